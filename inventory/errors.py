@@ -1,0 +1,58 @@
+from django.utils.translation import gettext_lazy as _
+
+from omni.errors import DomainError, InvalidInput
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+    message = _("Not enough stock for some of the lines.")
+
+
+class ReleaseExceedsReserved(DomainError):
+    code = "release_exceeds_reserved"
+    message = _("Cannot release or sell more than is reserved.")
+
+
+class CountBelowReserved(DomainError):
+    code = "count_below_reserved"
+    message = _("The counted quantity is below what is reserved for orders; release the reservations first.")
+
+
+class DocumentNumberConflict(DomainError):
+    code = "document_number_conflict"
+    message = _("This document number was already used for different contents.")
+
+
+class InvalidTransferStatus(DomainError):
+    code = "invalid_transition"
+    message = _("The transfer's current status does not allow this.")
+
+
+class InvalidQuantity(InvalidInput):
+    code = "invalid_quantity"
+    message = _("Quantities must be whole numbers greater than zero.")
+
+
+class UnknownProducts(InvalidInput):
+    code = "unknown_sku"
+    message = _("Unknown SKUs.")
+
+
+class UnknownLocation(InvalidInput):
+    code = "unknown_location"
+    message = _("Unknown location.")
+
+
+class UnknownCategory(InvalidInput):
+    code = "unknown_category"
+    message = _("Unknown category code.")
+
+
+class InvalidBarcode(InvalidInput):
+    code = "invalid_barcode"
+    message = _("A barcode must be an EAN-13: 13 digits with a correct check digit.")
+
+
+class BarcodeTaken(DomainError):
+    code = "barcode_taken"
+    message = _("A barcode already belongs to another product.")

@@ -1,0 +1,384 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from omni.barcodes import validate_ean13
+from omni.models import TimeStampedModel
+
+
+class Category(TimeStampedModel):
+    """A node of the catalogue tree. ``code`` is the stable key integrations send."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+    def ancestors(self) -> list["Category"]:
+        chain, node, seen = [], self.parent, {self.pk}
+        while node is not None and node.pk not in seen:
+            chain.append(node)
+            seen.add(node.pk)
+            node = node.parent
+        return chain[::-1]
+
+    @property
+    def path(self) -> str:
+        return " / ".join([*(c.name for c in self.ancestors()), self.name])
+
+
+class Unit(models.TextChoices):
+    PIECE = "pcs", _("piece")
+    PAIR = "pair", _("pair")
+    PACK = "pack", _("pack")
+    KILOGRAM = "kg", _("kilogram")
+    LITRE = "l", _("litre")
+    METRE = "m", _("metre")
+
+
+class Product(TimeStampedModel):
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT, related_name="products"
+    )
+    unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices, default=Unit.PIECE)
+    price = models.DecimalField(
+        _("unit price"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text=_("One price for every channel."),
+    )
+    is_active = models.BooleanField(_("active"), default=True, db_index=True)
+
+    class Meta:
+        ordering = ["sku"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="product_price_non_negative")]
+
+    def __str__(self):
+        return f"{self.sku} — {self.name}"
+
+
+class Barcode(TimeStampedModel):
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="barcodes")
+    code = models.CharField(_("EAN-13"), max_length=13, unique=True, validators=[validate_ean13])
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("barcode")
+        verbose_name_plural = _("barcodes")
+
+    def __str__(self):
+        return self.code
+
+
+class LocationKind(models.TextChoices):
+    STORE = "store", _("store")
+    WAREHOUSE = "warehouse", _("warehouse")
+
+
+class LocationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Location(TimeStampedModel):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=LocationKind.choices, db_index=True)
+    city = models.CharField(_("city"), max_length=100, db_index=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    opening_hours = models.CharField(
+        _("opening hours"), max_length=200, blank=True, help_text=_("For example: Mon–Sun 10:00–22:00")
+    )
+    is_pickup_point = models.BooleanField(_("accepts click-and-collect pickups"), default=False)
+    accepts_returns = models.BooleanField(_("accepts returns"), default=False)
+    ships_orders = models.BooleanField(_("ships orders"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = LocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"
+
+
+class Employee(TimeStampedModel):
+    """Binds a staff user to the locations they work at. Store staff see only these locations."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="employee"
+    )
+    locations = models.ManyToManyField(Location, verbose_name=_("locations"), related_name="employees", blank=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        verbose_name = _("employee")
+        verbose_name_plural = _("employees")
+        permissions = [("access_all_locations", _("Can see and manage every location"))]
+
+    def __str__(self):
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class Stock(models.Model):
+    """What a location holds of a product. Changed only by ``inventory.services``."""
+
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="stock")
+    location = models.ForeignKey(Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="stock")
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+    min_quantity = models.PositiveIntegerField(
+        _("minimum quantity"), default=0, help_text=_("Below this available quantity the item counts as low stock.")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["location__code", "product__sku"]
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "location"], name="stock_unique_product_location"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_non_negative"),
+            models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stock_reserved_within_on_hand"),
+        ]
+        indexes = [models.Index(fields=["location", "product"], name="stock_location_product_idx")]
+        permissions = [
+            ("receive_stock", _("Can record stock receipts")),
+            ("count_stock", _("Can record stock counts")),
+            ("write_off_stock", _("Can write off stock")),
+        ]
+
+    def __str__(self):
+        return f"{self.product.sku} @ {self.location.code}: {self.on_hand} / {self.reserved}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class MovementReason(models.TextChoices):
+    RECEIPT = "receipt", _("receipt")
+    COUNT = "count", _("inventory count")
+    WRITE_OFF = "write_off", _("write-off")
+    RESERVATION = "reservation", _("reservation")
+    RELEASE = "release", _("release")
+    SALE = "sale", _("sale")
+    RETURN = "return", _("return")
+    TRANSFER_OUT = "transfer_out", _("transfer out")
+    TRANSFER_IN = "transfer_in", _("transfer in")
+
+
+class StockMovement(models.Model):
+    """One append-only row of the stock ledger.
+
+    ``cause_type``/``cause_id`` name what caused the change (``transfer``/``TR-000012``,
+    ``order``/``W-2026-000001``) as a reference, so lower apps never import the higher ones.
+    """
+
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="+")
+    on_hand_delta = models.IntegerField(_("change in on hand"), default=0)
+    reserved_delta = models.IntegerField(_("change in reserved"), default=0)
+    reason = models.CharField(_("reason"), max_length=16, choices=MovementReason.choices)
+    cause_type = models.CharField(_("cause"), max_length=32, blank=True)
+    cause_id = models.CharField(_("cause reference"), max_length=64, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock ledger")
+        indexes = [
+            models.Index(fields=["product", "location"], name="movement_product_location_idx"),
+            models.Index(fields=["cause_type", "cause_id"], name="movement_cause_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(on_hand_delta=0) | ~Q(reserved_delta=0), name="movement_changes_something"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} {self.product_id}@{self.location_id}"
+
+
+class StockDocumentKind(models.TextChoices):
+    RECEIPT = "receipt", _("receipt")
+    COUNT = "count", _("inventory count")
+    WRITE_OFF = "write_off", _("write-off")
+
+
+class StockDocument(TimeStampedModel):
+    """A receipt, count or write-off as a whole. Its number makes a retried API call harmless."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=StockDocumentKind.choices)
+    number = models.CharField(_("document number"), max_length=64)
+    location = models.ForeignKey(
+        Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="documents"
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("stock document")
+        verbose_name_plural = _("stock documents")
+        constraints = [models.UniqueConstraint(fields=["kind", "number"], name="stock_document_unique_number")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}"
+
+
+class StockDocumentLine(models.Model):
+    document = models.ForeignKey(
+        StockDocument, verbose_name=_("document"), on_delete=models.CASCADE, related_name="lines"
+    )
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.IntegerField(_("quantity"), help_text=_("Received, counted or written off."))
+    on_hand_before = models.IntegerField(_("on hand before"))
+    on_hand_delta = models.IntegerField(_("change in on hand"))
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("document line")
+        verbose_name_plural = _("document lines")
+        constraints = [
+            models.UniqueConstraint(fields=["document", "product"], name="stock_document_line_unique_product"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="stock_document_line_quantity_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.document}: {self.product_id} × {self.quantity}"
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", _("requested")
+    IN_TRANSIT = "in_transit", _("in transit")
+    RECEIVED = "received", _("received")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Transfer(TimeStampedModel):
+    """Goods moving between two locations.
+
+    Requested: reserved at the source. Shipped: gone from the source, in transit.
+    Received: on hand at the destination; what did not arrive is the discrepancy.
+    """
+
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    source = models.ForeignKey(Location, verbose_name=_("from"), on_delete=models.PROTECT, related_name="transfers_out")
+    destination = models.ForeignKey(
+        Location, verbose_name=_("to"), on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=TransferStatus.choices, default=TransferStatus.REQUESTED, db_index=True
+    )
+    cause_type = models.CharField(_("cause"), max_length=32, blank=True)
+    cause_id = models.CharField(_("cause reference"), max_length=64, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        constraints = [
+            models.CheckConstraint(condition=~Q(source=F("destination")), name="transfer_between_two_locations")
+        ]
+        permissions = [
+            ("ship_transfer", _("Can ship transfers")),
+            ("receive_transfer", _("Can receive transfers")),
+            ("cancel_transfer", _("Can cancel transfers")),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def has_discrepancy(self) -> bool:
+        return any(line.discrepancy for line in self.lines.all())
+
+
+class TransferLine(models.Model):
+    transfer = models.ForeignKey(Transfer, verbose_name=_("transfer"), on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    received_quantity = models.PositiveIntegerField(_("received"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("transfer line")
+        verbose_name_plural = _("transfer lines")
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "product"], name="transfer_line_unique_product"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(received_quantity__isnull=True) | Q(received_quantity__lte=F("quantity")),
+                name="transfer_line_received_within_shipped",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.transfer.number}: {self.product_id} × {self.quantity}"
+
+    @property
+    def discrepancy(self) -> int:
+        """Units shipped that did not arrive."""
+        if self.received_quantity is None:
+            return 0
+        return self.quantity - self.received_quantity

@@ -1,0 +1,568 @@
+"""Every change of stock. Each function is one business action in one transaction.
+
+Stock rows are locked in a fixed order (``lock_objects``), checked, changed, and every change
+is written to the ledger (``StockMovement``) in the same transaction, so the ledger always
+sums to the stored figures.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory.errors import (
+    BarcodeTaken,
+    CountBelowReserved,
+    DocumentNumberConflict,
+    InsufficientStock,
+    InvalidBarcode,
+    InvalidQuantity,
+    InvalidTransferStatus,
+    ReleaseExceedsReserved,
+    UnknownCategory,
+)
+from inventory.lock_objects import StockKey, stock_rows_for_update
+from inventory.models import (
+    Barcode,
+    Category,
+    Location,
+    MovementReason,
+    Product,
+    Stock,
+    StockDocument,
+    StockDocumentKind,
+    StockDocumentLine,
+    StockMovement,
+    Transfer,
+    TransferLine,
+    TransferStatus,
+    Unit,
+)
+from omni.actors import SYSTEM, Actor
+from omni.barcodes import is_valid_ean13
+from omni.errors import InvalidInput
+from omni.services import sequence_next
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What caused a stock change, by reference: ``Cause("order", "W-000123")``."""
+
+    type: str
+    id: str
+
+    @classmethod
+    def none(cls) -> "Cause":
+        return cls("", "")
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """A quantity of a product at a location."""
+
+    product_id: int
+    location_id: int
+    quantity: int
+
+    @property
+    def key(self) -> StockKey:
+        return (self.product_id, self.location_id)
+
+
+@dataclass(frozen=True)
+class ProductQuantity:
+    """A line of a document that concerns one location: a product and a quantity."""
+
+    product_id: int
+    quantity: int
+
+
+# --- Helpers ----------------------------------------------------------------------------
+
+
+def _check_quantity(quantity, *, allow_zero: bool = False) -> None:
+    valid = isinstance(quantity, int) and not isinstance(quantity, bool)
+    if not valid or quantity < 0 or (quantity == 0 and not allow_zero):
+        raise InvalidQuantity(details={"quantity": repr(quantity)})
+
+
+def _merge(lines: Iterable[StockLine]) -> dict[StockKey, int]:
+    """Sum the quantities of lines naming the same product and location."""
+    merged: dict[StockKey, int] = defaultdict(int)
+    for line in lines:
+        _check_quantity(line.quantity)
+        merged[line.key] += line.quantity
+    if not merged:
+        raise InvalidQuantity(_("At least one line is required."))
+    return dict(merged)
+
+
+def _shortage_details(shortages: list[tuple[StockKey, int, int]]) -> dict:
+    """Name the SKUs and locations that fall short, for the error a client sees."""
+    skus = dict(Product.objects.filter(pk__in={key[0] for key, _q, _a in shortages}).values_list("pk", "sku"))
+    codes = dict(Location.objects.filter(pk__in={key[1] for key, _q, _a in shortages}).values_list("pk", "code"))
+    lines = [
+        {"sku": skus[key[0]], "location": codes[key[1]], "requested": requested, "available": available}
+        for key, requested, available in shortages
+    ]
+    return {"skus": sorted({line["sku"] for line in lines}), "lines": lines}
+
+
+def _write(
+    rows: dict[StockKey, Stock],
+    changes: dict[StockKey, tuple[int, int]],
+    *,
+    reason: str,
+    cause: Cause,
+    actor: Actor,
+    note: str = "",
+) -> None:
+    """Apply (on_hand delta, reserved delta) to locked rows and append the ledger rows."""
+    changed, movements = [], []
+    for key, (on_hand_delta, reserved_delta) in sorted(changes.items()):
+        if on_hand_delta == 0 and reserved_delta == 0:
+            continue
+        row = rows[key]
+        row.on_hand += on_hand_delta
+        row.reserved += reserved_delta
+        changed.append(row)
+        movements.append(
+            StockMovement(
+                product_id=key[0],
+                location_id=key[1],
+                on_hand_delta=on_hand_delta,
+                reserved_delta=reserved_delta,
+                reason=reason,
+                cause_type=cause.type,
+                cause_id=cause.id,
+                note=note[:255],
+                **actor.audit_fields,
+            )
+        )
+    if changed:
+        now = timezone.now()
+        for row in changed:
+            row.updated_at = now
+        Stock.objects.bulk_update(changed, ["on_hand", "reserved", "updated_at"])
+        StockMovement.objects.bulk_create(movements)
+
+
+def _available(rows: dict[StockKey, Stock], key: StockKey) -> int:
+    row = rows.get(key)
+    return row.available if row else 0
+
+
+# --- Reservations and sales (used by orders) --------------------------------------------
+
+
+def stock_reserve(*, lines: Sequence[StockLine], cause: Cause, actor: Actor = SYSTEM) -> None:
+    """Reserve every line, or nothing: raise ``InsufficientStock`` naming each short line."""
+    wanted = _merge(lines)
+    with transaction.atomic():
+        rows = stock_rows_for_update(wanted, create_missing=False)
+        shortages = [(key, qty, _available(rows, key)) for key, qty in wanted.items() if _available(rows, key) < qty]
+        if shortages:
+            raise InsufficientStock(details=_shortage_details(shortages))
+        _write(
+            rows,
+            {key: (0, qty) for key, qty in wanted.items()},
+            reason=MovementReason.RESERVATION,
+            cause=cause,
+            actor=actor,
+        )
+
+
+def _consume_reservation(lines, *, cause, actor, reason, on_hand_sign: int) -> None:
+    wanted = _merge(lines)
+    with transaction.atomic():
+        rows = stock_rows_for_update(wanted, create_missing=False)
+        over = [(key, qty, rows[key].reserved if key in rows else 0) for key, qty in wanted.items()]
+        over = [entry for entry in over if entry[2] < entry[1]]
+        if over:
+            raise ReleaseExceedsReserved(details=_shortage_details(over))
+        changes = {key: (on_hand_sign * qty, -qty) for key, qty in wanted.items()}
+        _write(rows, changes, reason=reason, cause=cause, actor=actor)
+
+
+def stock_release(*, lines: Sequence[StockLine], cause: Cause, actor: Actor = SYSTEM) -> None:
+    """Give reserved units back to available stock (an order cancelled, goods refused)."""
+    _consume_reservation(lines, cause=cause, actor=actor, reason=MovementReason.RELEASE, on_hand_sign=0)
+
+
+def stock_sell_reserved(*, lines: Sequence[StockLine], cause: Cause, actor: Actor = SYSTEM) -> None:
+    """Hand reserved units to the customer: they leave on hand and the reservation."""
+    _consume_reservation(lines, cause=cause, actor=actor, reason=MovementReason.SALE, on_hand_sign=-1)
+
+
+def stock_sell(*, lines: Sequence[StockLine], cause: Cause, actor: Actor = SYSTEM) -> None:
+    """Sell from available stock at once (a sale in the store), all lines or none."""
+    wanted = _merge(lines)
+    with transaction.atomic():
+        rows = stock_rows_for_update(wanted, create_missing=False)
+        shortages = [(key, qty, _available(rows, key)) for key, qty in wanted.items() if _available(rows, key) < qty]
+        if shortages:
+            raise InsufficientStock(details=_shortage_details(shortages))
+        _write(
+            rows, {key: (-qty, 0) for key, qty in wanted.items()}, reason=MovementReason.SALE, cause=cause, actor=actor
+        )
+
+
+def stock_return(*, lines: Sequence[StockLine], cause: Cause, actor: Actor = SYSTEM) -> None:
+    """Put returned, resellable goods back on hand at the location that took them back."""
+    wanted = _merge(lines)
+    with transaction.atomic():
+        rows = stock_rows_for_update(wanted, create_missing=True)
+        _write(
+            rows, {key: (qty, 0) for key, qty in wanted.items()}, reason=MovementReason.RETURN, cause=cause, actor=actor
+        )
+
+
+# --- Documents: receipts, counts, write-offs --------------------------------------------
+
+
+def _document_lines(lines: Sequence[ProductQuantity], *, allow_zero: bool) -> dict[int, int]:
+    merged: dict[int, int] = defaultdict(int)
+    for line in lines:
+        _check_quantity(line.quantity, allow_zero=allow_zero)
+        merged[line.product_id] += line.quantity
+    if not merged:
+        raise InvalidQuantity(_("At least one line is required."))
+    return dict(merged)
+
+
+def _existing_document(kind: str, number: str, location: Location, quantities: dict[int, int]) -> StockDocument | None:
+    """The document already recorded under this number, if its contents are the same."""
+    document = StockDocument.objects.filter(kind=kind, number=number).first()
+    if document is None:
+        return None
+    recorded = dict(document.lines.values_list("product_id", "quantity"))
+    if document.location_id != location.pk or recorded != quantities:
+        raise DocumentNumberConflict(details={"number": number, "kind": kind})
+    return document
+
+
+def _record_document(
+    *,
+    kind: str,
+    number: str,
+    location: Location,
+    quantities: dict[int, int],
+    actor: Actor,
+    note: str,
+    deltas,
+    reason: str,
+) -> tuple[StockDocument, bool]:
+    """Record a document once per (kind, number): a retry returns the first one, unchanged.
+
+    ``deltas(rows)`` computes each product's on-hand change from the locked rows, or raises.
+    """
+    number = number.strip()
+    if not number:
+        number = f"{kind.upper()}-{sequence_next(f'stock_document:{kind}'):06d}"
+    existing = _existing_document(kind, number, location, quantities)
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            document = StockDocument.objects.create(
+                kind=kind, number=number, location=location, note=note, **actor.audit_fields
+            )
+            keys = {(product_id, location.pk): qty for product_id, qty in quantities.items()}
+            rows = stock_rows_for_update(keys, create_missing=True)
+            changes = deltas(rows, quantities)
+            StockDocumentLine.objects.bulk_create(
+                [
+                    StockDocumentLine(
+                        document=document,
+                        product_id=product_id,
+                        quantity=qty,
+                        on_hand_before=rows[(product_id, location.pk)].on_hand,
+                        on_hand_delta=changes[(product_id, location.pk)][0],
+                    )
+                    for product_id, qty in quantities.items()
+                ]
+            )
+            _write(rows, changes, reason=reason, cause=Cause(kind, number), actor=actor, note=note)
+    except IntegrityError:
+        # A concurrent retry recorded the same number first: answer with its document.
+        existing = _existing_document(kind, number, location, quantities)
+        if existing is None:
+            raise
+        return existing, False
+    return document, True
+
+
+def stock_receive(
+    *, location: Location, lines: Sequence[ProductQuantity], number: str = "", actor: Actor = SYSTEM, note: str = ""
+) -> tuple[StockDocument, bool]:
+    """Goods arrived at a location. Returns the document and whether it was created now."""
+    quantities = _document_lines(lines, allow_zero=False)
+
+    def deltas(rows, quantities):
+        return {(pid, location.pk): (qty, 0) for pid, qty in quantities.items()}
+
+    return _record_document(
+        kind=StockDocumentKind.RECEIPT,
+        number=number,
+        location=location,
+        quantities=quantities,
+        actor=actor,
+        note=note,
+        deltas=deltas,
+        reason=MovementReason.RECEIPT,
+    )
+
+
+def stock_count(
+    *, location: Location, lines: Sequence[ProductQuantity], number: str = "", actor: Actor = SYSTEM, note: str = ""
+) -> tuple[StockDocument, bool]:
+    """An inventory count: set on hand to what was counted. Refused below what is reserved."""
+    quantities = _document_lines(lines, allow_zero=True)
+
+    def deltas(rows, quantities):
+        below = [
+            ((pid, location.pk), counted, rows[(pid, location.pk)].reserved)
+            for pid, counted in quantities.items()
+            if counted < rows[(pid, location.pk)].reserved
+        ]
+        if below:
+            details = _shortage_details(below)
+            for line in details["lines"]:
+                line["counted"], line["reserved"] = line.pop("requested"), line.pop("available")
+            raise CountBelowReserved(details=details)
+        return {
+            (pid, location.pk): (counted - rows[(pid, location.pk)].on_hand, 0) for pid, counted in quantities.items()
+        }
+
+    return _record_document(
+        kind=StockDocumentKind.COUNT,
+        number=number,
+        location=location,
+        quantities=quantities,
+        actor=actor,
+        note=note,
+        deltas=deltas,
+        reason=MovementReason.COUNT,
+    )
+
+
+def stock_write_off(
+    *, location: Location, lines: Sequence[ProductQuantity], number: str = "", actor: Actor = SYSTEM, note: str = ""
+) -> tuple[StockDocument, bool]:
+    """Damaged, lost or expired goods leave stock. Units reserved for orders cannot be written off."""
+    quantities = _document_lines(lines, allow_zero=False)
+
+    def deltas(rows, quantities):
+        shortages = [
+            ((pid, location.pk), qty, rows[(pid, location.pk)].available)
+            for pid, qty in quantities.items()
+            if rows[(pid, location.pk)].available < qty
+        ]
+        if shortages:
+            raise InsufficientStock(details=_shortage_details(shortages))
+        return {(pid, location.pk): (-qty, 0) for pid, qty in quantities.items()}
+
+    return _record_document(
+        kind=StockDocumentKind.WRITE_OFF,
+        number=number,
+        location=location,
+        quantities=quantities,
+        actor=actor,
+        note=note,
+        deltas=deltas,
+        reason=MovementReason.WRITE_OFF,
+    )
+
+
+# --- Transfers --------------------------------------------------------------------------
+
+
+def _locked_transfer(transfer: Transfer, *, expected: str) -> Transfer:
+    locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    if locked.status != expected:
+        raise InvalidTransferStatus(
+            _("Transfer %(number)s is %(status)s.") % {"number": locked.number, "status": locked.get_status_display()},
+            details={"number": locked.number, "status": locked.status},
+        )
+    return locked
+
+
+def transfer_create(
+    *,
+    source: Location,
+    destination: Location,
+    lines: Sequence[ProductQuantity],
+    actor: Actor = SYSTEM,
+    cause: Cause | None = None,
+    note: str = "",
+) -> Transfer:
+    """Request goods to move; they are reserved at the source until shipped or cancelled."""
+    if source.pk == destination.pk:
+        raise InvalidTransferStatus(_("A transfer needs two different locations."), details={"location": source.code})
+    quantities = _document_lines(lines, allow_zero=False)
+    cause = cause or Cause.none()
+    with transaction.atomic():
+        transfer = Transfer.objects.create(
+            number=f"TR-{sequence_next('transfer'):06d}",
+            source=source,
+            destination=destination,
+            cause_type=cause.type,
+            cause_id=cause.id,
+            note=note,
+            **actor.audit_fields,
+        )
+        TransferLine.objects.bulk_create(
+            [TransferLine(transfer=transfer, product_id=pid, quantity=qty) for pid, qty in quantities.items()]
+        )
+        stock_reserve(
+            lines=[StockLine(pid, source.pk, qty) for pid, qty in quantities.items()],
+            cause=Cause("transfer", transfer.number),
+            actor=actor,
+        )
+    return transfer
+
+
+def transfer_ship(*, transfer: Transfer, actor: Actor = SYSTEM) -> Transfer:
+    """The goods leave the source: its on-hand and reservation drop; they are in transit."""
+    with transaction.atomic():
+        transfer = _locked_transfer(transfer, expected=TransferStatus.REQUESTED)
+        lines = list(transfer.lines.all())
+        _consume_reservation(
+            [StockLine(line.product_id, transfer.source_id, line.quantity) for line in lines],
+            cause=Cause("transfer", transfer.number),
+            actor=actor,
+            reason=MovementReason.TRANSFER_OUT,
+            on_hand_sign=-1,
+        )
+        transfer.status = TransferStatus.IN_TRANSIT
+        transfer.shipped_at = timezone.now()
+        transfer.save(update_fields=["status", "shipped_at", "updated_at"])
+    return transfer
+
+
+def transfer_receive(*, transfer: Transfer, received: dict[int, int] | None = None, actor: Actor = SYSTEM) -> Transfer:
+    """Goods arrive at the destination, in full (``received=None``) or in part.
+
+    ``received`` maps product id to the units that arrived; what was shipped but did not
+    arrive stays recorded on the line as the discrepancy.
+    """
+    with transaction.atomic():
+        transfer = _locked_transfer(transfer, expected=TransferStatus.IN_TRANSIT)
+        lines = list(transfer.lines.all())
+        shipped = {line.product_id: line.quantity for line in lines}
+        received = dict(shipped) if received is None else dict(received)
+        unknown = set(received) - set(shipped)
+        if unknown:
+            raise InvalidQuantity(
+                _("These products are not on the transfer."), details={"product_ids": sorted(unknown)}
+            )
+        for product_id, quantity in received.items():
+            _check_quantity(quantity, allow_zero=True)
+            if quantity > shipped[product_id]:
+                raise InvalidQuantity(
+                    _("Cannot receive more than was shipped."),
+                    details={"product_id": product_id, "shipped": shipped[product_id], "received": quantity},
+                )
+        arrived = {(line.product_id, transfer.destination_id): received.get(line.product_id, 0) for line in lines}
+        rows = stock_rows_for_update([key for key, qty in arrived.items() if qty], create_missing=True)
+        _write(
+            rows,
+            {key: (qty, 0) for key, qty in arrived.items() if qty},
+            reason=MovementReason.TRANSFER_IN,
+            cause=Cause("transfer", transfer.number),
+            actor=actor,
+        )
+        for line in lines:
+            line.received_quantity = received.get(line.product_id, 0)
+        TransferLine.objects.bulk_update(lines, ["received_quantity"])
+        transfer.status = TransferStatus.RECEIVED
+        transfer.received_at = timezone.now()
+        transfer.save(update_fields=["status", "received_at", "updated_at"])
+    return transfer
+
+
+def transfer_cancel(*, transfer: Transfer, actor: Actor = SYSTEM) -> Transfer:
+    """Call off a transfer not yet shipped: its reservation at the source is released."""
+    with transaction.atomic():
+        transfer = _locked_transfer(transfer, expected=TransferStatus.REQUESTED)
+        stock_release(
+            lines=[StockLine(line.product_id, transfer.source_id, line.quantity) for line in transfer.lines.all()],
+            cause=Cause("transfer", transfer.number),
+            actor=actor,
+        )
+        transfer.status = TransferStatus.CANCELLED
+        transfer.cancelled_at = timezone.now()
+        transfer.save(update_fields=["status", "cancelled_at", "updated_at"])
+    return transfer
+
+
+# --- Catalogue --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductData:
+    """A product as the ERP, an import file or the admin describes it."""
+
+    sku: str
+    name: str
+    price: Decimal
+    description: str = ""
+    category_code: str | None = None
+    unit: str = Unit.PIECE
+    is_active: bool = True
+    barcodes: tuple[str, ...] | None = None  # None: leave the product's barcodes as they are
+
+
+def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product, bool]:
+    """Create the product with this SKU or update it. Returns it and whether it was created."""
+    sku = data.sku.strip()
+    if not sku:
+        raise InvalidInput(_("A product needs a SKU."), details={"field": "sku"})
+    price = Decimal(data.price)
+    if price < 0 or price != price.quantize(Decimal("0.01")):
+        raise InvalidInput(
+            _("The price must be zero or more, with at most two decimal places."), details={"field": "price"}
+        )
+    if data.unit not in Unit.values:
+        raise InvalidInput(_("Unknown unit %(unit)s.") % {"unit": data.unit}, details={"field": "unit"})
+    category = None
+    if data.category_code:
+        category = Category.objects.filter(code=data.category_code).first()
+        if category is None:
+            raise UnknownCategory(details={"category": data.category_code})
+    barcodes = None if data.barcodes is None else sorted(set(data.barcodes))
+    for code in barcodes or []:
+        if not is_valid_ean13(code):
+            raise InvalidBarcode(details={"barcode": code})
+    with transaction.atomic():
+        product, created = Product.objects.select_for_update().update_or_create(
+            sku=sku,
+            defaults={
+                "name": data.name.strip(),
+                "description": data.description,
+                "category": category,
+                "unit": data.unit,
+                "price": price,
+                "is_active": data.is_active,
+            },
+        )
+        if barcodes is not None:
+            taken = list(Barcode.objects.filter(code__in=barcodes).exclude(product=product).select_related("product"))
+            if taken:
+                raise BarcodeTaken(details={"barcodes": {b.code: b.product.sku for b in taken}})
+            product.barcodes.exclude(code__in=barcodes).delete()
+            existing = set(product.barcodes.values_list("code", flat=True))
+            Barcode.objects.bulk_create([Barcode(product=product, code=c) for c in barcodes if c not in existing])
+    return product, created
+
+
+def stock_set_minimum(*, stock: Stock, min_quantity: int) -> Stock:
+    """The available quantity below which the item is reported as low stock."""
+    _check_quantity(min_quantity, allow_zero=True)
+    Stock.objects.filter(pk=stock.pk).update(min_quantity=min_quantity)
+    stock.min_quantity = min_quantity
+    return stock

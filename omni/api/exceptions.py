@@ -1,0 +1,58 @@
+"""One shape for every API error: ``{"error": {"code", "message", "details"}}``."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from omni.errors import DomainError
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "details": details or {}}}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a bug: Django's 500 handler logs it
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body = error_body("invalid", _("Invalid input."), {"fields": detail})
+    else:
+        details = {"retry_after": int(exc.wait)} if isinstance(exc, exceptions.Throttled) and exc.wait else {}
+        codes = exc.get_codes()
+        body = error_body(codes if isinstance(codes, str) else exc.default_code, exc.detail, details)
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def api_not_found(request, exception=None):
+    return JsonResponse(error_body("not_found", _("Not found.")), status=status.HTTP_404_NOT_FOUND)
+
+
+def api_server_error(request):
+    return JsonResponse(
+        error_body("server_error", _("The server failed to process the request.")),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )

@@ -1,0 +1,57 @@
+from django.conf import settings
+from django.db import DatabaseError, connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from omni.celery import app as celery_app
+
+
+def database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return "unavailable"
+    return "ok"
+
+
+def broker_status() -> str:
+    if not settings.CELERY_BROKER_URL:
+        return "not_configured"
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception:  # any transport error means the broker cannot be reached
+        return "unavailable"
+    return "ok"
+
+
+class HealthView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(
+        summary="Service health",
+        description="Reports the database and, when one is configured, the Celery broker. "
+        "Needs no authentication; answers 503 when a component is unavailable.",
+        responses={
+            (200, "application/json"): inline_serializer(
+                "Health",
+                {
+                    "status": serializers.ChoiceField(["ok", "unavailable"]),
+                    "database": serializers.ChoiceField(["ok", "unavailable"]),
+                    "broker": serializers.ChoiceField(["ok", "unavailable", "not_configured"]),
+                },
+            )
+        },
+        tags=["health"],
+    )
+    def get(self, request):
+        components = {"database": database_status(), "broker": broker_status()}
+        healthy = all(value in {"ok", "not_configured"} for value in components.values())
+        return Response({"status": "ok" if healthy else "unavailable", **components}, status=200 if healthy else 503)

@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+from omni.api.health import HealthView
+
+urlpatterns = [
+    path("health/", HealthView.as_view(), name="health"),
+    path("", include("inventory.api.urls")),
+]

@@ -1,0 +1,10 @@
+"""Every scope an API key can hold. An endpoint names the scope it needs per HTTP method."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Scope(models.TextChoices):
+    CATALOG_READ = "catalog:read", _("Read products, prices and locations")
+    CATALOG_WRITE = "catalog:write", _("Create and update products")
+    STOCK_WRITE = "stock:write", _("Record stock receipts and counts")

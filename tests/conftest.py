@@ -1,0 +1,66 @@
+import os
+
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` need row locks and real concurrency.
+
+    They are skipped on SQLite for a quick local run, and must never be skipped in CI.
+    """
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    if on_postgres:
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError("CI must run the suite on PostgreSQL: set DATABASE_URL=postgresql://...")
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgresql://...")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def client_with_scopes(db):
+    """``client_with_scopes("catalog:read")``: an API client authenticated with a fresh key."""
+    from rest_framework.test import APIClient
+
+    from omni.services import api_key_create
+
+    counter = iter(range(10_000))
+
+    def make(*scopes: str) -> APIClient:
+        api_key, raw = api_key_create(name=f"test-key-{next(counter)}", scopes=list(scopes))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+        client.api_key = api_key
+        return client
+
+    return make
+
+
+@pytest.fixture
+def staff_in_role(db):
+    """``staff_in_role("Store staff", locations=[store])``: a staff user in a role group."""
+    from django.contrib.auth.models import Group
+
+    from tests.inventory.factories import EmployeeFactory
+
+    def make(role: str, *, locations=(), username=None):
+        employee = EmployeeFactory(locations=list(locations), **({"user__username": username} if username else {}))
+        employee.user.groups.add(Group.objects.get(name=role))
+        return employee.user
+
+    return make
