@@ -41,3 +41,13 @@ def sequence_next(name: str) -> int:
         NumberSequence.objects.bulk_create([NumberSequence(name=name)], ignore_conflicts=True)
         NumberSequence.objects.filter(name=name).update(last_value=F("last_value") + 1)
         return NumberSequence.objects.values_list("last_value", flat=True).get(name=name)
+
+
+def api_key_rotate(*, api_key: ApiKey) -> str:
+    """Give an existing key a new secret (the old one stops working at once); return it."""
+    raw_key = ApiKey.generate()
+    api_key.prefix = raw_key[: ApiKey.PREFIX_LENGTH]
+    api_key.hashed_key = ApiKey.hash(raw_key)
+    api_key.revoked_at = None
+    api_key.save(update_fields=["prefix", "hashed_key", "revoked_at", "updated_at"])
+    return raw_key

@@ -23,7 +23,7 @@ def broker_status() -> str:
     if not settings.CELERY_BROKER_URL:
         return "not_configured"
     try:
-        with celery_app.connection_for_write() as conn:
+        with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception:  # any transport error means the broker cannot be reached
         return "unavailable"
@@ -43,7 +43,7 @@ class HealthView(APIView):
             (200, "application/json"): inline_serializer(
                 "Health",
                 {
-                    "status": serializers.ChoiceField(["ok", "unavailable"]),
+                    "status": serializers.CharField(help_text="`ok` or `unavailable`."),
                     "database": serializers.ChoiceField(["ok", "unavailable"]),
                     "broker": serializers.ChoiceField(["ok", "unavailable", "not_configured"]),
                 },

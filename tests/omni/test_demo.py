@@ -1,0 +1,35 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from inventory.models import Product, StockMovement
+from inventory.selectors import stock_discrepancies
+from omni.models import ApiKey
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_idempotent_and_prints_working_logins(settings):
+    settings.DEBUG = True
+    first = StringIO()
+    call_command("seed_demo", stdout=first)
+    counts = (Product.objects.count(), StockMovement.objects.count())
+
+    second = StringIO()
+    call_command("seed_demo", stdout=second)
+
+    assert (Product.objects.count(), StockMovement.objects.count()) == counts
+    assert counts[0] >= 200
+    assert stock_discrepancies() == []
+    assert authenticate(username="cashier", password="omni-cashier") is not None
+    raw_key = second.getvalue().strip().splitlines()[-1].strip()
+    assert ApiKey.objects.get(name="demo-online-shop").hashed_key == ApiKey.hash(raw_key)
+
+
+def test_seed_demo_refuses_to_run_in_production(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("seed_demo", stdout=StringIO())
+    assert not Product.objects.exists()

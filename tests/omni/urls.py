@@ -1,0 +1,41 @@
+"""A tiny API used to test the conventions every endpoint shares."""
+
+from django.urls import include, path
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory.errors import InsufficientStock
+from omni.scopes import Scope
+
+
+class EchoSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class ScopedView(APIView):
+    required_scopes = {"GET": Scope.CATALOG_READ, "POST": Scope.STOCK_WRITE}
+    staff_permissions = {"POST": "inventory.receive_stock"}
+
+    def get(self, request):
+        return Response({"ok": True})
+
+    def post(self, request):
+        serializer = EchoSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data["quantity"] > 10:
+            raise InsufficientStock(details={"skus": ["A"]})
+        return Response(serializer.validated_data)
+
+
+class UnscopedView(APIView):
+    def get(self, request):
+        return Response({"ok": True})
+
+
+urlpatterns = [
+    path("api/v1/scoped/", ScopedView.as_view()),
+    path("api/v1/unscoped/", UnscopedView.as_view()),
+    path("", include("omni.urls")),
+]
+handler404 = "omni.urls.handler404"
