@@ -1,12 +1,32 @@
 """Reads of stock and locations that several callers need."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from django.db.models import F, IntegerField, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 
-from inventory.models import Location, Product, Stock, StockMovement
+from inventory.models import (
+    Barcode,
+    Category,
+    Location,
+    Product,
+    Stock,
+    StockDocument,
+    StockDocumentLine,
+    StockMovement,
+)
 
 
 def locations_for_user(user) -> QuerySet[Location]:
@@ -76,3 +96,98 @@ def stock_discrepancies() -> list[dict]:
         }
         for key in keys
     ]
+
+
+# --- Catalogue and documents as the API presents them -----------------------------------
+
+
+def products_for_display() -> QuerySet[Product]:
+    """Products with their category and barcodes, fetched for a whole page at once."""
+    return Product.objects.select_related("category").prefetch_related(
+        Prefetch("barcodes", queryset=Barcode.objects.order_by("code"))
+    )
+
+
+def category_subtree_ids(category: Category) -> list[int]:
+    """The category and every category below it, however deep the tree, in one query."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
+        children[parent_id].append(pk)
+    found, stack = {category.pk}, [category.pk]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in found:  # a cycle in bad data must not loop forever
+                found.add(child)
+                stack.append(child)
+    return sorted(found)
+
+
+def products_in_stock_at(products: QuerySet[Product], location: Location) -> QuerySet[Product]:
+    """The products with at least one available (on hand, not reserved) unit at the location."""
+    in_stock = Stock.objects.filter(product=OuterRef("pk"), location=location, on_hand__gt=F("reserved"))
+    return products.filter(Exists(in_stock))
+
+
+def product_ids_by_sku(skus: Iterable[str]) -> dict[str, int]:
+    return dict(Product.objects.filter(sku__in=set(skus)).values_list("sku", "pk"))
+
+
+def unknown_location_codes(codes: Iterable[str]) -> list[str]:
+    codes = set(codes)
+    known = set(Location.objects.filter(code__in=codes).values_list("code", flat=True))
+    return sorted(codes - known)
+
+
+def stock_documents_for_display() -> QuerySet[StockDocument]:
+    """Stock documents with their location and lines (and each line's product) in three queries."""
+    return StockDocument.objects.select_related("location").prefetch_related(
+        Prefetch("lines", queryset=StockDocumentLine.objects.select_related("product").order_by("id"))
+    )
+
+
+# --- Location scoping, stock lists and product look-ups (admin, imports) -------------------
+
+
+def user_sees_all_locations(user) -> bool:
+    """Head office, administrators and superusers work with every location."""
+    return user.is_superuser or user.has_perm("inventory.access_all_locations")
+
+
+def filter_for_user_locations(queryset: QuerySet, user, lookups: Sequence[str]) -> QuerySet:
+    """The rows of ``queryset`` that concern the locations the user works with.
+
+    ``lookups`` are the paths from the model to a location (``"location"``, or ``"source"`` and
+    ``"destination"``): a row is kept when any of them is one of the user's locations.
+    """
+    if not lookups:
+        raise ValueError("Name at least one path to a location.")
+    if user_sees_all_locations(user):
+        return queryset
+    condition = Q()
+    for lookup in lookups:
+        condition |= Q(**{f"{lookup}__in": locations_for_user(user)})
+    return queryset.filter(condition)
+
+
+def stock_levels(queryset: QuerySet[Stock] | None = None) -> QuerySet[Stock]:
+    """Stock rows with their product and location, annotated with ``available_qty`` and
+    ``is_low`` (available below the minimum quantity)."""
+    queryset = Stock.objects.all() if queryset is None else queryset
+    return queryset.select_related("product", "location").annotate(
+        available_qty=F("on_hand") - F("reserved"),
+        is_low=ExpressionWrapper(Q(on_hand__lt=F("reserved") + F("min_quantity")), output_field=BooleanField()),
+    )
+
+
+def products_by_code(codes: Iterable[str]) -> dict[str, Product]:
+    """The products that codes name, by SKU or else by barcode, in at most two queries.
+
+    Returns ``{code as given: product}``; codes that name no product are left out.
+    """
+    wanted = {code for code in codes if code}
+    found = {product.sku: product for product in Product.objects.filter(sku__in=wanted)}
+    rest = wanted - set(found)
+    if rest:
+        for barcode in Barcode.objects.filter(code__in=rest).select_related("product"):
+            found[barcode.code] = barcode.product
+    return found

@@ -520,15 +520,13 @@ class ProductData:
 def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product, bool]:
     """Create the product with this SKU or update it. Returns it and whether it was created."""
     sku = data.sku.strip()
-    if not sku:
-        raise InvalidInput(_("A product needs a SKU."), details={"field": "sku"})
+    if not sku or any(char.isspace() or char == "/" for char in sku):
+        raise InvalidInput.for_field("sku", _("A SKU is required and may contain neither spaces nor slashes."))
     price = Decimal(data.price)
     if price < 0 or price != price.quantize(Decimal("0.01")):
-        raise InvalidInput(
-            _("The price must be zero or more, with at most two decimal places."), details={"field": "price"}
-        )
+        raise InvalidInput.for_field("price", _("The price must be zero or more, with at most two decimal places."))
     if data.unit not in Unit.values:
-        raise InvalidInput(_("Unknown unit %(unit)s.") % {"unit": data.unit}, details={"field": "unit"})
+        raise InvalidInput.for_field("unit", _("Unknown unit %(unit)s.") % {"unit": data.unit})
     category = None
     if data.category_code:
         category = Category.objects.filter(code=data.category_code).first()
@@ -555,8 +553,13 @@ def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product
             if taken:
                 raise BarcodeTaken(details={"barcodes": {b.code: b.product.sku for b in taken}})
             product.barcodes.exclude(code__in=barcodes).delete()
-            existing = set(product.barcodes.values_list("code", flat=True))
-            Barcode.objects.bulk_create([Barcode(product=product, code=c) for c in barcodes if c not in existing])
+            new = [code for code in barcodes if code not in set(product.barcodes.values_list("code", flat=True))]
+            try:
+                with transaction.atomic():
+                    Barcode.objects.bulk_create([Barcode(product=product, code=code) for code in new])
+            except IntegrityError:
+                # Another product claimed one of these barcodes since the check above.
+                raise BarcodeTaken(details={"barcodes": new})
     return product, created
 
 
@@ -566,3 +569,64 @@ def stock_set_minimum(*, stock: Stock, min_quantity: int) -> Stock:
     Stock.objects.filter(pk=stock.pk).update(min_quantity=min_quantity)
     stock.min_quantity = min_quantity
     return stock
+
+
+# --- Imports: one document per location -------------------------------------------------
+
+
+def stock_documents_record(
+    *,
+    kind: str,
+    lines_by_location: dict[Location, Sequence[ProductQuantity]],
+    number: str = "",
+    actor: Actor = SYSTEM,
+    note: str = "",
+) -> list[tuple[StockDocument, bool]]:
+    """Record a receipt, count or write-off at each location: all of them, or none (an import file).
+
+    A number names one document of a kind, so with several locations each document is numbered
+    ``<number>-<location code>``; without a number each one gets the next of its kind. Numbers are
+    taken first, then every stock row of every location is locked in the fixed order, and only
+    then are the documents written, so a file spanning several locations cannot deadlock with an
+    operation over the same rows. Recording the same file again under the same number changes
+    nothing (see ``stock_receive``).
+    """
+    record = {
+        StockDocumentKind.RECEIPT: stock_receive,
+        StockDocumentKind.COUNT: stock_count,
+        StockDocumentKind.WRITE_OFF: stock_write_off,
+    }.get(kind)
+    if record is None:
+        raise InvalidInput(_("Unknown kind of stock document: %(kind)s.") % {"kind": kind}, details={"kind": kind})
+    locations = sorted(lines_by_location, key=lambda location: location.pk)
+    if not locations:
+        raise InvalidQuantity(_("At least one line is required."))
+    number = number.strip()
+    max_length = StockDocument._meta.get_field("number").max_length
+    with transaction.atomic():
+        numbers = {}
+        for location in locations:
+            if not number:
+                numbers[location.pk] = f"{kind.upper()}-{sequence_next(f'stock_document:{kind}'):06d}"
+            else:
+                numbers[location.pk] = number if len(locations) == 1 else f"{number}-{location.code}"
+            if len(numbers[location.pk]) > max_length:
+                raise InvalidInput.for_field(
+                    "number",
+                    _("The document number %(number)s is longer than %(max)d characters.")
+                    % {"number": numbers[location.pk], "max": max_length},
+                )
+        stock_rows_for_update(
+            [(line.product_id, location.pk) for location in locations for line in lines_by_location[location]],
+            create_missing=True,
+        )
+        return [
+            record(
+                location=location,
+                lines=lines_by_location[location],
+                number=numbers[location.pk],
+                actor=actor,
+                note=note,
+            )
+            for location in locations
+        ]

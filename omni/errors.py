@@ -35,6 +35,11 @@ class InvalidInput(DomainError):
     message = _("Invalid input.")
     status = 400
 
+    @classmethod
+    def for_field(cls, field: str, message: str) -> "InvalidInput":
+        """The error for one field, in the same ``details`` shape as a serializer's errors."""
+        return cls(message, details={"fields": {field: [str(message)]}})
+
 
 class IdempotencyConflict(DomainError):
     code = "idempotency_conflict"

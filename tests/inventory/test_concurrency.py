@@ -124,3 +124,19 @@ def test_shipping_one_transfer_twice_at_once_ships_it_once():
     assert sum(not isinstance(o, Exception) for o in outcomes) == 1
     assert Stock.objects.get(product=product, location=warehouse).on_hand == 0
     assert stock_discrepancies() == []
+
+
+def test_two_products_racing_for_one_new_barcode():
+    from inventory.errors import BarcodeTaken
+    from inventory.models import Barcode
+    from inventory.services import ProductData
+    from tests.inventory.factories import ean13
+
+    def upsert(i):
+        return services.product_upsert(data=ProductData(sku=f"RACE-{i}", name="Racer", price="1", barcodes=(ean13(7),)))
+
+    outcomes = race(6, upsert)
+
+    assert sum(not isinstance(o, Exception) for o in outcomes) == 1
+    assert all(isinstance(o, BarcodeTaken) for o in outcomes if isinstance(o, Exception)), outcomes
+    assert Barcode.objects.filter(code=ean13(7)).count() == 1

@@ -339,3 +339,12 @@ class TestProductUpsert:
         with pytest.raises(error):
             services.product_upsert(data=data)
         assert not ProductFactory._meta.model.objects.exists()
+
+
+@pytest.mark.parametrize("sku", ["", "  ", "A/B", "A B"])
+def test_sku_must_be_usable_in_a_url(sku):
+    from omni.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as error:
+        services.product_upsert(data=ProductData(sku=sku, name="A", price="1"))
+    assert "sku" in error.value.details["fields"]
