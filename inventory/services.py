@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -145,9 +146,15 @@ def _write(
         )
     if changed:
         now = timezone.now()
-        for row in changed:
+        # One small UPDATE per row: cheaper to build than bulk_update's CASE for the 1-5 rows
+        # an operation touches (measured in bench/inventory.py).
+        for row, movement in zip(changed, movements, strict=True):
             row.updated_at = now
-        Stock.objects.bulk_update(changed, ["on_hand", "reserved", "updated_at"])
+            Stock.objects.filter(pk=row.pk).update(
+                on_hand=F("on_hand") + movement.on_hand_delta,
+                reserved=F("reserved") + movement.reserved_delta,
+                updated_at=now,
+            )
         StockMovement.objects.bulk_create(movements)
 
 
