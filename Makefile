@@ -38,7 +38,7 @@ pytest: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 messages: $(VENV)/.installed
-	for app in omni inventory customers loyalty orders; do \
+	for app in omni inventory customers loyalty orders; do mkdir -p $$app/locale; \
 	  (cd $$app && DEBUG=1 ../$(BIN)/python ../manage.py makemessages -l ru --no-location --no-obsolete); done
 	DEBUG=1 $(BIN)/python manage.py compilemessages
 

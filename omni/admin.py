@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from omni.errors import DomainError
@@ -65,4 +65,5 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for api_key in queryset.active():
             api_key.revoke()
             count += 1
-        self.message_user(request, gettext("%(count)d keys revoked.") % {"count": count})
+        message = ngettext("%(count)d key revoked.", "%(count)d keys revoked.", count) % {"count": count}
+        self.message_user(request, message)
