@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -6,6 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from omni.barcodes import validate_ean13
 from omni.models import TimeStampedModel
+
+
+def validate_sku(sku: str) -> None:
+    """A SKU is part of URLs (``/api/v1/products/{sku}/``): no spaces, no slashes."""
+    if not sku or any(char.isspace() or char == "/" for char in sku):
+        raise ValidationError(_("A SKU is required and may contain neither spaces nor slashes."), code="invalid_sku")
 
 
 class Category(TimeStampedModel):
@@ -48,7 +55,7 @@ class Unit(models.TextChoices):
 
 
 class Product(TimeStampedModel):
-    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    sku = models.CharField(_("SKU"), max_length=64, unique=True, validators=[validate_sku])
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     category = models.ForeignKey(

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -42,6 +43,7 @@ from inventory.models import (
     TransferLine,
     TransferStatus,
     Unit,
+    validate_sku,
 )
 from omni.actors import SYSTEM, Actor
 from omni.barcodes import is_valid_ean13
@@ -241,6 +243,11 @@ def _document_lines(lines: Sequence[ProductQuantity], *, allow_zero: bool) -> di
     return dict(merged)
 
 
+def _next_document_number(kind: str) -> str:
+    """``RECEIPT-000123``: for documents recorded without a number of their own."""
+    return f"{kind.upper()}-{sequence_next(f'stock_document:{kind}'):06d}"
+
+
 def _existing_document(kind: str, number: str, location: Location, quantities: dict[int, int]) -> StockDocument | None:
     """The document already recorded under this number, if its contents are the same."""
     document = StockDocument.objects.filter(kind=kind, number=number).first()
@@ -269,7 +276,7 @@ def _record_document(
     """
     number = number.strip()
     if not number:
-        number = f"{kind.upper()}-{sequence_next(f'stock_document:{kind}'):06d}"
+        number = _next_document_number(kind)
     existing = _existing_document(kind, number, location, quantities)
     if existing is not None:
         return existing, False
@@ -526,9 +533,13 @@ class ProductData:
 
 def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product, bool]:
     """Create the product with this SKU or update it. Returns it and whether it was created."""
-    sku = data.sku.strip()
-    if not sku or any(char.isspace() or char == "/" for char in sku):
-        raise InvalidInput.for_field("sku", _("A SKU is required and may contain neither spaces nor slashes."))
+    sku, name = data.sku.strip(), data.name.strip()
+    try:
+        validate_sku(sku)
+    except ValidationError as error:
+        raise InvalidInput.for_field("sku", error.messages[0])
+    if not name:
+        raise InvalidInput.for_field("name", _("A product needs a name."))
     price = Decimal(data.price)
     if price < 0 or price != price.quantize(Decimal("0.01")):
         raise InvalidInput.for_field("price", _("The price must be zero or more, with at most two decimal places."))
@@ -547,7 +558,7 @@ def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product
         product, created = Product.objects.select_for_update().update_or_create(
             sku=sku,
             defaults={
-                "name": data.name.strip(),
+                "name": name,
                 "description": data.description,
                 "category": category,
                 "unit": data.unit,
@@ -614,7 +625,7 @@ def stock_documents_record(
         numbers = {}
         for location in locations:
             if not number:
-                numbers[location.pk] = f"{kind.upper()}-{sequence_next(f'stock_document:{kind}'):06d}"
+                numbers[location.pk] = _next_document_number(kind)
             else:
                 numbers[location.pk] = number if len(locations) == 1 else f"{number}-{location.code}"
             if len(numbers[location.pk]) > max_length:
