@@ -82,3 +82,29 @@ class NumberSequence(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.last_value}"
+
+
+class IdempotencyKey(models.Model):
+    """The first response to a POST sent with an ``Idempotency-Key`` header, for its retries.
+
+    A key belongs to one client (an API key or a staff user): two integrations may use the same
+    key without meeting. The row is written in the same transaction as the change it answers,
+    so a key is recorded if and only if the change happened.
+    """
+
+    owner = models.CharField(_("owner"), max_length=64)
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    method = models.CharField(_("method"), max_length=8)
+    path = models.CharField(_("path"), max_length=255)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True)
+    response_body = models.JSONField(_("response body"), null=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_unique_per_owner")]
+
+    def __str__(self):
+        return f"{self.owner}: {self.key}"

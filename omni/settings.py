@@ -134,7 +134,6 @@ LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
-LOCALE_PATHS = [BASE_DIR / "omni" / "locale"]
 
 # --- Static files -----------------------------------------------------------------------
 
@@ -214,6 +213,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    "omni-forget-idempotency-keys": {
+        "task": "omni.tasks.forget_idempotency_keys",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "inventory-check-stock-ledger": {
         "task": "inventory.tasks.check_stock_ledger",
         "schedule": crontab(hour=3, minute=15),
@@ -234,3 +237,5 @@ LOGGING = {
 
 OMNI_CURRENCY = os.environ.get("OMNI_CURRENCY", "RUB")
 OMNI_MONEY_QUANTUM = Decimal("0.01")
+# How long a POST's Idempotency-Key is remembered (the API promises at least 24 hours).
+IDEMPOTENCY_KEY_TTL_HOURS = max(24, env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48))

@@ -6,7 +6,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory.errors import InsufficientStock
+from omni.api.idempotency import idempotent
 from omni.scopes import Scope
+from omni.services import sequence_next
 
 
 class EchoSerializer(serializers.Serializer):
@@ -28,6 +30,20 @@ class ScopedView(APIView):
         return Response(serializer.validated_data)
 
 
+class IdempotentView(APIView):
+    """Hands out the next number of a counter: a side effect a retry must not repeat."""
+
+    required_scopes = {"POST": Scope.STOCK_WRITE}
+
+    def post(self, request):
+        def create():
+            if request.data.get("fail"):
+                raise InsufficientStock(details={"skus": ["A"]})
+            return Response({"number": sequence_next("idempotency-test"), "note": request.data.get("note")}, status=201)
+
+        return idempotent(request, create)
+
+
 class UnscopedView(APIView):
     def get(self, request):
         return Response({"ok": True})
@@ -36,6 +52,7 @@ class UnscopedView(APIView):
 urlpatterns = [
     path("api/v1/scoped/", ScopedView.as_view()),
     path("api/v1/unscoped/", UnscopedView.as_view()),
+    path("api/v1/idempotent/", IdempotentView.as_view()),
     path("", include("omni.urls")),
 ]
 handler404 = "omni.urls.handler404"
