@@ -1,4 +1,6 @@
-from django.db import transaction
+import re
+
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -32,15 +34,35 @@ def api_key_create(*, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
 
 
 def sequence_next(name: str) -> int:
-    """The next value of a named counter, unique under any concurrency.
+    """The next value of a named counter (order, transfer and document numbers).
 
-    The row stays locked until the caller's transaction ends, so numbers are handed out in
-    commit order and a rolled-back caller gives its number back.
+    Unique under any concurrency and never blocking: on PostgreSQL a native sequence, whose
+    ``nextval`` neither waits for nor is undone by other transactions, so numbers are never
+    repeated but a rolled-back caller leaves a gap. SQLite, which runs one writer at a time,
+    counts in a table.
     """
+    if connection.vendor == "postgresql":
+        return _postgres_sequence_next(name)
     with transaction.atomic():
         NumberSequence.objects.bulk_create([NumberSequence(name=name)], ignore_conflicts=True)
         NumberSequence.objects.filter(name=name).update(last_value=F("last_value") + 1)
         return NumberSequence.objects.values_list("last_value", flat=True).get(name=name)
+
+
+def _postgres_sequence_next(name: str) -> int:
+    sequence = "omni_seq_" + re.sub(r"[^a-z0-9_]", "_", name.lower())[:50]
+    for _attempt in range(2):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT nextval(%s)", [sequence])
+                return cursor.fetchone()[0]
+        except ProgrammingError:  # the sequence does not exist yet
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{sequence}"')
+            except (IntegrityError, ProgrammingError):
+                pass  # created by a concurrent caller in the meantime
+    raise RuntimeError(f"Could not create the sequence {sequence}")
 
 
 def api_key_rotate(*, api_key: ApiKey) -> str:

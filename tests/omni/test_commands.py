@@ -81,3 +81,36 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_sequence_numbers_never_repeat_under_concurrency():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from omni.services import sequence_next
+
+    barrier = threading.Barrier(10)
+
+    def take(_):
+        try:
+            barrier.wait()
+            return [sequence_next("race-test") for _ in range(20)]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(10) as pool:
+        numbers = [n for batch in pool.map(take, range(10)) for n in batch]
+
+    assert len(set(numbers)) == 200
+
+
+def test_sequence_counts_up_per_name():
+    from omni.services import sequence_next
+
+    first = sequence_next("alpha")
+    assert sequence_next("alpha") == first + 1
+    assert sequence_next("beta") >= 1

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.urls("tests.omni.urls")
 
 
 def counter() -> int:
-    return NumberSequence.objects.filter(name="idempotency-test").values_list("last_value", flat=True).first() or 0
+    """How many times the view's side effect ran."""
+    return NumberSequence.objects.filter(name__startswith="idempotency-test-").count()
 
 
 @pytest.mark.django_db
@@ -25,7 +26,8 @@ class TestIdempotencyKey:
         again = client.post(URL, {"note": "a"}, HTTP_IDEMPOTENCY_KEY="k-1")
 
         assert first.status_code == again.status_code == 201
-        assert again.json() == first.json() == {"number": 1, "note": "a"}
+        assert again.json() == first.json()
+        assert first.json()["note"] == "a"
         assert again["Idempotent-Replayed"] == "true"
         assert counter() == 1
 
@@ -41,8 +43,10 @@ class TestIdempotencyKey:
 
     def test_keys_belong_to_one_client(self, client_with_scopes):
         shop, pos = client_with_scopes("stock:write"), client_with_scopes("stock:write")
-        assert shop.post(URL, {}, HTTP_IDEMPOTENCY_KEY="same").json()["number"] == 1
-        assert pos.post(URL, {}, HTTP_IDEMPOTENCY_KEY="same").json()["number"] == 2
+        first = shop.post(URL, {}, HTTP_IDEMPOTENCY_KEY="same").json()["number"]
+        second = pos.post(URL, {}, HTTP_IDEMPOTENCY_KEY="same").json()["number"]
+        assert first != second
+        assert counter() == 2
 
     def test_without_a_key_every_request_counts(self, client_with_scopes):
         client = client_with_scopes("stock:write")
@@ -95,5 +99,5 @@ def test_identical_requests_racing_make_one_change(client_with_scopes):
         results = list(pool.map(post, range(8)))
 
     assert {status for status, _body in results} == {201}
-    assert {body["number"] for _status, body in results} == {1}
+    assert len({body["number"] for _status, body in results}) == 1
     assert counter() == 1

@@ -1,5 +1,7 @@
 """A tiny API used to test the conventions every endpoint shares."""
 
+import uuid
+
 from django.urls import include, path
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -7,8 +9,8 @@ from rest_framework.views import APIView
 
 from inventory.errors import InsufficientStock
 from omni.api.idempotency import idempotent
+from omni.models import NumberSequence
 from omni.scopes import Scope
-from omni.services import sequence_next
 
 
 class EchoSerializer(serializers.Serializer):
@@ -31,7 +33,7 @@ class ScopedView(APIView):
 
 
 class IdempotentView(APIView):
-    """Hands out the next number of a counter: a side effect a retry must not repeat."""
+    """Creates a row each time it runs: a side effect a retry must not repeat."""
 
     required_scopes = {"POST": Scope.STOCK_WRITE}
 
@@ -39,7 +41,8 @@ class IdempotentView(APIView):
         def create():
             if request.data.get("fail"):
                 raise InsufficientStock(details={"skus": ["A"]})
-            return Response({"number": sequence_next("idempotency-test"), "note": request.data.get("note")}, status=201)
+            row = NumberSequence.objects.create(name=f"idempotency-test-{uuid.uuid4()}")
+            return Response({"number": row.name, "note": request.data.get("note")}, status=201)
 
         return idempotent(request, create)
 
