@@ -31,6 +31,28 @@ _STORE_STAFF = {
     "inventory.view_transferline",
     "inventory.receive_transfer",
 }
+_STORE_STAFF |= {
+    # customers: find, register and serve customers; record contacts, consents, cases, feedback
+    "customers.view_customer",
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.view_identity",
+    "customers.add_identity",
+    "customers.view_consent",
+    "customers.add_consent",
+    "customers.change_consent",
+    "customers.view_consentevent",
+    "customers.view_interaction",
+    "customers.add_interaction",
+    "customers.view_case",
+    "customers.add_case",
+    "customers.change_case",
+    "customers.view_casemessage",
+    "customers.add_casemessage",
+    "customers.view_feedback",
+    "customers.add_feedback",
+    "customers.view_message",
+}
 
 _STORE_MANAGER = _STORE_STAFF | {
     "inventory.change_stock",
@@ -57,6 +79,17 @@ _HEAD_OFFICE = _STORE_MANAGER | {
     "inventory.access_all_locations",
     "inventory.view_employee",
 }
+_HEAD_OFFICE |= {
+    "customers.view_segment",
+    "customers.add_segment",
+    "customers.change_segment",
+    "customers.delete_segment",
+    "customers.view_segmentcondition",
+    "customers.add_segmentcondition",
+    "customers.change_segmentcondition",
+    "customers.delete_segmentcondition",
+    "customers.view_duplicatecandidate",
+}
 
 _ADMINISTRATOR = _HEAD_OFFICE | {
     "inventory.add_employee",
@@ -69,6 +102,14 @@ _ADMINISTRATOR = _HEAD_OFFICE | {
     "auth.add_user",
     "auth.change_user",
     "auth.view_group",
+}
+_ADMINISTRATOR |= {
+    "customers.change_identity",
+    "customers.delete_identity",
+    "customers.change_duplicatecandidate",
+    "customers.merge_customer",
+    "customers.anonymise_customer",
+    "customers.export_customer_data",
 }
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {

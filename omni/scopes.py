@@ -8,3 +8,5 @@ class Scope(models.TextChoices):
     CATALOG_READ = "catalog:read", _("Read products, prices and locations")
     CATALOG_WRITE = "catalog:write", _("Create and update products")
     STOCK_WRITE = "stock:write", _("Record stock receipts and counts")
+    CUSTOMERS_READ = "customers:read", _("Read customers, their timeline and cases")
+    CUSTOMERS_WRITE = "customers:write", _("Identify, register and update customers; record contacts and cases")

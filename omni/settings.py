@@ -199,6 +199,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets named by their model, since several apps have a "channel" or a "kind".
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerChannelEnum": "customers.models.Channel",
+        "ContactChannelEnum": "customers.models.ContactChannel",
+        "IdentityKindEnum": "customers.models.IdentityKind",
+        "InteractionKindEnum": "customers.models.InteractionKind",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------
@@ -221,7 +228,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.tasks.check_stock_ledger",
         "schedule": crontab(hour=3, minute=15),
     },
+    "customers-requeue-pending-messages": {
+        "task": "customers.tasks.requeue_pending_messages",
+        "schedule": crontab(minute="*/5"),
+    },
+    "customers-detect-duplicates": {
+        "task": "customers.tasks.detect_duplicates",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
+
+# --- E-mail -----------------------------------------------------------------------------
+
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Omni <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Logging ----------------------------------------------------------------------------
 
@@ -239,3 +268,25 @@ OMNI_CURRENCY = os.environ.get("OMNI_CURRENCY", "RUB")
 OMNI_MONEY_QUANTUM = Decimal("0.01")
 # How long a POST's Idempotency-Key is remembered (the API promises at least 24 hours).
 IDEMPOTENCY_KEY_TTL_HOURS = max(24, env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48))
+
+# Customers: phones written without a country code are read in this region (ISO 3166 code).
+CUSTOMERS_PHONE_REGION = os.environ.get("CUSTOMERS_PHONE_REGION", "RU").upper()
+# Channels tried, in order, when the customer's preferred channel cannot be used.
+CUSTOMERS_MESSAGE_CHANNELS = env_list("CUSTOMERS_MESSAGE_CHANNELS", "push,messenger,email,sms")
+# One class per channel, each a customers.messaging.backends.MessageBackend. The storing backend
+# keeps the rendered message without delivering it (the admin says so).
+CUSTOMERS_EMAIL_BACKEND = os.environ.get("CUSTOMERS_EMAIL_BACKEND", "customers.messaging.backends.DjangoEmailBackend")
+CUSTOMERS_SMS_BACKEND = os.environ.get("CUSTOMERS_SMS_BACKEND", "customers.messaging.backends.StoringBackend")
+CUSTOMERS_PUSH_BACKEND = os.environ.get("CUSTOMERS_PUSH_BACKEND", "customers.messaging.backends.StoringBackend")
+CUSTOMERS_MESSENGER_BACKEND = os.environ.get(
+    "CUSTOMERS_MESSENGER_BACKEND", "customers.messaging.backends.StoringBackend"
+)
+CUSTOMERS_MESSAGE_FROM_EMAIL = os.environ.get("CUSTOMERS_MESSAGE_FROM_EMAIL", "")
+# External-id systems that identify a customer in the mobile app (push) and in messengers.
+CUSTOMERS_PUSH_SYSTEMS = env_list("CUSTOMERS_PUSH_SYSTEMS", "app")
+CUSTOMERS_MESSENGER_SYSTEMS = env_list("CUSTOMERS_MESSENGER_SYSTEMS", "telegram,whatsapp,viber")
+CUSTOMERS_MESSAGE_MAX_ATTEMPTS = env_int("CUSTOMERS_MESSAGE_MAX_ATTEMPTS", 5)
+# A message still pending after this many minutes is queued again by the periodic task.
+CUSTOMERS_MESSAGE_REQUEUE_MINUTES = env_int("CUSTOMERS_MESSAGE_REQUEUE_MINUTES", 5)
+# A feedback score at or below this opens a case for the store's manager.
+CUSTOMERS_FEEDBACK_CASE_THRESHOLD = env_int("CUSTOMERS_FEEDBACK_CASE_THRESHOLD", 6)

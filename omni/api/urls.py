@@ -5,4 +5,5 @@ from omni.api.health import HealthView
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),
     path("", include("inventory.api.urls")),
+    path("", include("customers.api.urls")),
 ]

@@ -1,0 +1,843 @@
+"""The customers admin: find a customer, see everything about them, register them in a store.
+
+Thin, like the API: forms parse input, the services in ``customers.services``, ``customers.merge``
+and ``customers.personal_data`` apply the rules, and their errors are shown as messages or
+attached to the form field they name.
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from import_export.formats.base_formats import CSV, XLSX
+
+from customers import merge, personal_data, segments, selectors, services
+from customers.errors import InvalidIdentity
+from customers.models import (
+    Case,
+    CaseMessage,
+    CaseStatus,
+    Channel,
+    ConsentEvent,
+    ConsentPurpose,
+    ContactChannel,
+    Customer,
+    Direction,
+    DuplicateCandidate,
+    DuplicateStatus,
+    Gender,
+    Identity,
+    Interaction,
+    Message,
+    MessageStatus,
+    Segment,
+    SegmentCondition,
+)
+from customers.resources import CustomerResource
+from customers.services import PROFILE_FIELDS, ConsentChange, IdentityInput
+from inventory.selectors import locations_for_user
+from omni.actors import Actor
+from omni.errors import DomainError
+
+TIMELINE_ROWS = 20
+
+
+def _actor(request) -> Actor:
+    return Actor(user=request.user)
+
+
+def _customer_link(customer: Customer | None):
+    if customer is None:
+        return "—"
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    return format_html('<a href="{}">{}</a>', url, str(customer))
+
+
+def _table(headers, rows):
+    if not rows:
+        return gettext("None.")
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join(
+        "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((c,) for c in row)),) for row in rows)
+    )
+    return format_html('<table class="omni-panel"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body)
+
+
+# --- Customers --------------------------------------------------------------------------
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("active")), ("merged", _("merged")), ("anonymised", _("anonymised"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.active()
+        if self.value() == "merged":
+            return queryset.filter(merged_into__isnull=False)
+        if self.value() == "anonymised":
+            return queryset.filter(anonymised_at__isnull=False)
+        return queryset
+
+
+class SegmentFilter(admin.SimpleListFilter):
+    title = _("segment")
+    parameter_name = "segment"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in Segment.objects.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        segment = Segment.objects.filter(pk=self.value()).first()
+        if segment is None:
+            return queryset.none()
+        return queryset.filter(pk__in=segments.segment_members(segment).values("pk"))
+
+
+class IdentityInline(admin.TabularInline):
+    """Shown, not edited: identities are normalised and checked by ``customers.services``."""
+
+    model = Identity
+    fields = ["kind", "system", "value", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("identities")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = list(PROFILE_FIELDS)
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerForm
+    list_display = ["id", "full_name", "contacts", "city", "preferred_store", "created_channel", "created_at"]
+    list_filter = [StatusFilter, SegmentFilter, "created_channel", "preferred_channel"]
+    search_fields = ["last_name"]  # replaced by get_search_results: phone in any form, e-mail, card, name
+    search_help_text = _("A phone in any form, an e-mail, a card number, a customer number or a name.")
+    list_select_related = ["preferred_store"]
+    inlines = [IdentityInline]
+    readonly_fields = [
+        "merged_into_link",
+        "anonymised_at",
+        "consents_panel",
+        "timeline_panel",
+        "created_channel",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["merged_into_link", "anonymised_at"]}),
+        (
+            _("Profile"),
+            {
+                "fields": [
+                    ("last_name", "first_name", "middle_name"),
+                    ("birthday", "gender"),
+                    ("city", "preferred_store"),
+                    ("preferred_channel", "preferred_payment_method"),
+                    "tags",
+                    "notes",
+                ]
+            },
+        ),
+        (_("Consents"), {"fields": ["consents_panel"]}),
+        (_("Timeline"), {"fields": ["timeline_panel"]}),
+        (
+            _("Acquisition"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "created_channel",
+                    "acquisition_channel",
+                    "acquisition_campaign",
+                    ("utm_source", "utm_medium", "utm_campaign"),
+                    ("created_at", "updated_at"),
+                ],
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("identities", queryset=Identity.objects.order_by("kind", "id")))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(selectors.customer_search(search_term)), False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # personal data is erased by anonymisation, which keeps the records
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and (obj.is_merged or obj.is_anonymised):
+            return [*self.readonly_fields, *PROFILE_FIELDS]
+        return self.readonly_fields
+
+    @admin.display(description=_("contacts"))
+    def contacts(self, obj):
+        return ", ".join(i.value for i in obj.identities.all() if i.kind in ("phone", "email"))
+
+    @admin.display(description=_("name"))
+    def full_name(self, obj):
+        return obj.full_name or "—"
+
+    @admin.display(description=_("merged into"))
+    def merged_into_link(self, obj):
+        return _customer_link(obj.merged_into) if obj.merged_into_id else "—"
+
+    @admin.display(description=_("consents"))
+    def consents_panel(self, obj):
+        current = _table(
+            [_("purpose"), _("channel"), _("granted"), _("since")],
+            [
+                (
+                    c.get_purpose_display(),
+                    c.get_channel_display() or "—",
+                    _("yes") if c.granted else _("no"),
+                    c.changed_at,
+                )
+                for c in obj.consents.all()
+            ],
+        )
+        url = reverse("admin:customers_consentevent_changelist") + f"?customer__id__exact={obj.pk}"
+        return format_html('{}<p><a href="{}">{}</a></p>', current, url, gettext("Every grant and withdrawal"))
+
+    @admin.display(description=_("recent contacts"))
+    def timeline_panel(self, obj):
+        rows = [
+            (
+                i.occurred_at,
+                i.get_channel_display(),
+                i.get_kind_display(),
+                i.get_direction_display(),
+                i.summary,
+                i.staff or "—",
+            )
+            for i in selectors.timeline(obj)[:TIMELINE_ROWS]
+        ]
+        url = reverse("admin:customers_interaction_changelist") + f"?customer__id__exact={obj.pk}"
+        table = _table([_("time"), _("channel"), _("kind"), _("direction"), _("summary"), _("staff member")], rows)
+        return format_html('{}<p><a href="{}">{}</a></p>', table, url, gettext("The whole timeline"))
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in PROFILE_FIELDS}
+        try:
+            services.customer_update(customer=obj, data=data, actor=_actor(request))
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # identities are read-only here
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return super().construct_change_message(request, form, [], add)
+
+    # Adding goes through the store registration form, with the customer's consents.
+    def add_view(self, request, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:customers_customer_register"))
+
+    def get_urls(self):
+        urls = [
+            path("register/", self.admin_site.admin_view(self.register_view), name="customers_customer_register"),
+            path(
+                "<int:pk>/anonymise/",
+                self.admin_site.admin_view(self.anonymise_view),
+                name="customers_customer_anonymise",
+            ),
+            path("<int:pk>/export/", self.admin_site.admin_view(self.export_view), name="customers_customer_export"),
+            path(
+                "<int:pk>/consents/",
+                self.admin_site.admin_view(self.consents_view),
+                name="customers_customer_consents",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        open_cases = (
+            selectors.cases_for_user(request.user)
+            .filter(customer_id=object_id)
+            .exclude(status=CaseStatus.RESOLVED)
+            .order_by("-created_at")
+            if str(object_id).isdigit()
+            else Case.objects.none()
+        )
+        extra_context = {
+            **(extra_context or {}),
+            "open_cases": open_cases,
+            "can_anonymise": request.user.has_perm("customers.anonymise_customer"),
+            "can_export": request.user.has_perm("customers.export_customer_data"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def register_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        stores = locations_for_user(request.user).filter(kind="store", is_active=True)
+        form = RegistrationForm(request.POST or None, stores=stores)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = services.customer_register(
+                    identities=form.identities(),
+                    profile=form.profile(),
+                    consents=form.consents(),
+                    store=form.cleaned_data["store"],
+                    actor=_actor(request),
+                )
+            except InvalidIdentity as exc:
+                form.add_error(exc.details["field"] if exc.details["field"] in form.fields else None, exc.message)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                customer = result.customer
+                if result.created:
+                    text = gettext("Customer %(customer)s registered.") % {"customer": customer}
+                else:
+                    text = gettext("This customer was already known: %(customer)s. New details were added.") % {
+                        "customer": customer
+                    }
+                self.message_user(request, text, messages.SUCCESS)
+                if result.conflicts:
+                    self.message_user(
+                        request,
+                        gettext("Known values were kept for: %(fields)s.") % {"fields": ", ".join(result.conflicts)},
+                        messages.WARNING,
+                    )
+                return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Register a customer"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/customers/customer/register.html", context)
+
+    def anonymise_view(self, request, pk: int):
+        if not request.user.has_perm("customers.anonymise_customer"):
+            raise PermissionDenied
+        customer = get_object_or_404(Customer, pk=pk)
+        if request.method == "POST":
+            try:
+                personal_data.customer_anonymise(customer=customer, actor=_actor(request))
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, gettext("The customer's personal data was erased."), messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Erase the personal data of %(customer)s?") % {"customer": customer},
+            "customer": customer,
+        }
+        return TemplateResponse(request, "admin/customers/customer/anonymise.html", context)
+
+    def consents_view(self, request, pk: int):
+        """Record what the customer says now: each change is kept with its time, channel and author."""
+        if not request.user.has_perm("customers.change_consent"):
+            raise PermissionDenied
+        customer = get_object_or_404(Customer, pk=pk)
+        current = {(c.purpose, c.channel): c.granted for c in customer.consents.all()}
+        initial = {
+            "personal_data": current.get((ConsentPurpose.PERSONAL_DATA, ""), False),
+            "marketing": [
+                channel for (purpose, channel), granted in current.items() if purpose == "marketing" and granted
+            ],
+        }
+        form = ConsentsForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            wanted = form.cleaned_data
+            changes = [ConsentChange(ConsentPurpose.PERSONAL_DATA, wanted["personal_data"])]
+            changes += [
+                ConsentChange(ConsentPurpose.MARKETING, channel in wanted["marketing"], channel)
+                for channel in ContactChannel.values
+                if (channel in wanted["marketing"]) != current.get((ConsentPurpose.MARKETING, channel), False)
+            ]
+            try:
+                events = services.consents_record(
+                    customer=customer,
+                    changes=changes,
+                    source_channel=wanted["source_channel"],
+                    note=wanted["note"],
+                    actor=_actor(request),
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, gettext("%(count)d consent changes recorded.") % {"count": len(events)})
+                return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Consents of %(customer)s") % {"customer": customer},
+            "customer": customer,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/customers/customer/consents.html", context)
+
+    def export_view(self, request, pk: int):
+        if not request.user.has_perm("customers.export_customer_data"):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[pk]))
+        customer = get_object_or_404(Customer, pk=pk)
+        try:
+            document = personal_data.customer_data_export(customer=customer, actor=_actor(request))
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[pk]))
+        response = HttpResponse(
+            json.dumps(document, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+        return response
+
+
+class ConsentsForm(forms.Form):
+    personal_data = forms.BooleanField(label=_("agrees to the processing of personal data"), required=False)
+    marketing = forms.MultipleChoiceField(
+        label=_("agrees to receive offers by"),
+        choices=ContactChannel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    source_channel = forms.ChoiceField(label=_("the customer told us through"), choices=Channel.choices)
+    note = forms.CharField(label=_("note"), max_length=255, required=False)
+
+
+class RegistrationForm(forms.Form):
+    """What a seller asks a customer in the store; the consents are what the customer gives."""
+
+    store = forms.ModelChoiceField(queryset=None, label=_("store"))
+    phone = forms.CharField(label=_("phone"), max_length=64, required=False)
+    email = forms.CharField(label=_("e-mail"), max_length=254, required=False)
+    card = forms.CharField(label=_("loyalty card"), max_length=64, required=False)
+    last_name = forms.CharField(label=_("last name"), max_length=100, required=False)
+    first_name = forms.CharField(label=_("first name"), max_length=100, required=False)
+    middle_name = forms.CharField(label=_("middle name"), max_length=100, required=False)
+    birthday = forms.DateField(label=_("birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    gender = forms.ChoiceField(label=_("gender"), choices=[("", "—"), *Gender.choices], required=False)
+    city = forms.CharField(label=_("city"), max_length=100, required=False)
+    preferred_channel = forms.ChoiceField(
+        label=_("preferred contact channel"), choices=[("", "—"), *ContactChannel.choices], required=False
+    )
+    consent_personal_data = forms.BooleanField(label=_("agrees to the processing of personal data"), required=False)
+    consent_marketing = forms.MultipleChoiceField(
+        label=_("agrees to receive offers by"),
+        choices=ContactChannel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, stores, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = stores
+        if stores.count() == 1:
+            self.fields["store"].initial = stores.first()
+
+    def identities(self) -> list[IdentityInput]:
+        return [
+            IdentityInput(name, self.cleaned_data[name], field=name)
+            for name in ("phone", "email", "card")
+            if self.cleaned_data[name].strip()
+        ]
+
+    def profile(self) -> dict:
+        names = ["last_name", "first_name", "middle_name", "birthday", "gender", "city", "preferred_channel"]
+        return {name: self.cleaned_data[name] for name in names}
+
+    def consents(self) -> list[ConsentChange]:
+        changes = []
+        if self.cleaned_data["consent_personal_data"]:
+            changes.append(ConsentChange(ConsentPurpose.PERSONAL_DATA, True))
+        changes += [ConsentChange(ConsentPurpose.MARKETING, True, ch) for ch in self.cleaned_data["consent_marketing"]]
+        return changes
+
+
+# --- Consents, timeline, messages -------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "customer", "purpose", "channel", "granted", "source_channel", "created_by"]
+    list_filter = ["purpose", "channel", "granted", "source_channel"]
+    list_select_related = ["customer", "created_by"]
+    raw_id_fields = ["customer"]
+
+
+class InteractionForm(forms.ModelForm):
+    class Meta:
+        model = Interaction
+        fields = ["customer", "channel", "kind", "direction", "summary", "details", "location"]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    """The timeline of every customer; call-centre operators record contacts here."""
+
+    form = InteractionForm
+    list_display = ["occurred_at", "customer", "channel", "kind", "direction", "summary", "staff"]
+    list_filter = ["channel", "kind", "direction"]
+    list_select_related = ["customer", "staff"]
+    raw_id_fields = ["customer"]
+    date_hierarchy = "occurred_at"
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        created = services.interaction_record(
+            customer=data["customer"],
+            channel=data["channel"],
+            kind=data["kind"],
+            direction=data["direction"],
+            summary=data["summary"],
+            details=data["details"],
+            location=data["location"],
+            actor=_actor(request),
+        )
+        obj.pk = created.pk
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "customer",
+        "kind",
+        "purpose",
+        "channel",
+        "recipient",
+        "status",
+        "delivery",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "purpose", "kind"]
+    list_select_related = ["customer"]
+    raw_id_fields = ["customer"]
+    search_fields = ["recipient", "kind", "dedupe_key"]
+    readonly_fields = ["delivery"]
+
+    @admin.display(description=_("delivery"))
+    def delivery(self, obj):
+        if obj.status == MessageStatus.STORED:
+            return gettext("Stored only, not delivered: no provider is configured for this channel.")
+        if obj.status == MessageStatus.SENT:
+            return gettext("Handed to the provider.")
+        return obj.get_status_display()
+
+
+# --- Cases ------------------------------------------------------------------------------
+
+
+class CaseMessageInline(admin.TabularInline):
+    model = CaseMessage
+    fields = ["created_at", "channel", "direction", "body", "author"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["created_at", "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CaseForm(forms.ModelForm):
+    new_message = forms.CharField(label=_("new message"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    message_channel = forms.ChoiceField(label=_("through"), choices=Channel.choices, initial=Channel.STORE)
+    message_direction = forms.ChoiceField(label=_("direction"), choices=Direction.choices, initial=Direction.OUTBOUND)
+
+    class Meta:
+        model = Case
+        fields = ["customer", "subject", "channel", "store", "status", "assignee"]
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    form = CaseForm
+    list_display = ["number", "customer", "subject", "status", "store", "assignee", "created_at"]
+    list_filter = ["status", "channel", "store"]
+    search_fields = ["number", "subject"]
+    raw_id_fields = ["customer", "assignee"]
+    inlines = [CaseMessageInline]
+
+    def get_queryset(self, request):
+        return selectors.cases_for_user(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "store":
+            kwargs["queryset"] = locations_for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            fields = ["customer", "subject", "channel", "store", "assignee", "new_message"]
+        else:
+            fields = ["customer", "subject", "channel", "store", "status", "assignee"]
+            fields += ["new_message", "message_channel", "message_direction"]
+        return [(None, {"fields": fields})]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["customer", "subject", "channel", "store"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data, actor = form.cleaned_data, _actor(request)
+        try:
+            if not change:
+                created = services.case_open(
+                    customer=data["customer"],
+                    subject=data["subject"],
+                    channel=data["channel"],
+                    body=data["new_message"],
+                    store=data["store"],
+                    assignee=data["assignee"],
+                    actor=actor,
+                )
+                obj.pk = created.pk
+                return
+            case = Case.objects.get(pk=obj.pk)
+            if "assignee" in form.changed_data:
+                case = services.case_assign(case=case, assignee=data["assignee"], actor=actor)
+            if data["new_message"].strip():
+                services.case_add_message(
+                    case=case,
+                    body=data["new_message"],
+                    channel=data["message_channel"],
+                    direction=data["message_direction"],
+                    actor=actor,
+                )
+            if "status" in form.changed_data:
+                services.case_change_status(case=case, status=data["status"], actor=actor)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # messages are added through the service above
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return super().construct_change_message(request, form, [], add)
+
+
+# --- Duplicates -------------------------------------------------------------------------
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(admin.ModelAdmin):
+    list_display = ["id", "first_customer", "second_customer", "reason", "status", "created_at", "reviewed_by"]
+    list_filter = ["status", "reason"]
+    actions = ["merge_pairs", "dismiss_pairs"]
+    change_list_template = "admin/customers/duplicatecandidate/change_list.html"
+
+    def get_queryset(self, request):
+        identities = Prefetch("identities", queryset=Identity.objects.order_by("kind", "id"))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("first", "second", "reviewed_by")
+            .prefetch_related(
+                Prefetch("first__identities", queryset=identities.queryset),
+                Prefetch("second__identities", queryset=identities.queryset),
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_merge_permission(self, request):
+        return request.user.has_perm("customers.merge_customer")
+
+    @staticmethod
+    def _describe(customer: Customer):
+        contacts = ", ".join(i.value for i in customer.identities.all())
+        born = customer.birthday.isoformat() if customer.birthday else ""
+        return format_html("{}<br><small>{} {}</small>", _customer_link(customer), contacts, born)
+
+    @admin.display(description=_("first customer"))
+    def first_customer(self, obj):
+        return self._describe(obj.first)
+
+    @admin.display(description=_("second customer"))
+    def second_customer(self, obj):
+        return self._describe(obj.second)
+
+    @admin.action(description=_("Merge each pair, keeping the older profile"), permissions=["merge"])
+    def merge_pairs(self, request, queryset):
+        merged = 0
+        for candidate in queryset.filter(status=DuplicateStatus.OPEN).order_by("pk"):
+            try:
+                merge.customer_merge(survivor=candidate.first, merged=candidate.second, actor=_actor(request))
+            except DomainError as exc:
+                self.message_user(request, f"{candidate}: {exc.message}", messages.ERROR)
+            else:
+                merged += 1
+        self.message_user(request, gettext("%(count)d pairs merged.") % {"count": merged}, messages.SUCCESS)
+
+    @admin.action(description=_("Mark as different people"), permissions=["merge"])
+    def dismiss_pairs(self, request, queryset):
+        count = 0
+        for candidate in queryset.filter(status=DuplicateStatus.OPEN):
+            services.duplicate_dismiss(candidate=candidate, actor=_actor(request))
+            count += 1
+        self.message_user(request, gettext("%(count)d pairs dismissed.") % {"count": count}, messages.SUCCESS)
+
+    def get_urls(self):
+        detect = path(
+            "detect/", self.admin_site.admin_view(self.detect_view), name="customers_duplicatecandidate_detect"
+        )
+        return [detect, *super().get_urls()]
+
+    def detect_view(self, request):
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise PermissionDenied
+        count = services.duplicates_detect()
+        self.message_user(request, gettext("%(count)d new probable duplicates found.") % {"count": count})
+        return HttpResponseRedirect(reverse("admin:customers_duplicatecandidate_changelist"))
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_merge": self.has_merge_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+
+# --- Segments ---------------------------------------------------------------------------
+
+
+class SegmentConditionForm(forms.ModelForm):
+    condition = forms.ChoiceField(label=_("condition"), choices=())
+
+    class Meta:
+        model = SegmentCondition
+        fields = ["condition", "value", "date_from", "date_to"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["condition"].choices = [("", "—"), *segments.condition_choices()]
+        hints = [f"{kind.label}: {kind.help_text}" for kind in segments.condition_types().values() if kind.help_text]
+        self.fields["value"].help_text = "; ".join(str(hint) for hint in hints)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("condition"):
+            try:
+                segments.validate_condition(
+                    data["condition"], data.get("value", ""), data.get("date_from"), data.get("date_to")
+                )
+            except DomainError as exc:
+                field = exc.details.get("field")
+                self.add_error(field if field in self.fields else None, exc.message)
+        return data
+
+
+class SegmentConditionInline(admin.TabularInline):
+    model = SegmentCondition
+    form = SegmentConditionForm
+    extra = 1
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "member_count", "members_link", "updated_at"]
+    search_fields = ["name"]
+    inlines = [SegmentConditionInline]
+    readonly_fields = ["member_count", "members_link"]
+    fields = ["name", "description", "member_count", "members_link"]
+
+    @admin.display(description=_("members now"))
+    def member_count(self, obj):
+        if obj.pk is None:
+            return "—"
+        try:
+            return segments.segment_members(obj).count()
+        except DomainError as exc:
+            return exc.message
+
+    @admin.display(description=_("members"))
+    def members_link(self, obj):
+        if obj.pk is None:
+            return "—"
+        members = reverse("admin:customers_customer_changelist") + f"?segment={obj.pk}"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">CSV</a> · <a href="{}">XLSX</a>',
+            members,
+            gettext("List"),
+            reverse("admin:customers_segment_export", args=[obj.pk, "csv"]),
+            reverse("admin:customers_segment_export", args=[obj.pk, "xlsx"]),
+        )
+
+    def get_urls(self):
+        export = path(
+            "<int:pk>/export/<str:fmt>/",
+            self.admin_site.admin_view(self.export_view),
+            name="customers_segment_export",
+        )
+        return [export, *super().get_urls()]
+
+    def export_view(self, request, pk: int, fmt: str):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        formats = {"csv": CSV(), "xlsx": XLSX()}
+        if fmt not in formats:
+            raise PermissionDenied
+        segment = get_object_or_404(Segment, pk=pk)
+        members = selectors.customers_with_identities(segments.segment_members(segment))
+        dataset = CustomerResource().export(queryset=members)
+        file_format = formats[fmt]
+        response = HttpResponse(file_format.export_data(dataset), content_type=file_format.get_content_type())
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-{stamp}.{fmt}"'
+        return response

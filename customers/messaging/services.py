@@ -1,0 +1,260 @@
+"""Sending messages to customers through an outbox.
+
+``message_send`` writes the message in the caller's transaction, through exactly one channel,
+and schedules its delivery after commit. ``message_deliver`` (run by the ``deliver_message``
+Celery task) claims the row with a conditional UPDATE from pending to sending, so two workers
+can never both send it, calls the channel's backend outside any transaction and records the
+outcome and the timeline entry. ``messages_requeue`` (periodic) picks up messages left pending,
+for example while the broker was down.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template import Context, Template, TemplateSyntaxError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.errors import ConsentRequired, NoReachableChannel
+from customers.messaging.backends import backend_path, get_backend
+from customers.models import (
+    Channel,
+    Consent,
+    ConsentPurpose,
+    Customer,
+    Direction,
+    IdentityKind,
+    Interaction,
+    InteractionKind,
+    Message,
+    MessageChannel,
+    MessagePurpose,
+    MessageStatus,
+)
+from customers.services import check_choice, locked_customer
+from omni.actors import SYSTEM, Actor
+from omni.errors import InvalidInput
+
+logger = logging.getLogger(__name__)
+
+# A message claimed this long ago and still "being sent" was interrupted (a worker died).
+SENDING_TIMEOUT = timedelta(minutes=30)
+
+
+class DeliveryFailed(Exception):
+    """The backend failed; the message is pending again and should be retried."""
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: str
+    recipient: str
+
+
+def channel_order(customer: Customer) -> list[str]:
+    """The preferred channel first, then the configured order; each channel once."""
+    order = []
+    for channel in [customer.preferred_channel, *settings.CUSTOMERS_MESSAGE_CHANNELS]:
+        if channel in MessageChannel.values and channel not in order:
+            order.append(channel)
+    return order
+
+
+def customer_addresses(customer: Customer) -> dict[str, str]:
+    """Where the customer can be reached, per channel, from their identities (one query)."""
+    addresses: dict[str, str] = {}
+    for kind, system, value in customer.identities.order_by("id").values_list("kind", "system", "value"):
+        if kind == IdentityKind.EMAIL:
+            addresses.setdefault(MessageChannel.EMAIL, value)
+        elif kind == IdentityKind.PHONE:
+            addresses.setdefault(MessageChannel.SMS, value)
+        elif kind == IdentityKind.EXTERNAL_ID and system in settings.CUSTOMERS_PUSH_SYSTEMS:
+            addresses.setdefault(MessageChannel.PUSH, f"{system}:{value}")
+        elif kind == IdentityKind.EXTERNAL_ID and system in settings.CUSTOMERS_MESSENGER_SYSTEMS:
+            addresses.setdefault(MessageChannel.MESSENGER, f"{system}:{value}")
+    return addresses
+
+
+def message_route(customer: Customer, *, purpose: str) -> Route:
+    """The one channel a message goes through, or the reason there is none.
+
+    Service messages take the first reachable channel; marketing ones the first reachable
+    channel the customer consented to marketing through.
+    """
+    addresses = customer_addresses(customer)
+    reachable = [channel for channel in channel_order(customer) if channel in addresses]
+    if not reachable:
+        raise NoReachableChannel(details={"customer_id": customer.pk})
+    if purpose == MessagePurpose.MARKETING:
+        granted = set(Consent.objects.filter(customer=customer, granted=True).values_list("purpose", "channel"))
+        allowed = []
+        if (ConsentPurpose.PERSONAL_DATA, "") in granted:
+            allowed = [channel for channel in reachable if (ConsentPurpose.MARKETING, channel) in granted]
+        if not allowed:
+            raise ConsentRequired(
+                _("The customer has not consented to marketing through any channel they can be reached by."),
+                details={"customer_id": customer.pk, "reachable": reachable},
+            )
+        reachable = allowed
+    return Route(reachable[0], addresses[reachable[0]])
+
+
+def _render(text: str, context: dict, field: str) -> str:
+    try:
+        return Template(text).render(Context(context, autoescape=False)).strip()
+    except TemplateSyntaxError as exc:
+        raise InvalidInput(_("The message template is not valid: %(error)s") % {"error": exc}, details={"field": field})
+
+
+def message_send(
+    *,
+    customer: Customer,
+    kind: str,
+    purpose: str,
+    text: str,
+    subject: str = "",
+    context: dict | None = None,
+    dedupe_key: str = "",
+    cause_type: str = "",
+    cause_id: str = "",
+    actor: Actor = SYSTEM,
+) -> Message:
+    """Write a message to the customer in the outbox and deliver it after commit.
+
+    ``text`` and ``subject`` are Django templates rendered now with ``customer`` and ``context``.
+    One message goes through one channel (``message_route``). With ``dedupe_key`` (a campaign,
+    an order event) the customer gets it once: a second call returns the first message.
+    """
+    check_choice(purpose, MessagePurpose, "purpose")
+    kind = kind.strip()
+    if not kind or not text.strip():
+        raise InvalidInput(_("A message needs a kind and a text."), details={"field": "text" if kind else "kind"})
+    dedupe_key = dedupe_key.strip()[:128]
+    with transaction.atomic():
+        customer = locked_customer(customer)
+        if dedupe_key:
+            existing = Message.objects.filter(customer=customer, dedupe_key=dedupe_key).first()
+            if existing is not None:
+                return existing
+        route = message_route(customer, purpose=purpose)
+        values = {"customer": customer, **(context or {})}
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    customer=customer,
+                    kind=kind[:64],
+                    purpose=purpose,
+                    channel=route.channel,
+                    recipient=route.recipient,
+                    subject=_render(subject, values, "subject")[:255],
+                    body=_render(text, values, "text"),
+                    dedupe_key=dedupe_key,
+                    cause_type=cause_type,
+                    cause_id=cause_id,
+                    backend=backend_path(route.channel),
+                )
+        except IntegrityError:
+            # The same dedupe key won a race in another transaction: theirs is the message.
+            existing = Message.objects.filter(customer=customer, dedupe_key=dedupe_key).first() if dedupe_key else None
+            if existing is None:
+                raise
+            return existing
+        transaction.on_commit(lambda: _schedule(message.pk))
+    return message
+
+
+def _schedule(message_id: int) -> None:
+    from customers.tasks import deliver_message
+
+    try:
+        deliver_message.delay(message_id)
+    except Exception:  # the broker is down: the periodic requeue picks the message up
+        logger.warning("Could not queue message %s; it stays pending for the requeue task.", message_id)
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Send one pending message; return what happened: sent, stored, skipped or failed.
+
+    Raises ``DeliveryFailed`` when the backend failed and the message is pending again, to be
+    retried.
+    """
+    now = timezone.now()
+    claimed = Message.objects.filter(pk=message_id, status=MessageStatus.PENDING).update(
+        status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not claimed:
+        return "skipped"  # sent, being sent by another worker, or cancelled
+    message = Message.objects.get(pk=message_id)
+    backend = get_backend(message.channel)
+    try:
+        provider_id = backend.send(message)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        final = message.attempts >= settings.CUSTOMERS_MESSAGE_MAX_ATTEMPTS
+        Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
+            status=MessageStatus.FAILED if final else MessageStatus.PENDING,
+            last_error=error,
+            updated_at=timezone.now(),
+        )
+        logger.warning("Message %s attempt %s failed: %s", message_id, message.attempts, error)
+        if final:
+            return "failed"
+        raise DeliveryFailed(error) from exc
+    status = MessageStatus.SENT if backend.delivers else MessageStatus.STORED
+    with transaction.atomic():
+        sent_at = timezone.now()
+        Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
+            status=status,
+            provider_message_id=str(provider_id or "")[:200],
+            backend=backend_path(message.channel),
+            sent_at=sent_at,
+            last_error="",
+            updated_at=sent_at,
+        )
+        if status == MessageStatus.SENT:
+            summary = _("Message sent: %(title)s") % {"title": message.subject or message.kind}
+        else:
+            summary = _("Message stored, not delivered (no provider configured): %(title)s") % {
+                "title": message.subject or message.kind
+            }
+        Interaction.objects.create(
+            customer_id=message.customer_id,
+            channel=Channel(message.channel),
+            kind=InteractionKind.MESSAGE_SENT,
+            direction=Direction.OUTBOUND,
+            summary=summary[:255],
+            details=message.body,
+            occurred_at=sent_at,
+            subject_type=message.cause_type or "message",
+            subject_id=message.cause_id or str(message.pk),
+        )
+    return str(status)
+
+
+def messages_requeue(*, older_than: timedelta | None = None) -> int:
+    """Queue again every message left pending; return how many.
+
+    Messages interrupted while being sent are not sent again (whether they reached the customer
+    is unknown): they are marked failed for staff to check.
+    """
+    from customers.tasks import deliver_message
+
+    now = timezone.now()
+    older_than = older_than if older_than is not None else timedelta(minutes=settings.CUSTOMERS_MESSAGE_REQUEUE_MINUTES)
+    Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - SENDING_TIMEOUT).update(
+        status=MessageStatus.FAILED,
+        last_error=_("Delivery was interrupted; it is unknown whether the message arrived. Not sent again."),
+        updated_at=now,
+    )
+    ids = list(
+        Message.objects.filter(status=MessageStatus.PENDING, updated_at__lte=now - older_than)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for message_id in ids:
+        deliver_message.delay(message_id)
+    return len(ids)

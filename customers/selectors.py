@@ -1,0 +1,86 @@
+"""Reads of customers that several callers (API, admin, other apps) need."""
+
+import contextlib
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from customers.identities import IdentityKey, identity_key
+from customers.models import Case, CaseStatus, Customer, Identity, Interaction
+from inventory.selectors import locations_for_user
+
+MAX_MERGE_HOPS = 20
+
+
+def customer_resolve(customer_id: int) -> Customer | None:
+    """The customer with this id, or the survivor it was merged into (an old id keeps working)."""
+    customer = Customer.objects.filter(pk=customer_id).first()
+    hops = 0
+    while customer is not None and customer.merged_into_id is not None and hops < MAX_MERGE_HOPS:
+        customer = Customer.objects.filter(pk=customer.merged_into_id).first()
+        hops += 1
+    return customer
+
+
+def customer_find(key: IdentityKey) -> Customer | None:
+    """The customer an identity (already normalised) belongs to, if any."""
+    identity = (
+        Identity.objects.select_related("customer").filter(kind=key.kind, system=key.system, value=key.value).first()
+    )
+    return identity.customer if identity else None
+
+
+def customer_lookup(kind: str, value: str, *, system: str = "") -> Customer | None:
+    """Find by an identity written in any form; raise ``InvalidIdentity`` when it cannot be normalised."""
+    return customer_find(identity_key(kind, value, system=system))
+
+
+def customers_with_identities(queryset: QuerySet[Customer] | None = None) -> QuerySet[Customer]:
+    """Customers with what a list shows of them, fetched for the whole page at once."""
+    queryset = Customer.objects.all() if queryset is None else queryset
+    return queryset.select_related("preferred_store").prefetch_related(
+        Prefetch("identities", queryset=Identity.objects.order_by("kind", "id"))
+    )
+
+
+def customer_search(query: str) -> Q:
+    """A filter matching a phone in any form, an e-mail, a card number, an external id or a name."""
+    from customers.errors import InvalidIdentity
+
+    text = query.strip()
+    condition = Q(pk__in=[])
+    if not text:
+        return condition
+    values = {text, text.lower(), text.upper().replace(" ", "").replace("-", "")}
+    with contextlib.suppress(InvalidIdentity):
+        values.add(identity_key("phone", text).value)
+    condition |= Q(pk__in=Identity.objects.filter(value__in=values).values("customer_id"))
+    words = text.split()
+    if words and not any(ch.isdigit() for ch in text) and "@" not in text:
+        name = Q()
+        for word in words[:3]:
+            name &= Q(last_name__istartswith=word) | Q(first_name__istartswith=word) | Q(middle_name__istartswith=word)
+        condition |= name
+    if text.isdigit():
+        condition |= Q(pk=int(text)) if len(text) < 12 else Q()
+    return condition
+
+
+def timeline(customer: Customer) -> QuerySet[Interaction]:
+    """The customer's contacts, newest first, with what a page shows of each."""
+    return (
+        Interaction.objects.filter(customer=customer)
+        .select_related("staff", "location", "api_key")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def cases_for_user(user) -> QuerySet[Case]:
+    """Cases a staff member may see: store staff only those of their own stores."""
+    cases = Case.objects.select_related("customer", "store", "assignee")
+    if user.is_superuser or user.has_perm("inventory.access_all_locations"):
+        return cases
+    return cases.filter(store__in=locations_for_user(user))
+
+
+def open_cases(customer: Customer) -> QuerySet[Case]:
+    return customer.cases.exclude(status=CaseStatus.RESOLVED).select_related("store", "assignee")

@@ -1,0 +1,260 @@
+import datetime
+import threading
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import connection, transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from customers import services
+from customers.errors import ConsentRequired, NoReachableChannel
+from customers.messaging import services as messaging
+from customers.messaging.services import message_send
+from customers.models import (
+    Channel,
+    ConsentPurpose,
+    Customer,
+    Interaction,
+    InteractionKind,
+    Message,
+    MessageStatus,
+)
+from customers.services import ConsentChange, IdentityInput
+from tests.customers.backends import FailingBackend, RecordingBackend
+
+pytestmark = pytest.mark.django_db
+
+RECORDING = "tests.customers.backends.RecordingBackend"
+FAILING = "tests.customers.backends.FailingBackend"
+PD = ConsentChange(ConsentPurpose.PERSONAL_DATA, True)
+
+
+@pytest.fixture(autouse=True)
+def reset_backends():
+    RecordingBackend.sent = []
+    RecordingBackend.delay = 0.0
+    FailingBackend.failures_left = 0
+    FailingBackend.calls = 0
+
+
+def customer_with(*identities, consents=(), **profile) -> Customer:
+    return services.customer_identify(
+        identities=[IdentityInput(kind, value, *rest) for kind, value, *rest in identities],
+        profile=profile,
+        consents=consents,
+    ).customer
+
+
+def marketing(channel):
+    return ConsentChange(ConsentPurpose.MARKETING, True, channel)
+
+
+def send(customer, purpose="service", **kwargs):
+    kwargs.setdefault("kind", "order_ready")
+    kwargs.setdefault("text", "Hello {{ customer.first_name }}, your order {{ number }} is ready.")
+    kwargs.setdefault("context", {"number": "W-1"})
+    return message_send(customer=customer, purpose=purpose, **kwargs)
+
+
+class TestChannelChoice:
+    @override_settings(CUSTOMERS_MESSAGE_CHANNELS=["push", "messenger", "email", "sms"])
+    def test_service_message_takes_the_first_reachable_channel(self):
+        customer = customer_with(("phone", "+79161234567"), ("email", "ivan@example.com"), first_name="Ivan")
+        message = send(customer)
+        assert (message.channel, message.recipient) == ("email", "ivan@example.com")
+        assert message.body == "Hello Ivan, your order W-1 is ready."
+
+    def test_preferred_channel_comes_first(self):
+        customer = customer_with(("phone", "+79161234567"), ("email", "ivan@example.com"), preferred_channel="sms")
+        assert send(customer).channel == "sms"
+
+    def test_messenger_and_push_are_reached_through_external_ids(self):
+        customer = customer_with(("external_id", "555", "telegram"), ("external_id", "device-1", "app"))
+        with override_settings(CUSTOMERS_MESSAGE_CHANNELS=["messenger", "push"]):
+            assert send(customer).recipient == "telegram:555"
+
+    def test_nobody_to_reach(self):
+        customer = customer_with(("card", "460000000001"))
+        with pytest.raises(NoReachableChannel):
+            send(customer)
+        assert not Message.objects.exists()
+
+    def test_marketing_needs_the_consent_of_that_channel(self):
+        customer = customer_with(
+            ("phone", "+79161234567"),
+            ("email", "ivan@example.com"),
+            preferred_channel="email",
+            consents=[PD, marketing("sms")],
+        )
+        assert send(customer, purpose="marketing", kind="promo").channel == "sms"
+
+    def test_marketing_without_consent_writes_nothing(self):
+        customer = customer_with(("phone", "+79161234567"), ("email", "ivan@example.com"))
+        with pytest.raises(ConsentRequired):
+            send(customer, purpose="marketing", kind="promo")
+        assert not Message.objects.exists()
+
+    def test_withdrawn_consent_stops_marketing(self):
+        customer = customer_with(("phone", "+79161234567"), consents=[PD, marketing("sms")])
+        services.consents_record(
+            customer=customer, changes=[ConsentChange("marketing", False, "sms")], source_channel=Channel.SMS
+        )
+        with pytest.raises(ConsentRequired):
+            send(customer, purpose="marketing", kind="promo")
+
+    def test_the_same_promotion_is_sent_once_through_one_channel(self):
+        customer = customer_with(
+            ("phone", "+79161234567"),
+            ("email", "ivan@example.com"),
+            consents=[PD, marketing("sms"), marketing("email")],
+        )
+        first = send(customer, purpose="marketing", kind="promo", dedupe_key="black-friday")
+        again = send(customer, purpose="marketing", kind="promo", dedupe_key="black-friday")
+        assert first.pk == again.pk
+        assert Message.objects.count() == 1
+
+    def test_bad_template_is_refused(self):
+        customer = customer_with(("phone", "+79161234567"))
+        with pytest.raises(Exception) as error:
+            send(customer, text="{% if %}")
+        assert error.value.details["field"] == "text"
+
+
+class TestDelivery:
+    def test_email_is_delivered_after_commit_and_appears_on_the_timeline(self, django_capture_on_commit_callbacks):
+        customer = customer_with(("email", "ivan@example.com"), first_name="Ivan")
+
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            message = send(customer, subject="Order {{ number }}")
+
+        assert len(callbacks) == 1
+        message.refresh_from_db()
+        assert message.status == MessageStatus.SENT
+        assert message.sent_at is not None and message.attempts == 1
+        assert len(mail.outbox) == 1
+        assert (mail.outbox[0].to, mail.outbox[0].subject) == (["ivan@example.com"], "Order W-1")
+        assert message.provider_message_id == mail.outbox[0].extra_headers["Message-ID"]
+        sent = Interaction.objects.get(customer=customer, kind=InteractionKind.MESSAGE_SENT)
+        assert (sent.channel, sent.direction, sent.subject_id) == ("email", "outbound", str(message.pk))
+
+    def test_default_sms_backend_stores_and_does_not_claim_delivery(self, django_capture_on_commit_callbacks):
+        customer = customer_with(("phone", "+79161234567"))
+        with django_capture_on_commit_callbacks(execute=True):
+            message = send(customer)
+        message.refresh_from_db()
+        assert message.status == MessageStatus.STORED
+        assert message.get_status_display() == "stored, not delivered"
+        assert message.provider_message_id == f"stored:{message.uuid}"
+        summary = Interaction.objects.get(customer=customer, kind=InteractionKind.MESSAGE_SENT).summary
+        assert "not delivered" in summary
+
+    def test_nothing_is_written_or_sent_when_the_cause_rolls_back(self, django_capture_on_commit_callbacks):
+        customer = customer_with(("email", "ivan@example.com"))
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            send(customer)
+            raise RuntimeError("the order failed")
+        assert callbacks == []
+        assert not Message.objects.exists()
+        assert mail.outbox == []
+
+    def test_a_message_is_never_sent_twice(self):
+        customer = customer_with(("email", "ivan@example.com"))
+        message = send(customer)
+
+        assert messaging.message_deliver(message_id=message.pk) == "sent"
+        assert messaging.message_deliver(message_id=message.pk) == "skipped"
+        assert len(mail.outbox) == 1
+
+    @override_settings(CUSTOMERS_SMS_BACKEND=FAILING, CUSTOMERS_MESSAGE_MAX_ATTEMPTS=3)
+    def test_failures_are_retried_then_given_up(self, django_capture_on_commit_callbacks):
+        FailingBackend.failures_left = 10
+        customer = customer_with(("phone", "+79161234567"))
+
+        with django_capture_on_commit_callbacks(execute=True):
+            message = send(customer)
+
+        message.refresh_from_db()
+        assert (message.status, message.attempts, FailingBackend.calls) == (MessageStatus.FAILED, 3, 3)
+        assert "provider down" in message.last_error
+        assert not Interaction.objects.filter(kind=InteractionKind.MESSAGE_SENT).exists()
+
+    @override_settings(CUSTOMERS_SMS_BACKEND=FAILING)
+    def test_a_retry_after_a_failure_sends_it(self, django_capture_on_commit_callbacks):
+        FailingBackend.failures_left = 1
+        customer = customer_with(("phone", "+79161234567"))
+        with django_capture_on_commit_callbacks(execute=True):
+            message = send(customer)
+        message.refresh_from_db()
+        assert (message.status, message.attempts, message.provider_message_id) == (MessageStatus.SENT, 2, "ok-1")
+
+
+class TestOutboxRecovery:
+    def test_messages_left_pending_are_sent_by_the_periodic_task(self, django_capture_on_commit_callbacks):
+        customer = customer_with(("email", "ivan@example.com"))
+        # The broker is down: queueing fails, the message stays pending.
+        broker_down = mock.patch("customers.tasks.deliver_message.delay", side_effect=ConnectionError("broker down"))
+        with broker_down, django_capture_on_commit_callbacks(execute=True):
+            message = send(customer)
+        assert Message.objects.get().status == MessageStatus.PENDING
+
+        from customers.tasks import requeue_pending_messages
+
+        assert requeue_pending_messages.delay().get() == 0  # too recent to be called stuck
+        Message.objects.update(updated_at=timezone.now() - datetime.timedelta(minutes=10))
+        assert requeue_pending_messages.delay().get() == 1
+
+        message.refresh_from_db()
+        assert message.status == MessageStatus.SENT
+        assert len(mail.outbox) == 1
+        assert requeue_pending_messages.delay().get() == 0
+
+    def test_interrupted_sending_is_not_sent_again(self):
+        customer = customer_with(("email", "ivan@example.com"))
+        message = send(customer)
+        long_ago = timezone.now() - datetime.timedelta(hours=1)
+        Message.objects.update(status=MessageStatus.SENDING, claimed_at=long_ago, updated_at=long_ago)
+
+        messaging.messages_requeue()
+
+        message.refresh_from_db()
+        assert message.status == MessageStatus.FAILED
+        assert mail.outbox == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@override_settings(CUSTOMERS_SMS_BACKEND=RECORDING)
+def test_two_workers_racing_send_a_message_once():
+    RecordingBackend.delay = 0.05
+    customer = customer_with(("phone", "+79161234567"))
+    with mock.patch("customers.messaging.services._schedule"):  # the workers below deliver it
+        message = send(customer)
+    workers = 6
+    barrier = threading.Barrier(workers)
+    outcomes, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            outcomes.append(messaging.message_deliver(message_id=message.pk))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert RecordingBackend.sent == [message.pk]
+    assert sorted(outcomes) == ["sent"] + ["skipped"] * (workers - 1)
+    assert Interaction.objects.filter(kind=InteractionKind.MESSAGE_SENT).count() == 1
