@@ -42,3 +42,11 @@ def test_revoke_action_revokes_and_nothing_is_deleted(administrator):
 def test_store_staff_cannot_see_api_keys(client, staff_in_role):
     client.force_login(staff_in_role("Store staff"))
     assert client.get(reverse("admin:omni_apikey_changelist")).status_code == 403
+
+
+def test_staff_switch_the_admin_language(administrator):
+    response = administrator.post("/i18n/setlang/", {"language": "ru", "next": "/admin/"}, follow=True)
+
+    assert response.status_code == 200
+    assert "Администрирование" in response.content.decode() or "Выход" in response.content.decode()
+    assert 'name="language"' in response.content.decode()
