@@ -42,8 +42,12 @@ messages: $(VENV)/.installed
 	  (cd $$app && DEBUG=1 ../$(BIN)/python ../manage.py makemessages -l ru --no-location --no-obsolete); done
 	DEBUG=1 $(BIN)/python manage.py compilemessages
 
+BENCHES ?= inventory customers loyalty orders
+
+# Each benchmark empties and fills the PostgreSQL database named by DATABASE_URL ("bench" in its name).
 bench: $(VENV)/.installed
-	$(BIN)/python -m bench.inventory
+	for name in $(BENCHES); do \
+	  if [ -f bench/$$name.py ]; then $(BIN)/python -m bench.$$name || exit 1; fi; done
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

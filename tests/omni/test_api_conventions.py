@@ -138,3 +138,10 @@ def test_api_key_revoke_sets_the_time():
     before = timezone.now()
     api_key.revoke()
     assert api_key.revoked_at >= before
+
+
+@pytest.mark.parametrize(("language_code", "expected"), [("en", "credentials"), ("ru", "Учетные данные")])
+def test_default_language_comes_from_language_code(api_client, settings, language_code, expected):
+    settings.LANGUAGE_CODE = language_code
+    message = api_client.get("/api/v1/scoped/").json()["error"]["message"]
+    assert expected.lower() in message.lower()
