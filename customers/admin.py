@@ -5,6 +5,7 @@ and ``customers.personal_data`` apply the rules, and their errors are shown as m
 attached to the form field they name.
 """
 
+import datetime
 import json
 
 from django import forms
@@ -15,9 +16,9 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -63,12 +64,19 @@ def _customer_link(customer: Customer | None):
     return format_html('<a href="{}">{}</a>', url, str(customer))
 
 
+def _cell(value):
+    """Times in the staff member's time zone and locale, as the rest of the admin shows them."""
+    if isinstance(value, datetime.datetime):
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    return value
+
+
 def _table(headers, rows):
     if not rows:
         return gettext("None.")
     head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
     body = format_html_join(
-        "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((c,) for c in row)),) for row in rows)
+        "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((_cell(c),) for c in row)),) for row in rows)
     )
     return format_html('<table class="omni-panel"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body)
 
@@ -393,7 +401,11 @@ class CustomerAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
-                self.message_user(request, gettext("%(count)d consent changes recorded.") % {"count": len(events)})
+                self.message_user(
+                    request,
+                    ngettext("%(count)d consent change recorded.", "%(count)d consent changes recorded.", len(events))
+                    % {"count": len(events)},
+                )
                 return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[pk]))
         context = {
             **self.admin_site.each_context(request),
@@ -726,7 +738,11 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{candidate}: {exc.message}", messages.ERROR)
             else:
                 merged += 1
-        self.message_user(request, gettext("%(count)d pairs merged.") % {"count": merged}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d pair merged.", "%(count)d pairs merged.", merged) % {"count": merged},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Mark as different people"), permissions=["merge"])
     def dismiss_pairs(self, request, queryset):
@@ -734,7 +750,11 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
         for candidate in queryset.filter(status=DuplicateStatus.OPEN):
             services.duplicate_dismiss(candidate=candidate, actor=_actor(request))
             count += 1
-        self.message_user(request, gettext("%(count)d pairs dismissed.") % {"count": count}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d pair dismissed.", "%(count)d pairs dismissed.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
     def get_urls(self):
         detect = path(
@@ -746,7 +766,11 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
         if request.method != "POST" or not self.has_view_permission(request):
             raise PermissionDenied
         count = services.duplicates_detect()
-        self.message_user(request, gettext("%(count)d new probable duplicates found.") % {"count": count})
+        self.message_user(
+            request,
+            ngettext("%(count)d new probable duplicate found.", "%(count)d new probable duplicates found.", count)
+            % {"count": count},
+        )
         return HttpResponseRedirect(reverse("admin:customers_duplicatecandidate_changelist"))
 
     def changelist_view(self, request, extra_context=None):

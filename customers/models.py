@@ -497,7 +497,7 @@ class DuplicateCandidate(TimeStampedModel):
 
     first = models.ForeignKey(Customer, verbose_name=_("first customer"), on_delete=models.CASCADE, related_name="+")
     second = models.ForeignKey(Customer, verbose_name=_("second customer"), on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(_("reason"), max_length=24, choices=DuplicateReason.choices)
+    reason = models.CharField(_("match reason"), max_length=24, choices=DuplicateReason.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN, db_index=True
     )
@@ -545,8 +545,8 @@ class SegmentCondition(models.Model):
     segment = models.ForeignKey(Segment, verbose_name=_("segment"), on_delete=models.CASCADE, related_name="conditions")
     condition = models.CharField(_("condition"), max_length=64)
     value = models.CharField(_("value"), max_length=200, blank=True)
-    date_from = models.DateField(_("from"), null=True, blank=True)
-    date_to = models.DateField(_("to"), null=True, blank=True)
+    date_from = models.DateField(_("period start"), null=True, blank=True)
+    date_to = models.DateField(_("period end"), null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
