@@ -89,7 +89,7 @@ def validate_condition(
         raise UnknownSegmentCondition(details={"field": "condition", "condition": key})
     value = (value or "").strip()
     if kind.needs_value and not value:
-        raise InvalidInput(gettext("This condition needs a value."), details={"field": "value"})
+        raise InvalidInput.for_field("value", gettext("This condition needs a value."))
     if kind.choices is not None and value and value not in {choice for choice, _label in kind.choices()}:
         raise InvalidInput(
             gettext("%(value)s is not a valid value for this condition.") % {"value": value},
@@ -101,7 +101,7 @@ def validate_condition(
         except Exception as exc:  # a validator says no in its own words
             raise InvalidInput(str(exc), details={"field": "value"})
     if date_from and date_to and date_from > date_to:
-        raise InvalidInput(gettext("The period ends before it starts."), details={"field": "date_to"})
+        raise InvalidInput.for_field("date_to", gettext("The period ends before it starts."))
 
 
 def segment_filter(segment: Segment) -> Q:

@@ -158,7 +158,7 @@ def _clean_profile(profile: dict) -> dict:
                 )
         elif name == "preferred_store":
             if not isinstance(value, Location):
-                raise InvalidInput(_("Unknown store."), details={"field": "preferred_store"})
+                raise InvalidInput.for_field("preferred_store", _("Unknown store."))
         elif name == "tags":
             value = sorted({str(tag).strip() for tag in value if str(tag).strip()})
         cleaned[name] = value
@@ -404,7 +404,7 @@ def _check_consent(change: ConsentChange) -> None:
     check_choice(change.purpose, ConsentPurpose, "purpose")
     if change.purpose == ConsentPurpose.PERSONAL_DATA:
         if change.channel:
-            raise InvalidInput(_("Consent to personal data processing has no channel."), details={"field": "channel"})
+            raise InvalidInput.for_field("channel", _("Consent to personal data processing has no channel."))
     else:
         check_choice(change.channel, ContactChannel, "channel")
 
@@ -519,7 +519,7 @@ def interaction_record(
     check_choice(direction, Direction, "direction")
     summary = summary.strip()
     if not summary:
-        raise InvalidInput(_("A contact needs a summary."), details={"field": "summary"})
+        raise InvalidInput.for_field("summary", _("A contact needs a summary."))
     check_active(customer)
     return Interaction.objects.create(
         customer=customer,
@@ -553,7 +553,7 @@ def case_open(
     """Open a question or complaint; its first message is ``body``, when given."""
     subject = subject.strip()
     if not subject:
-        raise InvalidInput(_("A case needs a subject."), details={"field": "subject"})
+        raise InvalidInput.for_field("subject", _("A case needs a subject."))
     check_choice(channel, Channel, "channel")
     with transaction.atomic():
         customer = locked_customer(customer)
@@ -598,7 +598,7 @@ def case_add_message(
     """
     body = body.strip()
     if not body:
-        raise InvalidInput(_("A message needs a text."), details={"field": "body"})
+        raise InvalidInput.for_field("body", _("A message needs a text."))
     check_choice(channel, Channel, "channel")
     check_choice(direction, Direction, "direction")
     with transaction.atomic():

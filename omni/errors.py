@@ -38,7 +38,7 @@ class InvalidInput(DomainError):
     @classmethod
     def for_field(cls, field: str, message: str) -> "InvalidInput":
         """The error for one field, in the same ``details`` shape as a serializer's errors."""
-        return cls(message, details={"fields": {field: [str(message)]}})
+        return cls(message, details={"field": field, "fields": {field: [str(message)]}})
 
 
 class IdempotencyConflict(DomainError):
