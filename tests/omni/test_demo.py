@@ -33,3 +33,16 @@ def test_seed_demo_refuses_to_run_in_production(settings):
     with pytest.raises(CommandError):
         call_command("seed_demo", stdout=StringIO())
     assert not Product.objects.exists()
+
+
+def test_seed_demo_customers_are_findable_by_phone_in_any_form(settings):
+    from customers.selectors import customer_lookup
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+
+    from customers.models import Customer
+
+    assert Customer.objects.count() == 6
+    assert customer_lookup("phone", "8 916 100 00 01") is not None

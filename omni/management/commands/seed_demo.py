@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from omni.demo import customers as customers_demo
 from omni.demo import inventory as inventory_demo
 from omni.demo import staff as staff_demo
 from omni.models import ApiKey
@@ -25,10 +26,14 @@ class Command(BaseCommand):
         with transaction.atomic():
             counts = inventory_demo.seed()
             logins = staff_demo.seed()
+            people = customers_demo.seed()
             raw_key = self._demo_api_key()
 
         self.stdout.write(
-            self.style.SUCCESS(f"Demo data: {counts['locations']} locations, {counts['products']} products.")
+            self.style.SUCCESS(
+                f"Demo data: {counts['locations']} locations, {counts['products']} products, "
+                f"{people['customers']} customers."
+            )
         )
         self.stdout.write("Staff logins (username / password — role, stores):")
         for username, password, role, stores in logins:
