@@ -53,6 +53,22 @@ _STORE_STAFF |= {
     "customers.add_feedback",
     "customers.view_message",
 }
+_STORE_STAFF |= {
+    # loyalty: see accounts, balances and cards; open accounts and issue, block, replace cards;
+    # quote and spend points at the till
+    "loyalty.view_programme",
+    "loyalty.view_tier",
+    "loyalty.view_account",
+    "loyalty.add_account",
+    "loyalty.redeem_points",
+    "loyalty.view_card",
+    "loyalty.add_card",
+    "loyalty.change_card",
+    "loyalty.view_pointsentry",
+    "loyalty.view_tierchange",
+    "loyalty.view_promocode",
+    "loyalty.view_promousage",
+}
 
 _STORE_MANAGER = _STORE_STAFF | {
     "inventory.change_stock",
@@ -64,6 +80,9 @@ _STORE_MANAGER = _STORE_STAFF | {
     "inventory.change_transfer",
     "inventory.ship_transfer",
     "inventory.cancel_transfer",
+}
+_STORE_MANAGER |= {
+    "loyalty.view_loyalty_kpis",
 }
 
 _HEAD_OFFICE = _STORE_MANAGER | {
@@ -89,6 +108,19 @@ _HEAD_OFFICE |= {
     "customers.change_segmentcondition",
     "customers.delete_segmentcondition",
     "customers.view_duplicatecandidate",
+}
+_HEAD_OFFICE |= {
+    # loyalty: the programme, its tiers and promo codes; manual adjustments of points
+    "loyalty.add_programme",
+    "loyalty.change_programme",
+    "loyalty.add_tier",
+    "loyalty.change_tier",
+    "loyalty.delete_tier",
+    "loyalty.add_promocode",
+    "loyalty.change_promocode",
+    "loyalty.adjust_points",
+    "loyalty.view_orderpoints",
+    "loyalty.view_spendrecord",
 }
 
 _ADMINISTRATOR = _HEAD_OFFICE | {

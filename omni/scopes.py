@@ -10,3 +10,5 @@ class Scope(models.TextChoices):
     STOCK_WRITE = "stock:write", _("Record stock receipts and counts")
     CUSTOMERS_READ = "customers:read", _("Read customers, their timeline and cases")
     CUSTOMERS_WRITE = "customers:write", _("Identify, register and update customers; record contacts and cases")
+    LOYALTY_READ = "loyalty:read", _("Read loyalty accounts, balances and cards; quote points and promo codes")
+    LOYALTY_WRITE = "loyalty:write", _("Open loyalty accounts and spend points")

@@ -236,6 +236,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.tasks.detect_duplicates",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Loyalty: nightly, in this order: expire, warn, birthdays, tiers, then check the ledger.
+    "loyalty-expire-points": {
+        "task": "loyalty.tasks.expire_points",
+        "schedule": crontab(hour=0, minute=20),
+    },
+    "loyalty-warn-expiring-points": {
+        "task": "loyalty.tasks.warn_expiring_points",
+        "schedule": crontab(hour=10, minute=0),
+    },
+    "loyalty-grant-birthday-bonuses": {
+        "task": "loyalty.tasks.grant_birthday_bonuses",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "loyalty-recalculate-tiers": {
+        "task": "loyalty.tasks.recalculate_tiers",
+        "schedule": crontab(hour=1, minute=10),
+    },
+    "loyalty-check-points-ledger": {
+        "task": "loyalty.tasks.check_points_ledger",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 
 # --- E-mail -----------------------------------------------------------------------------
@@ -290,3 +311,32 @@ CUSTOMERS_MESSAGE_MAX_ATTEMPTS = env_int("CUSTOMERS_MESSAGE_MAX_ATTEMPTS", 5)
 CUSTOMERS_MESSAGE_REQUEUE_MINUTES = env_int("CUSTOMERS_MESSAGE_REQUEUE_MINUTES", 5)
 # A feedback score at or below this opens a case for the store's manager.
 CUSTOMERS_FEEDBACK_CASE_THRESHOLD = env_int("CUSTOMERS_FEEDBACK_CASE_THRESHOLD", 6)
+
+# Loyalty. The programme (edited in the admin) takes these as its defaults when it is created.
+# Days within which goods bought may be returned; earned points are held (pending) that long.
+OMNI_RETURN_WINDOW_DAYS = env_int("OMNI_RETURN_WINDOW_DAYS", 14)
+LOYALTY_HOLDING_DAYS = env_int("LOYALTY_HOLDING_DAYS", OMNI_RETURN_WINDOW_DAYS)
+LOYALTY_EXPIRY_DAYS = env_int("LOYALTY_EXPIRY_DAYS", 365)
+LOYALTY_POINT_VALUE = Decimal(os.environ.get("LOYALTY_POINT_VALUE", "1.00"))
+LOYALTY_MAX_REDEEM_PERCENT = Decimal(os.environ.get("LOYALTY_MAX_REDEEM_PERCENT", "30"))
+LOYALTY_TIER_PERIOD_DAYS = env_int("LOYALTY_TIER_PERIOD_DAYS", 365)
+# The earn rate (%) of the base tier of the programme created when none exists yet.
+LOYALTY_BASE_EARN_RATE = Decimal(os.environ.get("LOYALTY_BASE_EARN_RATE", "5"))
+# Card numbers are EAN-13: this prefix, a sequence number, a check digit (2xx: in-store numbering).
+LOYALTY_CARD_PREFIX = os.environ.get("LOYALTY_CARD_PREFIX", "299")
+# Customers are told this many days before their points expire.
+LOYALTY_EXPIRY_WARNING_DAYS = env_int("LOYALTY_EXPIRY_WARNING_DAYS", 14)
+# One-time codes for spending points in a store or by phone.
+LOYALTY_OTP_TTL_MINUTES = env_int("LOYALTY_OTP_TTL_MINUTES", 10)
+LOYALTY_OTP_MAX_ATTEMPTS = env_int("LOYALTY_OTP_MAX_ATTEMPTS", 5)
+LOYALTY_OTP_MAX_PER_HOUR = env_int("LOYALTY_OTP_MAX_PER_HOUR", 5)
+# Accounts handled per transaction by the nightly tasks.
+LOYALTY_BATCH_SIZE = env_int("LOYALTY_BATCH_SIZE", 5000)
+# The loyalty API's choice sets by name in the OpenAPI schema.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "LoyaltyCardKindEnum": "loyalty.models.CardKind",
+    "LoyaltyCardStatusEnum": "loyalty.models.CardStatus",
+    "PointsEntryKindEnum": "loyalty.models.EntryKind",
+    "PointsBonusTypeEnum": "loyalty.models.BonusType",
+}

@@ -6,4 +6,5 @@ urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),
     path("", include("inventory.api.urls")),
     path("", include("customers.api.urls")),
+    path("", include("loyalty.api.urls")),
 ]

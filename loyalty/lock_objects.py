@@ -1,0 +1,24 @@
+"""Row locks on loyalty accounts, always taken in primary-key order so that two operations over
+the same accounts (a merge, a nightly batch, a redemption) can never deadlock.
+
+Every change of an account's lots (``PointsEntry.remaining``) happens with the account row
+locked, so the lots of one account are only ever changed by one transaction at a time. Where a
+customer row is locked too (opening an account, issuing a card), the customer is locked first.
+"""
+
+from collections.abc import Iterable
+
+from loyalty.models import Account
+
+
+def account_for_update(account_id: int) -> Account:
+    """Lock one account (inside the caller's transaction) and return it fresh."""
+    return Account.objects.select_for_update().get(pk=account_id)
+
+
+def accounts_for_update(account_ids: Iterable[int]) -> list[int]:
+    """Lock these accounts in primary-key order; return the ids that exist."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return []
+    return list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))

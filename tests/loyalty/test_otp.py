@@ -1,0 +1,134 @@
+"""One-time codes for spending in a store or by phone: hashed, expiring, limited in attempts."""
+
+import pytest
+
+from customers.models import Message
+from loyalty import otp, selectors, services
+from loyalty.errors import CodeExpired, CodeRequired, InvalidCode, NotEnoughPoints, TooManyCodes
+from loyalty.models import OneTimeCode
+from tests.loyalty.factories import NOW, cart, give, member
+
+pytestmark = pytest.mark.django_db
+
+CODE = "482913"
+
+
+@pytest.fixture(autouse=True)
+def codes_required(programme, monkeypatch):
+    programme.otp_required = True
+    programme.save()
+    monkeypatch.setattr(otp, "generate_code", lambda: CODE)
+
+
+@pytest.fixture
+def account():
+    account = member()
+    give(account, 1000)
+    return account
+
+
+def redeem(account, code="", channel="store", reference="W-1", points=100, at=NOW):
+    return services.points_redeem(
+        customer=account.customer,
+        points=points,
+        reference=reference,
+        lines=cart(1000),
+        channel=channel,
+        code=code,
+        now=at,
+    )
+
+
+def send(account, at=NOW):
+    return otp.otp_send(customer=account.customer, channel="store", now=at)
+
+
+def test_the_code_is_sent_and_only_its_hash_is_stored(account):
+    code = send(account)
+
+    message = Message.objects.get(kind="loyalty_code")
+    assert CODE in message.body
+    stored = OneTimeCode.objects.filter(pk=code.pk).values()[0]
+    assert all(CODE not in str(value) for value in stored.values())
+    assert code.code_hash == otp.code_hash(code.salt, CODE)
+
+
+def test_spending_in_a_store_needs_the_code(account):
+    with pytest.raises(CodeRequired) as error:
+        redeem(account)
+    assert (error.value.status, error.value.details["field"]) == (400, "code")
+
+    send(account)
+    redemption = redeem(account, code=CODE)
+
+    assert redemption.points == 100
+    assert OneTimeCode.objects.get().used_at == NOW
+
+
+def test_online_spending_needs_no_code(account):
+    assert redeem(account, channel="site").points == 100
+
+
+def test_a_wrong_code_counts_even_though_the_redemption_is_refused(account):
+    send(account)
+    with pytest.raises(InvalidCode) as error:
+        redeem(account, code="000000")
+    assert error.value.details["attempts_left"] == 4
+    assert OneTimeCode.objects.get().attempts == 1
+    assert selectors.balance(account, now=NOW).available == 1000
+
+
+def test_attempts_are_limited(account, settings):
+    send(account)
+    for _ in range(settings.LOYALTY_OTP_MAX_ATTEMPTS):
+        with pytest.raises(InvalidCode):
+            redeem(account, code="000000")
+    with pytest.raises(CodeExpired):
+        redeem(account, code=CODE)
+
+
+def test_codes_expire(account, settings):
+    from datetime import timedelta
+
+    send(account)
+    with pytest.raises(CodeExpired):
+        redeem(account, code=CODE, at=NOW + timedelta(minutes=settings.LOYALTY_OTP_TTL_MINUTES))
+
+
+def test_a_code_is_used_once(account):
+    send(account)
+    redeem(account, code=CODE)
+    with pytest.raises(CodeExpired):
+        redeem(account, code=CODE, reference="W-2")
+
+
+def test_a_refused_redemption_leaves_the_code_usable(account):
+    send(account)
+    with pytest.raises(NotEnoughPoints):
+        services.points_redeem(
+            customer=account.customer,
+            points=2000,
+            reference="W-9",
+            lines=cart(10_000),
+            channel="store",
+            code=CODE,
+            now=NOW,
+        )
+    assert OneTimeCode.objects.get().used_at is None
+    assert redeem(account, code=CODE).points == 100
+
+
+def test_a_new_code_replaces_the_previous_one(account, monkeypatch):
+    send(account)
+    monkeypatch.setattr(otp, "generate_code", lambda: "111111")
+    send(account)
+    with pytest.raises(InvalidCode):
+        redeem(account, code=CODE)
+    assert redeem(account, code="111111").points == 100
+
+
+def test_codes_per_hour_are_limited(account, settings):
+    for _ in range(settings.LOYALTY_OTP_MAX_PER_HOUR):
+        send(account)
+    with pytest.raises(TooManyCodes):
+        send(account)
