@@ -325,6 +325,11 @@ class Transfer(TimeStampedModel):
     cause_type = models.CharField(_("cause"), max_length=32, blank=True)
     cause_id = models.CharField(_("cause reference"), max_length=64, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
+    reserve_on_receipt = models.BooleanField(
+        _("reserve on receipt"),
+        default=False,
+        help_text=_("What arrives is reserved at the destination for the cause (an order waiting for it)."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by staff member"),

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inventory import hooks
 from inventory.errors import (
     BarcodeTaken,
     CountBelowReserved,
@@ -413,8 +414,13 @@ def transfer_create(
     actor: Actor = SYSTEM,
     cause: Cause | None = None,
     note: str = "",
+    reserve_on_receipt: bool = False,
 ) -> Transfer:
-    """Request goods to move; they are reserved at the source until shipped or cancelled."""
+    """Request goods to move; they are reserved at the source until shipped or cancelled.
+
+    With ``reserve_on_receipt`` (and a ``cause``) what arrives is reserved at the destination for
+    that cause in the receipt's transaction, so nobody can buy it before the order waiting for it.
+    """
     if source.pk == destination.pk:
         raise InvalidTransferStatus(_("A transfer needs two different locations."), details={"location": source.code})
     quantities = _document_lines(lines, allow_zero=False)
@@ -427,6 +433,7 @@ def transfer_create(
             cause_type=cause.type,
             cause_id=cause.id,
             note=note,
+            reserve_on_receipt=reserve_on_receipt and bool(cause.type),
             **actor.audit_fields,
         )
         TransferLine.objects.bulk_create(
@@ -462,7 +469,9 @@ def transfer_receive(*, transfer: Transfer, received: dict[int, int] | None = No
     """Goods arrive at the destination, in full (``received=None``) or in part.
 
     ``received`` maps product id to the units that arrived; what was shipped but did not
-    arrive stays recorded on the line as the discrepancy.
+    arrive stays recorded on the line as the discrepancy. A transfer made with
+    ``reserve_on_receipt`` reserves what arrived at the destination for its cause. The callbacks
+    registered in ``inventory.hooks`` are then called in the same transaction.
     """
     with transaction.atomic():
         transfer = _locked_transfer(transfer, expected=TransferStatus.IN_TRANSIT)
@@ -490,12 +499,21 @@ def transfer_receive(*, transfer: Transfer, received: dict[int, int] | None = No
             cause=Cause("transfer", transfer.number),
             actor=actor,
         )
+        if transfer.reserve_on_receipt:
+            _write(
+                rows,
+                {key: (0, qty) for key, qty in arrived.items() if qty},
+                reason=MovementReason.RESERVATION,
+                cause=Cause(transfer.cause_type, transfer.cause_id),
+                actor=actor,
+            )
         for line in lines:
             line.received_quantity = received.get(line.product_id, 0)
         TransferLine.objects.bulk_update(lines, ["received_quantity"])
         transfer.status = TransferStatus.RECEIVED
         transfer.received_at = timezone.now()
         transfer.save(update_fields=["status", "received_at", "updated_at"])
+        hooks.transfer_received(transfer=transfer, received={line.product_id: line.received_quantity for line in lines})
     return transfer
 
 

@@ -20,136 +20,185 @@ ROLE_LABELS = {
     ADMINISTRATOR: _("Administrator"),
 }
 
-_STORE_STAFF = {
-    "inventory.view_category",
-    "inventory.view_product",
-    "inventory.view_barcode",
-    "inventory.view_location",
-    "inventory.view_stock",
-    "inventory.view_stockmovement",
-    "inventory.view_transfer",
-    "inventory.view_transferline",
-    "inventory.receive_transfer",
-}
-_STORE_STAFF |= {
-    # customers: find, register and serve customers; record contacts, consents, cases, feedback
-    "customers.view_customer",
-    "customers.add_customer",
-    "customers.change_customer",
-    "customers.view_identity",
-    "customers.add_identity",
-    "customers.view_consent",
-    "customers.add_consent",
-    "customers.change_consent",
-    "customers.view_consentevent",
-    "customers.view_interaction",
-    "customers.add_interaction",
-    "customers.view_case",
-    "customers.add_case",
-    "customers.change_case",
-    "customers.view_casemessage",
-    "customers.add_casemessage",
-    "customers.view_feedback",
-    "customers.add_feedback",
-    "customers.view_message",
-}
-_STORE_STAFF |= {
-    # loyalty: see accounts, balances and cards; open accounts and issue, block, replace cards;
-    # quote and spend points at the till
-    "loyalty.view_programme",
-    "loyalty.view_tier",
-    "loyalty.view_account",
-    "loyalty.add_account",
-    "loyalty.redeem_points",
-    "loyalty.view_card",
-    "loyalty.add_card",
-    "loyalty.change_card",
-    "loyalty.view_pointsentry",
-    "loyalty.view_tierchange",
-    "loyalty.view_promocode",
-    "loyalty.view_promousage",
+# What each role adds to the one before it, app by app. A role holds its own grants and
+# every grant of the roles before it.
+GRANTS: dict[str, dict[str, set[str]]] = {
+    STORE_STAFF: {
+        # see stock and the ledger of their stores; receive transfers
+        "inventory": {
+            "receive_transfer",
+            "view_barcode",
+            "view_category",
+            "view_location",
+            "view_product",
+            "view_stock",
+            "view_stockmovement",
+            "view_transfer",
+            "view_transferline",
+        },
+        # find, register and serve customers; record contacts, consents, cases, feedback
+        "customers": {
+            "add_case",
+            "add_casemessage",
+            "add_consent",
+            "add_customer",
+            "add_feedback",
+            "add_identity",
+            "add_interaction",
+            "change_case",
+            "change_consent",
+            "change_customer",
+            "view_case",
+            "view_casemessage",
+            "view_consent",
+            "view_consentevent",
+            "view_customer",
+            "view_feedback",
+            "view_identity",
+            "view_interaction",
+            "view_message",
+        },
+        # see accounts and cards; open accounts; issue, block, replace cards; spend points at the till
+        "loyalty": {
+            "add_account",
+            "add_card",
+            "change_card",
+            "redeem_points",
+            "view_account",
+            "view_card",
+            "view_pointsentry",
+            "view_programme",
+            "view_promocode",
+            "view_promousage",
+            "view_tier",
+            "view_tierchange",
+        },
+        # sell in the store, hand over click-and-collect orders, cancel them, take back goods of any order
+        "orders": {
+            "add_order",
+            "add_orderreturn",
+            "cancel_order",
+            "change_order",
+            "hand_over_order",
+            "sell_in_store",
+            "view_order",
+            "view_orderallocation",
+            "view_orderline",
+            "view_orderreturn",
+            "view_payment",
+            "view_refund",
+            "view_returnline",
+            "view_statuschange",
+        },
+    },
+    STORE_MANAGER: {
+        # receipts, counts, write-offs and transfers of their stores
+        "inventory": {
+            "add_transfer",
+            "cancel_transfer",
+            "change_stock",
+            "change_transfer",
+            "count_stock",
+            "receive_stock",
+            "ship_transfer",
+            "view_stockdocument",
+            "write_off_stock",
+        },
+        # the loyalty KPIs
+        "loyalty": {
+            "view_loyalty_kpis",
+        },
+        # accept a late return of a faulty item (recorded on the return)
+        "orders": {
+            "accept_late_return",
+        },
+    },
+    HEAD_OFFICE: {
+        # the catalogue and locations; every location's stock
+        "inventory": {
+            "access_all_locations",
+            "add_barcode",
+            "add_category",
+            "add_location",
+            "add_product",
+            "change_barcode",
+            "change_category",
+            "change_location",
+            "change_product",
+            "delete_barcode",
+            "view_employee",
+        },
+        # segments; the duplicates list
+        "customers": {
+            "add_segment",
+            "add_segmentcondition",
+            "change_segment",
+            "change_segmentcondition",
+            "delete_segment",
+            "delete_segmentcondition",
+            "view_duplicatecandidate",
+            "view_segment",
+            "view_segmentcondition",
+        },
+        # the programme, tiers and promo codes; manual adjustments of points
+        "loyalty": {
+            "add_programme",
+            "add_promocode",
+            "add_tier",
+            "adjust_points",
+            "change_programme",
+            "change_promocode",
+            "change_tier",
+            "delete_tier",
+            "view_orderpoints",
+            "view_spendrecord",
+        },
+    },
+    ADMINISTRATOR: {
+        # who works where
+        "inventory": {
+            "add_employee",
+            "change_employee",
+            "delete_employee",
+        },
+        # identities, merges, anonymisation and personal data exports
+        "customers": {
+            "anonymise_customer",
+            "change_duplicatecandidate",
+            "change_identity",
+            "delete_identity",
+            "export_customer_data",
+            "merge_customer",
+        },
+        # API keys
+        "omni": {
+            "add_apikey",
+            "change_apikey",
+            "view_apikey",
+        },
+        # staff accounts
+        "auth": {
+            "add_user",
+            "change_user",
+            "view_group",
+            "view_user",
+        },
+    },
 }
 
-_STORE_MANAGER = _STORE_STAFF | {
-    "inventory.change_stock",
-    "inventory.receive_stock",
-    "inventory.count_stock",
-    "inventory.write_off_stock",
-    "inventory.view_stockdocument",
-    "inventory.add_transfer",
-    "inventory.change_transfer",
-    "inventory.ship_transfer",
-    "inventory.cancel_transfer",
-}
-_STORE_MANAGER |= {
-    "loyalty.view_loyalty_kpis",
-}
+ROLES = [STORE_STAFF, STORE_MANAGER, HEAD_OFFICE, ADMINISTRATOR]
 
-_HEAD_OFFICE = _STORE_MANAGER | {
-    "inventory.add_category",
-    "inventory.change_category",
-    "inventory.add_product",
-    "inventory.change_product",
-    "inventory.add_barcode",
-    "inventory.change_barcode",
-    "inventory.delete_barcode",
-    "inventory.add_location",
-    "inventory.change_location",
-    "inventory.access_all_locations",
-    "inventory.view_employee",
-}
-_HEAD_OFFICE |= {
-    "customers.view_segment",
-    "customers.add_segment",
-    "customers.change_segment",
-    "customers.delete_segment",
-    "customers.view_segmentcondition",
-    "customers.add_segmentcondition",
-    "customers.change_segmentcondition",
-    "customers.delete_segmentcondition",
-    "customers.view_duplicatecandidate",
-}
-_HEAD_OFFICE |= {
-    # loyalty: the programme, its tiers and promo codes; manual adjustments of points
-    "loyalty.add_programme",
-    "loyalty.change_programme",
-    "loyalty.add_tier",
-    "loyalty.change_tier",
-    "loyalty.delete_tier",
-    "loyalty.add_promocode",
-    "loyalty.change_promocode",
-    "loyalty.adjust_points",
-    "loyalty.view_orderpoints",
-    "loyalty.view_spendrecord",
-}
 
-_ADMINISTRATOR = _HEAD_OFFICE | {
-    "inventory.add_employee",
-    "inventory.change_employee",
-    "inventory.delete_employee",
-    "omni.view_apikey",
-    "omni.add_apikey",
-    "omni.change_apikey",
-    "auth.view_user",
-    "auth.add_user",
-    "auth.change_user",
-    "auth.view_group",
-}
-_ADMINISTRATOR |= {
-    "customers.change_identity",
-    "customers.delete_identity",
-    "customers.change_duplicatecandidate",
-    "customers.merge_customer",
-    "customers.anonymise_customer",
-    "customers.export_customer_data",
-}
+def _cumulative() -> dict[str, set[str]]:
+    held: set[str] = set()
+    result = {}
+    for role in ROLES:
+        held |= {f"{app}.{codename}" for app, codenames in GRANTS[role].items() for codename in codenames}
+        result[role] = set(held)
+    return result
 
-ROLE_PERMISSIONS: dict[str, set[str]] = {
-    STORE_STAFF: _STORE_STAFF,
-    STORE_MANAGER: _STORE_MANAGER,
-    HEAD_OFFICE: _HEAD_OFFICE,
-    ADMINISTRATOR: _ADMINISTRATOR,
-}
+
+ROLE_PERMISSIONS: dict[str, set[str]] = _cumulative()
 
 
 def _permissions(names: set[str]) -> list[Permission]:

@@ -12,3 +12,5 @@ class Scope(models.TextChoices):
     CUSTOMERS_WRITE = "customers:write", _("Identify, register and update customers; record contacts and cases")
     LOYALTY_READ = "loyalty:read", _("Read loyalty accounts, balances and cards; quote points and promo codes")
     LOYALTY_WRITE = "loyalty:write", _("Open loyalty accounts and spend points")
+    ORDERS_READ = "orders:read", _("Read orders and returns")
+    ORDERS_WRITE = "orders:write", _("Place orders, move them through their statuses, and accept returns")

@@ -205,6 +205,17 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelEnum": "customers.models.ContactChannel",
         "IdentityKindEnum": "customers.models.IdentityKind",
         "InteractionKindEnum": "customers.models.InteractionKind",
+        "LoyaltyCardKindEnum": "loyalty.models.CardKind",
+        "LoyaltyCardStatusEnum": "loyalty.models.CardStatus",
+        "PointsEntryKindEnum": "loyalty.models.EntryKind",
+        "PointsBonusTypeEnum": "loyalty.models.BonusType",
+        "OrderChannelEnum": "orders.models.OrderChannel",
+        "OrderFulfilmentEnum": "orders.models.Fulfilment",
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "OrderPaymentMethodEnum": "orders.models.PaymentMethod",
+        "ReturnConditionEnum": "orders.models.ReturnCondition",
+        "RefundMethodEnum": "orders.models.RefundMethod",
+        "RefundStatusEnum": "orders.models.RefundStatus",
     },
 }
 
@@ -257,6 +268,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "loyalty.tasks.check_points_ledger",
         "schedule": crontab(hour=3, minute=45),
     },
+    # Orders: hourly, uncollected click-and-collect orders expire and customers are reminded.
+    "orders-expire-uncollected": {"task": "orders.tasks.expire_uncollected_orders", "schedule": crontab(minute=5)},
+    "orders-remind-pickup": {"task": "orders.tasks.remind_pickup", "schedule": crontab(minute=35)},
 }
 
 # --- E-mail -----------------------------------------------------------------------------
@@ -312,10 +326,13 @@ CUSTOMERS_MESSAGE_REQUEUE_MINUTES = env_int("CUSTOMERS_MESSAGE_REQUEUE_MINUTES",
 # A feedback score at or below this opens a case for the store's manager.
 CUSTOMERS_FEEDBACK_CASE_THRESHOLD = env_int("CUSTOMERS_FEEDBACK_CASE_THRESHOLD", 6)
 
+# Return windows in days: goods bought in a store, and distance sales (delivery, click-and-collect).
+ORDERS_RETURN_DAYS_STORE = env_int("ORDERS_RETURN_DAYS_STORE", 14)
+ORDERS_RETURN_DAYS_DISTANCE = env_int("ORDERS_RETURN_DAYS_DISTANCE", 7)
+
 # Loyalty. The programme (edited in the admin) takes these as its defaults when it is created.
-# Days within which goods bought may be returned; earned points are held (pending) that long.
-OMNI_RETURN_WINDOW_DAYS = env_int("OMNI_RETURN_WINDOW_DAYS", 14)
-LOYALTY_HOLDING_DAYS = env_int("LOYALTY_HOLDING_DAYS", OMNI_RETURN_WINDOW_DAYS)
+# Earned points stay pending while the goods may still come back: by default the longest window.
+LOYALTY_HOLDING_DAYS = env_int("LOYALTY_HOLDING_DAYS", max(ORDERS_RETURN_DAYS_STORE, ORDERS_RETURN_DAYS_DISTANCE))
 LOYALTY_EXPIRY_DAYS = env_int("LOYALTY_EXPIRY_DAYS", 365)
 LOYALTY_POINT_VALUE = Decimal(os.environ.get("LOYALTY_POINT_VALUE", "1.00"))
 LOYALTY_MAX_REDEEM_PERCENT = Decimal(os.environ.get("LOYALTY_MAX_REDEEM_PERCENT", "30"))
@@ -332,11 +349,11 @@ LOYALTY_OTP_MAX_ATTEMPTS = env_int("LOYALTY_OTP_MAX_ATTEMPTS", 5)
 LOYALTY_OTP_MAX_PER_HOUR = env_int("LOYALTY_OTP_MAX_PER_HOUR", 5)
 # Accounts handled per transaction by the nightly tasks.
 LOYALTY_BATCH_SIZE = env_int("LOYALTY_BATCH_SIZE", 5000)
-# The loyalty API's choice sets by name in the OpenAPI schema.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
-    "LoyaltyCardKindEnum": "loyalty.models.CardKind",
-    "LoyaltyCardStatusEnum": "loyalty.models.CardStatus",
-    "PointsEntryKindEnum": "loyalty.models.EntryKind",
-    "PointsBonusTypeEnum": "loyalty.models.BonusType",
-}
+
+# Orders.
+# A click-and-collect order ready for pickup is kept this many days, then expires; the customer
+# is reminded this many days before.
+ORDERS_PICKUP_DAYS = env_int("ORDERS_PICKUP_DAYS", 3)
+ORDERS_PICKUP_REMINDER_DAYS = env_int("ORDERS_PICKUP_REMINDER_DAYS", 1)
+# Whether a customer may take a refund as loyalty points instead of money.
+ORDERS_REFUND_TO_POINTS = env_bool("ORDERS_REFUND_TO_POINTS", True)

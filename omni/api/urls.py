@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("inventory.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("loyalty.api.urls")),
+    path("", include("orders.api.urls")),
 ]

@@ -1,0 +1,442 @@
+"""The orders API: place and list orders, move them through their statuses, take returns.
+
+Views parse input, call one service or selector and present the result; the rules are in
+``orders.services`` and ``orders.states``, and the errors they raise are rendered by
+``omni.api.exceptions``. Integrations (API keys) see every order; staff using their session see
+the orders of their own locations only (another store's order answers 404).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.selectors import customer_resolve
+from inventory.errors import UnknownLocation
+from inventory.models import Location
+from inventory.selectors import locations_for_user
+from omni.actors import Actor
+from omni.api.idempotency import idempotent
+from omni.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
+from omni.errors import InvalidInput, NotFound
+from omni.models import ApiKey
+from omni.scopes import Scope
+from orders import selectors, services
+from orders.api.serializers import (
+    CancelInputSerializer,
+    EmptyInputSerializer,
+    HandoverInputSerializer,
+    OrderDetailSerializer,
+    OrderInputSerializer,
+    OrderSerializer,
+    ReturnInputSerializer,
+    ReturnSerializer,
+)
+from orders.filters import OrderFilter
+from orders.models import Fulfilment, Order, OrderReturn
+from orders.services import LineInput, PaymentInput, ReturnLineInput
+
+ORDERS = "orders"
+RETURNS = "returns"
+NUMBER = OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="The order's number.")
+
+
+def _for_staff(request) -> bool:
+    return not isinstance(request.auth, ApiKey)
+
+
+def visible_orders(request):
+    """Every order for an integration; a staff member's own locations' orders for a session."""
+    if _for_staff(request):
+        return selectors.orders_for_user(request.user)
+    return Order.objects.all()
+
+
+def _order(request, number: str, *, for_display: bool = False) -> Order:
+    orders = visible_orders(request)
+    if for_display:
+        orders = selectors.order_for_display(orders)
+    order = orders.filter(number=number).first()
+    if order is None:
+        raise NotFound(gettext("No order has the number %(number)s.") % {"number": number})
+    return order
+
+
+def _detail(order: Order) -> dict:
+    return OrderDetailSerializer(selectors.order_for_display().get(pk=order.pk)).data
+
+
+def _location(code: str, field: str) -> Location | None:
+    code = code.strip()
+    if not code:
+        return None
+    location = Location.objects.filter(code=code).first()
+    if location is None:
+        raise UnknownLocation(
+            gettext("Unknown location code %(code)s.") % {"code": code},
+            details={"locations": [code], "fields": {field: [gettext("Unknown location code.")]}},
+        )
+    return location
+
+
+def _payments(items) -> list[PaymentInput]:
+    return [
+        PaymentInput(
+            method=item["method"],
+            amount=item.get("amount"),
+            transaction_id=item["transaction_id"],
+            terminal=item["terminal"],
+            acquiring_bank=item["acquiring_bank"],
+        )
+        for item in items
+    ]
+
+
+def _refused(items) -> dict[str, int]:
+    refused: dict[str, int] = {}
+    for item in items:
+        refused[item["sku"]] = refused.get(item["sku"], 0) + item["quantity"]
+    return refused
+
+
+ORDER_ERRORS = error_responses(
+    400,
+    409,
+    422,
+    e400="Invalid input (`invalid`), an unknown SKU (`unknown_sku`), location (`unknown_location`) or customer, "
+    "a location that cannot serve the order (`invalid_location`), payments that do not add up "
+    "(`payment_mismatch`), a figure the server computes sent by the client: nothing was changed.",
+    e409="Not enough stock (`insufficient_stock`, naming the SKUs), not enough points (`not_enough_points`), more "
+    "points than the programme allows (`exceeds_order_share`), a promo code refused (`promo_*`): nothing changed.",
+)
+
+
+class OrderListView(generics.ListAPIView):
+    required_scopes = {"GET": Scope.ORDERS_READ, "POST": Scope.ORDERS_WRITE}
+    staff_permissions = {"GET": "orders.view_order", "POST": "orders.add_order"}
+    parser_classes = [JSONParser]
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        return selectors.orders_for_display(visible_orders(self.request)).order_by("-created_at", "-id")
+
+    @extend_schema(
+        operation_id="orders_list",
+        summary="List orders",
+        description=(
+            "Orders of every channel, newest first, with their lines and payments, page by page. Filter by "
+            "customer, status and channel (repeatable), fulfilment, location and the date placed. Staff using "
+            "their session see their own locations' orders. Needs the scope `orders:read`."
+        ),
+        responses={
+            200: OrderSerializer(many=True),
+            **error_responses(400, e400="A malformed filter (`invalid`) or an unknown location (`unknown_location`)."),
+        },
+        tags=[ORDERS],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="orders_create",
+        summary="Place an order",
+        description=(
+            "Places an order, all or nothing. Prices come from the catalogue; the promo code and the points are "
+            "applied and spread over the lines; stock is reserved (click-and-collect: at the pickup store, the rest "
+            "brought by a transfer, and the order awaits it; delivery: at locations that ship, one for the whole "
+            "order when possible) or, for a sale in a store, sold at once (it must then be paid in full). Clients "
+            "never send prices or totals: such fields are refused. Payments given at placement (prepayment) "
+            "must cover the total. With an `Idempotency-Key`, a retry returns the first order. Needs the scope "
+            "`orders:write`."
+        ),
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        request=OrderInputSerializer,
+        responses={201: OpenApiResponse(OrderDetailSerializer, description="The order."), **ORDER_ERRORS},
+        tags=[ORDERS],
+    )
+    def post(self, request, *args, **kwargs):
+        def place():
+            serializer = OrderInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            customer = None
+            if data.get("customer") is not None:
+                customer = customer_resolve(data["customer"])
+                if customer is None:
+                    raise InvalidInput.for_field("customer", gettext("No customer has this id."))
+            if data["fulfilment"] == Fulfilment.CLICK_AND_COLLECT:
+                location = _location(data["pickup_location"], "pickup_location")
+            else:
+                location = _location(data["location"], "location")
+            if (
+                data["fulfilment"] == Fulfilment.IN_STORE
+                and _for_staff(request)
+                and location is not None
+                and not locations_for_user(request.user).filter(pk=location.pk).exists()
+            ):
+                raise PermissionDenied  # staff sell only in the stores they work at
+            order = services.order_place(
+                channel=data["channel"],
+                fulfilment=data["fulfilment"],
+                customer=customer,
+                location=location,
+                delivery_address=data["delivery_address"],
+                contact_name=data["contact_name"],
+                contact_phone=data["contact_phone"],
+                lines=[LineInput(line["sku"], line["quantity"]) for line in data["lines"]],
+                promo_code=data["promo_code"],
+                points=data["points"],
+                otp_code=data["otp_code"],
+                payments=_payments(data["payments"]),
+                note=data["note"],
+                actor=Actor.from_request(request),
+            )
+            return Response(_detail(order), status=status.HTTP_201_CREATED)
+
+        return idempotent(request, place)
+
+
+class OrderDetailView(APIView):
+    required_scopes = {"GET": Scope.ORDERS_READ}
+    staff_permissions = {"GET": "orders.view_order"}
+
+    @extend_schema(
+        operation_id="orders_retrieve",
+        summary="Get an order by number",
+        description="One order with its lines, payments, refunds, returns and status history. "
+        "Needs the scope `orders:read`.",
+        parameters=[NUMBER],
+        responses={200: OrderDetailSerializer, **error_responses(404, e404="No order has this number (`not_found`).")},
+        tags=[ORDERS],
+    )
+    def get(self, request, number: str):
+        return Response(OrderDetailSerializer(_order(request, number, for_display=True)).data)
+
+
+ACTION_ERRORS = error_responses(
+    400,
+    404,
+    409,
+    e400="Invalid input (`invalid`, `payment_mismatch`): nothing was changed.",
+    e404="No order has this number (`not_found`).",
+    e409="The order's status does not allow this (`invalid_transition`, naming the current status in "
+    "`details.status`): nothing was changed.",
+)
+
+
+class OrderActionView(APIView):
+    """An action of the state machine on one order; the order is answered as it is afterwards."""
+
+    required_scopes = {"POST": Scope.ORDERS_WRITE}
+    staff_permissions = {"POST": "orders.change_order"}
+    parser_classes = [JSONParser]
+    input_serializer = EmptyInputSerializer
+
+    def act(self, request, order: Order, data: dict) -> None:
+        raise NotImplementedError
+
+    def run(self, request, number: str) -> Response:
+        serializer = self.input_serializer(data=request.data if request.data else {})
+        serializer.is_valid(raise_exception=True)
+        order = _order(request, number)
+        self.act(request, order, serializer.validated_data)
+        return Response(_detail(order))
+
+
+def _action_schema(operation_id: str, summary: str, description: str, request=EmptyInputSerializer):
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=f"{description} Needs the scope `orders:write`.",
+        parameters=[NUMBER],
+        request=request,
+        responses={200: OrderDetailSerializer, **ACTION_ERRORS},
+        tags=[ORDERS],
+    )
+
+
+class OrderCancelView(OrderActionView):
+    staff_permissions = {"POST": "orders.cancel_order"}
+    input_serializer = CancelInputSerializer
+
+    @_action_schema(
+        "orders_cancel",
+        "Cancel an order",
+        "Before the goods are handed over: stock is released, points come back, the promo code's use is "
+        "released, transfers not yet shipped are cancelled and payments are marked for refund.",
+        CancelInputSerializer,
+    )
+    def post(self, request, number: str):
+        return self.run(request, number)
+
+    def act(self, request, order, data):
+        services.order_cancel(order=order, reason=data["reason"], actor=Actor.from_request(request))
+
+
+class OrderReadyView(OrderActionView):
+    @_action_schema(
+        "orders_ready",
+        "Mark ready for pickup",
+        "Click-and-collect: the goods are set aside; the customer is told the store's address and hours and "
+        "the date the order is kept until.",
+    )
+    def post(self, request, number: str):
+        return self.run(request, number)
+
+    def act(self, request, order, data):
+        services.order_mark_ready(order=order, actor=Actor.from_request(request))
+
+
+class OrderPackView(OrderActionView):
+    @_action_schema("orders_pack", "Mark packed", "Delivery: the order is packed for the courier.")
+    def post(self, request, number: str):
+        return self.run(request, number)
+
+    def act(self, request, order, data):
+        services.order_pack(order=order, actor=Actor.from_request(request))
+
+
+class OrderShipView(OrderActionView):
+    @_action_schema("orders_ship", "Ship", "Delivery: the courier took the order; the customer is told.")
+    def post(self, request, number: str):
+        return self.run(request, number)
+
+    def act(self, request, order, data):
+        services.order_ship(order=order, actor=Actor.from_request(request))
+
+
+class OrderHandoverView(OrderActionView):
+    staff_permissions = {"POST": "orders.hand_over_order"}
+    input_serializer = HandoverInputSerializer
+
+    @_action_schema(
+        "orders_handover",
+        "Hand over at the counter",
+        "Click-and-collect: the customer takes the order, possibly refusing some lines or units (`refused`); "
+        "refused goods go back to available stock, totals and points are recomputed, the rest is sold, and "
+        "what is left to pay is recorded in `payments` (at the counter: card in store, cash, SBP).",
+        HandoverInputSerializer,
+    )
+    def post(self, request, number: str):
+        return self.run(request, number)
+
+    def act(self, request, order, data):
+        services.order_hand_over(
+            order=order,
+            refused=_refused(data["refused"]),
+            payments=_payments(data["payments"]),
+            actor=Actor.from_request(request),
+        )
+
+
+class OrderDeliverView(OrderHandoverView):
+    @_action_schema(
+        "orders_deliver",
+        "Deliver at the door",
+        "Delivery: the courier hands the order over, possibly with lines or units refused (`refused`), and "
+        "records what was paid (cash or card to the courier, SBP).",
+        HandoverInputSerializer,
+    )
+    def post(self, request, number: str):
+        return self.run(request, number)
+
+
+# --- Returns ----------------------------------------------------------------------------
+
+
+def visible_returns(request):
+    if _for_staff(request):
+        return selectors.returns_for_user(request.user)
+    return OrderReturn.objects.all()
+
+
+class ReturnCreateView(APIView):
+    required_scopes = {"POST": Scope.ORDERS_WRITE}
+    staff_permissions = {"POST": "orders.add_orderreturn"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="returns_create",
+        summary="Accept a return",
+        description=(
+            "Goods of a completed order of any channel, brought back at a location that accepts returns, within "
+            "the return window. Resellable goods go back to available stock there; faulty ones are written off. "
+            "The refund is what was paid for those units after discounts and points, less the value of points "
+            "earned on them and already spent; to the original payments in proportion, or as points "
+            "(`refund_method: points`) where allowed. With an `Idempotency-Key`, a retry returns the first "
+            "return. Needs the scope `orders:write`."
+        ),
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        request=ReturnInputSerializer,
+        responses={
+            201: OpenApiResponse(ReturnSerializer, description="The return and its refund."),
+            **error_responses(
+                400,
+                404,
+                409,
+                422,
+                e400="Invalid input (`invalid`, `invalid_return`) or an unknown location (`unknown_location`).",
+                e404="No order has this number (`not_found`).",
+                e409="More than was bought (`return_exceeds_purchase`), the window has passed "
+                "(`return_window_closed`), the location takes no returns (`returns_not_accepted`), the order is "
+                "not completed (`invalid_transition`), or no refund to points (`refund_to_points_not_allowed`).",
+            ),
+        },
+        tags=[RETURNS],
+    )
+    def post(self, request):
+        def accept():
+            serializer = ReturnInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            order = Order.objects.filter(number=data["order"].strip()).first()
+            if order is None:
+                raise NotFound(gettext("No order has the number %(number)s.") % {"number": data["order"]})
+            location = _location(data["location"], "location")
+            if _for_staff(request) and not locations_for_user(request.user).filter(pk=location.pk).exists():
+                raise PermissionDenied  # staff take returns at the locations they work at
+            order_return = services.return_accept(
+                order=order,
+                location=location,
+                lines=[ReturnLineInput(line["sku"], line["quantity"], line["condition"]) for line in data["lines"]],
+                reason=data["reason"],
+                refund_method=data["refund_method"],
+                actor=Actor.from_request(request),
+            )
+            body = ReturnSerializer(selectors.returns_for_display().get(pk=order_return.pk)).data
+            return Response(body, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, accept)
+
+
+class ReturnDetailView(APIView):
+    required_scopes = {"GET": Scope.ORDERS_READ}
+    staff_permissions = {"GET": "orders.view_orderreturn"}
+
+    @extend_schema(
+        operation_id="returns_retrieve",
+        summary="Get a return",
+        description="A return by its id or its number (`R-000123`), with its lines and refunds. "
+        "Needs the scope `orders:read`.",
+        parameters=[
+            OpenApiParameter("ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="The return's id or number.")
+        ],
+        responses={200: ReturnSerializer, **error_responses(404, e404="No such return (`not_found`).")},
+        tags=[RETURNS],
+    )
+    def get(self, request, ref: str):
+        returns = selectors.returns_for_display(visible_returns(request))
+        if ref.isdigit():
+            found = returns.filter(pk=int(ref)).first() if len(ref) < 19 else None
+        else:
+            found = returns.filter(number=ref).first()
+        if found is None:
+            raise NotFound(gettext("No return is known as %(ref)s.") % {"ref": ref})
+        return Response(ReturnSerializer(found).data)

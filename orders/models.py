@@ -1,0 +1,493 @@
+"""Orders from every channel, their payments, fulfilment, returns and refunds.
+
+Every change goes through ``orders.services`` (and the state machine in ``orders.states``);
+these models hold the data and the bounds the database keeps under any concurrency.
+
+Order numbers are ``<prefix>-<six digits>``, one counter per prefix taken from
+``omni.services.sequence_next`` (a native sequence on PostgreSQL: unique and never blocking, a
+rolled-back order leaves a gap): ``W`` site, ``A`` mobile app, ``S`` store, ``C`` call centre,
+``M`` messenger, ``N`` social network, ``P`` marketplace. Returns are ``R-<six digits>``.
+
+Money is per line as it was when ordered: ``subtotal`` (unit price × quantity), ``discount``
+(its share of the promo discount), ``amount`` (after discounts, before points), ``points`` and
+``points_value`` (its share of the points spent), ``total`` (what is paid in money). Shares are
+spread in proportion with the largest remainder, so lines always sum to the order. Units refused
+at handover and returned later take their share of each figure cumulatively (``orders.money``).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from omni.models import TimeStampedModel
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class OrderChannel(models.TextChoices):
+    SITE = "site", _("website")
+    APP = "app", _("mobile app")
+    STORE = "store", _("store")
+    CALL_CENTRE = "call_centre", _("call centre")
+    MESSENGER = "messenger", _("messenger")
+    SOCIAL = "social", _("social network")
+    MARKETPLACE = "marketplace", _("marketplace")
+
+
+# The prefix of each channel's order numbers.
+NUMBER_PREFIXES = {
+    OrderChannel.SITE: "W",
+    OrderChannel.APP: "A",
+    OrderChannel.STORE: "S",
+    OrderChannel.CALL_CENTRE: "C",
+    OrderChannel.MESSENGER: "M",
+    OrderChannel.SOCIAL: "N",
+    OrderChannel.MARKETPLACE: "P",
+}
+
+
+class Fulfilment(models.TextChoices):
+    DELIVERY = "delivery", _("delivery")
+    CLICK_AND_COLLECT = "click_and_collect", _("click-and-collect")
+    IN_STORE = "in_store", _("sale in store")
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", _("placed")
+    AWAITING_TRANSFER = "awaiting_transfer", _("awaiting transfer to the store")
+    READY_FOR_PICKUP = "ready_for_pickup", _("ready for pickup")
+    COLLECTED = "collected", _("collected")
+    PACKED = "packed", _("packed")
+    SHIPPED = "shipped", _("shipped")
+    DELIVERED = "delivered", _("delivered")
+    SOLD = "sold", _("sold in store")
+    CANCELLED = "cancelled", _("cancelled")
+    EXPIRED = "expired", _("expired, not collected")
+
+
+# The statuses of an order the customer has (goods handed over): it can be returned.
+COMPLETED_STATUSES = (OrderStatus.COLLECTED, OrderStatus.DELIVERED, OrderStatus.SOLD)
+
+
+class PaymentMethod(models.TextChoices):
+    CARD_ONLINE = "card_online", _("card online")
+    CARD_IN_STORE = "card_in_store", _("card in store")
+    CASH = "cash", _("cash")
+    SBP = "sbp", _("fast payment system (SBP)")
+    COURIER_CASH = "courier_cash", _("cash to the courier")
+    COURIER_CARD = "courier_card", _("card to the courier")
+    POINTS = "points", _("points")
+
+
+class PaymentStatus(models.TextChoices):
+    PAID = "paid", _("paid")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("to be refunded")
+    DONE = "done", _("refunded")
+
+
+class ReturnCondition(models.TextChoices):
+    RESELLABLE = "resellable", _("resellable")
+    FAULTY = "faulty", _("faulty")
+
+
+class RefundMethod(models.TextChoices):
+    ORIGINAL = "original", _("to the original payment methods")
+    POINTS = "points", _("to loyalty points")
+
+
+class Order(TimeStampedModel):
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=OrderChannel.choices, db_index=True)
+    fulfilment = models.CharField(_("fulfilment"), max_length=24, choices=Fulfilment.choices)
+    status = models.CharField(_("status"), max_length=24, choices=OrderStatus.choices, db_index=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    location = models.ForeignKey(
+        "inventory.Location",
+        verbose_name=_("store or shipping location"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        help_text=_("The pickup store, the store of a sale, or the location a delivery ships from."),
+    )
+    delivery_address = models.TextField(_("delivery address"), blank=True)
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    promo_code = models.CharField(_("promo code"), max_length=32, blank=True)
+    subtotal = models.DecimalField(_("subtotal"), default=0, **MONEY)
+    discount = models.DecimalField(_("discount"), default=0, **MONEY)
+    points_redeemed = models.PositiveIntegerField(_("points spent"), default=0)
+    points_value = models.DecimalField(_("value of points spent"), default=0, **MONEY)
+    total = models.DecimalField(_("total to pay"), default=0, **MONEY)
+    paid = models.DecimalField(_("paid"), default=0, **MONEY)
+    refunded = models.DecimalField(_("refunded"), default=0, **MONEY)
+    points_earned = models.PositiveIntegerField(_("points earned"), default=0)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("placed by staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "omni.ApiKey",
+        verbose_name=_("placed by API key"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    ready_at = models.DateTimeField(_("ready for pickup at"), null=True, blank=True)
+    pickup_until = models.DateTimeField(_("to be collected by"), null=True, blank=True, db_index=True)
+    reminded_at = models.DateTimeField(_("pickup reminder sent at"), null=True, blank=True)
+    packed_at = models.DateTimeField(_("packed at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, db_index=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    expired_at = models.DateTimeField(_("expired at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="order_customer_created_idx"),
+            models.Index(fields=["location", "status"], name="order_location_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False) | Q(fulfilment="in_store"), name="order_customer_required"
+            ),
+            models.CheckConstraint(
+                condition=Q(location__isnull=False) | Q(fulfilment="delivery"), name="order_store_required"
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0)
+                & Q(discount__gte=0)
+                & Q(points_value__gte=0)
+                & Q(total__gte=0)
+                & Q(paid__gte=0)
+                & Q(refunded__gte=0),
+                name="order_money_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") - F("discount") - F("points_value")), name="order_total_computed"
+            ),
+            models.CheckConstraint(condition=Q(refunded__lte=F("paid")), name="order_refunded_within_paid"),
+        ]
+        permissions = [
+            ("hand_over_order", _("Can hand over orders and take payment")),
+            ("cancel_order", _("Can cancel orders")),
+            ("sell_in_store", _("Can sell in the store")),
+            ("accept_late_return", _("Can accept a late return of a faulty item")),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def due(self):
+        """What remains to be paid in money."""
+        return max(self.total - self.paid, Decimal("0.00"))
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        "inventory.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=255)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    subtotal = models.DecimalField(_("subtotal"), **MONEY)
+    discount = models.DecimalField(_("discount"), default=0, **MONEY)
+    amount = models.DecimalField(_("after discounts"), **MONEY)
+    points = models.PositiveIntegerField(_("points spent"), default=0)
+    points_value = models.DecimalField(_("value of points spent"), default=0, **MONEY)
+    total = models.DecimalField(_("total to pay"), **MONEY)
+    refused_quantity = models.PositiveIntegerField(_("refused"), default=0)
+    returned_quantity = models.PositiveIntegerField(_("returned"), default=0)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="order_line_unique_product"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(refused_quantity__gte=0)
+                & Q(returned_quantity__gte=0)
+                & Q(refused_quantity__lte=F("quantity") - F("returned_quantity")),
+                name="order_line_refused_returned_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0)
+                & Q(subtotal__gte=0)
+                & Q(discount__gte=0)
+                & Q(points_value__gte=0)
+                & Q(total__gte=0),
+                name="order_line_money_non_negative",
+            ),
+            models.CheckConstraint(condition=Q(amount=F("subtotal") - F("discount")), name="order_line_amount"),
+            models.CheckConstraint(condition=Q(total=F("amount") - F("points_value")), name="order_line_total"),
+        ]
+
+    def __str__(self):
+        return f"{self.sku} × {self.quantity}"
+
+    @property
+    def kept_quantity(self) -> int:
+        """Units the customer has: bought, less refused and returned."""
+        return self.quantity - self.refused_quantity - self.returned_quantity
+
+
+class OrderAllocation(models.Model):
+    """Where a line's units are held: reserved at a location, or (``pending``) coming to the pickup
+    store by ``transfer``, reserved there on receipt. ``sold`` and ``released`` count what the
+    handover, a cancellation or an expiry did with them, so each touches exactly these rows."""
+
+    line = models.ForeignKey(
+        OrderLine, verbose_name=_("order line"), on_delete=models.CASCADE, related_name="allocations"
+    )
+    location = models.ForeignKey(
+        "inventory.Location", verbose_name=_("location"), on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    transfer = models.ForeignKey(
+        "inventory.Transfer",
+        verbose_name=_("transfer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    pending = models.BooleanField(_("waiting for the transfer"), default=False)
+    sold = models.PositiveIntegerField(_("sold"), default=0)
+    released = models.PositiveIntegerField(_("released"), default=0)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_allocation_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(sold__gte=0) & Q(released__gte=0) & Q(sold__lte=F("quantity") - F("released")),
+                name="order_allocation_settled_within_quantity",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.line_id} @ {self.location_id}: {self.quantity}"
+
+    @property
+    def open_quantity(self) -> int:
+        return self.quantity - self.sold - self.released
+
+
+class Payment(TimeStampedModel):
+    """Money (or points) received for an order. ``refunded`` counts what was refunded of it."""
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="payments")
+    method = models.CharField(_("method"), max_length=16, choices=PaymentMethod.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    refunded = models.DecimalField(_("refunded"), default=0, **MONEY)
+    status = models.CharField(_("status"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PAID)
+    transaction_id = models.CharField(_("transaction id"), max_length=100, blank=True)
+    terminal = models.CharField(_("terminal"), max_length=64, blank=True)
+    acquiring_bank = models.CharField(_("acquiring bank"), max_length=100, blank=True)
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("employee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded__gte=0) & Q(refunded__lte=F("amount")), name="payment_refunded_within_amount"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_method_display()} {self.amount}"
+
+
+class StatusChange(models.Model):
+    """One step of an order through the state machine, with who made it and when."""
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="history")
+    status_from = models.CharField(_("from"), max_length=24, choices=OrderStatus.choices, blank=True)
+    status_to = models.CharField(_("to"), max_length=24, choices=OrderStatus.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status history")
+
+    def __str__(self):
+        return f"{self.order_id}: {self.status_from or '—'} → {self.status_to}"
+
+
+class OrderReturn(TimeStampedModel):
+    """Goods of a completed order brought back at a location that accepts returns, and the refund."""
+
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="returns")
+    location = models.ForeignKey(
+        "inventory.Location", verbose_name=_("received at"), on_delete=models.PROTECT, related_name="order_returns"
+    )
+    reason = models.CharField(_("reason"), max_length=255)
+    refund_method = models.CharField(_("refund to"), max_length=16, choices=RefundMethod.choices)
+    amount = models.DecimalField(
+        _("value of the goods"), default=0, help_text=_("What the goods cost after discounts, before points."), **MONEY
+    )
+    paid_amount = models.DecimalField(_("paid in money for them"), default=0, **MONEY)
+    shortfall_points = models.PositiveIntegerField(_("points already spent (shortfall)"), default=0)
+    shortfall_value = models.DecimalField(_("value of the shortfall"), default=0, **MONEY)
+    refund_amount = models.DecimalField(_("refund"), default=0, **MONEY)
+    refund_points = models.PositiveIntegerField(_("refunded as points"), default=0)
+    points_reversed = models.PositiveIntegerField(_("earned points reversed"), default=0)
+    points_given_back = models.PositiveIntegerField(_("spent points given back"), default=0)
+    late_accepted = models.BooleanField(_("accepted after the return window"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0)
+                & Q(paid_amount__gte=0)
+                & Q(shortfall_value__gte=0)
+                & Q(refund_amount__gte=0)
+                & Q(refund_amount__lte=F("paid_amount")),
+                name="order_return_refund_within_paid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class ReturnLine(models.Model):
+    order_return = models.ForeignKey(
+        OrderReturn, verbose_name=_("return"), on_delete=models.CASCADE, related_name="lines"
+    )
+    order_line = models.ForeignKey(
+        OrderLine, verbose_name=_("order line"), on_delete=models.PROTECT, related_name="return_lines"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    condition = models.CharField(_("condition"), max_length=16, choices=ReturnCondition.choices)
+    amount = models.DecimalField(_("after discounts"), **MONEY)
+    paid_amount = models.DecimalField(_("paid in money"), **MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("returned line")
+        verbose_name_plural = _("returned lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="return_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) & Q(paid_amount__gte=0) & Q(paid_amount__lte=F("amount")),
+                name="return_line_money_within_amount",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order_line_id} × {self.quantity}"
+
+
+class Refund(TimeStampedModel):
+    """Money going back to the customer: to a payment's method, or converted to points."""
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="refunds")
+    order_return = models.ForeignKey(
+        OrderReturn,
+        verbose_name=_("return"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="refunds",
+    )
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    method = models.CharField(_("method"), max_length=16, choices=PaymentMethod.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    points = models.PositiveIntegerField(_("points credited"), default=0)
+    status = models.CharField(_("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    api_key = models.ForeignKey(
+        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self):
+        return f"{self.get_method_display()} {self.amount}"
