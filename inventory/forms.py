@@ -160,8 +160,8 @@ class StockDocumentForm(forms.Form):
 
 
 class TransferCreateForm(forms.Form):
-    source = forms.ModelChoiceField(label=_("from"), queryset=Location.objects.none())
-    destination = forms.ModelChoiceField(label=_("to"), queryset=Location.objects.none())
+    source = forms.ModelChoiceField(label=_("source"), queryset=Location.objects.none())
+    destination = forms.ModelChoiceField(label=_("destination"), queryset=Location.objects.none())
     note = forms.CharField(label=_("note"), max_length=255, required=False)
     lines = forms.CharField(
         label=_("lines"), widget=forms.Textarea(attrs={"rows": 10, "cols": 60}), help_text=LINES_HELP_TEXT

@@ -206,7 +206,7 @@ class StockMovement(models.Model):
     location = models.ForeignKey(Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="+")
     on_hand_delta = models.IntegerField(_("change in on hand"), default=0)
     reserved_delta = models.IntegerField(_("change in reserved"), default=0)
-    reason = models.CharField(_("reason"), max_length=16, choices=MovementReason.choices)
+    reason = models.CharField(_("operation"), max_length=16, choices=MovementReason.choices)
     cause_type = models.CharField(_("cause"), max_length=32, blank=True)
     cause_id = models.CharField(_("cause reference"), max_length=64, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
@@ -315,9 +315,11 @@ class Transfer(TimeStampedModel):
     """
 
     number = models.CharField(_("number"), max_length=32, unique=True)
-    source = models.ForeignKey(Location, verbose_name=_("from"), on_delete=models.PROTECT, related_name="transfers_out")
+    source = models.ForeignKey(
+        Location, verbose_name=_("source"), on_delete=models.PROTECT, related_name="transfers_out"
+    )
     destination = models.ForeignKey(
-        Location, verbose_name=_("to"), on_delete=models.PROTECT, related_name="transfers_in"
+        Location, verbose_name=_("destination"), on_delete=models.PROTECT, related_name="transfers_in"
     )
     status = models.CharField(
         _("status"), max_length=16, choices=TransferStatus.choices, default=TransferStatus.REQUESTED, db_index=True

@@ -188,8 +188,8 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
 
 class KpiForm(forms.Form):
-    date_from = forms.DateField(label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("period start"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("period end"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     channel = forms.ChoiceField(
         label=_("channel"), required=False, choices=[("", _("every channel")), *Channel.choices]
     )

@@ -227,7 +227,7 @@ class Account(TimeStampedModel):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     merged_into = models.ForeignKey(
         "self",
-        verbose_name=_("merged into"),
+        verbose_name=_("merged into account"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -271,10 +271,10 @@ class TierChange(models.Model):
         Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="tier_changes"
     )
     old_tier = models.ForeignKey(
-        Tier, verbose_name=_("from"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Tier, verbose_name=_("previous tier"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     new_tier = models.ForeignKey(
-        Tier, verbose_name=_("to"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Tier, verbose_name=_("new tier"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     spend = models.DecimalField(_("qualifying spend"), max_digits=14, decimal_places=2)
     reason = models.CharField(_("reason"), max_length=16, choices=TierChangeReason.choices)
@@ -357,7 +357,7 @@ class EntryKind(models.TextChoices):
 
 class BonusType(models.TextChoices):
     WELCOME = "welcome", _("welcome")
-    BIRTHDAY = "birthday", _("birthday")
+    BIRTHDAY = "birthday", _("birthday bonus")
     CAMPAIGN = "campaign", _("campaign")
     PROMO = "promo", _("promo code")
     # A refund paid in points (orders): not earned, so the KPIs leave it out of points earned.

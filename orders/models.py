@@ -346,8 +346,8 @@ class StatusChange(models.Model):
     """One step of an order through the state machine, with who made it and when."""
 
     order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="history")
-    status_from = models.CharField(_("from"), max_length=24, choices=OrderStatus.choices, blank=True)
-    status_to = models.CharField(_("to"), max_length=24, choices=OrderStatus.choices)
+    status_from = models.CharField(_("previous status"), max_length=24, choices=OrderStatus.choices, blank=True)
+    status_to = models.CharField(_("new status"), max_length=24, choices=OrderStatus.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
