@@ -45,4 +45,9 @@ def test_seed_demo_customers_are_findable_by_phone_in_any_form(settings):
     from customers.models import Customer
 
     assert Customer.objects.count() == 6
+    from loyalty.models import Account
+    from orders.models import Order
+
+    assert Account.objects.count() == 6
+    assert Order.objects.count() == 3
     assert customer_lookup("phone", "8 916 100 00 01") is not None

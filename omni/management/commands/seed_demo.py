@@ -4,6 +4,7 @@ from django.db import transaction
 
 from omni.demo import customers as customers_demo
 from omni.demo import inventory as inventory_demo
+from omni.demo import sales as sales_demo
 from omni.demo import staff as staff_demo
 from omni.models import ApiKey
 from omni.scopes import Scope
@@ -27,12 +28,13 @@ class Command(BaseCommand):
             counts = inventory_demo.seed()
             logins = staff_demo.seed()
             people = customers_demo.seed()
+            sales = sales_demo.seed()
             raw_key = self._demo_api_key()
 
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data: {counts['locations']} locations, {counts['products']} products, "
-                f"{people['customers']} customers."
+                f"{people['customers']} customers with loyalty accounts, {sales['orders']} new orders."
             )
         )
         self.stdout.write("Staff logins (username / password — role, stores):")
