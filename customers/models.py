@@ -27,6 +27,7 @@ class Channel(models.TextChoices):
     PUSH = "push", _("push notification")
     MESSENGER = "messenger", _("messenger")
     SOCIAL = "social", _("social network")
+    MARKETPLACE = "marketplace", _("marketplace")
     SYSTEM = "system", _("system")
 
 

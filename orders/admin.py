@@ -32,7 +32,7 @@ from inventory.selectors import locations_for_user, user_sees_all_locations
 from omni.actors import Actor
 from omni.errors import DomainError
 from orders import selectors, services, states
-from orders.forms import CancelForm, HandoverForm, ReturnForm, ReturnSearchForm, SaleForm
+from orders.forms import CancelForm, HandoverForm, PaymentRecordForm, ReturnForm, ReturnSearchForm, SaleForm
 from orders.models import (
     Fulfilment,
     Order,
@@ -85,7 +85,7 @@ class PaymentInline(ParentViewInline):
 
 class RefundInline(ParentViewInline):
     model = Refund
-    fields = ["method", "amount", "points", "status", "order_return", "reason", "created_at"]
+    fields = ["method", "amount", "points", "status", "order_return", "reason", "created_at", "completed_at"]
     readonly_fields = fields
 
 
@@ -164,7 +164,7 @@ class OrderAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Stock"), {"fields": ["allocations_panel"]}),
+        (_("Reserved stock"), {"fields": ["allocations_panel"]}),
         (_("Returns"), {"fields": ["returns_panel"]}),
         (
             _("Dates"),
@@ -240,7 +240,7 @@ class OrderAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
             )
             for r in obj.returns.select_related("location")
         ]
-        return _table([_("number"), _("date"), _("received at"), _("refund"), _("refund to")], rows)
+        return _table([_("number"), _("date"), _("accepted at"), _("refund"), _("refund to")], rows)
 
     # --- Actions on the selected orders
 
@@ -279,6 +279,7 @@ class OrderAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
             path("<path:object_id>/ready/", view(self.ready_view), name="orders_order_ready"),
             path("<path:object_id>/handover/", view(self.handover_view), name="orders_order_handover"),
             path("<path:object_id>/cancel/", view(self.cancel_view), name="orders_order_cancel"),
+            path("<path:object_id>/payment/", view(self.payment_view), name="orders_order_payment"),
         ]
         return urls + super().get_urls()
 
@@ -359,6 +360,44 @@ class OrderAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
             title=gettext("Cancel order %(number)s") % {"number": order.number},
             submit_label=gettext("Cancel the order"),
             intro=gettext("Its goods go back to available stock, its points and promo code are released."),
+        )
+
+    def has_payment_permission(self, request):
+        return request.user.has_perm("orders.change_order")
+
+    def payment_view(self, request, object_id):
+        """Record a payment received after the order was placed (a card online, an SBP link)."""
+        if not self.has_payment_permission(request):
+            raise PermissionDenied
+        order, response = self._order_or_redirect(request, object_id)
+        if response:
+            return response
+        form = PaymentRecordForm(request.POST or None, initial={"amount": order.due})
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment, created = services.payment_record(order=order, payment=form.payment(), actor=_actor(request))
+            except DomainError as exc:
+                message_domain_error(self, request, exc)
+            else:
+                if created:
+                    text = gettext("A payment of %(amount)s is recorded on order %(number)s.")
+                else:
+                    text = gettext("This payment of %(amount)s was already recorded on order %(number)s.")
+                self.message_user(
+                    request,
+                    text % {"amount": payment.amount, "number": order.number},
+                    messages.SUCCESS if created else messages.WARNING,
+                )
+                return redirect("admin:orders_order_change", order.pk)
+        return render_form_page(
+            self,
+            request,
+            form=form,
+            original=order,
+            title=gettext("Record a payment for order %(number)s") % {"number": order.number},
+            submit_label=gettext("Record the payment"),
+            intro=gettext("Left to pay: %(due)s. Enter the payment as the bank or the gateway confirmed it.")
+            % {"due": order.due},
         )
 
     def handover_view(self, request, object_id):
@@ -459,6 +498,9 @@ class OrderAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
                     "can_hand_over": request.user.has_perm("orders.hand_over_order")
                     and states.allowed(order, states.Action.HAND_OVER),
                     "can_cancel": self.has_cancel_permission(request) and states.allowed(order, states.Action.CANCEL),
+                    "can_record_payment": self.has_payment_permission(request)
+                    and order.status not in services.CLOSED_STATUSES
+                    and order.due > 0,
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -619,6 +661,75 @@ class OrderReturnAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
         return super().changelist_view(
             request, {**(extra_context or {}), "can_take_returns": request.user.has_perm("orders.add_orderreturn")}
         )
+
+
+# --- Refunds ------------------------------------------------------------------------------
+
+
+@admin.register(Refund)
+class RefundAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
+    """Refunds are created by cancellations, handovers and returns; here pending ones are marked
+    as made once the bank has paid them back (``refund_complete``)."""
+
+    location_lookups = ("order__location", "order_return__location")
+    list_display = ["id", "created_at", "order", "order_return", "method", "amount", "points", "status", "completed_at"]
+    list_filter = ["status", "method"]
+    list_select_related = ["order", "order_return"]
+    search_fields = ["order__number", "order_return__number", "transaction_id"]
+    readonly_fields = [
+        "order",
+        "order_return",
+        "payment",
+        "method",
+        "amount",
+        "points",
+        "status",
+        "reason",
+        "transaction_id",
+        "completed_at",
+        "created_by",
+        "api_key",
+        "created_at",
+    ]
+    fields = readonly_fields
+    actions = ["complete_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).distinct()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a refund changes only through its actions
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_complete_permission(self, request):
+        return request.user.has_perm("orders.change_order")
+
+    @admin.action(description=_("Mark as refunded"), permissions=["complete"])
+    def complete_selected(self, request, queryset):
+        done = []
+        for refund in queryset.select_related("order").order_by("pk"):
+            try:
+                services.refund_complete(refund=refund, actor=_actor(request))
+            except DomainError as exc:
+                message_domain_error(self, request, exc)
+            else:
+                done.append(refund)
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d refund is marked as refunded; the customer is told.",
+                    "%(count)d refunds are marked as refunded; the customers are told.",
+                    len(done),
+                )
+                % {"count": len(done)},
+                messages.SUCCESS,
+            )
 
 
 # --- The customer's page: every order and return, from every channel ----------------------

@@ -63,3 +63,18 @@ class ReturnsNotAccepted(DomainError):
 class RefundToPointsNotAllowed(DomainError):
     code = "refund_to_points_not_allowed"
     message = _("This refund cannot be made in loyalty points.")
+
+
+class Overpayment(DomainError):
+    code = "overpayment"
+    message = _("The payment is more than what is left to pay.")
+
+
+class PaymentConflict(DomainError):
+    code = "payment_conflict"
+    message = _("This transaction id is already recorded on the order with another method or amount.")
+
+
+class RefundNotPending(DomainError):
+    code = "refund_not_pending"
+    message = _("Only a refund still to be made can be completed.")

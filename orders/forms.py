@@ -17,7 +17,14 @@ from customers.selectors import customer_search
 from inventory.forms import LINES_HELP_TEXT, parse_product_lines
 from inventory.models import Product
 from orders.models import OrderLine, PaymentMethod, RefundMethod, ReturnCondition
-from orders.services import COURIER_METHODS, STORE_METHODS, LineInput, PaymentInput, ReturnLineInput
+from orders.services import (
+    COURIER_METHODS,
+    PREPAYMENT_METHODS,
+    STORE_METHODS,
+    LineInput,
+    PaymentInput,
+    ReturnLineInput,
+)
 
 
 def _method_choices(methods) -> list[tuple[str, str]]:
@@ -49,6 +56,26 @@ class PaymentFields(forms.Form):
                 acquiring_bank=data["acquiring_bank"],
             )
         ]
+
+
+class PaymentRecordForm(forms.Form):
+    """A payment received after the order was placed (online by card, an SBP link)."""
+
+    method = forms.ChoiceField(label=_("payment method"), choices=_method_choices(PREPAYMENT_METHODS))
+    amount = forms.DecimalField(label=_("amount"), max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    transaction_id = forms.CharField(label=_("transaction id"), max_length=100, required=False)
+    terminal = forms.CharField(label=_("terminal"), max_length=64, required=False)
+    acquiring_bank = forms.CharField(label=_("acquiring bank"), max_length=100, required=False)
+
+    def payment(self) -> PaymentInput:
+        data = self.cleaned_data
+        return PaymentInput(
+            method=data["method"],
+            amount=data["amount"],
+            transaction_id=data["transaction_id"],
+            terminal=data["terminal"],
+            acquiring_bank=data["acquiring_bank"],
+        )
 
 
 class HandoverForm(PaymentFields):
@@ -168,7 +195,7 @@ class ReturnSearchForm(forms.Form):
 class ReturnForm(forms.Form):
     """What comes back of one order: quantity and condition per line, where, why, refunded how."""
 
-    location = forms.ModelChoiceField(label=_("received at"), queryset=None)
+    location = forms.ModelChoiceField(label=_("accepted at"), queryset=None)
     reason = forms.CharField(label=_("reason"), max_length=255)
     refund_method = forms.ChoiceField(label=_("refund to"), choices=RefundMethod.choices, initial=RefundMethod.ORIGINAL)
     accept_late = forms.BooleanField(

@@ -286,8 +286,8 @@ class OrderAllocation(models.Model):
 
     class Meta:
         ordering = ["id"]
-        verbose_name = _("allocation")
-        verbose_name_plural = _("allocations")
+        verbose_name = _("stock allocation")
+        verbose_name_plural = _("stock allocations")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_allocation_quantity_positive"),
             models.CheckConstraint(
@@ -308,7 +308,7 @@ class Payment(TimeStampedModel):
     """Money (or points) received for an order. ``refunded`` counts what was refunded of it."""
 
     order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="payments")
-    method = models.CharField(_("method"), max_length=16, choices=PaymentMethod.choices)
+    method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices)
     amount = models.DecimalField(_("amount"), **MONEY)
     refunded = models.DecimalField(_("refunded"), default=0, **MONEY)
     status = models.CharField(_("status"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PAID)
@@ -377,7 +377,7 @@ class OrderReturn(TimeStampedModel):
     number = models.CharField(_("number"), max_length=32, unique=True)
     order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="returns")
     location = models.ForeignKey(
-        "inventory.Location", verbose_name=_("received at"), on_delete=models.PROTECT, related_name="order_returns"
+        "inventory.Location", verbose_name=_("accepted at"), on_delete=models.PROTECT, related_name="order_returns"
     )
     reason = models.CharField(_("reason"), max_length=255)
     refund_method = models.CharField(_("refund to"), max_length=16, choices=RefundMethod.choices)
@@ -431,7 +431,7 @@ class ReturnLine(models.Model):
         OrderLine, verbose_name=_("order line"), on_delete=models.PROTECT, related_name="return_lines"
     )
     quantity = models.PositiveIntegerField(_("quantity"))
-    condition = models.CharField(_("condition"), max_length=16, choices=ReturnCondition.choices)
+    condition = models.CharField(_("condition of the goods"), max_length=16, choices=ReturnCondition.choices)
     amount = models.DecimalField(_("after discounts"), **MONEY)
     paid_amount = models.DecimalField(_("paid in money"), **MONEY)
 
@@ -466,11 +466,15 @@ class Refund(TimeStampedModel):
     payment = models.ForeignKey(
         Payment, verbose_name=_("payment"), null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
     )
-    method = models.CharField(_("method"), max_length=16, choices=PaymentMethod.choices)
+    method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices)
     amount = models.DecimalField(_("amount"), **MONEY)
     points = models.PositiveIntegerField(_("points credited"), default=0)
     status = models.CharField(_("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
+    transaction_id = models.CharField(
+        _("transaction id"), max_length=100, blank=True, help_text=_("The bank's or the gateway's id of the refund.")
+    )
+    completed_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by staff member"),

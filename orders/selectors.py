@@ -68,6 +68,18 @@ def returns_for_user(user, queryset: QuerySet[OrderReturn] | None = None) -> Que
     return filter_for_user_locations(queryset, user, ["location", "order__location"]).distinct()
 
 
+def refunds_for_user(user, queryset: QuerySet[Refund] | None = None) -> QuerySet[Refund]:
+    """Refunds a staff member may see: those of orders of, or returns received at, their locations."""
+    queryset = Refund.objects.all() if queryset is None else queryset
+    return filter_for_user_locations(queryset, user, ["order__location", "order_return__location"]).distinct()
+
+
+def refunds_for_display(queryset: QuerySet[Refund] | None = None) -> QuerySet[Refund]:
+    """Refunds with their order and return: one query for any page."""
+    queryset = Refund.objects.all() if queryset is None else queryset
+    return queryset.select_related("order", "order_return")
+
+
 # --- The click-and-collect desk -------------------------------------------------------------
 
 

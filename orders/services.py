@@ -59,7 +59,10 @@ from orders.errors import (
     InvalidOrder,
     InvalidReturn,
     InvalidTransition,
+    Overpayment,
+    PaymentConflict,
     PaymentMismatch,
+    RefundNotPending,
     RefundToPointsNotAllowed,
     ReturnExceedsPurchase,
     ReturnsNotAccepted,
@@ -166,8 +169,9 @@ class ReturnFigures:
 
 
 def loyalty_channel(channel: str) -> str:
-    """The customers' channel of an order channel (a marketplace sale comes through an integration)."""
-    return Channel.SYSTEM if channel == OrderChannel.MARKETPLACE else channel
+    """The customers' channel of an order channel: every order channel, the marketplace included,
+    is one of the customers' channels (loyalty and the timeline record it as such)."""
+    return Channel(channel).value
 
 
 def order_number(channel: str) -> str:
@@ -528,6 +532,7 @@ def _refund_to_payments(
                 method=payment.method,
                 amount=share,
                 status=RefundStatus.DONE if payment.method in REFUNDED_AT_ONCE else RefundStatus.PENDING,
+                completed_at=timezone.now() if payment.method in REFUNDED_AT_ONCE else None,
                 reason=reason[:255],
                 **actor.audit_fields,
             )
@@ -544,6 +549,133 @@ def _points_payment_given_back(order: Order, value: Decimal) -> None:
     if payment is not None:
         payment.refunded = min(payment.amount, payment.refunded + value)
         payment.save(update_fields=["refunded", "updated_at"])
+
+
+# Statuses in which an order takes no more money: it was released and its payments refunded.
+CLOSED_STATUSES = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+
+
+def _check_payment(payment: PaymentInput) -> None:
+    """The shape of a payment reported after placement: a method taken remotely, a positive amount."""
+    if payment.method not in PREPAYMENT_METHODS:
+        raise InvalidInput.for_field(
+            "method",
+            _("%(method)s cannot be used here; use one of: %(methods)s.")
+            % {"method": payment.method, "methods": ", ".join(PREPAYMENT_METHODS)},
+        )
+    if payment.amount is not None:
+        try:
+            amount = Decimal(payment.amount)
+        except (ArithmeticError, TypeError, ValueError):
+            amount = None
+        if amount is None or not amount.is_finite() or amount <= 0 or amount != money(amount):
+            raise InvalidInput.for_field(
+                "amount", _("An amount is greater than zero, with at most two decimal places.")
+            )
+
+
+def payment_record(*, order: Order, payment: PaymentInput, actor: Actor = SYSTEM) -> tuple[Payment, bool]:
+    """Record a payment received after the order was placed: the card payment a gateway confirms
+    later, an SBP link paid after a call-centre order. Without ``amount`` it pays what is left due.
+
+    Never more than is left to pay, never on a cancelled or expired order (checked with the order
+    row locked, so two racing payments cannot overpay it). With a ``transaction_id`` it is
+    recorded once per order: a retry returns the first payment and changes nothing. Returns the
+    payment and whether it was recorded now.
+    """
+    _check_payment(payment)
+    transaction_id = payment.transaction_id.strip()[:100]
+    with transaction.atomic():
+        order = _locked(order)
+        if transaction_id:
+            recorded = Payment.objects.filter(order=order, transaction_id=transaction_id).order_by("pk").first()
+            if recorded is not None:
+                same = recorded.method == payment.method and (
+                    payment.amount is None or recorded.amount == Decimal(payment.amount)
+                )
+                if not same:
+                    raise PaymentConflict(
+                        details={
+                            "number": order.number,
+                            "transaction_id": transaction_id,
+                            "method": recorded.method,
+                            "amount": str(recorded.amount),
+                        }
+                    )
+                return recorded, False
+        if order.status in CLOSED_STATUSES:
+            raise InvalidTransition(
+                _("Order %(number)s is %(status)s: it cannot take a payment.")
+                % {"number": order.number, "status": OrderStatus(order.status).label},
+                details={"number": order.number, "status": order.status},
+            )
+        due = order.due
+        amount = due if payment.amount is None else money(Decimal(payment.amount))
+        if amount <= 0 or amount > due:
+            raise Overpayment(
+                _("%(amount)s is more than the %(due)s left to pay for order %(number)s.")
+                % {"amount": _money_text(amount), "due": _money_text(due), "number": order.number},
+                details={"number": order.number, "amount": str(amount), "due": str(due)},
+            )
+        recorded = Payment.objects.create(
+            order=order,
+            method=payment.method,
+            amount=amount,
+            transaction_id=transaction_id,
+            terminal=payment.terminal.strip()[:64],
+            acquiring_bank=payment.acquiring_bank.strip()[:100],
+            **_payment_actor(actor),
+        )
+        order.paid += amount
+        order.save(update_fields=["paid", "updated_at"])
+    return recorded, True
+
+
+# --- Refunds --------------------------------------------------------------------------------
+
+
+def refund_complete(*, refund: Refund, transaction_id: str = "", actor: Actor = SYSTEM) -> Refund:
+    """The bank (or the gateway) has paid a pending refund back: it is marked refunded, with the
+    bank's transaction id, and the customer is told. A refund already made is refused.
+
+    The order's ``refunded`` figure already counts the refund since it was created; only its
+    state changes here, with the refund row locked so that two clerks cannot both complete it.
+    """
+    with transaction.atomic():
+        refund = (
+            Refund.objects.select_for_update(of=("self",))
+            .select_related("order__customer", "order_return")
+            .get(pk=refund.pk)
+        )
+        if refund.status != RefundStatus.PENDING:
+            raise RefundNotPending(
+                _("The refund of %(amount)s for order %(number)s is already %(status)s.")
+                % {
+                    "amount": _money_text(refund.amount),
+                    "number": refund.order.number,
+                    "status": RefundStatus(refund.status).label,
+                },
+                details={"refund": refund.pk, "number": refund.order.number, "status": refund.status},
+            )
+        refund.status = RefundStatus.DONE
+        refund.transaction_id = transaction_id.strip()[:100]
+        refund.completed_at = timezone.now()
+        refund.save(update_fields=["status", "transaction_id", "completed_at", "updated_at"])
+        order = refund.order
+        _notify(
+            order,
+            kind="refund_made",
+            key=f"refund-{refund.pk}",
+            subject=_("Refund for order %(number)s") % {"number": order.number},
+            text=_("%(amount)s has been refunded to you by %(method)s for order %(number)s.")
+            % {
+                "amount": _money_text(refund.amount),
+                "method": PaymentMethod(refund.method).label,
+                "number": order.number,
+            },
+            actor=actor,
+        )
+    return refund
 
 
 # --- Placing an order -------------------------------------------------------------------
@@ -1475,6 +1607,7 @@ def _refund_to_points(order: Order, order_return: OrderReturn, amount: Decimal, 
         amount=money(points * programme.point_value),
         points=points,
         status=RefundStatus.DONE,
+        completed_at=now or timezone.now(),
         reason=_("Return %(number)s") % {"number": order_return.number},
         **actor.audit_fields,
     )

@@ -27,7 +27,7 @@ from orders.models import (
     ReturnLine,
     StatusChange,
 )
-from orders.services import MAX_LINES, MAX_QUANTITY
+from orders.services import MAX_LINES, MAX_QUANTITY, PREPAYMENT_METHODS
 
 COMPUTED_FIELDS = frozenset(
     {
@@ -131,6 +131,29 @@ class OrderInputSerializer(StrictInputSerializer):
     note = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
 
 
+class PaymentRecordInputSerializer(StrictInputSerializer):
+    method = serializers.ChoiceField(
+        [(value, PaymentMethod(value).label) for value in PREPAYMENT_METHODS],
+        help_text=_("How the customer paid: online by card or through SBP."),
+    )
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    transaction_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text=_("The gateway's or the bank's id: a payment is recorded once per order and transaction id."),
+    )
+    terminal = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
+    acquiring_bank = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+
+
+class RefundCompleteInputSerializer(StrictInputSerializer):
+    transaction_id = serializers.CharField(
+        max_length=100, required=False, default="", allow_blank=True, help_text=_("The bank's id of the refund.")
+    )
+
+
 class CancelInputSerializer(StrictInputSerializer):
     reason = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
 
@@ -210,7 +233,28 @@ class RefundSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Refund
-        fields = ["method", "amount", "points", "status", "order_return", "created_at"]
+        fields = [
+            "id",
+            "method",
+            "amount",
+            "points",
+            "status",
+            "order_return",
+            "transaction_id",
+            "created_at",
+            "completed_at",
+        ]
+
+
+class RefundDetailSerializer(RefundSerializer):
+    order = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    currency = serializers.SerializerMethodField()
+
+    class Meta(RefundSerializer.Meta):
+        fields = ["id", "order", "currency", *RefundSerializer.Meta.fields[1:]]
+
+    def get_currency(self, obj) -> str:
+        return settings.OMNI_CURRENCY
 
 
 # The actions a client can take (the others are the system's).
@@ -282,6 +326,11 @@ class OrderDetailSerializer(OrderSerializer):
 
     class Meta(OrderSerializer.Meta):
         fields = [*OrderSerializer.Meta.fields, "history", "refunds", "returns"]
+
+
+class PaymentRecordResultSerializer(serializers.Serializer):
+    payment = PaymentSerializer(read_only=True)
+    order = OrderDetailSerializer(read_only=True)
 
 
 class ReturnLineSerializer(serializers.ModelSerializer):

@@ -13,6 +13,8 @@ urlpatterns = [
     path("orders/<str:number>/ship/", views.OrderShipView.as_view(), name="order-ship"),
     path("orders/<str:number>/handover/", views.OrderHandoverView.as_view(), name="order-handover"),
     path("orders/<str:number>/deliver/", views.OrderDeliverView.as_view(), name="order-deliver"),
+    path("orders/<str:number>/payments/", views.OrderPaymentView.as_view(), name="order-payments"),
+    path("refunds/<int:id>/complete/", views.RefundCompleteView.as_view(), name="refund-complete"),
     path("returns/", views.ReturnCreateView.as_view(), name="return-list"),
     path("returns/<str:ref>/", views.ReturnDetailView.as_view(), name="return-detail"),
 ]

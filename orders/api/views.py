@@ -33,15 +33,21 @@ from orders.api.serializers import (
     OrderDetailSerializer,
     OrderInputSerializer,
     OrderSerializer,
+    PaymentRecordInputSerializer,
+    PaymentRecordResultSerializer,
+    PaymentSerializer,
+    RefundCompleteInputSerializer,
+    RefundDetailSerializer,
     ReturnInputSerializer,
     ReturnSerializer,
 )
 from orders.filters import OrderFilter
-from orders.models import Fulfilment, Order, OrderReturn
+from orders.models import Fulfilment, Order, OrderReturn, Refund
 from orders.services import LineInput, PaymentInput, ReturnLineInput
 
 ORDERS = "orders"
 RETURNS = "returns"
+REFUNDS = "refunds"
 NUMBER = OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="The order's number.")
 
 
@@ -346,6 +352,118 @@ class OrderDeliverView(OrderHandoverView):
     )
     def post(self, request, number: str):
         return self.run(request, number)
+
+
+class OrderPaymentView(APIView):
+    """A payment received after the order was placed (a gateway's confirmation, an SBP link)."""
+
+    required_scopes = {"POST": Scope.ORDERS_WRITE}
+    staff_permissions = {"POST": "orders.change_order"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="orders_payments_create",
+        summary="Record a payment",
+        description=(
+            "A payment received after the order was placed: a card payment the gateway confirms, an SBP link "
+            "paid later. It must not exceed what is left to pay, and a cancelled or expired order takes none. "
+            "A payment is recorded once per order and `transaction_id`: a retry with the same transaction id "
+            "answers 200 with the first payment and changes nothing; so does a retry with the same "
+            "`Idempotency-Key`. Needs the scope `orders:write`."
+        ),
+        parameters=[NUMBER, IDEMPOTENCY_KEY_HEADER],
+        request=PaymentRecordInputSerializer,
+        responses={
+            201: OpenApiResponse(PaymentRecordResultSerializer, description="The payment recorded and the order."),
+            200: OpenApiResponse(
+                PaymentRecordResultSerializer,
+                description="This transaction id was already recorded: the first payment.",
+            ),
+            **error_responses(
+                400,
+                404,
+                409,
+                422,
+                e400="Invalid input (`invalid`, naming the field in `details.fields`): nothing was changed.",
+                e404="No order has this number (`not_found`).",
+                e409="More than is left to pay (`overpayment`, with `details.due`), the order is cancelled or "
+                "expired (`invalid_transition`, naming the current status in `details.status`), or the "
+                "transaction id is recorded with another method or amount (`payment_conflict`): nothing changed.",
+            ),
+        },
+        tags=[ORDERS],
+    )
+    def post(self, request, number: str):
+        def record():
+            serializer = PaymentRecordInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            order = _order(request, number)
+            payment, created = services.payment_record(
+                order=order,
+                payment=PaymentInput(
+                    method=data["method"],
+                    amount=data["amount"],
+                    transaction_id=data["transaction_id"],
+                    terminal=data["terminal"],
+                    acquiring_bank=data["acquiring_bank"],
+                ),
+                actor=Actor.from_request(request),
+            )
+            body = {"payment": PaymentSerializer(payment).data, "order": _detail(order)}
+            return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+        return idempotent(request, record)
+
+
+# --- Refunds ----------------------------------------------------------------------------
+
+
+def visible_refunds(request):
+    if _for_staff(request):
+        return selectors.refunds_for_user(request.user)
+    return Refund.objects.all()
+
+
+class RefundCompleteView(APIView):
+    required_scopes = {"POST": Scope.ORDERS_WRITE}
+    staff_permissions = {"POST": "orders.change_order"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="refunds_complete",
+        summary="Mark a refund as made",
+        description=(
+            "The bank or the payment gateway has paid a pending refund back (refunds to cards and SBP are "
+            "created pending, on a cancellation, goods refused at handover or a return): it is marked refunded "
+            "with the bank's `transaction_id`, and the customer is told. The refund's `id` is listed in the "
+            "order's and the return's `refunds`. Needs the scope `orders:write`."
+        ),
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The refund's id.")],
+        request=RefundCompleteInputSerializer,
+        responses={
+            200: OpenApiResponse(RefundDetailSerializer, description="The refund, made."),
+            **error_responses(
+                400,
+                404,
+                409,
+                e400="Invalid input (`invalid`): nothing was changed.",
+                e404="No such refund (`not_found`).",
+                e409="The refund is already made (`refund_not_pending`, naming its status in `details.status`).",
+            ),
+        },
+        tags=[REFUNDS],
+    )
+    def post(self, request, id: int):
+        serializer = RefundCompleteInputSerializer(data=request.data if request.data else {})
+        serializer.is_valid(raise_exception=True)
+        refund = visible_refunds(request).filter(pk=id).first()
+        if refund is None:
+            raise NotFound(gettext("No refund has the id %(id)s.") % {"id": id})
+        refund = services.refund_complete(
+            refund=refund, transaction_id=serializer.validated_data["transaction_id"], actor=Actor.from_request(request)
+        )
+        return Response(RefundDetailSerializer(selectors.refunds_for_display().get(pk=refund.pk)).data)
 
 
 # --- Returns ----------------------------------------------------------------------------

@@ -376,16 +376,21 @@ class TestReturns:
         assert again.json() == first.json()
         data = first.json()
         assert (data["order"], data["location"], data["refund_amount"]) == (order.number, "spb-1", "1500.00")
+        refund = data["refunds"][0]
         assert data["refunds"] == [
             {
+                "id": refund["id"],
                 "method": "cash",
                 "amount": "1500.00",
                 "points": 0,
                 "status": "done",
                 "order_return": data["number"],
-                "created_at": data["refunds"][0]["created_at"],
+                "transaction_id": "",
+                "created_at": refund["created_at"],
+                "completed_at": refund["completed_at"],
             }
         ]
+        assert refund["completed_at"] is not None  # cash is paid back at the desk at once
         assert OrderReturn.objects.count() == 1
         assert writer.get(f"{RETURNS}{data['id']}/").json()["number"] == data["number"]
         assert writer.get(f"{RETURNS}{data['number']}/").json()["id"] == data["id"]

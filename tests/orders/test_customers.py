@@ -7,14 +7,27 @@ import pytest
 from django.utils import timezone
 
 from customers.merge import customer_merge
-from customers.models import Segment, SegmentCondition
+from customers.models import Channel, Segment, SegmentCondition
 from customers.personal_data import customer_anonymise, customer_data_export
 from customers.segments import segment_members, validate_condition
+from loyalty.models import OrderPoints, PointsEntry
 from omni.errors import InvalidInput
 from orders import services
 from orders.models import Order
+from orders.services import PaymentInput
 from tests.inventory.factories import CategoryFactory
-from tests.orders.factories import cash, collect, customer, deliver, product, sell, stock, store, warehouse
+from tests.orders.factories import (
+    cash,
+    collect,
+    customer,
+    deliver,
+    points_for,
+    product,
+    sell,
+    stock,
+    store,
+    warehouse,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +157,23 @@ def test_one_query_whatever_the_number_of_customers(django_assert_num_queries):
     queryset = segment_members(segment)
     with django_assert_num_queries(1):  # the conditions were built into one query
         list(queryset)
+
+
+def test_a_marketplace_order_is_recorded_through_the_marketplace_channel():
+    depot, shirt = warehouse(), product("1000.00")
+    stock(depot, shirt, 5)
+    person = customer()
+    points_for(person, 100)
+
+    order = deliver(person, (shirt, 1), channel="marketplace", points=100)
+    services.order_pack(order=order)
+    services.order_ship(order=order)
+    services.order_hand_over(order=order, payments=[PaymentInput(method="courier_card")])
+
+    assert order.number.startswith("P-")
+    assert set(person.interactions.filter(subject_id=order.number).values_list("channel", flat=True)) == {
+        Channel.MARKETPLACE
+    }
+    assert OrderPoints.objects.get(reference=order.number).channel == Channel.MARKETPLACE
+    channels = set(PointsEntry.objects.filter(account__customer=person).values_list("channel", flat=True))
+    assert Channel.MARKETPLACE in channels and Channel.SYSTEM not in channels  # spent and earned on the order
