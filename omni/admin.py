@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from omni.errors import DomainError
 from omni.models import ApiKey
+from omni.reports import admin as reports_admin  # noqa: F401  (registers the dashboard and export jobs)
 from omni.scopes import Scope
 from omni.services import api_key_create
 
@@ -67,3 +68,4 @@ class ApiKeyAdmin(admin.ModelAdmin):
             count += 1
         message = ngettext("%(count)d key revoked.", "%(count)d keys revoked.", count) % {"count": count}
         self.message_user(request, message)
+

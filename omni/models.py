@@ -1,6 +1,7 @@
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -108,3 +109,73 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.owner}: {self.key}"
+
+
+# --- Reports: exports and the dashboard -----------------------------------------------------
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("waiting")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class ExportJob(models.Model):
+    """A large export written to a file by a Celery task (``omni.exports.services``).
+
+    ``what`` names an entry of ``omni.exports.kinds.EXPORTS``; ``filters`` are the filters of the
+    screen it was started from, applied again (with the user's locations) when the file is written.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+"
+    )
+    what = models.CharField(_("what"), max_length=64)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    file_format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING, db_index=True
+    )
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows to write"), default=0)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True, max_length=255)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        permissions = [
+            ("view_dashboard", _("Can see the managers' dashboard")),
+            ("export_reports", _("Can export reports and lists")),
+        ]
+
+    def __str__(self):
+        return f"{self.what} ({self.file_format}) #{self.pk}"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(100, self.rows_done * 100 // self.rows_total)
+
+
+class Dashboard(ExportJob):
+    """No data of its own: puts the managers' dashboard on the admin index (``omni.reports.admin``)."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = _("managers' dashboard")
+        verbose_name_plural = _("managers' dashboard")

@@ -112,6 +112,12 @@ GRANTS: dict[str, dict[str, set[str]]] = {
         "orders": {
             "accept_late_return",
         },
+        # the dashboard and exports of their own stores
+        "omni": {
+            "export_reports",
+            "view_dashboard",
+            "view_exportjob",
+        },
     },
     HEAD_OFFICE: {
         # the catalogue and locations; every location's stock

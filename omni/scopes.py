@@ -14,3 +14,4 @@ class Scope(models.TextChoices):
     LOYALTY_WRITE = "loyalty:write", _("Open loyalty accounts and spend points")
     ORDERS_READ = "orders:read", _("Read orders and returns")
     ORDERS_WRITE = "orders:write", _("Place orders, move them through their statuses, and accept returns")
+    REPORTS_READ = "reports:read", _("Read reports and export orders for a period")

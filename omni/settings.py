@@ -235,6 +235,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "omni.tasks.forget_idempotency_keys",
         "schedule": crontab(hour=4, minute=0),
     },
+    "reports-delete-old-exports": {"task": "omni.tasks.delete_old_exports", "schedule": crontab(hour=4, minute=30)},
     "inventory-check-stock-ledger": {
         "task": "inventory.tasks.check_stock_ledger",
         "schedule": crontab(hour=3, minute=15),
@@ -357,3 +358,17 @@ ORDERS_PICKUP_DAYS = env_int("ORDERS_PICKUP_DAYS", 3)
 ORDERS_PICKUP_REMINDER_DAYS = env_int("ORDERS_PICKUP_REMINDER_DAYS", 1)
 # Whether a customer may take a refund as loyalty points instead of money.
 ORDERS_REFUND_TO_POINTS = env_bool("ORDERS_REFUND_TO_POINTS", True)
+
+# Reports.
+# Exports with more rows than this are written to a file by a Celery job instead of downloaded at once.
+REPORTS_ASYNC_EXPORT_ROWS = env_int("REPORTS_ASYNC_EXPORT_ROWS", 10000)
+# Rows read from the database per chunk while an export job writes its file.
+REPORTS_EXPORT_CHUNK_SIZE = env_int("REPORTS_EXPORT_CHUNK_SIZE", 2000)
+# Export files older than this many days are deleted by the periodic task.
+REPORTS_EXPORT_RETENTION_DAYS = env_int("REPORTS_EXPORT_RETENTION_DAYS", 7)
+# A customer without a completed order for this many days counts as churned.
+REPORTS_CHURN_DAYS = env_int("REPORTS_CHURN_DAYS", 180)
+# PostgreSQL memory for the sorts and hashes of one report query (the dashboard's transaction only).
+REPORTS_DB_WORK_MEM = os.environ.get("REPORTS_DB_WORK_MEM", "64MB")
+# The dashboard is kept this many seconds in the cache per filters and user's stores (0: always computed).
+REPORTS_CACHE_SECONDS = env_int("REPORTS_CACHE_SECONDS", 300)

@@ -1,9 +1,11 @@
 from django.urls import include, path
 
 from omni.api.health import HealthView
+from omni.api.reports import OrdersCsvView
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),
+    path("reports/orders.csv", OrdersCsvView.as_view(), name="reports-orders-csv"),
     path("", include("inventory.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("loyalty.api.urls")),

@@ -1,0 +1,283 @@
+"""Exports of any size: small ones at once, large ones by a Celery job writing a file in chunks.
+
+Rows are read with ``queryset.iterator(chunk_size=...)`` (or, when the Resource prefetches
+related rows, a chunk of primary keys at a time) and written one by one to a CSV writer or to an
+openpyxl write-only workbook in a temporary file, which is then stored under ``MEDIA_ROOT``:
+memory stays flat however many rows there are. The job records its progress after each chunk.
+"""
+
+import csv
+import datetime
+import io
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from omni.errors import DomainError, InvalidInput
+from omni.exports import kinds
+from omni.models import ExportFormat, ExportJob, ExportStatus
+from omni.reports.filters import ReportFilters
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ExportRefused(DomainError):
+    code = "export_refused"
+    status = 403
+
+
+# --- Rows -------------------------------------------------------------------------------
+
+
+def export_source(what: str, filters: ReportFilters):
+    """(resource, rows) for an export: rows are a queryset for a list, a list of dicts for a report."""
+    if kinds.is_report(what):
+        from omni.reports.selectors import report_tables
+
+        table = report_tables(filters).get(what.removeprefix(kinds.REPORT_PREFIX))
+        if table is None:
+            raise InvalidInput.for_field("what", _("There is no such report."))
+        return kinds.report_resource(table), table.rows
+    kind = kinds.LISTS.get(what)
+    if kind is None:
+        raise InvalidInput.for_field("what", _("There is no such export."))
+    resource = kind.resource()
+    return resource, resource.filter_export(kind.rows(filters))
+
+
+def iter_rows(rows, chunk_size: int) -> Iterator:
+    """Every row, read from the database a chunk at a time."""
+    if not isinstance(rows, QuerySet):
+        yield from rows
+        return
+    if not rows._prefetch_related_lookups:
+        yield from rows.iterator(chunk_size=chunk_size)
+        return
+    # Prefetches run per chunk: walk the primary keys in order, a chunk at a time (keyset, not OFFSET).
+    last = None
+    base = rows.order_by("pk")
+    while True:
+        page = base.filter(pk__gt=last) if last is not None else base
+        chunk = list(page[:chunk_size])
+        if not chunk:
+            return
+        yield from chunk
+        last = chunk[-1].pk
+
+
+def _export_fields(resource):
+    fields = resource.get_export_fields()
+    headers = [str(field.column_name) for field in fields]
+    return fields, headers
+
+
+def _exporters(resource, fields) -> list:
+    """For each field, the function that turns a row into its cell: what ``Resource.export_field``
+    does, with its look-ups (the field's name, its dehydrate method) made once, not per row."""
+    from import_export.resources import Resource
+
+    if type(resource).export_field is not Resource.export_field:
+        return [lambda row, field=field: resource.export_field(field, row) for field in fields]
+    result = []
+    for field in fields:
+        method = field.get_dehydrate_method(resource.get_field_name(field))
+        method = method if callable(method) else getattr(resource, method, None)
+        result.append(method if method is not None else field.export)
+    return result
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    return value
+
+
+def write_rows(
+    resource,
+    rows: Iterable,
+    file_format: str,
+    target,
+    *,
+    title: str = "export",
+    progress: Callable[[int], None] | None = None,
+    every: int = 2000,
+) -> int:
+    """Write a header and every row through the Resource to ``target`` (a binary file or path for
+    XLSX, a binary file for CSV). Returns the number of rows written."""
+    fields, headers = _export_fields(resource)
+    exporters = _exporters(resource, fields)
+    count = 0
+    if file_format == ExportFormat.CSV:
+        text = io.TextIOWrapper(target, encoding="utf-8", newline="", write_through=False)
+        writer = csv.writer(text)
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow([_cell(export(row)) for export in exporters])
+            count += 1
+            if progress and count % every == 0:
+                progress(count)
+        text.flush()
+        text.detach()
+    elif file_format == ExportFormat.XLSX:
+        from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title=re.sub(r"[\\/*?:\[\]]", "-", title)[:31] or "export")
+        sheet.append(headers)
+        for row in rows:
+            values = []
+            for export in exporters:
+                value = _cell(export(row))
+                if isinstance(value, str):
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                values.append(value)
+            sheet.append(values)
+            count += 1
+            if progress and count % every == 0:
+                progress(count)
+        workbook.save(target)
+    else:
+        raise InvalidInput.for_field("format", _("Export to CSV or XLSX."))
+    if progress:
+        progress(count)
+    return count
+
+
+def file_name(what: str, filters: ReportFilters, file_format: str) -> str:
+    slug = what.replace(kinds.REPORT_PREFIX, "report-").replace("_", "-")
+    return f"{slug}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.{file_format}"
+
+
+def row_count(rows) -> int:
+    return rows.count() if isinstance(rows, QuerySet) else len(rows)
+
+
+# --- At once, or as a job ---------------------------------------------------------------
+
+
+def export_now(*, what: str, filters: ReportFilters, file_format: str) -> bytes:
+    """A small export's file content."""
+    resource, rows = export_source(what, filters)
+    buffer = io.BytesIO()
+    write_rows(resource, iter_rows(rows, settings.REPORTS_EXPORT_CHUNK_SIZE), file_format, buffer, title=what)
+    return buffer.getvalue()
+
+
+def export_start(*, user, what: str, filters: ReportFilters, file_format: str) -> tuple[bytes | None, ExportJob | None]:
+    """Export at once when the rows fit ``REPORTS_ASYNC_EXPORT_ROWS``, else start a job.
+
+    Returns (file content, None) or (None, the job).
+    """
+    if not kinds.can_export(user, what):
+        raise ExportRefused(_("You may not export this."))
+    if file_format not in ExportFormat.values:
+        raise InvalidInput.for_field("format", _("Export to CSV or XLSX."))
+    resource, rows = export_source(what, filters)
+    total = row_count(rows)
+    if total <= settings.REPORTS_ASYNC_EXPORT_ROWS:
+        buffer = io.BytesIO()
+        write_rows(resource, iter_rows(rows, settings.REPORTS_EXPORT_CHUNK_SIZE), file_format, buffer, title=what)
+        return buffer.getvalue(), None
+    job = ExportJob.objects.create(
+        user=user, what=what, filters=filters.as_query(), file_format=file_format, rows_total=total
+    )
+    from omni.tasks import run_export_job
+
+    transaction.on_commit(lambda: run_export_job.delay(job.pk))
+    return None, job
+
+
+def job_filters(job: ExportJob) -> ReportFilters:
+    """The job's filters, limited again to the locations its user works at now."""
+    from omni.reports.forms import filters_from_query
+
+    return filters_from_query(job.filters, job.user)
+
+
+def export_job_run(*, job_id: int) -> ExportJob:
+    """Write the job's file in chunks, recording progress; a failure is recorded with its reason."""
+    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    if job.status in (ExportStatus.DONE, ExportStatus.RUNNING):
+        return job
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, updated_at=timezone.now())
+    temp_path = None
+    try:
+        if not job.user.is_active or not kinds.can_export(job.user, job.what):
+            raise PermissionDenied(_("%(user)s may no longer export this.") % {"user": job.user.get_username()})
+        filters = job_filters(job)
+        resource, rows = export_source(job.what, filters)
+        total = row_count(rows)
+        ExportJob.objects.filter(pk=job.pk).update(rows_total=total, rows_done=0)
+
+        def progress(done: int) -> None:
+            ExportJob.objects.filter(pk=job.pk).update(rows_done=done, updated_at=timezone.now())
+
+        chunk = settings.REPORTS_EXPORT_CHUNK_SIZE
+        handle, temp_path = tempfile.mkstemp(suffix=f".{job.file_format}")
+        with os.fdopen(handle, "wb") as target:
+            written = write_rows(
+                resource,
+                iter_rows(rows, chunk),
+                job.file_format,
+                target,
+                title=job.what,
+                progress=progress,
+                every=chunk,
+            )
+        name = f"exports/{timezone.now():%Y/%m}/{job.pk}-{file_name(job.what, filters, job.file_format)}"
+        with open(temp_path, "rb") as source:
+            stored = default_storage.save(name, File(source))
+        job.file.name = stored
+        job.rows_done = written
+        job.rows_total = max(written, total)
+        job.status = ExportStatus.DONE
+        job.error = ""
+    except Exception as exc:  # any failure is recorded on the job for the user to read
+        logger.exception("Export job %s failed", job.pk)
+        job.status = ExportStatus.FAILED
+        job.error = _export_error(exc)
+        job.rows_done = ExportJob.objects.filter(pk=job.pk).values_list("rows_done", flat=True).first() or 0
+    finally:
+        if temp_path and os.path.exists(temp_path):
+            os.remove(temp_path)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["file", "rows_done", "rows_total", "status", "error", "finished_at", "updated_at"])
+    return job
+
+
+def _export_error(exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        return str(exc.message)
+    if isinstance(exc, PermissionDenied):
+        return str(exc) or _("Permission denied.")
+    return _("The export failed: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"[:500]}
+
+
+def export_files_delete_old(*, now: datetime.datetime | None = None) -> int:
+    """Delete export jobs older than ``REPORTS_EXPORT_RETENTION_DAYS`` and their files."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.REPORTS_EXPORT_RETENTION_DAYS)
+    count = 0
+    for job in ExportJob.objects.filter(created_at__lt=cutoff).exclude(status=ExportStatus.RUNNING).iterator():
+        if job.file and default_storage.exists(job.file.name):
+            default_storage.delete(job.file.name)
+        job.delete()
+        count += 1
+    return count

@@ -1,0 +1,1 @@
+"""The managers' reports: figures computed with aggregate SQL, the dashboard and its charts."""

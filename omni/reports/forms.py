@@ -1,0 +1,78 @@
+"""The dashboard's filters as a form; the same form reads the filters of an export job again."""
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from inventory.models import Location
+from omni.reports.filters import Granularity, ReportFilters, default_period, user_location_ids
+from orders.models import OrderChannel
+
+
+class ReportFilterForm(forms.Form):
+    date_from = forms.DateField(label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    channel = forms.ChoiceField(
+        label=_("channel"), required=False, choices=[("", _("every channel")), *OrderChannel.choices]
+    )
+    store = forms.ModelChoiceField(
+        label=_("store"), required=False, queryset=Location.objects.none(), empty_label=_("every store")
+    )
+    city = forms.ChoiceField(label=_("city"), required=False)
+    granularity = forms.ChoiceField(
+        label=_("by"),
+        required=False,
+        choices=[
+            ("", _("chosen by the period")),
+            (Granularity.DAY, _("day")),
+            (Granularity.WEEK, _("week")),
+            (Granularity.MONTH, _("month")),
+        ],
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.location_ids = user_location_ids(user)
+        locations = Location.objects.order_by("code")
+        if self.location_ids is not None:
+            locations = locations.filter(pk__in=self.location_ids)
+        self.fields["store"].queryset = locations
+        cities = sorted({city for city in locations.values_list("city", flat=True) if city})
+        self.fields["city"].choices = [("", _("every city")), *((city, city) for city in cities)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return data
+
+    def filters(self) -> ReportFilters:
+        """The filters chosen, or the default (the last 30 days, everything the user sees)."""
+        date_from, date_to = default_period()
+        data = self.cleaned_data if self.is_valid() else {}
+        store = data.get("store")
+        return ReportFilters(
+            date_from=data.get("date_from") or (data.get("date_to") and data["date_to"].replace(day=1)) or date_from,
+            date_to=data.get("date_to") or date_to,
+            channel=data.get("channel") or "",
+            store_id=store.pk if store else None,
+            city=data.get("city") or "",
+            location_ids=self.location_ids,
+            granularity=data.get("granularity") or "",
+            churn_days=settings.REPORTS_CHURN_DAYS,
+        )
+
+
+def filters_from_query(query: dict, user) -> ReportFilters:
+    """The filters of a stored query; a store or city the user no longer sees is refused."""
+    form = ReportFilterForm({key: value for key, value in query.items() if value not in (None, "")}, user=user)
+    if not form.is_valid():
+        from omni.errors import InvalidInput
+
+        raise InvalidInput(
+            _("The filters are not valid: %(errors)s")
+            % {"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())},
+            details={"fields": form.errors},
+        )
+    return form.filters()

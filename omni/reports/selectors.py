@@ -1,0 +1,1246 @@
+"""Every figure of the managers' dashboard, computed with aggregate SQL.
+
+Each section is a function of ``ReportFilters`` that runs a handful of aggregate queries (never a
+loop over orders in Python) and returns ``Figure`` and ``Table`` objects, each with its definition.
+
+Definitions (shown next to each figure):
+
+- Completed order: collected, delivered or sold in store; it counts on the day it was completed.
+- Revenue: what customers paid in money for completed orders less what was refunded on them
+  (``paid − refunded``), by the period in which the order was completed (a later refund lowers
+  the revenue of the period of completion).
+- Units sold: units ordered − refused at handover − returned.
+- A store: the order's location (the pickup store, the store of a sale, or the location a
+  delivery ships from); the city is that location's city. Store managers see only their stores.
+"""
+
+import datetime
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DecimalField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Trunc
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory.models import Location, Product, Stock, Transfer, TransferLine, TransferStatus
+from loyalty import kpis as loyalty_kpis
+from loyalty.models import Account
+from omni.reports.figures import Column, Figure, Table, money, ratio
+from omni.reports.filters import Granularity, ReportFilters
+from orders.models import (
+    COMPLETED_STATUSES,
+    Fulfilment,
+    Order,
+    OrderAllocation,
+    OrderChannel,
+    OrderLine,
+    OrderReturn,
+    OrderStatus,
+    ReturnLine,
+)
+
+ZERO = Decimal("0.00")
+MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
+NET_PAID = ExpressionWrapper(F("paid") - F("refunded"), output_field=MONEY_FIELD)
+KEPT_UNITS = ExpressionWrapper(
+    F("quantity") - F("refused_quantity") - F("returned_quantity"), output_field=IntegerField()
+)
+HANDED_OVER_UNITS = ExpressionWrapper(F("quantity") - F("refused_quantity"), output_field=IntegerField())
+
+
+def _revenue(**kwargs):
+    return Coalesce(Sum(NET_PAID, **kwargs), Value(ZERO), output_field=MONEY_FIELD)
+
+
+def _currency() -> str:
+    from django.conf import settings
+
+    return settings.OMNI_CURRENCY
+
+
+# --- The rows every section starts from -------------------------------------------------
+
+
+def completed_orders(filters: ReportFilters, *, channel: bool = True) -> QuerySet[Order]:
+    """Orders completed in the period, at the places and in the channel of the filters."""
+    return Order.objects.filter(
+        status__in=COMPLETED_STATUSES, completed_at__gte=filters.start, completed_at__lt=filters.end
+    ).filter(filters.place(channel=channel))
+
+
+def completed_lines(filters: ReportFilters) -> QuerySet[OrderLine]:
+    return OrderLine.objects.filter(
+        order__status__in=COMPLETED_STATUSES,
+        order__completed_at__gte=filters.start,
+        order__completed_at__lt=filters.end,
+    ).filter(filters.place("order__"))
+
+
+# --- Sales ------------------------------------------------------------------------------
+
+
+@dataclass
+class SalesCube:
+    """The period's completed orders summed by (channel, store, employee, fulfilment, day/week/month),
+    and their lines by (channel, store, employee, day/week/month): two grouped queries from which
+    every sales table and the return rates are rolled up (a few hundred rows, never one per order)."""
+
+    orders: list[dict]
+    lines: list[dict]
+    kind: str
+
+    def rollup(self, key: str) -> dict:
+        """{value of key: {"revenue", "orders", "units", "sold", "returned"}}."""
+        result: dict = {}
+        for row in self.orders:
+            cell = result.setdefault(row[key], _empty_cell())
+            cell["revenue"] += row["revenue"] or ZERO
+            cell["orders"] += row["orders"]
+        for row in self.lines:
+            if key not in row:  # lines are not split by fulfilment
+                continue
+            cell = result.setdefault(row[key], _empty_cell())
+            cell["units"] += row["units"] or 0
+            cell["sold"] += row["sold"] or 0
+            cell["returned"] += row["returned"] or 0
+        return result
+
+    def total(self) -> dict:
+        return self.rollup("all").get("all", _empty_cell())
+
+
+def _empty_cell() -> dict:
+    return {"revenue": ZERO, "orders": 0, "units": 0, "sold": 0, "returned": 0}
+
+
+def sales_cube(filters: ReportFilters) -> SalesCube:
+    kind = filters.bucket
+    tz = timezone.get_current_timezone()
+    orders = (
+        completed_orders(filters)
+        .annotate(bucket=Trunc("completed_at", kind, output_field=DateTimeField(), tzinfo=tz))
+        .values("channel", "location", "created_by", "fulfilment", "bucket")
+        .annotate(revenue=_revenue(), orders=Count("pk"))
+        .order_by()
+    )
+    lines = (
+        completed_lines(filters)
+        .annotate(bucket=Trunc("order__completed_at", kind, output_field=DateTimeField(), tzinfo=tz))
+        .values("order__channel", "order__location", "order__created_by", "bucket")
+        .annotate(units=Sum(KEPT_UNITS), sold=Sum(HANDED_OVER_UNITS), returned=Sum("returned_quantity"))
+        .order_by()
+    )
+    order_rows = [{**row, "bucket": _as_date(row["bucket"]), "all": "all"} for row in orders]
+    line_rows = [
+        {
+            "channel": row["order__channel"],
+            "location": row["order__location"],
+            "created_by": row["order__created_by"],
+            "bucket": _as_date(row["bucket"]),
+            "units": row["units"],
+            "sold": row["sold"],
+            "returned": row["returned"],
+            "all": "all",
+        }
+        for row in lines
+    ]
+    return SalesCube(order_rows, line_rows, kind)
+
+
+def sales_totals(filters: ReportFilters, cube: SalesCube | None = None) -> dict:
+    """Revenue, orders, units, average check and items per order."""
+    total = (cube or sales_cube(filters)).total()
+    return {
+        "revenue": money(total["revenue"]),
+        "orders": total["orders"],
+        "units": int(total["units"]),
+        "average_check": ratio(total["revenue"], total["orders"]),
+        "items_per_order": ratio(total["units"], total["orders"]),
+    }
+
+
+def _previous_totals(filters: ReportFilters) -> dict:
+    """The previous period's totals: one query over orders, one over lines (no grouping)."""
+    previous = filters.previous()
+    figures = completed_orders(previous).aggregate(revenue=_revenue(), orders=Count("pk"))
+    units = completed_lines(previous).aggregate(units=Coalesce(Sum(KEPT_UNITS), 0))["units"]
+    return {
+        "revenue": money(figures["revenue"]),
+        "orders": figures["orders"],
+        "average_check": ratio(figures["revenue"], figures["orders"]),
+        "items_per_order": ratio(units, figures["orders"]),
+    }
+
+
+def sales_figures(filters: ReportFilters, *, compare: bool = True, cube: SalesCube | None = None) -> list[Figure]:
+    now = sales_totals(filters, cube)
+    before = _previous_totals(filters) if compare else {}
+    currency = _currency()
+    return [
+        Figure(
+            "revenue",
+            _("Revenue"),
+            now["revenue"],
+            currency,
+            _(
+                "What customers paid in money for orders completed in the period (collected, delivered or "
+                "sold in store) less what was refunded on them."
+            ),
+            before.get("revenue"),
+        ),
+        Figure(
+            "orders",
+            _("Orders"),
+            now["orders"],
+            _("orders"),
+            _("Orders completed in the period."),
+            before.get("orders"),
+        ),
+        Figure(
+            "average_check",
+            _("Average check"),
+            now["average_check"],
+            currency,
+            _("Revenue ÷ orders completed in the period."),
+            before.get("average_check"),
+        ),
+        Figure(
+            "items_per_order",
+            _("Items per order"),
+            now["items_per_order"],
+            _("units"),
+            _("Units sold (ordered − refused at handover − returned) ÷ orders completed in the period."),
+            before.get("items_per_order"),
+        ),
+    ]
+
+
+def _sales_columns(label: str) -> list[Column]:
+    return [
+        Column("label", label),
+        Column("revenue", _("revenue"), True),
+        Column("orders", _("orders"), True),
+        Column("average_check", _("average check"), True),
+        Column("units", _("units sold"), True),
+        Column("items_per_order", _("items per order"), True),
+    ]
+
+
+def _sales_row(key, label, cell: dict) -> dict:
+    return {
+        "key": key,
+        "label": label,
+        "revenue": money(cell["revenue"]),
+        "orders": cell["orders"],
+        "average_check": ratio(cell["revenue"], cell["orders"]),
+        "units": int(cell["units"]),
+        "items_per_order": ratio(cell["units"], cell["orders"]),
+    }
+
+
+def _by_revenue(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda row: (-row["revenue"], str(row["label"])))
+
+
+def sales_by_period(filters: ReportFilters, cube: SalesCube | None = None) -> Table:
+    """Revenue, orders and units per day, week or month of the period (empty buckets at zero)."""
+    cube = cube or sales_cube(filters)
+    cells = cube.rollup("bucket")
+    rows = [
+        _sales_row(day.isoformat(), day.isoformat(), cells.get(day, _empty_cell()))
+        for day in _buckets(filters.date_from, filters.date_to, cube.kind)
+    ]
+    titles = {
+        Granularity.DAY: _("Sales by day"),
+        Granularity.WEEK: _("Sales by week"),
+        Granularity.MONTH: _("Sales by month"),
+    }
+    return Table(
+        "sales_by_period",
+        titles[cube.kind],
+        _("Revenue, orders and units of the orders completed in each day, week (from Monday) or month."),
+        _sales_columns(_("period")),
+        rows,
+        chart=("line", "label", "revenue"),
+    )
+
+
+def _as_date(value) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.date()
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value[:10])
+    return value
+
+
+def _buckets(date_from: datetime.date, date_to: datetime.date, kind: str) -> list[datetime.date]:
+    if kind == Granularity.MONTH:
+        day = date_from.replace(day=1)
+    elif kind == Granularity.WEEK:
+        day = date_from - datetime.timedelta(days=date_from.weekday())
+    else:
+        day = date_from
+    result = []
+    while day <= date_to:
+        result.append(day)
+        if kind == Granularity.MONTH:
+            day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        elif kind == Granularity.WEEK:
+            day += datetime.timedelta(days=7)
+        else:
+            day += datetime.timedelta(days=1)
+    return result
+
+
+def _channel_label(value) -> str:
+    return str(dict(OrderChannel.choices).get(value, value))
+
+
+def _location_labels(ids) -> dict:
+    ids = {pk for pk in ids if pk is not None}
+    return {
+        pk: f"{code} — {name}"
+        for pk, code, name in Location.objects.filter(pk__in=ids).values_list("pk", "code", "name")
+    }
+
+
+def sales_by_channel(filters: ReportFilters, cube: SalesCube | None = None) -> Table:
+    cells = (cube or sales_cube(filters)).rollup("channel")
+    return Table(
+        "sales_by_channel",
+        _("Sales by channel"),
+        _("Revenue, orders and units of the orders completed in the period, by the channel they were placed through."),
+        _sales_columns(_("channel")),
+        _by_revenue([_sales_row(key, _channel_label(key), cell) for key, cell in cells.items()]),
+        chart=("bar", "label", "revenue"),
+    )
+
+
+def sales_by_store(filters: ReportFilters, cube: SalesCube | None = None) -> Table:
+    cells = (cube or sales_cube(filters)).rollup("location")
+    labels = _location_labels(cells)
+    return Table(
+        "sales_by_store",
+        _("Sales by store"),
+        _(
+            "Revenue, orders and units of the orders completed in the period, by the order's location: the "
+            "pickup store, the store of a sale, or the location a delivery ships from."
+        ),
+        _sales_columns(_("store")),
+        _by_revenue([_sales_row(key, labels.get(key, "—"), cell) for key, cell in cells.items()]),
+        chart=("bar", "label", "revenue"),
+    )
+
+
+def sales_by_employee(filters: ReportFilters, cube: SalesCube | None = None) -> Table:
+    from django.contrib.auth import get_user_model
+
+    cells = (cube or sales_cube(filters)).rollup("created_by")
+    names = dict(
+        get_user_model().objects.filter(pk__in=[pk for pk in cells if pk is not None]).values_list("pk", "username")
+    )
+    nobody = _("no employee (placed by an integration)")
+    return Table(
+        "sales_by_employee",
+        _("Sales by employee"),
+        _(
+            "Revenue, orders and units of the orders completed in the period, by the staff member who placed "
+            "them (the cashier of a sale in store). Orders placed by an integration (the online shop, the "
+            "app) have no employee."
+        ),
+        _sales_columns(_("employee")),
+        _by_revenue([_sales_row(key, names.get(key, nobody), cell) for key, cell in cells.items()]),
+        chart=("bar", "label", "revenue"),
+    )
+
+
+SALES_VALUE = ExpressionWrapper(F("unit_price") * KEPT_UNITS, output_field=MONEY_FIELD)
+
+
+def product_sales(filters: ReportFilters) -> list[dict]:
+    """Units sold and their value per product in the period: one grouped query."""
+    return list(
+        completed_lines(filters).values("product").annotate(units=Sum(KEPT_UNITS), value=Sum(SALES_VALUE)).order_by()
+    )
+
+
+def top_products(filters: ReportFilters, limit: int = 10, sales: list[dict] | None = None) -> Table:
+    sales = product_sales(filters) if sales is None else sales
+    top = sorted(sales, key=lambda row: (-(row["units"] or 0), row["product"]))[:limit]
+    names = {
+        pk: (sku, name)
+        for pk, sku, name in Product.objects.filter(pk__in=[row["product"] for row in top]).values_list(
+            "pk", "sku", "name"
+        )
+    }
+    return Table(
+        "top_products",
+        _("Top products"),
+        _(
+            "Products by units sold in the period (ordered − refused − returned); value = units sold × unit "
+            "price, before discounts and points."
+        ),
+        [
+            Column("sku", _("SKU")),
+            Column("name", _("name")),
+            Column("units", _("units sold"), True),
+            Column("value", _("value"), True),
+        ],
+        [
+            {
+                "key": row["product"],
+                "sku": names.get(row["product"], ("", ""))[0],
+                "name": names.get(row["product"], ("", ""))[1],
+                "units": int(row["units"] or 0),
+                "value": money(row["value"]),
+            }
+            for row in top
+        ],
+        chart=("bar", "sku", "units"),
+    )
+
+
+def top_categories(filters: ReportFilters, limit: int = 10, sales: list[dict] | None = None) -> Table:
+    sales = product_sales(filters) if sales is None else sales
+    categories = {
+        pk: (category_id, name)
+        for pk, category_id, name in Product.objects.filter(pk__in=[row["product"] for row in sales]).values_list(
+            "pk", "category_id", "category__name"
+        )
+    }
+    cells: dict = {}
+    for row in sales:
+        category_id, name = categories.get(row["product"], (None, None))
+        cell = cells.setdefault(category_id, {"name": name or _("no category"), "units": 0, "value": ZERO})
+        cell["units"] += row["units"] or 0
+        cell["value"] += row["value"] or ZERO
+    top = sorted(cells.items(), key=lambda item: (-item[1]["units"], str(item[1]["name"])))[:limit]
+    return Table(
+        "top_categories",
+        _("Top categories"),
+        _("Categories by units sold in the period; value = units sold × unit price, before discounts and points."),
+        [Column("name", _("category")), Column("units", _("units sold"), True), Column("value", _("value"), True)],
+        [
+            {"key": key, "name": cell["name"], "units": int(cell["units"]), "value": money(cell["value"])}
+            for key, cell in top
+        ],
+        chart=("bar", "name", "units"),
+    )
+
+
+def fulfilment_shares(filters: ReportFilters, cube: SalesCube | None = None) -> list[Figure]:
+    """Share of click-and-collect and of ship-to-store among completed orders."""
+    cells = (cube or sales_cube(filters)).rollup("fulfilment")
+    total = sum(cell["orders"] for cell in cells.values())
+    collect = cells.get(Fulfilment.CLICK_AND_COLLECT, _empty_cell())["orders"]
+    # Read from the allocations (few) rather than a test per order.
+    ship_to_store = (
+        OrderAllocation.objects.filter(transfer__isnull=False, line__order__fulfilment=Fulfilment.CLICK_AND_COLLECT)
+        .filter(line__order__in=completed_orders(filters).values("pk"))
+        .aggregate(n=Count("line__order", distinct=True))["n"]
+    )
+    return [
+        Figure(
+            "click_and_collect_share",
+            _("Click-and-collect share"),
+            ratio(collect, total, percent=True),
+            "%",
+            _("Click-and-collect orders completed in the period ÷ all orders completed in the period × 100 %."),
+        ),
+        Figure(
+            "ship_to_store_share",
+            _("Ship-to-store share"),
+            ratio(ship_to_store, total, percent=True),
+            "%",
+            _(
+                "Click-and-collect orders whose goods were brought to the pickup store by a transfer from "
+                "another location ÷ all orders completed in the period × 100 %."
+            ),
+        ),
+    ]
+
+
+# --- Customers --------------------------------------------------------------------------
+
+
+def customer_totals(filters: ReportFilters) -> dict:
+    """Every customer figure in one grouped query over the customers' completed orders up to the
+    end of the period, at the places of the filters (the channel filter applies to the period's
+    figures only: a customer's history and channels are counted across every channel)."""
+    in_period = Q(completed_at__gte=filters.start)
+    if filters.channel:
+        in_period &= Q(channel=filters.channel)
+    cutoff = filters.end - datetime.timedelta(days=filters.churn_days)
+    per_customer = (
+        Order.objects.filter(status__in=COMPLETED_STATUSES, customer__isnull=False, completed_at__lt=filters.end)
+        .filter(filters.place(channel=False))
+        .values("customer")
+        .annotate(
+            n=Count("pk"),
+            spent=Sum(NET_PAID),
+            first=Min("completed_at"),
+            last=Max("completed_at"),
+            period_n=Count("pk", filter=in_period),
+            # MIN(channel) < MAX(channel) tells "two channels or more" without a sort per customer.
+            channel_min=Min("channel"),
+            channel_max=Max("channel"),
+        )
+        .annotate(several=Case(When(Q(channel_min__lt=F("channel_max")), then=Value(1)), default=Value(0)))
+        .order_by()
+    )
+    figures = per_customer.aggregate(
+        buyers=Count("customer"),
+        repeaters=Count("customer", filter=Q(n__gte=2)),
+        churned=Count("customer", filter=Q(last__lt=cutoff)),
+        total_spent=Coalesce(Sum("spent"), Value(ZERO), output_field=MONEY_FIELD),
+        period_customers=Count("customer", filter=Q(period_n__gt=0)),
+        period_orders=Coalesce(Sum("period_n"), 0),
+        new=Count("customer", filter=Q(period_n__gt=0, first__gte=filters.start)),
+        returning=Count("customer", filter=Q(period_n__gt=0, first__lt=filters.start)),
+        one_customers=Count("customer", filter=Q(several=0)),
+        one_orders=Coalesce(Sum("n", filter=Q(several=0)), 0),
+        one_spent=Coalesce(Sum("spent", filter=Q(several=0)), Value(ZERO), output_field=MONEY_FIELD),
+        several_customers=Count("customer", filter=Q(several=1)),
+        several_orders=Coalesce(Sum("n", filter=Q(several=1)), 0),
+        several_spent=Coalesce(Sum("spent", filter=Q(several=1)), Value(ZERO), output_field=MONEY_FIELD),
+    )
+    return figures
+
+
+def customer_figures(filters: ReportFilters) -> tuple[list[Figure], Table]:
+    f = customer_totals(filters)
+    currency = _currency()
+    figures = [
+        Figure(
+            "new_customers",
+            _("New customers"),
+            f["new"],
+            _("customers"),
+            _("Customers who bought in the period and whose first completed order ever is in the period."),
+        ),
+        Figure(
+            "returning_customers",
+            _("Returning customers"),
+            f["returning"],
+            _("customers"),
+            _("Customers who bought in the period and had a completed order before it."),
+        ),
+        Figure(
+            "repeat_purchase_rate",
+            _("Repeat purchase rate"),
+            ratio(f["repeaters"], f["buyers"], percent=True),
+            "%",
+            _(
+                "Customers with two completed orders or more (ever, up to the end of the period) ÷ "
+                "customers with at least one × 100 %."
+            ),
+        ),
+        Figure(
+            "purchase_frequency",
+            _("Purchase frequency"),
+            ratio(f["period_orders"], f["period_customers"]),
+            _("orders per customer"),
+            _("Completed orders of identified customers in the period ÷ distinct customers who bought in the period."),
+        ),
+        Figure(
+            "churn_rate",
+            _("Churn"),
+            ratio(f["churned"], f["buyers"], percent=True),
+            "%",
+            _(
+                "Customers whose last completed order is more than %(days)d days older than the end of the period "
+                "÷ customers who ever bought (up to the end of the period) × 100 %%."
+            )
+            % {"days": filters.churn_days},
+        ),
+        Figure(
+            "lifetime_value",
+            _("Average lifetime value"),
+            ratio(f["total_spent"], f["buyers"]),
+            currency,
+            _("Revenue of every completed order up to the end of the period ÷ customers who ever bought."),
+        ),
+    ]
+    omnichannel = Table(
+        "omnichannel",
+        _("One channel or several: the omnichannel effect"),
+        _(
+            "Customers who ever bought (up to the end of the period), split by whether their completed orders "
+            "span one channel or two and more. Average check = their revenue ÷ their orders; frequency = their "
+            "orders ÷ customers; spend = their revenue ÷ customers."
+        ),
+        [
+            Column("label", _("customers who used")),
+            Column("customers", _("customers"), True),
+            Column("average_check", _("average check"), True),
+            Column("frequency", _("orders per customer"), True),
+            Column("spend", _("spend per customer"), True),
+        ],
+        [
+            {
+                "key": key,
+                "label": label,
+                "customers": f[f"{key}_customers"],
+                "average_check": ratio(f[f"{key}_spent"], f[f"{key}_orders"]),
+                "frequency": ratio(f[f"{key}_orders"], f[f"{key}_customers"]),
+                "spend": ratio(f[f"{key}_spent"], f[f"{key}_customers"]),
+            }
+            for key, label in (("one", _("one channel")), ("several", _("several channels")))
+        ],
+        chart=("bar", "label", "spend"),
+        note=_("The channel filter does not apply here: a customer's channels are counted across all of them."),
+    )
+    return figures, omnichannel
+
+
+# --- Click-and-collect ------------------------------------------------------------------
+
+
+def _hours(value) -> Decimal | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime.timedelta):  # SQLite answers in microseconds
+        value = datetime.timedelta(microseconds=float(value))
+    return ratio(Decimal(value.total_seconds()), 3600)
+
+
+def click_and_collect(filters: ReportFilters) -> tuple[list[Figure], Table]:
+    """Orders made ready for pickup in the period, by store, and what became of them: one query."""
+    ready = Order.objects.filter(
+        fulfilment=Fulfilment.CLICK_AND_COLLECT,
+        ready_at__gte=filters.start,
+        ready_at__lt=filters.end,
+    ).filter(filters.place())
+    collected = Q(status__in=COMPLETED_STATUSES)
+    expired = Q(status=OrderStatus.EXPIRED)
+    cancelled = Q(status=OrderStatus.CANCELLED)
+    rows = list(
+        ready.values("location", "location__code", "location__name")
+        .annotate(
+            ready=Count("pk"),
+            to_ready=Sum(ExpressionWrapper(F("ready_at") - F("created_at"), output_field=DurationField())),
+            collected=Count("pk", filter=collected),
+            expired=Count("pk", filter=expired),
+            cancelled=Count("pk", filter=cancelled),
+        )
+        .order_by("location__code")
+    )
+    table_rows, total = [], {"ready": 0, "collected": 0, "expired": 0, "cancelled": 0, "to_ready": datetime.timedelta()}
+    for row in rows:
+        span = row["to_ready"]
+        if span is not None and not isinstance(span, datetime.timedelta):
+            span = datetime.timedelta(microseconds=float(span))
+        outcome = row["collected"] + row["expired"] + row["cancelled"]
+        table_rows.append(
+            {
+                "key": row["location"],
+                "label": f"{row['location__code']} — {row['location__name']}",
+                "ready": row["ready"],
+                "hours_to_ready": _hours(span / row["ready"]) if span is not None and row["ready"] else None,
+                "collected": row["collected"],
+                "expired": row["expired"],
+                "cancelled": row["cancelled"],
+                "pickup_rate": ratio(row["collected"], outcome, percent=True),
+                "expired_share": ratio(row["expired"], outcome, percent=True),
+            }
+        )
+        for key in ("ready", "collected", "expired", "cancelled"):
+            total[key] += row[key]
+        total["to_ready"] += span or datetime.timedelta()
+    outcome = total["collected"] + total["expired"] + total["cancelled"]
+    figures = [
+        Figure(
+            "hours_to_ready",
+            _("Time from order to ready"),
+            _hours(total["to_ready"] / total["ready"]) if total["ready"] else None,
+            _("hours"),
+            _(
+                "Average time from placing a click-and-collect order to its being ready for pickup, "
+                "over the orders made ready in the period."
+            ),
+        ),
+        Figure(
+            "pickup_rate",
+            _("Pickup rate"),
+            ratio(total["collected"], outcome, percent=True),
+            "%",
+            _(
+                "Of the orders made ready in the period: collected ÷ (collected + expired + cancelled after "
+                "being ready) × 100 %; orders still waiting are left out."
+            ),
+        ),
+        Figure(
+            "expired_share",
+            _("Expired share"),
+            ratio(total["expired"], outcome, percent=True),
+            "%",
+            _(
+                "Of the orders made ready in the period: expired ÷ (collected + expired + cancelled "
+                "after being ready) × 100 %."
+            ),
+        ),
+    ]
+    table = Table(
+        "click_and_collect_by_store",
+        _("Click-and-collect by store"),
+        _("Click-and-collect orders made ready for pickup in the period, by pickup store, and what became of them."),
+        [
+            Column("label", _("store")),
+            Column("ready", _("made ready"), True),
+            Column("hours_to_ready", _("hours to ready"), True),
+            Column("collected", _("collected"), True),
+            Column("expired", _("expired"), True),
+            Column("cancelled", _("cancelled after ready"), True),
+            Column("pickup_rate", _("pickup rate, %"), True),
+            Column("expired_share", _("expired, %"), True),
+        ],
+        table_rows,
+        chart=("bar", "label", "pickup_rate"),
+    )
+    return figures, table
+
+
+# --- Returns ----------------------------------------------------------------------------
+
+
+def _return_rate_rows(cells: dict, labels: dict) -> list[dict]:
+    rows = [
+        {
+            "key": key,
+            "label": labels.get(key, "—"),
+            "sold": int(cell["sold"]),
+            "returned": int(cell["returned"]),
+            "return_rate": ratio(cell["returned"], cell["sold"], percent=True),
+        }
+        for key, cell in cells.items()
+        if cell["sold"]
+    ]
+    return sorted(rows, key=lambda row: str(row["label"]))
+
+
+def returns(filters: ReportFilters, cube: SalesCube | None = None) -> tuple[list[Figure], list[Table]]:
+    """Return rates by channel and by store (from the sales cube), returns taken in a store for
+    another channel's orders, and the top reasons: two more queries."""
+    cube = cube or sales_cube(filters)
+    rate_columns = [
+        Column("label", _("channel")),
+        Column("sold", _("units handed over"), True),
+        Column("returned", _("units returned"), True),
+        Column("return_rate", _("return rate, %"), True),
+    ]
+    rate_definition = _(
+        "Of the orders completed in the period: units returned so far ÷ units handed over (ordered − refused) × 100 %."
+    )
+    channel_cells = cube.rollup("channel")
+    by_channel = _return_rate_rows(channel_cells, {key: _channel_label(key) for key in channel_cells})
+    store_cells = cube.rollup("location")
+    by_store = _return_rate_rows(store_cells, _location_labels(store_cells))
+    total = cube.total()
+    sold, returned = total["sold"], total["returned"]
+
+    in_period = ReturnLine.objects.filter(
+        order_return__created_at__gte=filters.start, order_return__created_at__lt=filters.end
+    ).filter(filters.location("order_return__location"))
+    if filters.channel:
+        in_period = in_period.filter(order_return__order__channel=filters.channel)
+    cross = (
+        in_period.filter(order_return__location__kind="store")
+        .exclude(order_return__order__channel=OrderChannel.STORE)
+        .values("order_return__location", "order_return__location__code", "order_return__location__name")
+        .annotate(
+            returns=Count("order_return", distinct=True),
+            units=Sum("quantity"),
+            value=Sum("amount"),
+        )
+        .order_by("order_return__location__code")
+    )
+    cross_rows = [
+        {
+            "key": row["order_return__location"],
+            "label": f"{row['order_return__location__code']} — {row['order_return__location__name']}",
+            "returns": row["returns"],
+            "units": int(row["units"] or 0),
+            "value": money(row["value"]),
+        }
+        for row in cross
+    ]
+    returns_in_period = OrderReturn.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end).filter(
+        filters.location("location")
+    )
+    if filters.channel:
+        returns_in_period = returns_in_period.filter(order__channel=filters.channel)
+    reasons = returns_in_period.values("reason").annotate(returns=Count("pk")).order_by("-returns", "reason")[:10]
+    figures = [
+        Figure("return_rate", _("Return rate"), ratio(returned, sold, percent=True), "%", rate_definition),
+        Figure(
+            "cross_channel_returns",
+            _("Returns in a store for orders of another channel"),
+            sum(row["returns"] for row in cross_rows),
+            _("returns"),
+            _("Returns accepted in the period in a store for orders placed through another channel than the store."),
+        ),
+    ]
+    tables = [
+        Table(
+            "return_rate_by_channel",
+            _("Return rate by channel"),
+            rate_definition,
+            rate_columns,
+            by_channel,
+            chart=("bar", "label", "return_rate"),
+        ),
+        Table(
+            "return_rate_by_store",
+            _("Return rate by store"),
+            rate_definition,
+            [Column("label", _("store")), *rate_columns[1:]],
+            by_store,
+            chart=("bar", "label", "return_rate"),
+        ),
+        Table(
+            "cross_channel_returns",
+            _("Returns in a store for orders of another channel"),
+            _(
+                "Returns accepted in the period in each store for orders placed through another channel (site, "
+                "app, call centre...); value = the goods' value after discounts."
+            ),
+            [
+                Column("label", _("store")),
+                Column("returns", _("returns"), True),
+                Column("units", _("units"), True),
+                Column("value", _("value"), True),
+            ],
+            cross_rows,
+        ),
+        Table(
+            "return_reasons",
+            _("Top return reasons"),
+            _("Returns accepted in the period, by the reason written on them."),
+            [Column("reason", _("reason")), Column("returns", _("returns"), True)],
+            [{"key": row["reason"], "reason": row["reason"], "returns": row["returns"]} for row in reasons],
+        ),
+    ]
+    return figures, tables
+
+
+# --- Loyalty ----------------------------------------------------------------------------
+
+
+def loyalty_period(filters: ReportFilters) -> tuple[loyalty_kpis.Period | None, str]:
+    """The loyalty KPIs' period for these filters, or None with the reason when they cannot be
+    limited to what the user may see (the KPIs take one store, not a list or a city)."""
+    from orders.services import loyalty_channel
+
+    store_id = filters.store_id
+    if store_id is None and filters.location_ids is not None:
+        if len(filters.location_ids) != 1:
+            return None, _("Choose one of your stores to see the loyalty KPIs.")
+        store_id = next(iter(filters.location_ids))
+    note = _("The loyalty KPIs do not filter by city.") if filters.city else ""
+    channel = loyalty_channel(filters.channel) if filters.channel else ""
+    return loyalty_kpis.Period(filters.date_from, filters.date_to, channel=channel, store_id=store_id), note
+
+
+def membership(filters: ReportFilters) -> list[Figure]:
+    """The loyalty KPIs that need every customer's orders: one query, grouped by customer (a count of
+    distinct customers over the orders would sort them all)."""
+    in_period = completed_orders(filters).filter(customer__isnull=False)
+    member = Exists(Account.objects.filter(customer=OuterRef("customer"), opened_at__lt=filters.end))
+    per_customer = (
+        in_period.values("customer").annotate(n=Count("pk"), spent=Sum(NET_PAID)).annotate(member=member).order_by()
+    )
+    f = per_customer.aggregate(
+        buyers=Count("customer"),
+        member_buyers=Count("customer", filter=Q(member=True)),
+        member_orders=Coalesce(Sum("n", filter=Q(member=True)), 0),
+        member_revenue=Coalesce(Sum("spent", filter=Q(member=True)), Value(ZERO), output_field=MONEY_FIELD),
+        other_buyers=Count("customer", filter=Q(member=False)),
+        other_orders=Coalesce(Sum("n", filter=Q(member=False)), 0),
+        other_revenue=Coalesce(Sum("spent", filter=Q(member=False)), Value(ZERO), output_field=MONEY_FIELD),
+    )
+    currency = _currency()
+    return [
+        Figure(
+            "participation_rate",
+            _("Participation rate"),
+            ratio(f["member_buyers"], f["buyers"], percent=True),
+            "%",
+            _(
+                "Customers with a loyalty account who bought in the period ÷ all identified "
+                "customers who bought in the period × 100 %."
+            ),
+        ),
+        Figure(
+            "members_average_check",
+            _("Members' average check"),
+            ratio(f["member_revenue"], f["member_orders"]),
+            currency,
+            _(
+                "Revenue of orders completed in the period by customers with a loyalty account ÷ "
+                "number of those orders."
+            ),
+        ),
+        Figure(
+            "non_members_average_check",
+            _("Non-members' average check"),
+            ratio(f["other_revenue"], f["other_orders"]),
+            currency,
+            _(
+                "Revenue of orders completed in the period by identified customers without a loyalty "
+                "account ÷ number of those orders."
+            ),
+        ),
+        Figure(
+            "members_purchase_frequency",
+            _("Members' purchase frequency"),
+            ratio(f["member_orders"], f["member_buyers"]),
+            _("orders per customer"),
+            _("Orders completed in the period by members ÷ members who bought in the period."),
+        ),
+        Figure(
+            "non_members_purchase_frequency",
+            _("Non-members' purchase frequency"),
+            ratio(f["other_orders"], f["other_buyers"]),
+            _("orders per customer"),
+            _("Orders completed in the period by identified customers without an account ÷ those customers."),
+        ),
+    ]
+
+
+NEEDS_ORDERS = {"participation_rate", "non_members_average_check", "non_members_purchase_frequency"}
+
+
+def loyalty(filters: ReportFilters) -> tuple[list[Figure], str]:
+    """Loyalty's own KPIs (``loyalty.kpis``) and, from the orders, those loyalty cannot compute."""
+    period, note = loyalty_period(filters)
+    figures = membership(filters)
+    if period is None:
+        return figures, note
+    for kpi in loyalty_kpis.loyalty_kpis(period):
+        if kpi.key in NEEDS_ORDERS or kpi.key in {"members_average_check", "members_purchase_frequency"}:
+            continue  # computed above from the orders, for members and non-members alike
+        figures.append(Figure(kpi.key, kpi.label, kpi.value, kpi.unit, kpi.formula, note=kpi.note))
+    return figures, note
+
+
+# --- Stock ------------------------------------------------------------------------------
+
+
+def stock(filters: ReportFilters) -> tuple[list[Figure], list[Table]]:
+    """Stock now (not of the period): by location, items below their minimum, transfers in transit."""
+    rows = Stock.objects.filter(filters.location("location"))
+    low = Q(on_hand__lt=F("reserved") + F("min_quantity"))
+    by_location = list(
+        rows.values("location", "location__code", "location__name")
+        .annotate(
+            units=Sum("on_hand"),
+            held=Sum("reserved"),
+            value=Sum(ExpressionWrapper(F("on_hand") * F("product__price"), output_field=MONEY_FIELD)),
+            low=Count("pk", filter=low),
+        )
+        .order_by("location__code")
+    )
+    low_items = list(
+        rows.filter(low)
+        .annotate(available=F("on_hand") - F("reserved"))
+        .values("location__code", "product__sku", "product__name", "on_hand", "reserved", "available", "min_quantity")
+        .order_by("available", "location__code", "product__sku")[:20]
+    )
+    place = filters.location("source") | filters.location("destination") if filters.location("source") else Q()
+    transit = list(
+        TransferLine.objects.filter(transfer__status=TransferStatus.IN_TRANSIT)
+        .filter(Q(transfer__in=Transfer.objects.filter(place)))
+        .values(
+            "transfer",
+            "transfer__number",
+            "transfer__source__code",
+            "transfer__destination__code",
+            "transfer__shipped_at",
+        )
+        .annotate(
+            units=Sum("quantity"),
+            value=Sum(ExpressionWrapper(F("quantity") * F("product__price"), output_field=MONEY_FIELD)),
+        )
+        .order_by("transfer__shipped_at", "transfer")
+    )
+    location_rows = [
+        {
+            "key": row["location"],
+            "label": f"{row['location__code']} — {row['location__name']}",
+            "on_hand": int(row["units"] or 0),
+            "reserved": int(row["held"] or 0),
+            "available": int((row["units"] or 0) - (row["held"] or 0)),
+            "value": money(row["value"]),
+            "low": row["low"],
+        }
+        for row in by_location
+    ]
+    currency = _currency()
+    figures = [
+        Figure(
+            "stock_units",
+            _("Units on hand"),
+            sum(row["on_hand"] for row in location_rows),
+            _("units"),
+            _("Units on hand now at the locations shown, reserved ones included."),
+        ),
+        Figure(
+            "stock_value",
+            _("Stock value"),
+            money(sum((row["value"] for row in location_rows), ZERO)),
+            currency,
+            _("Units on hand now × the product's current catalogue price."),
+        ),
+        Figure(
+            "low_stock_items",
+            _("Items below their minimum"),
+            sum(row["low"] for row in location_rows),
+            _("items"),
+            _(
+                "Stock rows (product at a location) whose available quantity (on hand − reserved) is "
+                "below their minimum quantity."
+            ),
+        ),
+        Figure(
+            "transfers_in_transit",
+            _("Transfers in transit"),
+            len({row["transfer"] for row in transit}),
+            _("transfers"),
+            _("Transfers shipped and not yet received, from or to the locations shown."),
+        ),
+    ]
+    tables = [
+        Table(
+            "stock_by_location",
+            _("Stock by location"),
+            _(
+                "Units now at each location and their value at current catalogue prices; low = items "
+                "below their minimum."
+            ),
+            [
+                Column("label", _("location")),
+                Column("on_hand", _("on hand"), True),
+                Column("reserved", _("reserved"), True),
+                Column("available", _("available"), True),
+                Column("value", _("value"), True),
+                Column("low", _("items below minimum"), True),
+            ],
+            location_rows,
+            chart=("bar", "label", "value"),
+        ),
+        Table(
+            "low_stock",
+            _("Items below their minimum"),
+            _("The 20 items furthest below their minimum: available = on hand − reserved."),
+            [
+                Column("location", _("location")),
+                Column("sku", _("SKU")),
+                Column("name", _("name")),
+                Column("available", _("available"), True),
+                Column("min_quantity", _("minimum"), True),
+            ],
+            [
+                {
+                    "location": row["location__code"],
+                    "sku": row["product__sku"],
+                    "name": row["product__name"],
+                    "available": row["available"],
+                    "min_quantity": row["min_quantity"],
+                }
+                for row in low_items
+            ],
+        ),
+        Table(
+            "transfers_in_transit",
+            _("Transfers in transit"),
+            _("Transfers shipped and not yet received; value at current catalogue prices."),
+            [
+                Column("number", _("transfer")),
+                Column("source", _("from")),
+                Column("destination", _("to")),
+                Column("shipped_at", _("shipped at")),
+                Column("units", _("units"), True),
+                Column("value", _("value"), True),
+            ],
+            [
+                {
+                    "number": row["transfer__number"],
+                    "source": row["transfer__source__code"],
+                    "destination": row["transfer__destination__code"],
+                    "shipped_at": timezone.localtime(row["transfer__shipped_at"]).strftime("%Y-%m-%d %H:%M")
+                    if row["transfer__shipped_at"]
+                    else "",
+                    "units": int(row["units"] or 0),
+                    "value": money(row["value"]),
+                }
+                for row in transit
+            ],
+        ),
+    ]
+    return figures, tables
+
+
+# --- The whole dashboard ----------------------------------------------------------------
+
+
+@contextmanager
+def report_session():
+    """Run report queries in one read-only transaction; on PostgreSQL with room to hash in memory
+    (``REPORTS_DB_WORK_MEM``), preferring hash aggregation to sorts, and without JIT compilation,
+    which costs more than it saves on these aggregate queries."""
+    from django.conf import settings
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.REPORTS_DB_WORK_MEM])
+                cursor.execute("SELECT set_config('jit', 'off', true)")
+                # The planner overestimates the groups of (channel, store, employee, fulfilment, day)
+                # a hundredfold and sorts half a million rows on disk; hashing them takes a few MB.
+                cursor.execute("SELECT set_config('enable_sort', 'off', true)")
+                cursor.execute("SET TRANSACTION READ ONLY")
+        yield
+
+
+def dashboard(filters: ReportFilters) -> "OrderedDict[str, dict]":
+    """Every section, in the order the dashboard shows them."""
+    with report_session():
+        return _dashboard(filters)
+
+
+def dashboard_cached(
+    filters: ReportFilters, *, refresh: bool = False
+) -> tuple["OrderedDict[str, dict]", datetime.datetime]:
+    """The dashboard and when it was computed, kept ``REPORTS_CACHE_SECONDS`` in the cache per
+    filters, locations and language (0 turns the cache off); ``refresh`` computes it again."""
+    import hashlib
+
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    seconds = settings.REPORTS_CACHE_SECONDS
+    key_source = repr(
+        (
+            filters.date_from,
+            filters.date_to,
+            filters.channel,
+            filters.store_id,
+            filters.city,
+            sorted(filters.location_ids) if filters.location_ids is not None else None,
+            filters.bucket,
+            filters.churn_days,
+            get_language(),
+        )
+    )
+    key = "reports:dashboard:" + hashlib.sha256(key_source.encode()).hexdigest()
+    if seconds > 0 and not refresh:
+        found = cache.get(key)
+        if found is not None:
+            return found
+    result = (dashboard(filters), timezone.now())
+    if seconds > 0:
+        cache.set(key, result, seconds)
+    return result
+
+
+def _dashboard(filters: ReportFilters) -> "OrderedDict[str, dict]":
+    cube = sales_cube(filters)
+    sales = product_sales(filters)
+    customers, omnichannel = customer_figures(filters)
+    collect_figures, collect_table = click_and_collect(filters)
+    return_figures, return_tables = returns(filters, cube)
+    loyalty_figures, loyalty_note = loyalty(filters)
+    stock_figures, stock_tables = stock(filters)
+    return OrderedDict(
+        [
+            (
+                "sales",
+                {
+                    "title": _("Sales"),
+                    "figures": [*sales_figures(filters, cube=cube), *fulfilment_shares(filters, cube)],
+                    "tables": [
+                        sales_by_period(filters, cube),
+                        sales_by_channel(filters, cube),
+                        sales_by_store(filters, cube),
+                        sales_by_employee(filters, cube),
+                        top_products(filters, sales=sales),
+                        top_categories(filters, sales=sales),
+                    ],
+                },
+            ),
+            ("customers", {"title": _("Customers"), "figures": customers, "tables": [omnichannel]}),
+            (
+                "click_and_collect",
+                {"title": _("Click-and-collect"), "figures": collect_figures, "tables": [collect_table]},
+            ),
+            ("returns", {"title": _("Returns"), "figures": return_figures, "tables": return_tables}),
+            ("loyalty", {"title": _("Loyalty"), "figures": loyalty_figures, "tables": [], "note": loyalty_note}),
+            ("stock", {"title": _("Stock"), "figures": stock_figures, "tables": stock_tables}),
+        ]
+    )
+
+
+def report_tables(filters: ReportFilters) -> dict[str, Table]:
+    """Every table of the dashboard by its key (for exports), with the figures as a table too."""
+    sections = dashboard(filters)
+    tables: dict[str, Table] = {}
+    figure_rows = []
+    for section in sections.values():
+        for figure in section["figures"]:
+            figure_rows.append(
+                {
+                    "section": section["title"],
+                    "label": figure.label,
+                    "value": figure.value,
+                    "unit": figure.unit,
+                    "previous": figure.previous,
+                    "definition": figure.definition,
+                }
+            )
+        for table in section["tables"]:
+            tables[table.key] = table
+    tables["figures"] = Table(
+        "figures",
+        _("Key figures"),
+        _("Every figure of the dashboard with its definition."),
+        [
+            Column("section", _("section")),
+            Column("label", _("figure")),
+            Column("value", _("value"), True),
+            Column("unit", _("unit")),
+            Column("previous", _("previous period"), True),
+            Column("definition", _("definition")),
+        ],
+        figure_rows,
+    )
+    return tables
+
+
+def store_choices(location_ids: frozenset[int] | None) -> QuerySet[Location]:
+    locations = Location.objects.order_by("code")
+    return locations if location_ids is None else locations.filter(pk__in=location_ids)

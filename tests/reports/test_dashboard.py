@@ -1,0 +1,108 @@
+"""The dashboard in the admin: who may see it, what it shows, and that a store manager sees their stores only."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/omni/dashboard/"
+MARCH_QUERY = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
+
+
+def test_head_office_sees_every_section_with_charts_and_definitions(client, shop, manager_of):
+    client.force_login(manager_of(role="Head office"))
+
+    response = client.get(URL, MARCH_QUERY)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for section in ("sales", "customers", "click_and_collect", "returns", "loyalty", "stock"):
+        assert f'id="section-{section}"' in html
+    assert "<svg" in html and "<polyline" in html and "<rect" in html
+    assert "//cdn" not in html.lower() and '<script src="http' not in html
+    # every figure states its definition on hover and below
+    assert 'title="Revenue ÷ orders completed in the period."' in html
+    assert "650.00" in html  # revenue of March
+    assert "b — Store B" in html and "a — Store A" in html
+
+
+def test_store_manager_sees_their_store_only(client, shop, manager_of):
+    client.force_login(manager_of(shop.store_a))
+
+    response = client.get(URL, MARCH_QUERY)
+
+    assert response.status_code == 200
+    sales = {figure.key: figure for figure in response.context["sections"]["sales"]["figures"]}
+    assert str(sales["revenue"].value) == "400.00"
+    html = response.content.decode()
+    assert "b — Store B" not in html
+    assert "You see the stores you work at only." in html
+
+
+def test_store_manager_cannot_ask_for_another_store(client, shop, manager_of):
+    client.force_login(manager_of(shop.store_a))
+
+    response = client.get(URL, {**MARCH_QUERY, "store": shop.store_b.pk})
+
+    assert response.status_code == 200
+    assert "store" in response.context["form"].errors
+    sales = {figure.key: figure for figure in response.context["sections"]["sales"]["figures"]}
+    assert str(sales["revenue"].value) != "100.00"  # never store B's figures
+    assert "b — Store B" not in response.content.decode()
+
+
+def test_store_staff_may_not_see_the_dashboard(client, shop, manager_of):
+    client.force_login(manager_of(shop.store_a, role="Store staff"))
+
+    assert client.get(URL).status_code == 403
+    index = client.get(reverse("admin:index")).content.decode()
+    assert URL not in index
+
+
+def test_dashboard_is_linked_from_the_admin_index(client, shop, manager_of):
+    client.force_login(manager_of(shop.store_a))
+
+    index = client.get(reverse("admin:index")).content.decode()
+
+    assert URL in index
+    assert "dashboard" in index.lower()
+
+
+def test_default_period_renders_without_data(client, db, manager_of):
+    client.force_login(manager_of(role="Head office"))
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    assert "Nothing in this period." in response.content.decode()
+
+
+def test_weekly_chart_on_a_long_period(client, shop, manager_of):
+    client.force_login(manager_of(role="Head office"))
+
+    response = client.get(URL, {"date_from": "2026-01-01", "date_to": "2026-03-31", "granularity": "week"})
+
+    assert response.status_code == 200
+    assert "Sales by week" in response.content.decode()
+
+
+def test_dashboard_is_cached_until_asked_again(client, shop, manager_of, settings):
+    from django.core.cache import cache
+
+    from orders.models import Order
+
+    settings.REPORTS_CACHE_SECONDS = 300
+    cache.clear()
+    client.force_login(manager_of(role="Head office"))
+    first = client.get(URL, MARCH_QUERY)
+    Order.objects.filter(number="S-000009").update(paid=0)
+
+    cached = client.get(URL, MARCH_QUERY)
+    fresh = client.get(URL, {**MARCH_QUERY, "refresh": "1"})
+
+    def revenue(response):
+        return str(next(f.value for f in response.context["sections"]["sales"]["figures"] if f.key == "revenue"))
+
+    assert [revenue(first), revenue(cached), revenue(fresh)] == ["650.00", "650.00", "600.00"]
+    assert "Computed at" in fresh.content.decode()
+    cache.clear()
