@@ -68,4 +68,3 @@ class ApiKeyAdmin(admin.ModelAdmin):
             count += 1
         message = ngettext("%(count)d key revoked.", "%(count)d keys revoked.", count) % {"count": count}
         self.message_user(request, message)
-
