@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -865,3 +866,28 @@ class SegmentAdmin(admin.ModelAdmin):
         stamp = timezone.localdate().isoformat()
         response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-{stamp}.{fmt}"'
         return response
+
+
+# --- Panels other apps add to the customer's page ------------------------------------------
+
+
+class DisplayOnlyFormSet(BaseInlineFormSet):
+    """A list another app shows on the customer's page: never bound to what is posted and never
+    saved, so the customer's form is saved exactly as it would be without it."""
+
+    def __init__(self, data=None, files=None, *args, **kwargs):
+        super().__init__(None, None, *args, **kwargs)
+
+    def is_valid(self):
+        return True
+
+    def save(self, commit=True):
+        return []
+
+
+def add_customer_page_inline(inline, *, first: bool = False, site=admin.site) -> None:
+    """Show ``inline`` (built on ``DisplayOnlyFormSet``) on the customer's page. Orders and
+    loyalty call this from their admin modules; customers never imports them."""
+    customer_admin = site._registry.get(Customer)
+    if customer_admin is not None and inline not in customer_admin.inlines:
+        customer_admin.inlines = [inline, *customer_admin.inlines] if first else [*customer_admin.inlines, inline]

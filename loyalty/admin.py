@@ -18,13 +18,14 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
+from customers.admin import DisplayOnlyFormSet, add_customer_page_inline
 from customers.models import Channel, Customer
 from inventory.admin import ReadOnlyInline, message_domain_error, render_form_page
 from inventory.models import Location
@@ -855,3 +856,67 @@ class PromoCodeAdmin(admin.ModelAdmin):
         if obj.max_uses is None:
             return str(obj.used_count)
         return f"{obj.used_count} / {obj.max_uses}"
+
+
+# --- The customer's page: the loyalty balance -----------------------------------------------
+
+
+class CustomerLoyaltyInline(admin.TabularInline):
+    """The customer's account, card, tier and balances on their page; customers never imports
+    loyalty."""
+
+    model = Account
+    fk_name = "customer"
+    formset = DisplayOnlyFormSet
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name = _("loyalty account")
+    verbose_name_plural = _("loyalty balance")
+    fields = ["account_link", "status", "tier", "card", "available", "pending", "next_expiry"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("tier").filter(merged_into__isnull=True)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("loyalty.view_account")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("account"))
+    def account_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:loyalty_account_change", args=[obj.pk]), obj)
+
+    @admin.display(description=_("card"))
+    def card(self, obj):
+        card = selectors.primary_card(obj)
+        return card.number if card else "—"
+
+    @admin.display(description=_("available"))
+    def available(self, obj):
+        return selectors.balance(obj).available
+
+    @admin.display(description=_("pending"))
+    def pending(self, obj):
+        return selectors.balance(obj).pending
+
+    @admin.display(description=_("next to expire"))
+    def next_expiry(self, obj):
+        balance = selectors.balance(obj)
+        if not balance.next_expiry_points:
+            return "—"
+        return gettext("%(points)d on %(date)s") % {
+            "points": balance.next_expiry_points,
+            "date": formats.date_format(balance.next_expiry_date, "SHORT_DATE_FORMAT"),
+        }
+
+
+add_customer_page_inline(CustomerLoyaltyInline, first=True)

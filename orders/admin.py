@@ -10,7 +10,6 @@ order can be found at the return desk, since goods of any channel come back to a
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -19,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer
+from customers.admin import DisplayOnlyFormSet, add_customer_page_inline
 from inventory.admin import (
     LocationScopedAdminMixin,
     ReadOnlyInline,
@@ -735,20 +734,6 @@ class RefundAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
 # --- The customer's page: every order and return, from every channel ----------------------
 
 
-class DisplayOnlyFormSet(BaseInlineFormSet):
-    """A list shown on another app's page: never bound to what is posted, never saved, so the
-    customer's form is saved exactly as before."""
-
-    def __init__(self, data=None, files=None, *args, **kwargs):
-        super().__init__(None, None, *args, **kwargs)
-
-    def is_valid(self):
-        return True
-
-    def save(self, commit=True):
-        return []
-
-
 class CustomerOrderInline(admin.TabularInline):
     model = Order
     fk_name = "customer"
@@ -792,11 +777,4 @@ class CustomerOrderInline(admin.TabularInline):
         return format_html_join(", ", '<a href="{}">{}</a> ({})', found)
 
 
-def register_on_customer_page(site=admin.site) -> None:
-    """Add the orders list to the customer's page; customers never imports orders."""
-    customer_admin = site._registry.get(Customer)
-    if customer_admin is not None and CustomerOrderInline not in customer_admin.inlines:
-        customer_admin.inlines = [*customer_admin.inlines, CustomerOrderInline]
-
-
-register_on_customer_page()
+add_customer_page_inline(CustomerOrderInline)

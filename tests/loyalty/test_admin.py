@@ -265,3 +265,18 @@ def test_the_ledger_exports_to_csv(client, login, account):
         ("earn", "50"),
     ]
     assert {cause for *_rest, cause in rows[1:]} >= {"W-1"}
+
+
+def test_the_customer_page_shows_the_loyalty_balance_and_still_saves(client, login, account):
+    login(STORE_STAFF)
+    url = reverse("admin:customers_customer_change", args=[account.customer.pk])
+
+    page = client.get(url).content.decode()
+
+    assert "loyalty balance" in page.lower()
+    assert account.cards.get().number in page
+    assert reverse("admin:loyalty_account_change", args=[account.pk]) in page
+    # The panel is display-only: posting the customer's form neither needs nor saves it.
+    response = client.post(url, {"first_name": "Renamed", "_continue": "1"})
+    assert response.status_code in (200, 302)
+    assert selectors.balance(account).available == 500
