@@ -452,6 +452,11 @@ class Message(TimeStampedModel):
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     body = models.TextField(_("text"))
+    is_sensitive = models.BooleanField(
+        _("holds a secret"),
+        default=False,
+        help_text=_("The text holds a one-time code: it is erased once the message has been handed over."),
+    )
     dedupe_key = models.CharField(_("deduplication key"), max_length=128, blank=True)
     cause_type = models.CharField(_("cause"), max_length=32, blank=True)
     cause_id = models.CharField(_("cause reference"), max_length=64, blank=True)

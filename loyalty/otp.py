@@ -84,6 +84,7 @@ def otp_send(
             % {"code": code, "minutes": minutes},
             cause_type="loyalty_code",
             cause_id=str(otp.pk),
+            sensitive=True,
             actor=actor,
         )
     return otp

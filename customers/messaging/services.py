@@ -18,6 +18,7 @@ from django.db.models import F
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from customers.errors import ConsentRequired, NoReachableChannel
 from customers.messaging.backends import backend_path, get_backend
@@ -110,6 +111,9 @@ def _render(text: str, context: dict, field: str) -> str:
         raise InvalidInput(_("The message template is not valid: %(error)s") % {"error": exc}, details={"field": field})
 
 
+ERASED_TEXT = _lazy("The text held a one-time code and was erased once the message had been handed over.")
+
+
 def message_send(
     *,
     customer: Customer,
@@ -121,13 +125,15 @@ def message_send(
     dedupe_key: str = "",
     cause_type: str = "",
     cause_id: str = "",
+    sensitive: bool = False,
     actor: Actor = SYSTEM,
 ) -> Message:
     """Write a message to the customer in the outbox and deliver it after commit.
 
     ``text`` and ``subject`` are Django templates rendered now with ``customer`` and ``context``.
     One message goes through one channel (``message_route``). With ``dedupe_key`` (a campaign,
-    an order event) the customer gets it once: a second call returns the first message.
+    an order event) the customer gets it once: a second call returns the first message. A
+    ``sensitive`` text (a one-time code) is erased once handed over and never copied to the timeline.
     """
     check_choice(purpose, MessagePurpose, "purpose")
     kind = kind.strip()
@@ -152,6 +158,7 @@ def message_send(
                     recipient=route.recipient,
                     subject=_render(subject, values, "subject")[:255],
                     body=_render(text, values, "text"),
+                    is_sensitive=sensitive,
                     dedupe_key=dedupe_key,
                     cause_type=cause_type,
                     cause_id=cause_id,
@@ -207,7 +214,9 @@ def message_deliver(*, message_id: int) -> str:
     status = MessageStatus.SENT if backend.delivers else MessageStatus.STORED
     with transaction.atomic():
         sent_at = timezone.now()
+        erased = {"body": str(ERASED_TEXT)} if message.is_sensitive else {}
         Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
+            **erased,
             status=status,
             provider_message_id=str(provider_id or "")[:200],
             backend=backend_path(message.channel),
@@ -227,7 +236,7 @@ def message_deliver(*, message_id: int) -> str:
             kind=InteractionKind.MESSAGE_SENT,
             direction=Direction.OUTBOUND,
             summary=summary[:255],
-            details=message.body,
+            details="" if message.is_sensitive else message.body,
             occurred_at=sent_at,
             subject_type=message.cause_type or "message",
             subject_id=message.cause_id or str(message.pk),

@@ -132,3 +132,18 @@ def test_codes_per_hour_are_limited(account, settings):
         send(account)
     with pytest.raises(TooManyCodes):
         send(account)
+
+
+def test_the_code_is_erased_from_the_outbox_and_kept_off_the_timeline_once_sent(
+    account, django_capture_on_commit_callbacks
+):
+    from customers.models import Interaction
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send(account)
+
+    message = Message.objects.get(kind="loyalty_code")
+    assert message.status in ("sent", "stored")
+    assert CODE not in message.body
+    assert message.is_sensitive
+    assert not Interaction.objects.filter(details__contains=CODE).exists()
