@@ -96,7 +96,7 @@ class IdempotencyKey(models.Model):
     owner = models.CharField(_("owner"), max_length=64)
     key = models.CharField(_("key"), max_length=255)
     fingerprint = models.CharField(_("request fingerprint"), max_length=64)
-    method = models.CharField(_("method"), max_length=8)
+    method = models.CharField(_("HTTP method"), max_length=8)
     path = models.CharField(_("path"), max_length=255)
     response_status = models.PositiveSmallIntegerField(_("response status"), null=True)
     response_body = models.JSONField(_("response body"), null=True)

@@ -20,7 +20,7 @@ class ReportFilterForm(forms.Form):
     )
     city = forms.ChoiceField(label=_("city"), required=False)
     granularity = forms.ChoiceField(
-        label=_("by"),
+        label=_("detail"),
         required=False,
         choices=[
             ("", _("chosen by the period")),
