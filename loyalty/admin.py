@@ -861,16 +861,13 @@ class PromoCodeAdmin(admin.ModelAdmin):
 # --- The customer's page: the loyalty balance -----------------------------------------------
 
 
-class CustomerLoyaltyInline(admin.TabularInline):
+class CustomerLoyaltyInline(ReadOnlyInline):
     """The customer's account, card, tier and balances on their page; customers never imports
     loyalty."""
 
     model = Account
     fk_name = "customer"
     formset = DisplayOnlyFormSet
-    extra = 0
-    max_num = 0
-    can_delete = False
     verbose_name = _("loyalty account")
     verbose_name_plural = _("loyalty balance")
     fields = ["account_link", "status", "tier", "card", "available", "pending", "next_expiry"]
@@ -882,15 +879,6 @@ class CustomerLoyaltyInline(admin.TabularInline):
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("loyalty.view_account")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=_("account"))
     def account_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:loyalty_account_change", args=[obj.pk]), obj)
@@ -900,17 +888,24 @@ class CustomerLoyaltyInline(admin.TabularInline):
         card = selectors.primary_card(obj)
         return card.number if card else "—"
 
+    @staticmethod
+    def _balance(obj):
+        """One balance query per account row, shared by the three columns."""
+        if not hasattr(obj, "_balance"):
+            obj._balance = selectors.balance(obj)
+        return obj._balance
+
     @admin.display(description=_("available"))
     def available(self, obj):
-        return selectors.balance(obj).available
+        return self._balance(obj).available
 
     @admin.display(description=_("pending"))
     def pending(self, obj):
-        return selectors.balance(obj).pending
+        return self._balance(obj).pending
 
     @admin.display(description=_("next to expire"))
     def next_expiry(self, obj):
-        balance = selectors.balance(obj)
+        balance = self._balance(obj)
         if not balance.next_expiry_points:
             return "—"
         return gettext("%(points)d on %(date)s") % {

@@ -734,13 +734,10 @@ class RefundAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
 # --- The customer's page: every order and return, from every channel ----------------------
 
 
-class CustomerOrderInline(admin.TabularInline):
+class CustomerOrderInline(ReadOnlyInline):
     model = Order
     fk_name = "customer"
     formset = DisplayOnlyFormSet
-    extra = 0
-    max_num = 0
-    can_delete = False
     verbose_name = _("order")
     verbose_name_plural = _("orders and returns, every channel")
     fields = ["order_link", "created_at", "channel", "fulfilment", "status", "location", "total", "paid", "returns"]
@@ -752,15 +749,6 @@ class CustomerOrderInline(admin.TabularInline):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("orders.view_order")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("order"))
     def order_link(self, obj):
