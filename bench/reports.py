@@ -141,7 +141,7 @@ def time_it(function, repeat: int = 3) -> list[float]:
     return times
 
 
-def dashboard_timings(days: int) -> None:
+def dashboard_timings(days: int, *, ended_days_ago: int = 0) -> None:
     import datetime
 
     from django.conf import settings
@@ -153,21 +153,26 @@ def dashboard_timings(days: int) -> None:
     from omni.reports import selectors
     from omni.reports.filters import ReportFilters
 
-    today = timezone.localdate()
+    today = timezone.localdate() - datetime.timedelta(days=ended_days_ago)
     filters = ReportFilters(
         date_from=today - datetime.timedelta(days=days - 1), date_to=today, churn_days=settings.REPORTS_CHURN_DAYS
     )
+    empty = selectors.SalesCube([], "day")
     sections = {
-        "sales cube": lambda: selectors.sales_cube(filters),
-        "previous period": lambda: selectors.sales_figures(filters, cube=selectors.SalesCube([], [], "day")),
+        "sales": lambda: selectors.sales_figures(filters, cube=selectors.sales_cube(filters)),
         "products": lambda: selectors.product_sales(filters),
         "customers": lambda: selectors.customer_figures(filters),
         "click_and_collect": lambda: selectors.click_and_collect(filters),
-        "returns": lambda: selectors.returns(filters, selectors.SalesCube([], [], "day")),
+        "returns": lambda: selectors.returns(filters, empty),
         "loyalty": lambda: selectors.loyalty(filters),
         "stock": lambda: selectors.stock(filters),
     }
-    print(f"\nDashboard, last {days} days ({filters.date_from} to {filters.date_to}), head office:")
+    summarised = (
+        "customers from their summaries"
+        if selectors.whole_history_summarised(filters)
+        else ("customers from the orders: the period has ended")
+    )
+    print(f"\nDashboard, {days} days ({filters.date_from} to {filters.date_to}), head office, {summarised}:")
     for name, function in sections.items():
 
         def in_session(function=function):
@@ -206,6 +211,39 @@ def dashboard_timings(days: int) -> None:
         warm = time_it(lambda: page(False))
     for label, times in (("admin page, computed", cold), ("admin page, cached", warm)):
         print(f"  {label:<18} best {min(times) * 1000:7.0f} ms   median {statistics.median(times) * 1000:7.0f} ms")
+
+
+def summary_sizes() -> None:
+    from omni.models import CustomerSales, DailyProductSales, DailySales
+
+    sizes = ", ".join(
+        f"{model._meta.verbose_name_plural} {model.objects.count():,}"
+        for model in (DailySales, DailyProductSales, CustomerSales)
+    )
+    print(f"Report summary rows: {sizes}.")
+
+
+def refresh_timings(changes: int = 30) -> None:
+    """What one change to a completed order costs the summaries: record the change of a random
+    completed order (as its save does) and fold it in, ``changes`` times. (Saving the order itself
+    would fold it in at once: the Celery task runs in-process here.)"""
+    from omni.models import SummaryChange
+    from omni.reports.summaries import day_of, summaries_refresh_pending
+    from orders.models import COMPLETED_STATUSES, Order
+
+    orders = list(Order.objects.filter(status__in=COMPLETED_STATUSES).order_by("?")[:changes])
+    times = []
+    for order in orders:
+        SummaryChange.objects.create(
+            day=day_of(order.completed_at), location_id=order.location_id, customer_id=order.customer_id
+        )
+        started = time.perf_counter()
+        summaries_refresh_pending()
+        times.append(time.perf_counter() - started)
+    print(
+        f"Folding one changed order into the summaries (its day at its location, and its customer): "
+        f"best {min(times) * 1000:.0f} ms, median {statistics.median(times) * 1000:.0f} ms"
+    )
 
 
 # The indexes the report queries would use, as the orders app's migrations should add them (see the
@@ -247,6 +285,7 @@ def main() -> None:
     parser.add_argument("--plain-rows", default="100000,200000", help="Rows for the plain django-import-export export.")
     parser.add_argument("--skip-exports", action="store_true")
     parser.add_argument("--skip-dashboard", action="store_true")
+    parser.add_argument("--rebuild-summaries", action="store_true", help="Rebuild the report summaries, timed.")
     parser.add_argument("--indexes", action="store_true", help="Create the recommended indexes first (bench only).")
     parser.add_argument("--child", nargs=3, metavar=("MODE", "FORMAT", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -259,6 +298,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from omni.models import DailySales
+    from omni.reports.summaries import summaries_rebuild
     from orders.models import Order, OrderLine
 
     call_command("migrate", verbosity=0)
@@ -278,9 +319,16 @@ def main() -> None:
     if args.indexes:
         print("Creating the recommended indexes (bench database only):")
         create_indexes()
+    if args.rebuild_summaries or not DailySales.objects.exists():
+        started = time.perf_counter()
+        summaries_rebuild()
+        print(f"Report summaries rebuilt from the orders in {time.perf_counter() - started:.0f} s.")
+    summary_sizes()
     if not args.skip_dashboard:
+        refresh_timings()
         dashboard_timings(365)
         dashboard_timings(30)
+        dashboard_timings(365, ended_days_ago=31)
 
     if args.skip_exports:
         return

@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import secrets
 
@@ -179,3 +180,164 @@ class Dashboard(ExportJob):
         default_permissions = ()
         verbose_name = _("managers' dashboard")
         verbose_name_plural = _("managers' dashboard")
+
+
+# --- Report summaries (``omni.reports.summaries``) -----------------------------------------
+# Completed orders summed ahead of time so the dashboard reads thousands of rows, not millions.
+# They are derived data: rebuilt from the orders at any time, so their references carry no
+# database constraint (a summary row never blocks or cascades a change to what it sums).
+
+
+def _summary_reference(to: str, verbose_name):
+    return models.ForeignKey(
+        to,
+        verbose_name=verbose_name,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+
+class DailySales(models.Model):
+    """Orders completed on one day (in ``TIME_ZONE``), summed by channel, location, employee and
+    fulfilment: the figures of the sales, fulfilment and return-rate sections, and the loyalty
+    members' orders (a member's order: the customer's loyalty account was open when it completed)."""
+
+    day = models.DateField(_("day"))
+    channel = models.CharField(_("channel"), max_length=16)
+    location = _summary_reference("inventory.Location", _("location"))
+    employee = _summary_reference(settings.AUTH_USER_MODEL, _("employee"))
+    fulfilment = models.CharField(_("fulfilment"), max_length=24)
+    orders = models.PositiveIntegerField(_("orders"), default=0)
+    customer_orders = models.PositiveIntegerField(_("orders of identified customers"), default=0)
+    customer_revenue = models.DecimalField(
+        _("revenue from identified customers"), max_digits=16, decimal_places=2, default=0
+    )
+    member_orders = models.PositiveIntegerField(_("orders of loyalty members"), default=0)
+    member_revenue = models.DecimalField(_("revenue from loyalty members"), max_digits=16, decimal_places=2, default=0)
+    ship_to_store_orders = models.PositiveIntegerField(_("ship-to-store orders"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
+    units = models.IntegerField(_("units kept"), default=0)
+    handed_over = models.IntegerField(_("units handed over"), default=0)
+    returned = models.IntegerField(_("units returned"), default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "location"], name="daily_sales_day_location_idx")]
+        verbose_name = _("daily sales")
+        verbose_name_plural = _("daily sales")
+
+    def __str__(self):
+        return f"{self.day} {self.channel} @{self.location_id}: {self.orders}"
+
+
+class DailyProductSales(models.Model):
+    """Units of each product kept by customers of the orders completed on one day, by channel and
+    location: the top products and categories."""
+
+    day = models.DateField(_("day"))
+    channel = models.CharField(_("channel"), max_length=16)
+    location = _summary_reference("inventory.Location", _("location"))
+    product = _summary_reference("inventory.Product", _("product"))
+    units = models.IntegerField(_("units kept"), default=0)
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "location"], name="daily_product_day_location_idx")]
+        verbose_name = _("daily product sales")
+        verbose_name_plural = _("daily product sales")
+
+    def __str__(self):
+        return f"{self.day} {self.channel} @{self.location_id} #{self.product_id}: {self.units}"
+
+
+class DailyPickups(models.Model):
+    """Click-and-collect orders made ready for pickup on one day, by channel and pickup store, and
+    what became of them so far: the click-and-collect section."""
+
+    day = models.DateField(_("day"))
+    channel = models.CharField(_("channel"), max_length=16)
+    location = _summary_reference("inventory.Location", _("pickup store"))
+    ready = models.PositiveIntegerField(_("made ready"), default=0)
+    time_to_ready = models.DurationField(_("time from order to ready, summed"), default=datetime.timedelta)
+    collected = models.PositiveIntegerField(_("collected"), default=0)
+    expired = models.PositiveIntegerField(_("expired"), default=0)
+    cancelled = models.PositiveIntegerField(_("cancelled after ready"), default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "location"], name="daily_pickups_day_location_idx")]
+        verbose_name = _("daily pickups")
+        verbose_name_plural = _("daily pickups")
+
+    def __str__(self):
+        return f"{self.day} {self.channel} @{self.location_id}: {self.ready}"
+
+
+class DailyReturns(models.Model):
+    """Returns accepted on one day, by the location that took them, the channel of the order and
+    the reason: the returns section."""
+
+    day = models.DateField(_("day"))
+    location = _summary_reference("inventory.Location", _("accepted at"))
+    order_channel = models.CharField(_("channel of the order"), max_length=16)
+    reason = models.CharField(_("reason"), max_length=255)
+    returns = models.PositiveIntegerField(_("returns"), default=0)
+    units = models.PositiveIntegerField(_("units"), default=0)
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "location"], name="daily_returns_day_location_idx")]
+        verbose_name = _("daily returns")
+        verbose_name_plural = _("daily returns")
+
+    def __str__(self):
+        return f"{self.day} @{self.location_id} {self.order_channel}: {self.returns}"
+
+
+class CustomerSales(models.Model):
+    """A customer's completed orders over their whole history, across every channel and location:
+    the customer figures of a period that ends today."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    orders = models.PositiveIntegerField(_("orders"))
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2)
+    first_completed_at = models.DateTimeField(_("first order completed at"), db_index=True)
+    last_completed_at = models.DateTimeField(_("last order completed at"), db_index=True)
+    channels = models.PositiveSmallIntegerField(_("channels used"))
+    joined_at = models.DateTimeField(_("loyalty account opened at"), null=True)
+    last_as_guest_at = models.DateTimeField(
+        _("last order completed without a loyalty account at"), null=True, db_index=True
+    )
+
+    class Meta:
+        verbose_name = _("customer's sales")
+        verbose_name_plural = _("customers' sales")
+
+    def __str__(self):
+        return f"customer {self.customer_id}: {self.orders} orders"
+
+
+class SummaryChange(models.Model):
+    """Something the summaries sum changed (an order completed, paid, refunded, returned, made
+    ready, collected, moved to another customer; a return accepted): the day and location, and the
+    customer, whose summaries are to be computed again. Written in the transaction of the change,
+    read and deleted by ``summaries_refresh_pending``."""
+
+    day = models.DateField(_("day"), null=True)
+    location_id = models.BigIntegerField(_("location"), null=True)
+    customer_id = models.BigIntegerField(_("customer"), null=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pending summary change")
+        verbose_name_plural = _("pending summary changes")
+
+    def __str__(self):
+        return f"{self.day} @{self.location_id} customer {self.customer_id}"

@@ -234,6 +234,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=4, minute=0),
     },
     "reports-delete-old-exports": {"task": "omni.tasks.delete_old_exports", "schedule": crontab(hour=4, minute=30)},
+    # A safety net: each change queues its own refresh; this picks up any a lost message left.
+    "reports-refresh-summaries": {"task": "omni.tasks.refresh_report_summaries", "schedule": crontab()},
     "inventory-check-stock-ledger": {
         "task": "inventory.tasks.check_stock_ledger",
         "schedule": crontab(hour=3, minute=15),

@@ -23,3 +23,12 @@ def delete_old_exports() -> int:
     from omni.exports.services import export_files_delete_old
 
     return export_files_delete_old()
+
+
+@shared_task(ignore_result=True)
+def refresh_report_summaries() -> int:
+    """After each change to a completed order, and every minute: fold pending changes into the
+    report summaries (``omni.reports.summaries``); returns how many were folded in."""
+    from omni.reports.summaries import summaries_refresh_pending
+
+    return summaries_refresh_pending(wait=False)

@@ -24,18 +24,15 @@ from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
-    DateTimeField,
-    DecimalField,
-    DurationField,
-    Exists,
+    DateField,
     ExpressionWrapper,
     F,
-    IntegerField,
     Max,
     Min,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -46,28 +43,18 @@ from django.utils.translation import gettext as _
 
 from inventory.models import Location, Product, Stock, Transfer, TransferLine, TransferStatus
 from loyalty import kpis as loyalty_kpis
-from loyalty.models import Account
+from omni.models import CustomerSales, DailyPickups, DailyProductSales, DailyReturns, DailySales
 from omni.reports.figures import Column, Figure, Table, money, ratio
 from omni.reports.filters import Granularity, ReportFilters
+from omni.reports.summaries import GUEST_ORDER, MEMBER_ORDER, MONEY_FIELD, NET_PAID, summaries_refresh_pending
 from orders.models import (
     COMPLETED_STATUSES,
     Fulfilment,
     Order,
-    OrderAllocation,
     OrderChannel,
-    OrderLine,
-    OrderReturn,
-    OrderStatus,
-    ReturnLine,
 )
 
 ZERO = Decimal("0.00")
-MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
-NET_PAID = ExpressionWrapper(F("paid") - F("refunded"), output_field=MONEY_FIELD)
-KEPT_UNITS = ExpressionWrapper(
-    F("quantity") - F("refused_quantity") - F("returned_quantity"), output_field=IntegerField()
-)
-HANDED_OVER_UNITS = ExpressionWrapper(F("quantity") - F("refused_quantity"), output_field=IntegerField())
 
 
 def _revenue(**kwargs):
@@ -90,41 +77,50 @@ def completed_orders(filters: ReportFilters, *, channel: bool = True) -> QuerySe
     ).filter(filters.place(channel=channel))
 
 
-def completed_lines(filters: ReportFilters) -> QuerySet[OrderLine]:
-    return OrderLine.objects.filter(
-        order__status__in=COMPLETED_STATUSES,
-        order__completed_at__gte=filters.start,
-        order__completed_at__lt=filters.end,
-    ).filter(filters.place("order__"))
+def daily_sales(filters: ReportFilters) -> QuerySet[DailySales]:
+    """The summary rows of the orders completed in the period, at the places and in the channel of
+    the filters (``omni.reports.summaries``: the same definitions, summed per day)."""
+    return DailySales.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to).filter(filters.place())
 
 
 # --- Sales ------------------------------------------------------------------------------
 
+CUBE_SUMS = {
+    "revenue": Sum("revenue"),
+    "orders": Sum("orders"),
+    "units": Sum("units"),
+    "sold": Sum("handed_over"),
+    "returned": Sum("returned"),
+    "ship_to_store": Sum("ship_to_store_orders"),
+    "customer_orders": Sum("customer_orders"),
+}
+
+
+def _sums() -> dict:
+    """The cube's sums under names that do not clash with the summary's own fields."""
+    return {f"sum_{name}": aggregate for name, aggregate in CUBE_SUMS.items()}
+
+
+def _cell_of(row: dict) -> dict:
+    return {name: row[f"sum_{name}"] or (ZERO if name == "revenue" else 0) for name in CUBE_SUMS}
+
 
 @dataclass
 class SalesCube:
-    """The period's completed orders summed by (channel, store, employee, fulfilment, day/week/month),
-    and their lines by (channel, store, employee, day/week/month): two grouped queries from which
-    every sales table and the return rates are rolled up (a few hundred rows, never one per order)."""
+    """The period's completed orders summed by channel, store, employee, fulfilment and day, week
+    or month, read from the daily summary: every sales table, the fulfilment shares and the
+    return rates are rolled up from these rows (a few thousand, never one per order)."""
 
-    orders: list[dict]
-    lines: list[dict]
+    rows: list[dict]
     kind: str
 
     def rollup(self, key: str) -> dict:
-        """{value of key: {"revenue", "orders", "units", "sold", "returned"}}."""
+        """{value of key: {"revenue", "orders", "units", "sold", "returned", ...}}."""
         result: dict = {}
-        for row in self.orders:
+        for row in self.rows:
             cell = result.setdefault(row[key], _empty_cell())
-            cell["revenue"] += row["revenue"] or ZERO
-            cell["orders"] += row["orders"]
-        for row in self.lines:
-            if key not in row:  # lines are not split by fulfilment
-                continue
-            cell = result.setdefault(row[key], _empty_cell())
-            cell["units"] += row["units"] or 0
-            cell["sold"] += row["sold"] or 0
-            cell["returned"] += row["returned"] or 0
+            for name in CUBE_SUMS:
+                cell[name] += row[name]
         return result
 
     def total(self) -> dict:
@@ -132,41 +128,34 @@ class SalesCube:
 
 
 def _empty_cell() -> dict:
-    return {"revenue": ZERO, "orders": 0, "units": 0, "sold": 0, "returned": 0}
+    return {name: ZERO if name == "revenue" else 0 for name in CUBE_SUMS}
 
 
 def sales_cube(filters: ReportFilters) -> SalesCube:
     kind = filters.bucket
-    tz = timezone.get_current_timezone()
-    orders = (
-        completed_orders(filters)
-        .annotate(bucket=Trunc("completed_at", kind, output_field=DateTimeField(), tzinfo=tz))
-        .values("channel", "location", "created_by", "fulfilment", "bucket")
-        .annotate(revenue=_revenue(), orders=Count("pk"))
+    bucket = F("day") if kind == Granularity.DAY else Trunc("day", kind, output_field=DateField())
+    rows = (
+        daily_sales(filters)
+        .annotate(bucket=bucket)
+        .values("channel", "location", "employee", "fulfilment", "bucket")
+        .annotate(**_sums())
         .order_by()
     )
-    lines = (
-        completed_lines(filters)
-        .annotate(bucket=Trunc("order__completed_at", kind, output_field=DateTimeField(), tzinfo=tz))
-        .values("order__channel", "order__location", "order__created_by", "bucket")
-        .annotate(units=Sum(KEPT_UNITS), sold=Sum(HANDED_OVER_UNITS), returned=Sum("returned_quantity"))
-        .order_by()
+    return SalesCube(
+        [
+            {
+                "channel": row["channel"],
+                "location": row["location"],
+                "employee": row["employee"],
+                "fulfilment": row["fulfilment"],
+                "bucket": _as_date(row["bucket"]),
+                "all": "all",
+                **_cell_of(row),
+            }
+            for row in rows
+        ],
+        kind,
     )
-    order_rows = [{**row, "bucket": _as_date(row["bucket"]), "all": "all"} for row in orders]
-    line_rows = [
-        {
-            "channel": row["order__channel"],
-            "location": row["order__location"],
-            "created_by": row["order__created_by"],
-            "bucket": _as_date(row["bucket"]),
-            "units": row["units"],
-            "sold": row["sold"],
-            "returned": row["returned"],
-            "all": "all",
-        }
-        for row in lines
-    ]
-    return SalesCube(order_rows, line_rows, kind)
 
 
 def sales_totals(filters: ReportFilters, cube: SalesCube | None = None) -> dict:
@@ -182,15 +171,13 @@ def sales_totals(filters: ReportFilters, cube: SalesCube | None = None) -> dict:
 
 
 def _previous_totals(filters: ReportFilters) -> dict:
-    """The previous period's totals: one query over orders, one over lines (no grouping)."""
-    previous = filters.previous()
-    figures = completed_orders(previous).aggregate(revenue=_revenue(), orders=Count("pk"))
-    units = completed_lines(previous).aggregate(units=Coalesce(Sum(KEPT_UNITS), 0))["units"]
+    """The previous period's totals: one query over the daily summary."""
+    total = _cell_of(daily_sales(filters.previous()).aggregate(**_sums()))
     return {
-        "revenue": money(figures["revenue"]),
-        "orders": figures["orders"],
-        "average_check": ratio(figures["revenue"], figures["orders"]),
-        "items_per_order": ratio(units, figures["orders"]),
+        "revenue": money(total["revenue"]),
+        "orders": total["orders"],
+        "average_check": ratio(total["revenue"], total["orders"]),
+        "items_per_order": ratio(total["units"], total["orders"]),
     }
 
 
@@ -359,7 +346,7 @@ def sales_by_store(filters: ReportFilters, cube: SalesCube | None = None) -> Tab
 def sales_by_employee(filters: ReportFilters, cube: SalesCube | None = None) -> Table:
     from django.contrib.auth import get_user_model
 
-    cells = (cube or sales_cube(filters)).rollup("created_by")
+    cells = (cube or sales_cube(filters)).rollup("employee")
     names = dict(
         get_user_model().objects.filter(pk__in=[pk for pk in cells if pk is not None]).values_list("pk", "username")
     )
@@ -378,14 +365,17 @@ def sales_by_employee(filters: ReportFilters, cube: SalesCube | None = None) -> 
     )
 
 
-SALES_VALUE = ExpressionWrapper(F("unit_price") * KEPT_UNITS, output_field=MONEY_FIELD)
-
-
 def product_sales(filters: ReportFilters) -> list[dict]:
-    """Units sold and their value per product in the period: one grouped query."""
-    return list(
-        completed_lines(filters).values("product").annotate(units=Sum(KEPT_UNITS), value=Sum(SALES_VALUE)).order_by()
+    """Units sold and their value per product in the period: one grouped query over the daily
+    product summary."""
+    rows = (
+        DailyProductSales.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
+        .filter(filters.place())
+        .values("product")
+        .annotate(sum_units=Sum("units"), sum_value=Sum("value"))
+        .order_by()
     )
+    return [{"product": row["product"], "units": row["sum_units"], "value": row["sum_value"]} for row in rows]
 
 
 def top_products(filters: ReportFilters, limit: int = 10, sales: list[dict] | None = None) -> Table:
@@ -454,15 +444,11 @@ def top_categories(filters: ReportFilters, limit: int = 10, sales: list[dict] | 
 
 def fulfilment_shares(filters: ReportFilters, cube: SalesCube | None = None) -> list[Figure]:
     """Share of click-and-collect and of ship-to-store among completed orders."""
-    cells = (cube or sales_cube(filters)).rollup("fulfilment")
-    total = sum(cell["orders"] for cell in cells.values())
+    cube = cube or sales_cube(filters)
+    cells = cube.rollup("fulfilment")
+    total = cube.total()["orders"]
     collect = cells.get(Fulfilment.CLICK_AND_COLLECT, _empty_cell())["orders"]
-    # Read from the allocations (few) rather than a test per order.
-    ship_to_store = (
-        OrderAllocation.objects.filter(transfer__isnull=False, line__order__fulfilment=Fulfilment.CLICK_AND_COLLECT)
-        .filter(line__order__in=completed_orders(filters).values("pk"))
-        .aggregate(n=Count("line__order", distinct=True))["n"]
-    )
+    ship_to_store = cube.total()["ship_to_store"]
     return [
         Figure(
             "click_and_collect_share",
@@ -487,7 +473,73 @@ def fulfilment_shares(filters: ReportFilters, cube: SalesCube | None = None) -> 
 # --- Customers --------------------------------------------------------------------------
 
 
+def whole_history_summarised(filters: ReportFilters) -> bool:
+    """Whether ``CustomerSales`` (each customer's whole history, every location) is what the
+    customer figures need: no place limits, and a period that has not ended, so that "up to the
+    end of the period" is everything."""
+    return filters.location_ids is None and not filters.store_id and not filters.city and filters.end > timezone.now()
+
+
 def customer_totals(filters: ReportFilters) -> dict:
+    """Every customer figure: from the customers' summaries when they answer (a few aggregate
+    queries over one row per customer), else from the orders."""
+    if whole_history_summarised(filters):
+        return customer_totals_from_summaries(filters)
+    return customer_totals_from_orders(filters)
+
+
+def _history_figures(rows: QuerySet, filters: ReportFilters, **more) -> dict:
+    """The customer figures over a customer's history, from rows (one per customer) with ``n``
+    orders, ``spent``, ``last`` completed and the number of ``channels``: one aggregate query."""
+    cutoff = filters.end - datetime.timedelta(days=filters.churn_days)
+    one, several = Q(channels=1), Q(channels__gt=1)
+    return rows.aggregate(
+        buyers=Count("pk"),
+        repeaters=Count("pk", filter=Q(n__gte=2)),
+        churned=Count("pk", filter=Q(last__lt=cutoff)),
+        total_spent=Coalesce(Sum("spent"), Value(ZERO), output_field=MONEY_FIELD),
+        one_customers=Count("pk", filter=one),
+        one_orders=Coalesce(Sum("n", filter=one), 0),
+        one_spent=Coalesce(Sum("spent", filter=one), Value(ZERO), output_field=MONEY_FIELD),
+        several_customers=Count("pk", filter=several),
+        several_orders=Coalesce(Sum("n", filter=several), 0),
+        several_spent=Coalesce(Sum("spent", filter=several), Value(ZERO), output_field=MONEY_FIELD),
+        **more,
+    )
+
+
+def customer_totals_from_summaries(filters: ReportFilters) -> dict:
+    """The customer figures of a period that has not ended, at every place, from ``CustomerSales``
+    (and, with a channel filter, the period's orders in that channel grouped by customer)."""
+    summaries = CustomerSales.objects.annotate(n=F("orders"), spent=F("revenue"), last=F("last_completed_at"))
+    if not filters.channel:
+        figures = _history_figures(
+            summaries,
+            filters,
+            period_customers=Count("pk", filter=Q(last_completed_at__gte=filters.start)),
+            new=Count("pk", filter=Q(first_completed_at__gte=filters.start)),
+        )
+        figures["period_orders"] = daily_sales(filters).aggregate(n=Coalesce(Sum("customer_orders"), 0))["n"]
+    else:
+        figures = _history_figures(summaries, filters)
+        first = CustomerSales.objects.filter(customer=OuterRef("customer")).values("first_completed_at")[:1]
+        per_customer = (
+            completed_orders(filters)
+            .filter(customer__isnull=False)
+            .values("customer")
+            .annotate(n=Count("pk"), first=Subquery(first))
+            .order_by()
+        )
+        figures |= per_customer.aggregate(
+            period_customers=Count("customer"),
+            period_orders=Coalesce(Sum("n"), 0),
+            new=Count("customer", filter=Q(first__gte=filters.start)),
+        )
+    figures["returning"] = figures["period_customers"] - figures["new"]
+    return figures
+
+
+def customer_totals_from_orders(filters: ReportFilters) -> dict:
     """Every customer figure in one grouped query over the customers' completed orders up to the
     end of the period, at the places of the filters (the channel filter applies to the period's
     figures only: a customer's history and channels are counted across every channel)."""
@@ -629,26 +681,17 @@ def _hours(value) -> Decimal | None:
 
 
 def click_and_collect(filters: ReportFilters) -> tuple[list[Figure], Table]:
-    """Orders made ready for pickup in the period, by store, and what became of them: one query."""
-    ready = Order.objects.filter(
-        fulfilment=Fulfilment.CLICK_AND_COLLECT,
-        ready_at__gte=filters.start,
-        ready_at__lt=filters.end,
-    ).filter(filters.place())
-    collected = Q(status__in=COMPLETED_STATUSES)
-    expired = Q(status=OrderStatus.EXPIRED)
-    cancelled = Q(status=OrderStatus.CANCELLED)
-    rows = list(
-        ready.values("location", "location__code", "location__name")
-        .annotate(
-            ready=Count("pk"),
-            to_ready=Sum(ExpressionWrapper(F("ready_at") - F("created_at"), output_field=DurationField())),
-            collected=Count("pk", filter=collected),
-            expired=Count("pk", filter=expired),
-            cancelled=Count("pk", filter=cancelled),
-        )
+    """Orders made ready for pickup in the period, by store, and what became of them: one query
+    over the daily pickups summary."""
+    counts = ("ready", "collected", "expired", "cancelled")
+    rows = [
+        {**row, **{name: row[f"sum_{name}"] for name in counts}}
+        for row in DailyPickups.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
+        .filter(filters.place())
+        .values("location", "location__code", "location__name")
+        .annotate(to_ready=Sum("time_to_ready"), **{f"sum_{name}": Sum(name) for name in counts})
         .order_by("location__code")
-    )
+    ]
     table_rows, total = [], {"ready": 0, "collected": 0, "expired": 0, "cancelled": 0, "to_ready": datetime.timedelta()}
     for row in rows:
         span = row["to_ready"]
@@ -762,38 +805,29 @@ def returns(filters: ReportFilters, cube: SalesCube | None = None) -> tuple[list
     total = cube.total()
     sold, returned = total["sold"], total["returned"]
 
-    in_period = ReturnLine.objects.filter(
-        order_return__created_at__gte=filters.start, order_return__created_at__lt=filters.end
-    ).filter(filters.location("order_return__location"))
-    if filters.channel:
-        in_period = in_period.filter(order_return__order__channel=filters.channel)
-    cross = (
-        in_period.filter(order_return__location__kind="store")
-        .exclude(order_return__order__channel=OrderChannel.STORE)
-        .values("order_return__location", "order_return__location__code", "order_return__location__name")
-        .annotate(
-            returns=Count("order_return", distinct=True),
-            units=Sum("quantity"),
-            value=Sum("amount"),
-        )
-        .order_by("order_return__location__code")
-    )
-    cross_rows = [
-        {
-            "key": row["order_return__location"],
-            "label": f"{row['order_return__location__code']} — {row['order_return__location__name']}",
-            "returns": row["returns"],
-            "units": int(row["units"] or 0),
-            "value": money(row["value"]),
-        }
-        for row in cross
-    ]
-    returns_in_period = OrderReturn.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end).filter(
+    in_period = DailyReturns.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to).filter(
         filters.location("location")
     )
     if filters.channel:
-        returns_in_period = returns_in_period.filter(order__channel=filters.channel)
-    reasons = returns_in_period.values("reason").annotate(returns=Count("pk")).order_by("-returns", "reason")[:10]
+        in_period = in_period.filter(order_channel=filters.channel)
+    cross = (
+        in_period.filter(location__kind="store")
+        .exclude(order_channel=OrderChannel.STORE)
+        .values("location", "location__code", "location__name")
+        .annotate(n_returns=Sum("returns"), n_units=Sum("units"), n_value=Sum("value"))
+        .order_by("location__code")
+    )
+    cross_rows = [
+        {
+            "key": row["location"],
+            "label": f"{row['location__code']} — {row['location__name']}",
+            "returns": row["n_returns"],
+            "units": int(row["n_units"] or 0),
+            "value": money(row["n_value"]),
+        }
+        for row in cross
+    ]
+    reasons = in_period.values("reason").annotate(n_returns=Sum("returns")).order_by("-n_returns", "reason")[:10]
     figures = [
         Figure("return_rate", _("Return rate"), ratio(returned, sold, percent=True), "%", rate_definition),
         Figure(
@@ -841,7 +875,7 @@ def returns(filters: ReportFilters, cube: SalesCube | None = None) -> tuple[list
             _("Top return reasons"),
             _("Returns accepted in the period, by the reason written on them."),
             [Column("reason", _("reason")), Column("returns", _("returns"), True)],
-            [{"key": row["reason"], "reason": row["reason"], "returns": row["returns"]} for row in reasons],
+            [{"key": row["reason"], "reason": row["reason"], "returns": row["n_returns"]} for row in reasons],
         ),
     ]
     return figures, tables
@@ -866,32 +900,72 @@ def loyalty_period(filters: ReportFilters) -> tuple[loyalty_kpis.Period | None, 
 
 
 def membership(filters: ReportFilters) -> list[Figure]:
-    """The loyalty KPIs that need every customer's orders: one query, grouped by customer (a count of
-    distinct customers over the orders would sort them all)."""
-    in_period = completed_orders(filters).filter(customer__isnull=False)
-    member = Exists(Account.objects.filter(customer=OuterRef("customer"), opened_at__lt=filters.end))
+    """The loyalty KPIs that need every customer's orders. A member's order is one completed while
+    the customer's loyalty account was open (it earned points); a guest order is an identified
+    customer's order completed without one."""
+    return _membership_figures(membership_totals(filters))
+
+
+def membership_totals(filters: ReportFilters) -> dict:
+    """Orders and revenue of members and guests (from the daily summary), and how many customers
+    bought, bought as members, bought as guests, and had an account by the end of the period:
+    from the customers' summaries when they answer (no channel filter either), else from the
+    period's orders grouped by customer."""
+    orders = daily_sales(filters).aggregate(
+        orders=Coalesce(Sum("customer_orders"), 0),
+        revenue=Coalesce(Sum("customer_revenue"), Value(ZERO), output_field=MONEY_FIELD),
+        member_orders=Coalesce(Sum("member_orders"), 0),
+        member_revenue=Coalesce(Sum("member_revenue"), Value(ZERO), output_field=MONEY_FIELD),
+    )
+    orders["guest_orders"] = orders["orders"] - orders["member_orders"]
+    orders["guest_revenue"] = orders["revenue"] - orders["member_revenue"]
+    if whole_history_summarised(filters) and not filters.channel:
+        bought = Q(last_completed_at__gte=filters.start)
+        buyers = CustomerSales.objects.aggregate(
+            buyers=Count("pk", filter=bought),
+            participants=Count("pk", filter=bought & Q(joined_at__lt=filters.end)),
+            # their last order was completed in the period with the account open
+            member_buyers=Count("pk", filter=bought & Q(joined_at__lte=F("last_completed_at"))),
+            guest_buyers=Count("pk", filter=Q(last_as_guest_at__gte=filters.start)),
+        )
+    else:
+        buyers = _membership_buyers_from_orders(filters)
+    return orders | buyers
+
+
+def _membership_buyers_from_orders(filters: ReportFilters) -> dict:
+    """The customers of ``membership_totals`` in one query over the period's orders grouped by
+    customer (a count of distinct customers over the orders would sort them all)."""
     per_customer = (
-        in_period.values("customer").annotate(n=Count("pk"), spent=Sum(NET_PAID)).annotate(member=member).order_by()
+        completed_orders(filters)
+        .filter(customer__isnull=False)
+        .values("customer")
+        .annotate(
+            as_member=Count("pk", filter=MEMBER_ORDER),
+            as_guest=Count("pk", filter=GUEST_ORDER),
+            joined=Min("customer__loyalty_accounts__opened_at"),
+        )
+        .order_by()
     )
-    f = per_customer.aggregate(
+    return per_customer.aggregate(
         buyers=Count("customer"),
-        member_buyers=Count("customer", filter=Q(member=True)),
-        member_orders=Coalesce(Sum("n", filter=Q(member=True)), 0),
-        member_revenue=Coalesce(Sum("spent", filter=Q(member=True)), Value(ZERO), output_field=MONEY_FIELD),
-        other_buyers=Count("customer", filter=Q(member=False)),
-        other_orders=Coalesce(Sum("n", filter=Q(member=False)), 0),
-        other_revenue=Coalesce(Sum("spent", filter=Q(member=False)), Value(ZERO), output_field=MONEY_FIELD),
+        participants=Count("customer", filter=Q(joined__lt=filters.end)),
+        member_buyers=Count("customer", filter=Q(as_member__gt=0)),
+        guest_buyers=Count("customer", filter=Q(as_guest__gt=0)),
     )
+
+
+def _membership_figures(f: dict) -> list[Figure]:
     currency = _currency()
     return [
         Figure(
             "participation_rate",
             _("Participation rate"),
-            ratio(f["member_buyers"], f["buyers"], percent=True),
+            ratio(f["participants"], f["buyers"], percent=True),
             "%",
             _(
-                "Customers with a loyalty account who bought in the period ÷ all identified "
-                "customers who bought in the period × 100 %."
+                "Customers with a loyalty account opened by the end of the period who bought in the period ÷ "
+                "all identified customers who bought in the period × 100 %."
             ),
         ),
         Figure(
@@ -900,18 +974,18 @@ def membership(filters: ReportFilters) -> list[Figure]:
             ratio(f["member_revenue"], f["member_orders"]),
             currency,
             _(
-                "Revenue of orders completed in the period by customers with a loyalty account ÷ "
+                "Revenue of the orders completed in the period while the customer's loyalty account was open ÷ "
                 "number of those orders."
             ),
         ),
         Figure(
             "non_members_average_check",
             _("Non-members' average check"),
-            ratio(f["other_revenue"], f["other_orders"]),
+            ratio(f["guest_revenue"], f["guest_orders"]),
             currency,
             _(
-                "Revenue of orders completed in the period by identified customers without a loyalty "
-                "account ÷ number of those orders."
+                "Revenue of the orders completed in the period by identified customers without an open loyalty "
+                "account at the time ÷ number of those orders."
             ),
         ),
         Figure(
@@ -919,14 +993,20 @@ def membership(filters: ReportFilters) -> list[Figure]:
             _("Members' purchase frequency"),
             ratio(f["member_orders"], f["member_buyers"]),
             _("orders per customer"),
-            _("Orders completed in the period by members ÷ members who bought in the period."),
+            _(
+                "Orders completed in the period while the customer's account was open ÷ customers who completed "
+                "such an order in the period."
+            ),
         ),
         Figure(
             "non_members_purchase_frequency",
             _("Non-members' purchase frequency"),
-            ratio(f["other_orders"], f["other_buyers"]),
+            ratio(f["guest_orders"], f["guest_buyers"]),
             _("orders per customer"),
-            _("Orders completed in the period by identified customers without an account ÷ those customers."),
+            _(
+                "Orders completed in the period by identified customers without an open account at the time ÷ "
+                "customers who completed such an order in the period."
+            ),
         ),
     ]
 
@@ -1119,15 +1199,14 @@ def report_session():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.REPORTS_DB_WORK_MEM])
                 cursor.execute("SELECT set_config('jit', 'off', true)")
-                # The planner overestimates the groups of (channel, store, employee, fulfilment, day)
-                # a hundredfold and sorts half a million rows on disk; hashing them takes a few MB.
-                cursor.execute("SELECT set_config('enable_sort', 'off', true)")
                 cursor.execute("SET TRANSACTION READ ONLY")
         yield
 
 
 def dashboard(filters: ReportFilters) -> "OrderedDict[str, dict]":
-    """Every section, in the order the dashboard shows them."""
+    """Every section, in the order the dashboard shows them, after folding any pending change to
+    completed orders into the summaries (``omni.reports.summaries``)."""
+    summaries_refresh_pending()
     with report_session():
         return _dashboard(filters)
 

@@ -33,6 +33,7 @@ from inventory.models import (
     TransferStatus,
 )
 from loyalty.models import Account, EntryKind, OrderPoints, PointsEntry
+from omni.reports.summaries import summaries_rebuild
 from orders.models import (
     NUMBER_PREFIXES,
     Fulfilment,
@@ -227,6 +228,8 @@ class Command(BaseCommand):
                     OrderPoints,
                 ]
             )
+        # The rows bypassed the services (and their signals): the report summaries are summed anew.
+        summaries_rebuild()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
