@@ -50,6 +50,7 @@ from customers.services import PROFILE_FIELDS, ConsentChange, IdentityInput
 from inventory.selectors import locations_for_user
 from omni.actors import Actor
 from omni.errors import DomainError
+from omni.exports.admin import ListExportMixin
 
 TIMELINE_ROWS = 20
 
@@ -142,7 +143,7 @@ class CustomerForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ListExportMixin, admin.ModelAdmin):
     form = CustomerForm
     list_display = ["id", "full_name", "contacts", "city", "preferred_store", "created_channel", "created_at"]
     list_filter = [StatusFilter, SegmentFilter, "created_channel", "preferred_channel"]

@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.admin import ImportExportMixin, ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from inventory.forms import (
@@ -52,8 +52,6 @@ from inventory.resources import (
     ProductResource,
     SpreadsheetCSV,
     StockImportResource,
-    StockLevelResource,
-    StockMovementResource,
     import_error_messages,
 )
 from inventory.selectors import (
@@ -74,6 +72,7 @@ from inventory.services import (
 )
 from omni.actors import Actor
 from omni.errors import DomainError
+from omni.exports.admin import ListExportMixin
 
 # --- Shared pieces (orders, returns and cases reuse them) --------------------------------
 
@@ -354,7 +353,7 @@ STOCK_DOCUMENT_SCREENS = (
 
 
 @admin.register(Stock)
-class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class StockAdmin(LocationScopedAdminMixin, ListExportMixin, ServiceImportAdminMixin, ImportMixin, admin.ModelAdmin):
     """Stock levels. Only the minimum quantity is edited here; figures change through documents."""
 
     location_lookups = ("location",)
@@ -482,9 +481,6 @@ class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportExport
     def get_import_resource_classes(self, request):
         return [StockImportResource]
 
-    def get_export_resource_classes(self, request):
-        return [StockLevelResource]
-
     def get_import_form_kwargs(self, request):
         return {**super().get_import_form_kwargs(request), "modes": stock_import_modes(request.user)}
 
@@ -508,9 +504,6 @@ class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportExport
             "locations": self.user_locations(request),
         }
 
-    def get_export_resource_kwargs(self, request, **kwargs):
-        return {"user": request.user}
-
     def add_success_message(self, result, request):
         for document, created in getattr(result, "stock_documents", []):
             self.message_document(request, document, created)
@@ -520,7 +513,7 @@ class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportExport
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(LocationScopedAdminMixin, ExportMixin, admin.ModelAdmin):
+class StockMovementAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
     location_lookups = ("location",)
     list_display = [
         "created_at",
@@ -537,8 +530,6 @@ class StockMovementAdmin(LocationScopedAdminMixin, ExportMixin, admin.ModelAdmin
     date_hierarchy = "created_at"
     search_fields = ["product__sku", "cause_id"]
     search_help_text = _("Search by SKU or by cause reference (an order or a document number).")
-    resource_classes = [StockMovementResource]
-    export_formats = [CSV, XLSX]
 
     def has_add_permission(self, request):
         return False
@@ -548,12 +539,6 @@ class StockMovementAdmin(LocationScopedAdminMixin, ExportMixin, admin.ModelAdmin
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def has_export_permission(self, request):
-        return self.has_view_permission(request)
-
-    def get_export_resource_kwargs(self, request, **kwargs):
-        return {"user": request.user}
 
     @admin.display(description=_("cause"), ordering="cause_id")
     def cause(self, obj):

@@ -45,9 +45,10 @@ from loyalty.models import (
     Tier,
     TierChange,
 )
-from loyalty.resources import PointsEntryResource, PromoUsageResource
+from loyalty.resources import PromoUsageResource
 from omni.actors import Actor
 from omni.errors import DomainError
+from omni.exports.admin import ListExportMixin
 
 LEDGER_ROWS_ON_ACCOUNT = 50
 LEDGER_COLUMNS = (
@@ -676,7 +677,7 @@ class CardAdmin(admin.ModelAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ExportMixin, admin.ModelAdmin):
+class PointsEntryAdmin(ListExportMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "account",
@@ -698,11 +699,6 @@ class PointsEntryAdmin(ExportMixin, admin.ModelAdmin):
     search_fields = ["=cause_id", "=account__cards__number"]
     search_help_text = _("Search by the exact reference of an order or a return, or a card number.")
     date_hierarchy = "created_at"
-    resource_classes = [PointsEntryResource]
-    export_formats = [CSV, XLSX]
-
-    def has_export_permission(self, request):
-        return self.has_view_permission(request)
 
     def has_add_permission(self, request):
         return False

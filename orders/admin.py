@@ -30,6 +30,7 @@ from inventory.models import LocationKind
 from inventory.selectors import locations_for_user, user_sees_all_locations
 from omni.actors import Actor
 from omni.errors import DomainError
+from omni.exports.admin import ListExportMixin
 from orders import selectors, services, states
 from orders.forms import CancelForm, HandoverForm, PaymentRecordForm, ReturnForm, ReturnSearchForm, SaleForm
 from orders.models import (
@@ -95,7 +96,7 @@ class StatusChangeInline(ParentViewInline):
 
 
 @admin.register(Order)
-class OrderAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
+class OrderAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
     """Orders are placed, moved and cancelled only through their services."""
 
     location_lookups = ("location",)
@@ -531,7 +532,7 @@ class ReturnRefundInline(RefundInline):
 
 
 @admin.register(OrderReturn)
-class OrderReturnAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
+class OrderReturnAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
     """Returns are accepted at the return desk, through ``return_accept``; here they are read."""
 
     location_lookups = ("location", "order__location")

@@ -1,5 +1,10 @@
 """Exports of any size: small ones at once, large ones by a Celery job writing a file in chunks.
 
+An export comes from the dashboard (a list or a report table, with the dashboard's filters:
+``export_start``) or from an admin change list (with the list's own filters and search:
+``list_export_start``, ``omni.exports.lists``). Either way the same permission (``kinds.can_export``)
+is checked when it starts and again when its job runs, and the same writer writes the file.
+
 Rows are read with ``queryset.iterator(chunk_size=...)`` (or, when the Resource prefetches
 related rows, a chunk of primary keys at a time) and written one by one to a CSV writer or to an
 openpyxl write-only workbook in a temporary file, which is then stored under ``MEDIA_ROOT``:
@@ -25,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omni.errors import DomainError, InvalidInput
-from omni.exports import kinds
+from omni.exports import kinds, lists
 from omni.models import ExportFormat, ExportJob, ExportStatus
 from omni.reports.filters import ReportFilters
 
@@ -87,18 +92,21 @@ def _export_fields(resource):
     return fields, headers
 
 
-def _exporters(resource, fields) -> list:
+def _exporters(resource, fields, *, native: bool = False) -> list:
     """For each field, the function that turns a row into its cell: what ``Resource.export_field``
-    does, with its look-ups (the field's name, its dehydrate method) made once, not per row."""
+    does, with its look-ups (the field's name, its dehydrate method) made once, not per row.
+    ``native`` keeps numbers and dates as such (for XLSX), as django-import-export's admin does
+    for binary formats."""
     from import_export.resources import Resource
 
+    kwargs = {"force_native_type": True} if native else {}
     if type(resource).export_field is not Resource.export_field:
-        return [lambda row, field=field: resource.export_field(field, row) for field in fields]
+        return [lambda row, field=field: resource.export_field(field, row, **kwargs) for field in fields]
     result = []
     for field in fields:
         method = field.get_dehydrate_method(resource.get_field_name(field))
         method = method if callable(method) else getattr(resource, method, None)
-        result.append(method if method is not None else field.export)
+        result.append(method if method is not None else lambda row, field=field: field.export(row, **kwargs))
     return result
 
 
@@ -121,7 +129,7 @@ def write_rows(
     """Write a header and every row through the Resource to ``target`` (a binary file or path for
     XLSX, a binary file for CSV). Returns the number of rows written."""
     fields, headers = _export_fields(resource)
-    exporters = _exporters(resource, fields)
+    exporters = _exporters(resource, fields, native=file_format == ExportFormat.XLSX)
     count = 0
     if file_format == ExportFormat.CSV:
         text = io.TextIOWrapper(target, encoding="utf-8", newline="", write_through=False)
@@ -185,19 +193,45 @@ def export_start(*, user, what: str, filters: ReportFilters, file_format: str) -
 
     Returns (file content, None) or (None, the job).
     """
+    _check_export(user, what, file_format)
+    resource, rows = export_source(what, filters)
+    return _export_or_queue(
+        user=user, what=what, stored=filters.as_query(), resource=resource, rows=rows, file_format=file_format
+    )
+
+
+def list_export_start(*, user, what: str, query: str, file_format: str) -> tuple[bytes | None, ExportJob | None]:
+    """Export an admin change list (``what`` is ``admin:<list key>``) with the list's query string
+    (its filters, search and ordering), as the user sees it: at once when small, else as a job,
+    which stores the query string and rebuilds the same rows (``omni.exports.lists``).
+
+    Returns (file content, None) or (None, the job).
+    """
+    _check_export(user, what, file_format)
+    if not kinds.is_admin_list(what):
+        raise InvalidInput.for_field("what", _("There is no such export."))
+    resource, rows = lists.list_source(user=user, what=what, query=query)
+    return _export_or_queue(
+        user=user, what=what, stored={"query": query}, resource=resource, rows=rows, file_format=file_format
+    )
+
+
+def _check_export(user, what: str, file_format: str) -> None:
     if not kinds.can_export(user, what):
         raise ExportRefused(_("You may not export this."))
     if file_format not in ExportFormat.values:
         raise InvalidInput.for_field("format", _("Export to CSV or XLSX."))
-    resource, rows = export_source(what, filters)
+
+
+def _export_or_queue(
+    *, user, what: str, stored: dict, resource, rows, file_format: str
+) -> tuple[bytes | None, ExportJob | None]:
     total = row_count(rows)
     if total <= settings.REPORTS_ASYNC_EXPORT_ROWS:
         buffer = io.BytesIO()
         write_rows(resource, iter_rows(rows, settings.REPORTS_EXPORT_CHUNK_SIZE), file_format, buffer, title=what)
         return buffer.getvalue(), None
-    job = ExportJob.objects.create(
-        user=user, what=what, filters=filters.as_query(), file_format=file_format, rows_total=total
-    )
+    job = ExportJob.objects.create(user=user, what=what, filters=stored, file_format=file_format, rows_total=total)
     from omni.tasks import run_export_job
 
     transaction.on_commit(lambda: run_export_job.delay(job.pk))
@@ -211,6 +245,17 @@ def job_filters(job: ExportJob) -> ReportFilters:
     return filters_from_query(job.filters, job.user)
 
 
+def job_source(job: ExportJob):
+    """(resource, rows, file name) of a job: its rows rebuilt from its stored filters (or, for an
+    admin change list, its stored query string) for its user as they are now."""
+    if kinds.is_admin_list(job.what):
+        resource, rows = lists.list_source(user=job.user, what=job.what, query=job.filters.get("query", ""))
+        return resource, rows, lists.list_file_name(job.what, job.file_format)
+    filters = job_filters(job)
+    resource, rows = export_source(job.what, filters)
+    return resource, rows, file_name(job.what, filters, job.file_format)
+
+
 def export_job_run(*, job_id: int) -> ExportJob:
     """Write the job's file in chunks, recording progress; a failure is recorded with its reason."""
     job = ExportJob.objects.select_related("user").get(pk=job_id)
@@ -221,8 +266,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
     try:
         if not job.user.is_active or not kinds.can_export(job.user, job.what):
             raise PermissionDenied(_("%(user)s may no longer export this.") % {"user": job.user.get_username()})
-        filters = job_filters(job)
-        resource, rows = export_source(job.what, filters)
+        resource, rows, name = job_source(job)
         total = row_count(rows)
         ExportJob.objects.filter(pk=job.pk).update(rows_total=total, rows_done=0)
 
@@ -241,9 +285,8 @@ def export_job_run(*, job_id: int) -> ExportJob:
                 progress=progress,
                 every=chunk,
             )
-        name = f"exports/{timezone.now():%Y/%m}/{job.pk}-{file_name(job.what, filters, job.file_format)}"
         with open(temp_path, "rb") as source:
-            stored = default_storage.save(name, File(source))
+            stored = default_storage.save(f"exports/{timezone.now():%Y/%m}/{job.pk}-{name}", File(source))
         job.file.name = stored
         job.rows_done = written
         job.rows_total = max(written, total)

@@ -126,7 +126,7 @@ class DashboardAdmin(admin.ModelAdmin):
 class ExportJobAdmin(admin.ModelAdmin):
     """Export jobs: each user sees their own (superusers all), with progress and the file."""
 
-    list_display = ["what", "file_format", "status", "progress", "created_at", "finished_at", "download"]
+    list_display = ["what_label", "file_format", "status", "progress", "created_at", "finished_at", "download"]
     list_filter = ["status", "file_format"]
     readonly_fields = [
         "user",
@@ -154,6 +154,10 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("what"), ordering="what")
+    def what_label(self, obj):
+        return kinds.export_label(obj.what)
 
     @admin.display(description=_("progress"))
     def progress(self, obj):
@@ -202,7 +206,7 @@ class ExportJobAdmin(admin.ModelAdmin):
         job = self._job(request, pk)
         context = {
             **self.admin_site.each_context(request),
-            "title": gettext("Export %(what)s") % {"what": job.what},
+            "title": gettext("Export %(what)s") % {"what": kinds.export_label(job.what)},
             "opts": self.opts,
             "job": job,
             "status_url": reverse("admin:omni_exportjob_status", args=[job.pk]),

@@ -125,8 +125,8 @@ def test_change_pages_and_tools_load_for_head_office(client, login, world):
         admin_url("product", "import"),
         admin_url("product", "export"),
         admin_url("stock", "import"),
-        admin_url("stock", "export"),
-        admin_url("stockmovement", "export"),
+        admin_url("stock", "export_list", "csv"),
+        admin_url("stockmovement", "export_list", "xlsx"),
         admin_url("stockmovement", "changelist") + "?reason=receipt&q=ONLY-A",
         admin_url("stock", "changelist") + "?low_stock=yes",
     ]
