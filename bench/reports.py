@@ -158,13 +158,15 @@ def dashboard_timings(days: int, *, ended_days_ago: int = 0) -> None:
         date_from=today - datetime.timedelta(days=days - 1), date_to=today, churn_days=settings.REPORTS_CHURN_DAYS
     )
     empty = selectors.SalesCube([], "day")
+    with selectors.report_session():
+        customer_sums = selectors.customer_totals(filters)  # the dashboard shares them with loyalty
     sections = {
         "sales": lambda: selectors.sales_figures(filters, cube=selectors.sales_cube(filters)),
         "products": lambda: selectors.product_sales(filters),
         "customers": lambda: selectors.customer_figures(filters),
         "click_and_collect": lambda: selectors.click_and_collect(filters),
         "returns": lambda: selectors.returns(filters, empty),
-        "loyalty": lambda: selectors.loyalty(filters),
+        "loyalty": lambda: selectors.loyalty(filters, customer_sums),
         "stock": lambda: selectors.stock(filters),
     }
     summarised = (

@@ -513,11 +513,16 @@ def customer_totals_from_summaries(filters: ReportFilters) -> dict:
     (and, with a channel filter, the period's orders in that channel grouped by customer)."""
     summaries = CustomerSales.objects.annotate(n=F("orders"), spent=F("revenue"), last=F("last_completed_at"))
     if not filters.channel:
+        bought = Q(last_completed_at__gte=filters.start)
         figures = _history_figures(
             summaries,
             filters,
-            period_customers=Count("pk", filter=Q(last_completed_at__gte=filters.start)),
+            period_customers=Count("pk", filter=bought),
             new=Count("pk", filter=Q(first_completed_at__gte=filters.start)),
+            participants=Count("pk", filter=bought & Q(joined_at__lt=filters.end)),
+            # their last order was completed in the period with the account open
+            member_buyers=Count("pk", filter=bought & Q(joined_at__lte=F("last_completed_at"))),
+            guest_buyers=Count("pk", filter=Q(last_as_guest_at__gte=filters.start)),
         )
         figures["period_orders"] = daily_sales(filters).aggregate(n=Coalesce(Sum("customer_orders"), 0))["n"]
     else:
@@ -527,13 +532,14 @@ def customer_totals_from_summaries(filters: ReportFilters) -> dict:
             completed_orders(filters)
             .filter(customer__isnull=False)
             .values("customer")
-            .annotate(n=Count("pk"), first=Subquery(first))
+            .annotate(n=Count("pk"), first=Subquery(first), **_membership_per_customer())
             .order_by()
         )
         figures |= per_customer.aggregate(
             period_customers=Count("customer"),
             period_orders=Coalesce(Sum("n"), 0),
             new=Count("customer", filter=Q(first__gte=filters.start)),
+            **_membership_buyers(filters),
         )
     figures["returning"] = figures["period_customers"] - figures["new"]
     return figures
@@ -557,6 +563,7 @@ def customer_totals_from_orders(filters: ReportFilters) -> dict:
             first=Min("completed_at"),
             last=Max("completed_at"),
             period_n=Count("pk", filter=in_period),
+            **_membership_per_customer(in_period),
             # MIN(channel) < MAX(channel) tells "two channels or more" without a sort per customer.
             channel_min=Min("channel"),
             channel_max=Max("channel"),
@@ -579,12 +586,35 @@ def customer_totals_from_orders(filters: ReportFilters) -> dict:
         several_customers=Count("customer", filter=Q(several=1)),
         several_orders=Coalesce(Sum("n", filter=Q(several=1)), 0),
         several_spent=Coalesce(Sum("spent", filter=Q(several=1)), Value(ZERO), output_field=MONEY_FIELD),
+        **_membership_buyers(filters, bought=Q(period_n__gt=0)),
     )
     return figures
 
 
-def customer_figures(filters: ReportFilters) -> tuple[list[Figure], Table]:
-    f = customer_totals(filters)
+def _membership_per_customer(orders: Q | None = None) -> dict:
+    """Per customer, among their ``orders``: how many were members' orders and guests' orders, and
+    when their loyalty account was opened (``MEMBER_ORDER``, one account per customer at most)."""
+    orders = orders or Q()
+    return {
+        "as_member": Count("pk", filter=orders & MEMBER_ORDER),
+        "as_guest": Count("pk", filter=orders & GUEST_ORDER),
+        "joined": Min("customer__loyalty_accounts__opened_at"),
+    }
+
+
+def _membership_buyers(filters: ReportFilters, bought: Q | None = None) -> dict:
+    """Over customers grouped with ``_membership_per_customer``: those who ``bought`` in the period
+    with an account opened by its end, and those who bought as members and as guests."""
+    bought = bought or Q()
+    return {
+        "participants": Count("customer", filter=bought & Q(joined__lt=filters.end)),
+        "member_buyers": Count("customer", filter=Q(as_member__gt=0)),
+        "guest_buyers": Count("customer", filter=Q(as_guest__gt=0)),
+    }
+
+
+def customer_figures(filters: ReportFilters, totals: dict | None = None) -> tuple[list[Figure], Table]:
+    f = totals if totals is not None else customer_totals(filters)
     currency = _currency()
     figures = [
         Figure(
@@ -899,60 +929,31 @@ def loyalty_period(filters: ReportFilters) -> tuple[loyalty_kpis.Period | None, 
     return loyalty_kpis.Period(filters.date_from, filters.date_to, channel=channel, store_id=store_id), note
 
 
-def membership(filters: ReportFilters) -> list[Figure]:
+def membership(filters: ReportFilters, customers: dict | None = None) -> list[Figure]:
     """The loyalty KPIs that need every customer's orders. A member's order is one completed while
     the customer's loyalty account was open (it earned points); a guest order is an identified
     customer's order completed without one."""
-    return _membership_figures(membership_totals(filters))
+    return _membership_figures(membership_totals(filters, customers))
 
 
-def membership_totals(filters: ReportFilters) -> dict:
-    """Orders and revenue of members and guests (from the daily summary), and how many customers
-    bought, bought as members, bought as guests, and had an account by the end of the period:
-    from the customers' summaries when they answer (no channel filter either), else from the
-    period's orders grouped by customer."""
+def membership_totals(filters: ReportFilters, customers: dict | None = None) -> dict:
+    """Orders and revenue of members and guests, from the daily summary, and how many customers
+    bought, bought as members, bought as guests and had an account by the end of the period, from
+    the customer figures (``customer_totals``, computed with them in the same query)."""
+    customers = customers if customers is not None else customer_totals(filters)
     orders = daily_sales(filters).aggregate(
         orders=Coalesce(Sum("customer_orders"), 0),
         revenue=Coalesce(Sum("customer_revenue"), Value(ZERO), output_field=MONEY_FIELD),
         member_orders=Coalesce(Sum("member_orders"), 0),
         member_revenue=Coalesce(Sum("member_revenue"), Value(ZERO), output_field=MONEY_FIELD),
     )
-    orders["guest_orders"] = orders["orders"] - orders["member_orders"]
-    orders["guest_revenue"] = orders["revenue"] - orders["member_revenue"]
-    if whole_history_summarised(filters) and not filters.channel:
-        bought = Q(last_completed_at__gte=filters.start)
-        buyers = CustomerSales.objects.aggregate(
-            buyers=Count("pk", filter=bought),
-            participants=Count("pk", filter=bought & Q(joined_at__lt=filters.end)),
-            # their last order was completed in the period with the account open
-            member_buyers=Count("pk", filter=bought & Q(joined_at__lte=F("last_completed_at"))),
-            guest_buyers=Count("pk", filter=Q(last_as_guest_at__gte=filters.start)),
-        )
-    else:
-        buyers = _membership_buyers_from_orders(filters)
-    return orders | buyers
-
-
-def _membership_buyers_from_orders(filters: ReportFilters) -> dict:
-    """The customers of ``membership_totals`` in one query over the period's orders grouped by
-    customer (a count of distinct customers over the orders would sort them all)."""
-    per_customer = (
-        completed_orders(filters)
-        .filter(customer__isnull=False)
-        .values("customer")
-        .annotate(
-            as_member=Count("pk", filter=MEMBER_ORDER),
-            as_guest=Count("pk", filter=GUEST_ORDER),
-            joined=Min("customer__loyalty_accounts__opened_at"),
-        )
-        .order_by()
-    )
-    return per_customer.aggregate(
-        buyers=Count("customer"),
-        participants=Count("customer", filter=Q(joined__lt=filters.end)),
-        member_buyers=Count("customer", filter=Q(as_member__gt=0)),
-        guest_buyers=Count("customer", filter=Q(as_guest__gt=0)),
-    )
+    return {
+        **orders,
+        "guest_orders": orders["orders"] - orders["member_orders"],
+        "guest_revenue": orders["revenue"] - orders["member_revenue"],
+        "buyers": customers["period_customers"],
+        **{key: customers[key] for key in ("participants", "member_buyers", "guest_buyers")},
+    }
 
 
 def _membership_figures(f: dict) -> list[Figure]:
@@ -1014,10 +1015,10 @@ def _membership_figures(f: dict) -> list[Figure]:
 NEEDS_ORDERS = {"participation_rate", "non_members_average_check", "non_members_purchase_frequency"}
 
 
-def loyalty(filters: ReportFilters) -> tuple[list[Figure], str]:
+def loyalty(filters: ReportFilters, customers: dict | None = None) -> tuple[list[Figure], str]:
     """Loyalty's own KPIs (``loyalty.kpis``) and, from the orders, those loyalty cannot compute."""
     period, note = loyalty_period(filters)
-    figures = membership(filters)
+    figures = membership(filters, customers)
     if period is None:
         return figures, note
     for kpi in loyalty_kpis.loyalty_kpis(period):
@@ -1250,10 +1251,11 @@ def dashboard_cached(
 def _dashboard(filters: ReportFilters) -> "OrderedDict[str, dict]":
     cube = sales_cube(filters)
     sales = product_sales(filters)
-    customers, omnichannel = customer_figures(filters)
+    customer_sums = customer_totals(filters)  # one pass for the customer and the membership figures
+    customers, omnichannel = customer_figures(filters, customer_sums)
     collect_figures, collect_table = click_and_collect(filters)
     return_figures, return_tables = returns(filters, cube)
-    loyalty_figures, loyalty_note = loyalty(filters)
+    loyalty_figures, loyalty_note = loyalty(filters, customer_sums)
     stock_figures, stock_tables = stock(filters)
     return OrderedDict(
         [
