@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -216,7 +216,7 @@ class CustomerAdmin(ListExportMixin, admin.ModelAdmin):
     def contacts(self, obj):
         return ", ".join(i.value for i in obj.identities.all() if i.kind in ("phone", "email"))
 
-    @admin.display(description=_("name"))
+    @admin.display(description=pgettext_lazy("person", "name"))
     def full_name(self, obj):
         return obj.full_name or "—"
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from omni.models import TimeStampedModel
 
@@ -533,7 +534,7 @@ class DuplicateCandidate(TimeStampedModel):
 class Segment(TimeStampedModel):
     """A group of customers defined by conditions, all of which must hold (``customers.segments``)."""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(pgettext_lazy("title", "name"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from omni.barcodes import validate_ean13
 from omni.models import TimeStampedModel
@@ -19,7 +20,7 @@ class Category(TimeStampedModel):
     """A node of the catalogue tree. ``code`` is the stable key integrations send."""
 
     code = models.SlugField(_("code"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("goods", "name"), max_length=200)
     parent = models.ForeignKey(
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -56,7 +57,7 @@ class Unit(models.TextChoices):
 
 class Product(TimeStampedModel):
     sku = models.CharField(_("SKU"), max_length=64, unique=True, validators=[validate_sku])
-    name = models.CharField(_("name"), max_length=255)
+    name = models.CharField(pgettext_lazy("goods", "name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     category = models.ForeignKey(
         Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT, related_name="products"
@@ -106,7 +107,7 @@ class LocationQuerySet(models.QuerySet):
 
 class Location(TimeStampedModel):
     code = models.SlugField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("goods", "name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=LocationKind.choices, db_index=True)
     city = models.CharField(_("city"), max_length=100, db_index=True)
     address = models.CharField(_("address"), max_length=300, blank=True)

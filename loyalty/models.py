@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Channel
 from omni.barcodes import validate_ean13
@@ -83,7 +84,7 @@ class Programme(TimeStampedModel):
     """The rules of the programme. One is active; a change applies to new operations only,
     because every entry stores the rate, value and dates it was made with."""
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("title", "name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
     point_value = models.DecimalField(
         _("value of a point"),
@@ -161,7 +162,7 @@ class Tier(TimeStampedModel):
     programme = models.ForeignKey(
         Programme, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="tiers"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("title", "name"), max_length=100)
     min_spend = models.DecimalField(
         _("qualifying spend"),
         max_digits=14,

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TimeStampedModel(models.Model):
@@ -30,7 +31,7 @@ class ApiKey(TimeStampedModel):
 
     PREFIX_LENGTH = 8
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(pgettext_lazy("title", "name"), max_length=100, unique=True)
     prefix = models.CharField(
         _("prefix"),
         max_length=PREFIX_LENGTH,
@@ -75,7 +76,7 @@ class ApiKey(TimeStampedModel):
 class NumberSequence(models.Model):
     """A counter per document kind, for numbers that are readable and never repeat."""
 
-    name = models.CharField(_("name"), max_length=64, primary_key=True)
+    name = models.CharField(pgettext_lazy("title", "name"), max_length=64, primary_key=True)
     last_value = models.BigIntegerField(_("last value"), default=0)
 
     class Meta:

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from omni.models import TimeStampedModel
 
@@ -214,7 +215,7 @@ class OrderLine(models.Model):
         "inventory.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
     )
     sku = models.CharField(_("SKU"), max_length=64)
-    name = models.CharField(_("name"), max_length=255)
+    name = models.CharField(pgettext_lazy("goods", "name"), max_length=255)
     unit_price = models.DecimalField(_("unit price"), **MONEY)
     quantity = models.PositiveIntegerField(_("quantity"))
     subtotal = models.DecimalField(_("subtotal"), **MONEY)

@@ -40,6 +40,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import npgettext, pgettext
 
 from inventory.models import Location, Product, Stock, Transfer, TransferLine, TransferStatus
 from loyalty import kpis as loyalty_kpis
@@ -201,7 +202,7 @@ def sales_figures(filters: ReportFilters, *, compare: bool = True, cube: SalesCu
             "orders",
             _("Orders"),
             now["orders"],
-            _("orders"),
+            npgettext("unit after a count", "order", "orders", now["orders"]),
             _("Orders completed in the period."),
             before.get("orders"),
         ),
@@ -396,7 +397,7 @@ def top_products(filters: ReportFilters, limit: int = 10, sales: list[dict] | No
         ),
         [
             Column("sku", _("SKU")),
-            Column("name", _("name")),
+            Column("name", pgettext("goods", "name")),
             Column("units", _("units sold"), True),
             Column("value", _("value"), True),
         ],
@@ -621,14 +622,14 @@ def customer_figures(filters: ReportFilters, totals: dict | None = None) -> tupl
             "new_customers",
             _("New customers"),
             f["new"],
-            _("customers"),
+            npgettext("unit after a count", "customer", "customers", f["new"]),
             _("Customers who bought in the period and whose first completed order ever is in the period."),
         ),
         Figure(
             "returning_customers",
             _("Returning customers"),
             f["returning"],
-            _("customers"),
+            npgettext("unit after a count", "customer", "customers", f["returning"]),
             _("Customers who bought in the period and had a completed order before it."),
         ),
         Figure(
@@ -858,13 +859,14 @@ def returns(filters: ReportFilters, cube: SalesCube | None = None) -> tuple[list
         for row in cross
     ]
     reasons = in_period.values("reason").annotate(n_returns=Sum("returns")).order_by("-n_returns", "reason")[:10]
+    cross_returns = sum(row["returns"] for row in cross_rows)
     figures = [
         Figure("return_rate", _("Return rate"), ratio(returned, sold, percent=True), "%", rate_definition),
         Figure(
             "cross_channel_returns",
             _("Returns in a store for orders of another channel"),
-            sum(row["returns"] for row in cross_rows),
-            _("returns"),
+            cross_returns,
+            npgettext("unit after a count", "return", "returns", cross_returns),
             _("Returns accepted in the period in a store for orders placed through another channel than the store."),
         ),
     ]
@@ -1081,6 +1083,8 @@ def stock(filters: ReportFilters) -> tuple[list[Figure], list[Table]]:
         for row in by_location
     ]
     currency = _currency()
+    low_items_count = sum(row["low"] for row in location_rows)
+    transfers_count = len({row["transfer"] for row in transit})
     figures = [
         Figure(
             "stock_units",
@@ -1099,8 +1103,8 @@ def stock(filters: ReportFilters) -> tuple[list[Figure], list[Table]]:
         Figure(
             "low_stock_items",
             _("Items below their minimum"),
-            sum(row["low"] for row in location_rows),
-            _("items"),
+            low_items_count,
+            npgettext("unit after a count", "item", "items", low_items_count),
             _(
                 "Stock rows (product at a location) whose available quantity (on hand − reserved) is "
                 "below their minimum quantity."
@@ -1109,8 +1113,8 @@ def stock(filters: ReportFilters) -> tuple[list[Figure], list[Table]]:
         Figure(
             "transfers_in_transit",
             _("Transfers in transit"),
-            len({row["transfer"] for row in transit}),
-            _("transfers"),
+            transfers_count,
+            npgettext("unit after a count", "transfer", "transfers", transfers_count),
             _("Transfers shipped and not yet received, from or to the locations shown."),
         ),
     ]
@@ -1140,7 +1144,7 @@ def stock(filters: ReportFilters) -> tuple[list[Figure], list[Table]]:
             [
                 Column("location", _("location")),
                 Column("sku", _("SKU")),
-                Column("name", _("name")),
+                Column("name", pgettext("goods", "name")),
                 Column("available", _("available"), True),
                 Column("min_quantity", _("minimum"), True),
             ],
