@@ -4,11 +4,13 @@ The script fills a PostgreSQL database (its name must contain "bench") with
 ``generate_load_data`` — 200,000 customers, 1,000,000 orders, about 3,000,000 lines — unless it
 already holds that many orders (generation takes minutes; ``--regenerate`` forces it), then:
 
-1. times the dashboard (every section, as head office) for the last year and the last month:
-   the selectors alone, each section, and the whole admin page rendered through the test client;
+1. rebuilds the report summaries if they are empty (or with ``--rebuild-summaries``), times
+   folding one changed order into them, then times the dashboard (every section, as head office)
+   for the last year, the last month, and a year that has ended: each section, the selectors
+   alone, and the whole admin page rendered through the test client;
 2. exports 1,000,000 order lines to CSV and to XLSX with the streaming writer of the export
    jobs (``omni.exports.services.write_rows``), each in a child process, printing the time and
-   the peak memory (``ru_maxrss`` of the child, and its resident size before the export), and
+   the peak memory (the child's ``VmHWM``, and its resident size before the export), and
    the same at 100,000 and 300,000 rows to show that memory does not grow with the rows;
 3. exports the same rows with plain django-import-export (``Resource.export()`` into a tablib
    Dataset, then ``dataset.export(format)``) at 100,000 and 200,000 rows — at a million it needs
@@ -19,16 +21,14 @@ Usage:
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/omni_reports_bench python -m bench.reports \
         [--customers 200000] [--orders 1000000] [--regenerate] [--rows 1000000] [--plain-rows 100000,200000]
 
-Measured on 2026-11-24 (x86_64, 2 cores shared with other engineers' test runs, 24 GiB, Python 3.11,
-PostgreSQL 15 with default settings; 1,000,000 orders, 2,999,144 lines, 200,000 customers, generated
-in 247 s with a peak of 211 MB):
+Measured on 2026-11-24 (x86_64, 2 cores, 24 GiB, Python 3.11, PostgreSQL 15 with default settings;
+1,000,000 orders, 2,999,336 lines, 200,000 customers, generated in 521 s, summaries included):
 
-    dashboard, computed (every section, head office): year 7.7 s, month 3.4 s
-      with the indexes of RECOMMENDED_INDEXES (--indexes):  year 7.0 s, month 3.0 s
-      from the cache (REPORTS_CACHE_SECONDS):               40-50 ms
-    streaming export, 1,000,000 lines: CSV 107 s, XLSX 307 s; peak RSS 94 MB at 100k, 300k and 1M rows
-    plain django-import-export: CSV 100k 17 s / 299 MB, 200k 42 s / 497 MB;
-                                XLSX 100k 55 s / 887 MB, 200k 107 s / 1,698 MB (about 8 MB per 1,000 rows)
+    dashboard page, computed from the report summaries: last 365 days 0.93-1.2 s, last 30 days
+      0.44-0.58 s; 365 days that ended a month ago (customers from the orders): 2.4-3.4 s;
+      from the cache: 40 ms
+    folding one changed order into the summaries: 21-27 ms (quiet), up to 111 ms (busy)
+    streaming and plain exports: see bench/RESULTS.md
 
 The figures are recorded in bench/RESULTS.md.
 """
@@ -37,7 +37,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -77,16 +76,23 @@ def ensure_database() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def rss_mb() -> float:
+def _status_mb(field: str) -> float:
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
 
+def rss_mb() -> float:
+    return _status_mb("VmRSS")
+
+
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    """This process's peak resident size. Not ``ru_maxrss``: Linux carries into it the size of
+    the process that spawned this one (the parent's memory at the fork), which hid the exports'
+    own figures below the parent's size."""
+    return _status_mb("VmHWM")
 
 
 # --- In a child process: one export, measured -------------------------------------------

@@ -15,7 +15,7 @@ listed as not available yet.
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -241,6 +241,7 @@ def _needs_orders(key: str, label, formula) -> Callable[[Period], Kpi]:
         )
 
     kpi.__doc__ = f"{label}: {formula} (needs the orders app)."
+    kpi.__name__ = key
     return kpi
 
 
@@ -274,6 +275,7 @@ KPIS: tuple[Callable[[Period], Kpi], ...] = (
 )
 
 
-def loyalty_kpis(period: Period) -> list[Kpi]:
-    """Every KPI for the period, in the order the admin shows them."""
-    return [kpi(period) for kpi in KPIS]
+def loyalty_kpis(period: Period, *, skip: Collection[str] = ()) -> list[Kpi]:
+    """Every KPI for the period (but those whose keys are in ``skip``, not computed at all), in the
+    order the admin shows them."""
+    return [kpi(period) for kpi in KPIS if kpi.__name__ not in skip]

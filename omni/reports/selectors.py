@@ -1014,7 +1014,13 @@ def _membership_figures(f: dict) -> list[Figure]:
     ]
 
 
-NEEDS_ORDERS = {"participation_rate", "non_members_average_check", "non_members_purchase_frequency"}
+FROM_THE_ORDERS = {
+    "participation_rate",
+    "members_average_check",
+    "non_members_average_check",
+    "members_purchase_frequency",
+    "non_members_purchase_frequency",
+}
 
 
 def loyalty(filters: ReportFilters, customers: dict | None = None) -> tuple[list[Figure], str]:
@@ -1023,9 +1029,8 @@ def loyalty(filters: ReportFilters, customers: dict | None = None) -> tuple[list
     figures = membership(filters, customers)
     if period is None:
         return figures, note
-    for kpi in loyalty_kpis.loyalty_kpis(period):
-        if kpi.key in NEEDS_ORDERS or kpi.key in {"members_average_check", "members_purchase_frequency"}:
-            continue  # computed above from the orders, for members and non-members alike
+    # Those computed above from the orders, for members and non-members alike, are not asked for.
+    for kpi in loyalty_kpis.loyalty_kpis(period, skip=FROM_THE_ORDERS):
         figures.append(Figure(kpi.key, kpi.label, kpi.value, kpi.unit, kpi.formula, note=kpi.note))
     return figures, note
 

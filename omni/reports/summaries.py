@@ -101,7 +101,7 @@ def day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=report_timezone())
 
 
-def completed_between(first_day: datetime.date, last_day: datetime.date, prefix: str = "") -> Q:
+def _completed_between(first_day: datetime.date, last_day: datetime.date, prefix: str = "") -> Q:
     """Orders (or, with ``prefix="order__"``, their lines) completed from the first to the last day."""
     return Q(
         **{
@@ -210,7 +210,7 @@ def _daily_sales(first_day: datetime.date, last_day: datetime.date, location_ids
     day = TruncDate("completed_at", tzinfo=report_timezone())
     ship_to_store = Exists(OrderAllocation.objects.filter(line__order=OuterRef("pk"), transfer__isnull=False))
     orders = (
-        Order.objects.filter(completed_between(first_day, last_day), _at_locations(location_ids))
+        Order.objects.filter(_completed_between(first_day, last_day), _at_locations(location_ids))
         .annotate(day=day)
         .values("day", "channel", "location_id", "created_by_id", "fulfilment")
         .annotate(
@@ -226,7 +226,7 @@ def _daily_sales(first_day: datetime.date, last_day: datetime.date, location_ids
     )
     lines = (
         OrderLine.objects.filter(
-            completed_between(first_day, last_day, "order__"), _at_locations(location_ids, "order__")
+            _completed_between(first_day, last_day, "order__"), _at_locations(location_ids, "order__")
         )
         .annotate(day=TruncDate("order__completed_at", tzinfo=report_timezone()))
         .values("day", "order__channel", "order__location_id", "order__created_by_id", "order__fulfilment")
@@ -267,7 +267,7 @@ def _product_sales(first_day: datetime.date, last_day: datetime.date, location_i
     """The DailyProductSales rows of these days (and locations), as a query for INSERT ... SELECT."""
     return (
         OrderLine.objects.filter(
-            completed_between(first_day, last_day, "order__"), _at_locations(location_ids, "order__")
+            _completed_between(first_day, last_day, "order__"), _at_locations(location_ids, "order__")
         )
         .annotate(day=TruncDate("order__completed_at", tzinfo=report_timezone()))
         .values("day", "order__channel", "order__location_id", "product_id")
@@ -438,10 +438,6 @@ def summaries_refresh_pending(*, wait: bool = True) -> int:
         folded += len(changes)
         if len(changes) < REFRESH_BATCH:
             return folded
-
-
-def summaries_pending() -> bool:
-    return SummaryChange.objects.exists()
 
 
 def _days_spanned() -> tuple[datetime.date | None, datetime.date | None]:

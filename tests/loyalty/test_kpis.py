@@ -161,3 +161,14 @@ def test_figures_that_need_the_orders_app_say_so(data):
 def test_every_kpi_has_its_formula():
     assert all(kpi.formula and kpi.label for kpi in kpis.loyalty_kpis(kpis.Period(**MARCH)))
     assert Account.objects.count() == 0
+
+
+def test_kpis_asked_to_be_skipped_are_not_computed(data, django_assert_max_num_queries):
+    every = [kpi.key for kpi in kpis.loyalty_kpis(kpis.Period(**MARCH))]
+    skip = {"members_average_check", "members_purchase_frequency", "participation_rate"}
+
+    with django_assert_max_num_queries(20) as captured:
+        kept = [kpi.key for kpi in kpis.loyalty_kpis(kpis.Period(**MARCH), skip=skip)]
+
+    assert kept == [key for key in every if key not in skip]
+    assert not any("loyalty_orderpoints" in query["sql"] for query in captured.captured_queries)
