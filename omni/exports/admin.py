@@ -81,13 +81,26 @@ class ListExportMixin(ExportMixin):
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
-        if job is not None:
-            self.message_user(
-                request,
-                gettext("%(rows)d rows: the file is being written; this page shows its progress.")
-                % {"rows": job.rows_total},
-            )
-            return redirect("admin:omni_exportjob_progress", job.pk)
-        response = HttpResponse(content, content_type=CONTENT_TYPES[file_format])
-        response["Content-Disposition"] = f'attachment; filename="{lists.list_file_name(what, file_format)}"'
-        return response
+        return export_response(
+            self,
+            request,
+            content=content,
+            job=job,
+            file_format=file_format,
+            name=lists.list_file_name(what, file_format),
+        )
+
+
+def export_response(model_admin, request, *, content, job, file_format: str, name: str) -> HttpResponse:
+    """What an export started from an admin page answers: the file when it was written at once,
+    else a message and the page where the job's progress shows."""
+    if job is not None:
+        model_admin.message_user(
+            request,
+            gettext("%(rows)d rows: the file is being written; this page shows its progress.")
+            % {"rows": job.rows_total},
+        )
+        return redirect("admin:omni_exportjob_progress", job.pk)
+    response = HttpResponse(content, content_type=CONTENT_TYPES[file_format])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

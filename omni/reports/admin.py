@@ -7,7 +7,7 @@ Store managers see and export their own stores only (``ReportFilters.location_id
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from omni.errors import DomainError
 from omni.exports import kinds
+from omni.exports.admin import export_response
 from omni.exports.services import CONTENT_TYPES, export_start, file_name
 from omni.models import Dashboard, ExportFormat, ExportJob, ExportStatus
 from omni.reports import selectors
@@ -110,16 +111,9 @@ class DashboardAdmin(admin.ModelAdmin):
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return redirect(reverse("admin:omni_dashboard_changelist") + "?" + request.GET.urlencode())
-        if job is not None:
-            self.message_user(
-                request,
-                gettext("%(rows)d rows: the file is being written; this page shows its progress.")
-                % {"rows": job.rows_total},
-            )
-            return redirect("admin:omni_exportjob_progress", job.pk)
-        response = HttpResponse(content, content_type=CONTENT_TYPES[file_format])
-        response["Content-Disposition"] = f'attachment; filename="{file_name(what, filters, file_format)}"'
-        return response
+        return export_response(
+            self, request, content=content, job=job, file_format=file_format, name=file_name(what, filters, file_format)
+        )
 
 
 @admin.register(ExportJob)
