@@ -180,14 +180,6 @@ def row_count(rows) -> int:
 # --- At once, or as a job ---------------------------------------------------------------
 
 
-def export_now(*, what: str, filters: ReportFilters, file_format: str) -> bytes:
-    """A small export's file content."""
-    resource, rows = export_source(what, filters)
-    buffer = io.BytesIO()
-    write_rows(resource, iter_rows(rows, settings.REPORTS_EXPORT_CHUNK_SIZE), file_format, buffer, title=what)
-    return buffer.getvalue()
-
-
 def export_start(*, user, what: str, filters: ReportFilters, file_format: str) -> tuple[bytes | None, ExportJob | None]:
     """Export at once when the rows fit ``REPORTS_ASYNC_EXPORT_ROWS``, else start a job.
 

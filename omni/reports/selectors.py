@@ -47,7 +47,14 @@ from loyalty import kpis as loyalty_kpis
 from omni.models import CustomerSales, DailyPickups, DailyProductSales, DailyReturns, DailySales
 from omni.reports.figures import Column, Figure, Table, money, ratio
 from omni.reports.filters import Granularity, ReportFilters
-from omni.reports.summaries import GUEST_ORDER, MEMBER_ORDER, MONEY_FIELD, NET_PAID, summaries_refresh_pending
+from omni.reports.summaries import (
+    GUEST_ORDER,
+    MEMBER_ORDER,
+    MONEY_FIELD,
+    NET_PAID,
+    as_duration,
+    summaries_refresh_pending,
+)
 from orders.models import (
     COMPLETED_STATUSES,
     Fulfilment,
@@ -56,10 +63,6 @@ from orders.models import (
 )
 
 ZERO = Decimal("0.00")
-
-
-def _revenue(**kwargs):
-    return Coalesce(Sum(NET_PAID, **kwargs), Value(ZERO), output_field=MONEY_FIELD)
 
 
 def _currency() -> str:
@@ -71,11 +74,11 @@ def _currency() -> str:
 # --- The rows every section starts from -------------------------------------------------
 
 
-def completed_orders(filters: ReportFilters, *, channel: bool = True) -> QuerySet[Order]:
+def completed_orders(filters: ReportFilters) -> QuerySet[Order]:
     """Orders completed in the period, at the places and in the channel of the filters."""
     return Order.objects.filter(
         status__in=COMPLETED_STATUSES, completed_at__gte=filters.start, completed_at__lt=filters.end
-    ).filter(filters.place(channel=channel))
+    ).filter(filters.place())
 
 
 def daily_sales(filters: ReportFilters) -> QuerySet[DailySales]:
@@ -490,19 +493,19 @@ def customer_totals(filters: ReportFilters) -> dict:
 
 
 def _history_figures(rows: QuerySet, filters: ReportFilters, **more) -> dict:
-    """The customer figures over a customer's history, from rows (one per customer) with ``n``
+    """The customer figures over a customer's history, from rows (one per ``customer``) with ``n``
     orders, ``spent``, ``last`` completed and the number of ``channels``: one aggregate query."""
     cutoff = filters.end - datetime.timedelta(days=filters.churn_days)
     one, several = Q(channels=1), Q(channels__gt=1)
     return rows.aggregate(
-        buyers=Count("pk"),
-        repeaters=Count("pk", filter=Q(n__gte=2)),
-        churned=Count("pk", filter=Q(last__lt=cutoff)),
+        buyers=Count("customer"),
+        repeaters=Count("customer", filter=Q(n__gte=2)),
+        churned=Count("customer", filter=Q(last__lt=cutoff)),
         total_spent=Coalesce(Sum("spent"), Value(ZERO), output_field=MONEY_FIELD),
-        one_customers=Count("pk", filter=one),
+        one_customers=Count("customer", filter=one),
         one_orders=Coalesce(Sum("n", filter=one), 0),
         one_spent=Coalesce(Sum("spent", filter=one), Value(ZERO), output_field=MONEY_FIELD),
-        several_customers=Count("pk", filter=several),
+        several_customers=Count("customer", filter=several),
         several_orders=Coalesce(Sum("n", filter=several), 0),
         several_spent=Coalesce(Sum("spent", filter=several), Value(ZERO), output_field=MONEY_FIELD),
         **more,
@@ -518,12 +521,12 @@ def customer_totals_from_summaries(filters: ReportFilters) -> dict:
         figures = _history_figures(
             summaries,
             filters,
-            period_customers=Count("pk", filter=bought),
-            new=Count("pk", filter=Q(first_completed_at__gte=filters.start)),
-            participants=Count("pk", filter=bought & Q(joined_at__lt=filters.end)),
+            period_customers=Count("customer", filter=bought),
+            new=Count("customer", filter=Q(first_completed_at__gte=filters.start)),
+            participants=Count("customer", filter=bought & Q(joined_at__lt=filters.end)),
             # their last order was completed in the period with the account open
-            member_buyers=Count("pk", filter=bought & Q(joined_at__lte=F("last_completed_at"))),
-            guest_buyers=Count("pk", filter=Q(last_as_guest_at__gte=filters.start)),
+            member_buyers=Count("customer", filter=bought & Q(joined_at__lte=F("last_completed_at"))),
+            guest_buyers=Count("customer", filter=Q(last_as_guest_at__gte=filters.start)),
         )
         figures["period_orders"] = daily_sales(filters).aggregate(n=Coalesce(Sum("customer_orders"), 0))["n"]
     else:
@@ -553,7 +556,6 @@ def customer_totals_from_orders(filters: ReportFilters) -> dict:
     in_period = Q(completed_at__gte=filters.start)
     if filters.channel:
         in_period &= Q(channel=filters.channel)
-    cutoff = filters.end - datetime.timedelta(days=filters.churn_days)
     per_customer = (
         Order.objects.filter(status__in=COMPLETED_STATUSES, customer__isnull=False, completed_at__lt=filters.end)
         .filter(filters.place(channel=False))
@@ -569,27 +571,19 @@ def customer_totals_from_orders(filters: ReportFilters) -> dict:
             channel_min=Min("channel"),
             channel_max=Max("channel"),
         )
-        .annotate(several=Case(When(Q(channel_min__lt=F("channel_max")), then=Value(1)), default=Value(0)))
+        .annotate(channels=Case(When(Q(channel_min__lt=F("channel_max")), then=Value(2)), default=Value(1)))
         .order_by()
     )
-    figures = per_customer.aggregate(
-        buyers=Count("customer"),
-        repeaters=Count("customer", filter=Q(n__gte=2)),
-        churned=Count("customer", filter=Q(last__lt=cutoff)),
-        total_spent=Coalesce(Sum("spent"), Value(ZERO), output_field=MONEY_FIELD),
-        period_customers=Count("customer", filter=Q(period_n__gt=0)),
+    bought = Q(period_n__gt=0)
+    return _history_figures(
+        per_customer,
+        filters,
+        period_customers=Count("customer", filter=bought),
         period_orders=Coalesce(Sum("period_n"), 0),
-        new=Count("customer", filter=Q(period_n__gt=0, first__gte=filters.start)),
-        returning=Count("customer", filter=Q(period_n__gt=0, first__lt=filters.start)),
-        one_customers=Count("customer", filter=Q(several=0)),
-        one_orders=Coalesce(Sum("n", filter=Q(several=0)), 0),
-        one_spent=Coalesce(Sum("spent", filter=Q(several=0)), Value(ZERO), output_field=MONEY_FIELD),
-        several_customers=Count("customer", filter=Q(several=1)),
-        several_orders=Coalesce(Sum("n", filter=Q(several=1)), 0),
-        several_spent=Coalesce(Sum("spent", filter=Q(several=1)), Value(ZERO), output_field=MONEY_FIELD),
-        **_membership_buyers(filters, bought=Q(period_n__gt=0)),
+        new=Count("customer", filter=bought & Q(first__gte=filters.start)),
+        returning=Count("customer", filter=bought & Q(first__lt=filters.start)),
+        **_membership_buyers(filters, bought=bought),
     )
-    return figures
 
 
 def _membership_per_customer(orders: Q | None = None) -> dict:
@@ -703,11 +697,7 @@ def customer_figures(filters: ReportFilters, totals: dict | None = None) -> tupl
 # --- Click-and-collect ------------------------------------------------------------------
 
 
-def _hours(value) -> Decimal | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime.timedelta):  # SQLite answers in microseconds
-        value = datetime.timedelta(microseconds=float(value))
+def _hours(value: datetime.timedelta) -> Decimal | None:
     return ratio(Decimal(value.total_seconds()), 3600)
 
 
@@ -725,16 +715,14 @@ def click_and_collect(filters: ReportFilters) -> tuple[list[Figure], Table]:
     ]
     table_rows, total = [], {"ready": 0, "collected": 0, "expired": 0, "cancelled": 0, "to_ready": datetime.timedelta()}
     for row in rows:
-        span = row["to_ready"]
-        if span is not None and not isinstance(span, datetime.timedelta):
-            span = datetime.timedelta(microseconds=float(span))
+        span = as_duration(row["to_ready"])
         outcome = row["collected"] + row["expired"] + row["cancelled"]
         table_rows.append(
             {
                 "key": row["location"],
                 "label": f"{row['location__code']} — {row['location__name']}",
                 "ready": row["ready"],
-                "hours_to_ready": _hours(span / row["ready"]) if span is not None and row["ready"] else None,
+                "hours_to_ready": _hours(span / row["ready"]) if row["ready"] else None,
                 "collected": row["collected"],
                 "expired": row["expired"],
                 "cancelled": row["cancelled"],
@@ -742,9 +730,9 @@ def click_and_collect(filters: ReportFilters) -> tuple[list[Figure], Table]:
                 "expired_share": ratio(row["expired"], outcome, percent=True),
             }
         )
-        for key in ("ready", "collected", "expired", "cancelled"):
+        for key in counts:
             total[key] += row[key]
-        total["to_ready"] += span or datetime.timedelta()
+        total["to_ready"] += span
     outcome = total["collected"] + total["expired"] + total["cancelled"]
     figures = [
         Figure(
@@ -1329,8 +1317,3 @@ def report_tables(filters: ReportFilters) -> dict[str, Table]:
         figure_rows,
     )
     return tables
-
-
-def store_choices(location_ids: frozenset[int] | None) -> QuerySet[Location]:
-    locations = Location.objects.order_by("code")
-    return locations if location_ids is None else locations.filter(pk__in=location_ids)

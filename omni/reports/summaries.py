@@ -101,15 +101,15 @@ def day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=report_timezone())
 
 
+def _between(field: str, first_day: datetime.date, last_day: datetime.date) -> Q:
+    """Rows whose moment ``field`` falls on the first day, the last day or a day between them."""
+    after_last = day_start(last_day + datetime.timedelta(days=1))
+    return Q(**{f"{field}__gte": day_start(first_day), f"{field}__lt": after_last})
+
+
 def _completed_between(first_day: datetime.date, last_day: datetime.date, prefix: str = "") -> Q:
     """Orders (or, with ``prefix="order__"``, their lines) completed from the first to the last day."""
-    return Q(
-        **{
-            f"{prefix}status__in": COMPLETED_STATUSES,
-            f"{prefix}completed_at__gte": day_start(first_day),
-            f"{prefix}completed_at__lt": day_start(last_day + datetime.timedelta(days=1)),
-        }
-    )
+    return Q(**{f"{prefix}status__in": COMPLETED_STATUSES}) & _between(f"{prefix}completed_at", first_day, last_day)
 
 
 def _at_locations(location_ids: Iterable[int | None] | None, prefix: str = "") -> Q:
@@ -281,7 +281,7 @@ def _daily_pickups(first_day: datetime.date, last_day: datetime.date, location_i
     rows = (
         Order.objects.filter(
             Q(fulfilment=Fulfilment.CLICK_AND_COLLECT)
-            & Q(ready_at__gte=day_start(first_day), ready_at__lt=day_start(last_day + datetime.timedelta(days=1)))
+            & _between("ready_at", first_day, last_day)
             & _at_locations(location_ids)
         )
         .annotate(day=TruncDate("ready_at", tzinfo=report_timezone()))
@@ -301,7 +301,7 @@ def _daily_pickups(first_day: datetime.date, last_day: datetime.date, location_i
             channel=row["channel"],
             location_id=row["location_id"],
             ready=row["n_ready"],
-            time_to_ready=_duration(row["to_ready"]),
+            time_to_ready=as_duration(row["to_ready"]),
             collected=row["n_collected"],
             expired=row["n_expired"],
             cancelled=row["n_cancelled"],
@@ -310,7 +310,8 @@ def _daily_pickups(first_day: datetime.date, last_day: datetime.date, location_i
     ]
 
 
-def _duration(value) -> datetime.timedelta:
+def as_duration(value) -> datetime.timedelta:
+    """A summed duration as a timedelta (nothing summed: zero)."""
     if value is None:
         return datetime.timedelta()
     if isinstance(value, datetime.timedelta):
@@ -322,11 +323,7 @@ def _daily_returns(first_day: datetime.date, last_day: datetime.date, location_i
     """The DailyReturns rows of these days (and locations), as a query for INSERT ... SELECT."""
     return (
         ReturnLine.objects.filter(
-            Q(
-                order_return__created_at__gte=day_start(first_day),
-                order_return__created_at__lt=day_start(last_day + datetime.timedelta(days=1)),
-            )
-            & _at_locations(location_ids, "order_return__")
+            _between("order_return__created_at", first_day, last_day) & _at_locations(location_ids, "order_return__")
         )
         .annotate(day=TruncDate("order_return__created_at", tzinfo=report_timezone()))
         .values("day", "order_return__location_id", "order_return__order__channel", "order_return__reason")
@@ -420,18 +417,15 @@ def summaries_refresh_pending(*, wait: bool = True) -> int:
         with transaction.atomic():
             if not _lock(wait=wait):
                 return folded
-            changes = list(
-                SummaryChange.objects.order_by("pk").values_list("pk", "day", "location_id", "customer_id")[
-                    :REFRESH_BATCH
-                ]
-            )
+            pending = SummaryChange.objects.order_by("pk").values_list("pk", "day", "location_id", "customer_id")
+            changes = list(pending[:REFRESH_BATCH])
             if not changes:
                 return folded
             by_day: dict[datetime.date, set] = {}
             for _pk, day, location_id, _customer_id in changes:
                 if day is not None:
                     by_day.setdefault(day, set()).add(location_id)
-            for day, location_ids in sorted(by_day.items(), key=lambda item: item[0]):
+            for day, location_ids in sorted(by_day.items()):
                 _write_days(day, day, location_ids)
             _write_customers(customer_id for *_rest, customer_id in changes if customer_id is not None)
             SummaryChange.objects.filter(pk__in=[change[0] for change in changes]).delete()
