@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from omni.models import TimeStampedModel
+from omni.models import TimeStampedModel, by_api_key, by_staff_member
 
 
 class Channel(models.TextChoices):
@@ -239,17 +239,8 @@ class ConsentEvent(models.Model):
     granted = models.BooleanField(_("granted"))
     source_channel = models.CharField(_("recorded through"), max_length=16, choices=Channel.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    api_key = models.ForeignKey(
-        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = by_staff_member()
+    api_key = by_api_key()
     created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -312,9 +303,7 @@ class Interaction(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    api_key = models.ForeignKey(
-        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    api_key = by_api_key()
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
@@ -381,9 +370,7 @@ class CaseMessage(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    api_key = models.ForeignKey(
-        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    api_key = by_api_key()
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from omni.barcodes import validate_ean13
-from omni.models import TimeStampedModel
+from omni.models import TimeStampedModel, by_api_key, by_staff_member
 
 
 def validate_sku(sku: str) -> None:
@@ -211,17 +211,8 @@ class StockMovement(models.Model):
     cause_type = models.CharField(_("cause"), max_length=32, blank=True)
     cause_id = models.CharField(_("cause reference"), max_length=64, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    api_key = models.ForeignKey(
-        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = by_staff_member()
+    api_key = by_api_key()
     created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -257,17 +248,8 @@ class StockDocument(TimeStampedModel):
         Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="documents"
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    api_key = models.ForeignKey(
-        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = by_staff_member()
+    api_key = by_api_key()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -333,17 +315,8 @@ class Transfer(TimeStampedModel):
         default=False,
         help_text=_("What arrives is reserved at the destination for the cause (an order waiting for it)."),
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    api_key = models.ForeignKey(
-        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = by_staff_member()
+    api_key = by_api_key()
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)

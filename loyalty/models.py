@@ -24,7 +24,7 @@ from django.utils.translation import pgettext_lazy
 
 from customers.models import Channel
 from omni.barcodes import validate_ean13
-from omni.models import TimeStampedModel
+from omni.models import TimeStampedModel, by_api_key, by_staff_member
 
 
 def _default_holding_days() -> int:
@@ -54,24 +54,8 @@ class AuditFields(models.Model):
     keeps the ledger's inserts and the nightly batches cheap.
     """
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
-    api_key = models.ForeignKey(
-        "omni.ApiKey",
-        verbose_name=_("by API key"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    created_by = by_staff_member(db_index=False)
+    api_key = by_api_key(db_index=False)
 
     class Meta:
         abstract = True

@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from omni.models import TimeStampedModel
+from omni.models import TimeStampedModel, by_api_key, by_staff_member
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -139,22 +139,8 @@ class Order(TimeStampedModel):
     points_earned = models.PositiveIntegerField(_("points earned"), default=0)
     note = models.CharField(_("note"), max_length=255, blank=True)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("placed by staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    api_key = models.ForeignKey(
-        "omni.ApiKey",
-        verbose_name=_("placed by API key"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    created_by = by_staff_member(_("placed by staff member"))
+    api_key = by_api_key(_("placed by API key"))
     ready_at = models.DateTimeField(_("ready for pickup at"), null=True, blank=True)
     pickup_until = models.DateTimeField(_("to be collected by"), null=True, blank=True, db_index=True)
     reminded_at = models.DateTimeField(_("pickup reminder sent at"), null=True, blank=True)
@@ -324,9 +310,7 @@ class Payment(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    api_key = models.ForeignKey(
-        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    api_key = by_api_key()
 
     class Meta:
         ordering = ["id"]
@@ -350,17 +334,8 @@ class StatusChange(models.Model):
     status_from = models.CharField(_("previous status"), max_length=24, choices=OrderStatus.choices, blank=True)
     status_to = models.CharField(_("new status"), max_length=24, choices=OrderStatus.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    api_key = models.ForeignKey(
-        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = by_staff_member()
+    api_key = by_api_key()
     created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -393,17 +368,8 @@ class OrderReturn(TimeStampedModel):
     points_reversed = models.PositiveIntegerField(_("earned points reversed"), default=0)
     points_given_back = models.PositiveIntegerField(_("spent points given back"), default=0)
     late_accepted = models.BooleanField(_("accepted after the return window"), default=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    api_key = models.ForeignKey(
-        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = by_staff_member()
+    api_key = by_api_key()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -476,17 +442,8 @@ class Refund(TimeStampedModel):
         _("transaction id"), max_length=100, blank=True, help_text=_("The bank's or the gateway's id of the refund.")
     )
     completed_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    api_key = models.ForeignKey(
-        "omni.ApiKey", verbose_name=_("by API key"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = by_staff_member()
+    api_key = by_api_key()
 
     class Meta:
         ordering = ["id"]
