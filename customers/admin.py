@@ -49,6 +49,7 @@ from customers.resources import CustomerResource
 from customers.services import PROFILE_FIELDS, ConsentChange, IdentityInput
 from inventory.selectors import locations_for_user
 from omni.actors import Actor
+from omni.admin_mixins import ReadOnlyAdminMixin
 from omni.errors import DomainError
 from omni.exports.admin import ListExportMixin
 
@@ -500,19 +501,8 @@ class RegistrationForm(forms.Form):
 # --- Consents, timeline, messages -------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(ReadOnlyAdmin):
+class ConsentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "customer", "purpose", "channel", "granted", "source_channel", "created_by"]
     list_filter = ["purpose", "channel", "granted", "source_channel"]
     list_select_related = ["customer", "created_by"]
@@ -558,7 +548,7 @@ class InteractionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "customer",
@@ -686,7 +676,7 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(DuplicateCandidate)
-class DuplicateCandidateAdmin(admin.ModelAdmin):
+class DuplicateCandidateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "first_customer", "second_customer", "reason", "status", "created_at", "reviewed_by"]
     list_filter = ["status", "reason"]
     actions = ["merge_pairs", "dismiss_pairs"]
@@ -703,15 +693,6 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
                 Prefetch("second__identities", queryset=identities.queryset),
             )
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_merge_permission(self, request):
         return request.user.has_perm("customers.merge_customer")

@@ -71,6 +71,7 @@ from inventory.services import (
     transfer_ship,
 )
 from omni.actors import Actor
+from omni.admin_mixins import ReadOnlyAdminMixin
 from omni.errors import DomainError
 from omni.exports.admin import ListExportMixin
 
@@ -184,19 +185,10 @@ class ServiceImportAdminMixin:
         return super().process_result(result, request)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- Catalogue and locations ------------------------------------------------------------
@@ -513,7 +505,7 @@ class StockAdmin(LocationScopedAdminMixin, ListExportMixin, ServiceImportAdminMi
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
     location_lookups = ("location",)
     list_display = [
         "created_at",
@@ -530,15 +522,6 @@ class StockMovementAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelA
     date_hierarchy = "created_at"
     search_fields = ["product__sku", "cause_id"]
     search_help_text = _("Search by SKU or by cause reference (an order or a document number).")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("cause"), ordering="cause_id")
     def cause(self, obj):
@@ -563,7 +546,7 @@ class StockDocumentLineInline(ReadOnlyInline):
 
 
 @admin.register(StockDocument)
-class StockDocumentAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
+class StockDocumentAdmin(ReadOnlyAdminMixin, LocationScopedAdminMixin, admin.ModelAdmin):
     location_lookups = ("location",)
     list_display = ["number", "kind", "location", "created_at", "by", "note"]
     list_filter = ["kind", ("location", UserLocationFilter)]
@@ -573,15 +556,6 @@ class StockDocumentAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
     fields = ["kind", "number", "location", "note", "created_by", "api_key", "created_at"]
     readonly_fields = fields
     inlines = [StockDocumentLineInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("by"))
     def by(self, obj):

@@ -47,6 +47,7 @@ from loyalty.models import (
 )
 from loyalty.resources import PromoUsageResource
 from omni.actors import Actor
+from omni.admin_mixins import ReadOnlyAdminMixin
 from omni.errors import DomainError
 from omni.exports.admin import ListExportMixin
 
@@ -677,7 +678,7 @@ class CardAdmin(admin.ModelAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ListExportMixin, admin.ModelAdmin):
+class PointsEntryAdmin(ReadOnlyAdminMixin, ListExportMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "account",
@@ -700,15 +701,6 @@ class PointsEntryAdmin(ListExportMixin, admin.ModelAdmin):
     search_help_text = _("Search by the exact reference of an order or a return, or a card number.")
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class OrderReturnInline(ReadOnlyInline):
     model = OrderPointsReturn
@@ -726,7 +718,7 @@ class OrderReturnInline(ReadOnlyInline):
 
 
 @admin.register(OrderPoints)
-class OrderPointsAdmin(admin.ModelAdmin):
+class OrderPointsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "account",
@@ -741,15 +733,6 @@ class OrderPointsAdmin(admin.ModelAdmin):
     list_select_related = ["account__customer", "store"]
     search_fields = ["=reference"]
     inlines = [OrderReturnInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- Promo codes ------------------------------------------------------------------------
@@ -802,7 +785,7 @@ class PromoUsageInline(ReadOnlyInline):
 
 
 @admin.register(PromoUsage)
-class PromoUsageAdmin(ExportMixin, admin.ModelAdmin):
+class PromoUsageAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "promo",
@@ -823,15 +806,6 @@ class PromoUsageAdmin(ExportMixin, admin.ModelAdmin):
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PromoCode)

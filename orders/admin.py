@@ -29,6 +29,7 @@ from inventory.admin import (
 from inventory.models import LocationKind
 from inventory.selectors import locations_for_user, user_sees_all_locations
 from omni.actors import Actor
+from omni.admin_mixins import ReadOnlyAdminMixin
 from omni.errors import DomainError
 from omni.exports.admin import ListExportMixin
 from orders import selectors, services, states
@@ -532,7 +533,7 @@ class ReturnRefundInline(RefundInline):
 
 
 @admin.register(OrderReturn)
-class OrderReturnAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
+class OrderReturnAdmin(ReadOnlyAdminMixin, LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
     """Returns are accepted at the return desk, through ``return_accept``; here they are read."""
 
     location_lookups = ("location", "order__location")
@@ -564,15 +565,6 @@ class OrderReturnAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdm
 
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from omni.admin_mixins import ReadOnlyAdminMixin
 from omni.errors import DomainError
 from omni.exports import kinds
 from omni.exports.admin import export_response
@@ -30,20 +31,11 @@ def _can_see_dashboard(user) -> bool:
 
 
 @admin.register(Dashboard)
-class DashboardAdmin(admin.ModelAdmin):
+class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The dashboard in place of a change list: one page, no rows of its own."""
 
     def has_view_permission(self, request, obj=None):
         return _can_see_dashboard(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_model_perms(self, request):
         return {"view": self.has_view_permission(request)}
@@ -117,7 +109,7 @@ class DashboardAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Export jobs: each user sees their own (superusers all), with progress and the file."""
 
     list_display = ["what_label", "file_format", "status", "progress", "created_at", "finished_at", "download"]
@@ -139,15 +131,6 @@ class ExportJobAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         jobs = super().get_queryset(request).select_related("user")
         return jobs if request.user.is_superuser else jobs.filter(user=request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("what"), ordering="what")
     def what_label(self, obj):
