@@ -51,3 +51,21 @@ def test_seed_demo_customers_are_findable_by_phone_in_any_form(settings):
     assert Account.objects.count() == 6
     assert Order.objects.count() == 3
     assert customer_lookup("phone", "8 916 100 00 01") is not None
+
+
+def test_demo_online_shop_key_holds_what_an_online_shop_needs_and_nothing_more(settings, client):
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    raw_key = out.getvalue().strip().splitlines()[-1].strip()
+    headers = {"Authorization": f"Api-Key {raw_key}"}
+
+    scopes = set(ApiKey.objects.get(name="demo-online-shop").scopes)
+    assert {"catalog:read", "customers:write", "loyalty:write", "orders:write"} <= scopes
+    # An online shop neither edits the catalogue, nor counts a store's stock, nor reads the reports.
+    assert not scopes & {"catalog:write", "stock:write", "reports:read"}
+    assert client.get("/api/v1/availability/?sku=SHI-0001-S", headers=headers).status_code == 200
+    assert (
+        client.get("/api/v1/reports/orders.csv?date_from=2026-01-01&date_to=2026-01-31", headers=headers).status_code
+        == 403
+    )

@@ -11,6 +11,18 @@ from omni.scopes import Scope
 from omni.services import api_key_create, api_key_rotate
 
 DEMO_KEY_NAME = "demo-online-shop"
+# What an online shop does: show the catalogue and availability, identify and register customers,
+# quote and spend their points, place and follow orders. It edits no product, counts no stock and
+# reads no report, so its key cannot.
+ONLINE_SHOP_SCOPES = [
+    Scope.CATALOG_READ,
+    Scope.CUSTOMERS_READ,
+    Scope.CUSTOMERS_WRITE,
+    Scope.LOYALTY_READ,
+    Scope.LOYALTY_WRITE,
+    Scope.ORDERS_READ,
+    Scope.ORDERS_WRITE,
+]
 
 
 class Command(BaseCommand):
@@ -41,12 +53,13 @@ class Command(BaseCommand):
         for username, password, role, stores in logins:
             self.stdout.write(f"  {username} / {password} — {role}{', ' + ', '.join(stores) if stores else ''}")
         self.stdout.write(
-            f"API key of the demo online shop (Authorization: Api-Key <key>), new on every run:\n  {raw_key}"
+            f"API key of the demo online shop (Authorization: Api-Key <key>; scopes "
+            f"{', '.join(ONLINE_SHOP_SCOPES)}), new on every run:\n  {raw_key}"
         )
 
     @staticmethod
     def _demo_api_key() -> str:
-        scopes = list(Scope.values)
+        scopes = [str(scope) for scope in ONLINE_SHOP_SCOPES]
         api_key = ApiKey.objects.filter(name=DEMO_KEY_NAME).first()
         if api_key is None:
             return api_key_create(name=DEMO_KEY_NAME, scopes=scopes)[1]
