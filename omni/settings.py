@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=4, minute=0),
     },
     "reports-delete-old-exports": {"task": "omni.tasks.delete_old_exports", "schedule": crontab(hour=4, minute=30)},
+    # Export jobs started while the broker was down wait as pending; this queues them again.
+    "reports-requeue-pending-exports": {
+        "task": "omni.tasks.requeue_pending_exports",
+        "schedule": crontab(minute="*/5"),
+    },
     # A safety net: each change queues its own refresh; this picks up any a lost message left.
     "reports-refresh-summaries": {"task": "omni.tasks.refresh_report_summaries", "schedule": crontab()},
     "inventory-check-stock-ledger": {
