@@ -3,6 +3,7 @@ import logging
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from omni.api.exceptions import unavailable_body
 from omni.availability import RETRY_AFTER_SECONDS, unavailable_component
 
 logger = logging.getLogger(__name__)
@@ -26,8 +27,6 @@ class ServiceUnavailableMiddleware:
         logger.error("The %s cannot be reached: %s", component, exception)
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if request.path.startswith("/api/"):
-            from omni.api.exceptions import unavailable_body
-
             return JsonResponse(unavailable_body(), status=503, headers=headers)
         # Rendered without the request: its context processors would need the database.
         return HttpResponse(render_to_string("503.html"), status=503, headers=headers)

@@ -119,7 +119,10 @@ def worker(redis_server, tmp_path):
                 process.wait()
 
 
-def test_worker_survives_redis_going_away_while_it_holds_a_task_and_does_it_once(redis_server, worker, tmp_path):
+def test_worker_survives_redis_going_away_while_it_holds_a_task_and_does_it_once(
+    redis_server, worker, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("CELERY_BROKER_URL", redis_server.url)  # Celery prefers it to ``broker=``
     marker = tmp_path / "probe.txt"
     marker.touch()
     log = worker.log
