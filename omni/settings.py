@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "omni.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "omni.urls"
@@ -101,7 +102,11 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------------------
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# A kept connection is checked before a request uses it, so one the server closed (a restart, an idle
+# timeout) is replaced instead of failing that request.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -234,6 +239,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=4, minute=0),
     },
     "reports-delete-old-exports": {"task": "omni.tasks.delete_old_exports", "schedule": crontab(hour=4, minute=30)},
+    # Export jobs started while the broker was down wait as pending; this queues them again.
+    "reports-requeue-pending-exports": {
+        "task": "omni.tasks.requeue_pending_exports",
+        "schedule": crontab(minute="*/5"),
+    },
     # A safety net: each change queues its own refresh; this picks up any a lost message left.
     "reports-refresh-summaries": {"task": "omni.tasks.refresh_report_summaries", "schedule": crontab()},
     "inventory-check-stock-ledger": {

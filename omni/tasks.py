@@ -18,6 +18,14 @@ def run_export_job(job_id: int) -> str:
 
 
 @shared_task
+def requeue_pending_exports() -> int:
+    """Every few minutes: queue again the export jobs still pending (the broker was down)."""
+    from omni.exports.services import export_jobs_requeue
+
+    return export_jobs_requeue()
+
+
+@shared_task
 def delete_old_exports() -> int:
     """Daily: delete export files and jobs past ``REPORTS_EXPORT_RETENTION_DAYS``."""
     from omni.exports.services import export_files_delete_old

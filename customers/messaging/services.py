@@ -39,6 +39,7 @@ from customers.models import (
 from customers.services import check_choice, locked_customer
 from omni.actors import SYSTEM, Actor
 from omni.errors import InvalidInput
+from omni.queueing import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -177,10 +178,7 @@ def message_send(
 def _schedule(message_id: int) -> None:
     from customers.tasks import deliver_message
 
-    try:
-        deliver_message.delay(message_id)
-    except Exception:  # the broker is down: the periodic requeue picks the message up
-        logger.warning("Could not queue message %s; it stays pending for the requeue task.", message_id)
+    enqueue(deliver_message, message_id)  # not queued: messages_requeue queues it while it is pending
 
 
 def message_deliver(*, message_id: int) -> str:
@@ -245,7 +243,7 @@ def message_deliver(*, message_id: int) -> str:
 
 
 def messages_requeue(*, older_than: timedelta | None = None) -> int:
-    """Queue again every message left pending; return how many.
+    """Queue again every message left pending; return how many were queued.
 
     Messages interrupted while being sent are not sent again (whether they reached the customer
     is unknown): they are marked failed for staff to check.
@@ -264,6 +262,4 @@ def messages_requeue(*, older_than: timedelta | None = None) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    for message_id in ids:
-        deliver_message.delay(message_id)
-    return len(ids)
+    return sum(enqueue(deliver_message, message_id) for message_id in ids)

@@ -1,5 +1,7 @@
 """One shape for every API error: ``{"error": {"code", "message", "details"}}``."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -8,7 +10,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from omni.availability import RETRY_AFTER_SECONDS, unavailable_component
 from omni.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
@@ -16,6 +21,8 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
 
 
 def exception_handler(exc, context):
+    if (component := unavailable_component(exc)) is not None:
+        return api_unavailable(exc, component)
     if isinstance(exc, DomainError):
         set_rollback()
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
@@ -45,6 +52,26 @@ def exception_handler(exc, context):
         body = error_body(codes if isinstance(codes, str) else exc.default_code, exc.detail, details)
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def unavailable_body() -> dict:
+    return error_body(
+        "unavailable",
+        _("The service is briefly unavailable. Try again in a few seconds."),
+        {"retry_after": RETRY_AFTER_SECONDS},
+    )
+
+
+def api_unavailable(exc: Exception, component: str) -> Response:
+    """503 for a database or broker that cannot be reached (``omni.availability``); the client
+    retries after ``Retry-After``, safely with the same ``Idempotency-Key``."""
+    logger.error("The %s cannot be reached: %s", component, exc)
+    set_rollback()
+    return Response(
+        unavailable_body(),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def api_not_found(request, exception=None):

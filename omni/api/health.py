@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from omni.availability import RETRY_AFTER_SECONDS
 from omni.celery import app as celery_app
 
 
@@ -38,7 +39,7 @@ class HealthView(APIView):
     @extend_schema(
         summary="Service health",
         description="Reports the database and, when one is configured, the Celery broker. "
-        "Needs no authentication; answers 503 when a component is unavailable.",
+        "Needs no authentication; answers 503 with `Retry-After` when a component is unavailable.",
         responses={
             (200, "application/json"): inline_serializer(
                 "Health",
@@ -54,4 +55,8 @@ class HealthView(APIView):
     def get(self, request):
         components = {"database": database_status(), "broker": broker_status()}
         healthy = all(value in {"ok", "not_configured"} for value in components.values())
-        return Response({"status": "ok" if healthy else "unavailable", **components}, status=200 if healthy else 503)
+        if healthy:
+            return Response({"status": "ok", **components})
+        return Response(
+            {"status": "unavailable", **components}, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )

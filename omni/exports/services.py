@@ -24,7 +24,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,9 +31,13 @@ from django.utils.translation import gettext as _
 from omni.errors import DomainError, InvalidInput
 from omni.exports import kinds, lists
 from omni.models import ExportFormat, ExportJob, ExportStatus
+from omni.queueing import enqueue, enqueue_on_commit
 from omni.reports.filters import ReportFilters
 
 logger = logging.getLogger(__name__)
+
+# A job still pending after this long was not taken by the broker: queue it again.
+REQUEUE_AFTER = datetime.timedelta(minutes=5)
 
 CONTENT_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
@@ -226,8 +229,16 @@ def _export_or_queue(
     job = ExportJob.objects.create(user=user, what=what, filters=stored, file_format=file_format, rows_total=total)
     from omni.tasks import run_export_job
 
-    transaction.on_commit(lambda: run_export_job.delay(job.pk))
+    enqueue_on_commit(run_export_job, job.pk)  # a job the broker did not take waits for export_jobs_requeue
     return None, job
+
+
+def export_jobs_requeue(*, older_than: datetime.timedelta = REQUEUE_AFTER) -> int:
+    """Queue again every job left pending (the broker was down when it was started); return how many."""
+    from omni.tasks import run_export_job
+
+    ids = ExportJob.objects.filter(status=ExportStatus.PENDING, updated_at__lte=timezone.now() - older_than)
+    return sum(enqueue(run_export_job, job_id) for job_id in ids.order_by("pk").values_list("pk", flat=True))
 
 
 def job_filters(job: ExportJob) -> ReportFilters:
@@ -251,9 +262,15 @@ def job_source(job: ExportJob):
 def export_job_run(*, job_id: int) -> ExportJob:
     """Write the job's file in chunks, recording progress; a failure is recorded with its reason."""
     job = ExportJob.objects.select_related("user").get(pk=job_id)
-    if job.status in (ExportStatus.DONE, ExportStatus.RUNNING):
+    # Claimed with a conditional update: a job queued twice (by the re-queue) is written once.
+    claimed = (
+        ExportJob.objects.filter(pk=job.pk)
+        .exclude(status__in=[ExportStatus.DONE, ExportStatus.RUNNING])
+        .update(status=ExportStatus.RUNNING, updated_at=timezone.now())
+    )
+    if not claimed:
+        job.refresh_from_db()
         return job
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, updated_at=timezone.now())
     temp_path = None
     try:
         if not job.user.is_active or not kinds.can_export(job.user, job.what):

@@ -58,6 +58,7 @@ from omni.models import (
     DailySales,
     SummaryChange,
 )
+from omni.queueing import enqueue
 from orders.models import (
     COMPLETED_STATUSES,
     Fulfilment,
@@ -137,13 +138,13 @@ def summaries_note_order(order: Order) -> None:
         changes.append(SummaryChange(day=day_of(order.ready_at), location_id=order.location_id))
     if changes:
         SummaryChange.objects.bulk_create(changes)
-        transaction.on_commit(_refresh_soon, robust=True)  # a refresh that fails must not fail the change
+        transaction.on_commit(_refresh_soon)
 
 
 def summaries_note_return(order_return: OrderReturn) -> None:
     """A return was accepted (or its figures written): its day at its location is to be summed again."""
     SummaryChange.objects.create(day=day_of(order_return.created_at), location_id=order_return.location_id)
-    transaction.on_commit(_refresh_soon, robust=True)
+    transaction.on_commit(_refresh_soon)
 
 
 def summaries_note_customers(customer_ids: Iterable[int]) -> None:
@@ -159,7 +160,7 @@ def summaries_note_customers(customer_ids: Iterable[int]) -> None:
     )
     changes += [SummaryChange(day=day_of(completed_at), location_id=location_id) for completed_at, location_id in cells]
     SummaryChange.objects.bulk_create(changes)
-    transaction.on_commit(_refresh_soon, robust=True)  # a refresh that fails must not fail the change
+    transaction.on_commit(_refresh_soon)
 
 
 def order_saved(sender, instance: Order, **kwargs) -> None:
@@ -186,7 +187,8 @@ def customers_merged(survivor, merged) -> None:
 def _refresh_soon() -> None:
     from omni.tasks import refresh_report_summaries
 
-    refresh_report_summaries.delay()
+    # Guarded: a refresh that cannot be queued must not fail the change; the every-minute beat folds it in.
+    enqueue(refresh_report_summaries)
 
 
 # --- Computing ---------------------------------------------------------------------------

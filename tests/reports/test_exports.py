@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+from unittest import mock
 
 import openpyxl
 import pytest
@@ -132,6 +133,49 @@ def test_large_export_runs_as_a_job_with_progress(
     rows = read_csv(b"".join(download.streaming_content))
     assert len(rows) == 9
     assert job.file.name.startswith("exports/")
+
+
+def test_export_started_while_the_broker_is_down_answers_and_the_requeue_runs_it(
+    client, shop, manager_of, settings, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    settings.REPORTS_ASYNC_EXPORT_ROWS = 2
+    client.force_login(manager_of(role="Head office"))
+    broker_down = mock.patch(
+        "omni.tasks.run_export_job.delay", side_effect=OperationalError("Error 111 connecting to 127.0.0.1:6379")
+    )
+
+    # when: the export is started while the broker cannot be reached
+    with broker_down, django_capture_on_commit_callbacks(execute=True):
+        response = client.get(EXPORT, {**MARCH_QUERY, "what": "orders", "format": "csv"})
+
+    # then: the page answers with the job's progress page, and the job waits
+    job = ExportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/omni/exportjob/{job.pk}/progress/"
+    assert job.status == ExportStatus.PENDING
+
+    # when: the broker is back, the periodic re-queue queues the job left pending, once
+    from omni.tasks import requeue_pending_exports
+
+    assert requeue_pending_exports.delay().get() == 0  # too recent to be called stuck
+    ExportJob.objects.update(updated_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert requeue_pending_exports.delay().get() == 1
+
+    job.refresh_from_db()
+    assert job.status == ExportStatus.DONE
+    assert job.rows_done == 8
+    assert requeue_pending_exports.delay().get() == 0
+
+
+def test_a_job_already_claimed_is_not_run_again(shop, manager_of):
+    job = ExportJob.objects.create(user=manager_of(role="Head office"), what="stock", filters={}, file_format="csv")
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING)
+
+    assert services.export_job_run(job_id=job.pk).status == ExportStatus.RUNNING
+    job.refresh_from_db()
+    assert (job.status, job.file.name) == (ExportStatus.RUNNING, "")
 
 
 def test_job_in_xlsx_streams_chunks(shop, manager_of, settings):

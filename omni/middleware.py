@@ -1,0 +1,32 @@
+import logging
+
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+from omni.api.exceptions import unavailable_body
+from omni.availability import RETRY_AFTER_SECONDS, unavailable_component
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceUnavailableMiddleware:
+    """A view outside the API's own handling (the admin, a page) that fails because the database
+    or broker cannot be reached answers 503 with ``Retry-After``: a page for people, the error
+    shape under ``/api/``. Any other exception is left to Django's 500 handling."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        component = unavailable_component(exception)
+        if component is None:
+            return None
+        logger.error("The %s cannot be reached: %s", component, exception)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if request.path.startswith("/api/"):
+            return JsonResponse(unavailable_body(), status=503, headers=headers)
+        # Rendered without the request: its context processors would need the database.
+        return HttpResponse(render_to_string("503.html"), status=503, headers=headers)

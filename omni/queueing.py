@@ -1,0 +1,34 @@
+"""Queueing Celery tasks so that a broker outage never fails the change that queues them.
+
+What a task is to do is first recorded in the database, in the caller's transaction (a pending
+message, a pending export job, a summary change); the task is queued after commit. When the broker
+cannot be reached, the record stays as it is and a periodic task (``CELERY_BEAT_SCHEDULE``) queues
+what is still pending again.
+"""
+
+import logging
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task, *args) -> bool:
+    """Queue ``task`` with ``args``; False (and a warning) when it could not be queued."""
+    try:
+        task.delay(*args)
+    except Exception as exc:  # the broker cannot be reached: the periodic re-queue recovers
+        logger.warning(
+            "Could not queue %s%r: %s. Its work stays recorded; the periodic re-queue queues it again "
+            "if it is still pending.",
+            task.name,
+            args,
+            exc,
+        )
+        return False
+    return True
+
+
+def enqueue_on_commit(task, *args) -> None:
+    """Queue ``task`` once the current transaction commits (at once outside one), guarded as ``enqueue``."""
+    transaction.on_commit(lambda: enqueue(task, *args))
