@@ -22,6 +22,7 @@ from customers.models import (
     PaymentMethod,
 )
 from inventory.models import Location
+from omni import dates
 
 MAX_TAGS = 50
 MAX_EXTERNAL_IDS = 10
@@ -161,7 +162,7 @@ class ProfileSerializer(StrictInputSerializer):
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     middle_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    birthday = serializers.DateField(required=False, allow_null=True)
+    birthday = dates.DateField(required=False, allow_null=True)
     gender = serializers.ChoiceField(Gender.choices, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     preferred_store = LocationCodeField(required=False, allow_null=True)
@@ -240,7 +241,7 @@ class InteractionInputSerializer(StrictInputSerializer):
     direction = serializers.ChoiceField(Direction.choices, required=False, default=Direction.INBOUND)
     summary = serializers.CharField(max_length=255)
     details = serializers.CharField(required=False, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    occurred_at = dates.DateTimeField(required=False, allow_null=True, default=None)
     location = LocationCodeField(required=False, allow_null=True, default=None)
     subject_type = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     subject_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")

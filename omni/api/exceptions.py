@@ -1,9 +1,11 @@
 """One shape for every API error: ``{"error": {"code", "message", "details"}}``."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -13,6 +15,12 @@ from omni.errors import DomainError
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": str(message), "details": details or {}}}
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = _lazy("The request body is too large.")
 
 
 def exception_handler(exc, context):
@@ -27,6 +35,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
     if not isinstance(exc, exceptions.APIException):
         return None  # a bug: Django's 500 handler logs it
 
@@ -45,6 +55,13 @@ def exception_handler(exc, context):
         body = error_body(codes if isinstance(codes, str) else exc.default_code, exc.detail, details)
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def api_bad_request(request, exception=None):
+    """What Django refuses before a view runs (a NUL in the address, a body over the limit)."""
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(error_body(RequestTooLarge.default_code, RequestTooLarge.default_detail), status=413)
+    return JsonResponse(error_body("bad_request", _("The request is malformed.")), status=status.HTTP_400_BAD_REQUEST)
 
 
 def api_not_found(request, exception=None):
