@@ -51,4 +51,10 @@ class DateField(serializers.DateField):
 
 
 class DateTimeField(serializers.DateTimeField):
-    default_validators = [validate_in_calendar]
+    def enforce_timezone(self, value):
+        # Checked before the value is made aware: a naive 0001-01-01T00:00 overflows right there.
+        try:
+            validate_in_calendar(value)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.messages, code="out_of_range") from None
+        return super().enforce_timezone(value)
