@@ -23,6 +23,7 @@ from customers.models import (
 )
 from inventory.models import Location
 from omni import dates
+from omni.api.serializers import ModelSerializer
 
 MAX_TAGS = 50
 MAX_EXTERNAL_IDS = 10
@@ -57,13 +58,13 @@ class LocationCodeField(serializers.SlugRelatedField):
 # --- Reading ----------------------------------------------------------------------------
 
 
-class IdentitySerializer(serializers.ModelSerializer):
+class IdentitySerializer(ModelSerializer):
     class Meta:
         model = Identity
         fields = ["kind", "system", "value"]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ModelSerializer):
     preferred_store = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     identities = IdentitySerializer(many=True, read_only=True)
     full_name = serializers.CharField(read_only=True)
@@ -98,7 +99,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(ModelSerializer):
     location = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     staff = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
@@ -120,7 +121,7 @@ class InteractionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CaseMessageSerializer(serializers.ModelSerializer):
+class CaseMessageSerializer(ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
@@ -129,7 +130,7 @@ class CaseMessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
     store = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -266,7 +267,7 @@ class ConsentsInputSerializer(StrictInputSerializer):
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(ModelSerializer):
     class Meta:
         model = Consent
         fields = ["purpose", "channel", "granted", "changed_at"]
@@ -281,7 +282,7 @@ class FeedbackInputSerializer(StrictInputSerializer):
     order = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(ModelSerializer):
     store = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     order = serializers.CharField(source="order_ref", read_only=True)
     case = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)

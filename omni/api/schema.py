@@ -1,5 +1,6 @@
-"""OpenAPI pieces shared by every endpoint: the error envelope and its responses."""
+"""OpenAPI pieces shared by every endpoint: the error envelope and its responses, scopes, replays."""
 
+from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
@@ -41,3 +42,48 @@ IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
     required=False,
     description="A retry with the same key and body returns the first result and changes nothing.",
 )
+
+
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "schema": {"type": "string", "enum": ["true"]},
+        "description": "Present when the answer is the stored one of an earlier request with the same Idempotency-Key.",
+    }
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Adds to each operation what Omni's views declare: the scope, replays, and paging errors."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        scope = getattr(self.view, "required_scopes", {}).get(method.upper())
+        operation["x-scopes"] = [str(scope)] if scope else []
+        if scope and f"`{scope}`" not in operation.get("description", ""):
+            operation["description"] = f"{operation.get('description', '')}\n\nNeeds `{scope}`.".strip()
+        responses = operation["responses"]
+        if any(parameter.get("name") == IDEMPOTENCY_KEY_HEADER.name for parameter in operation.get("parameters", [])):
+            for code, response in responses.items():
+                if str(code).startswith("2"):
+                    response.setdefault("headers", {}).update(REPLAYED_HEADER)
+        if self._is_list_view() and self._get_paginator() and "401" in responses:
+            for code, description in _PAGING_ERRORS.items():
+                responses.setdefault(code, {**responses["401"], "description": description})
+        return operation
+
+
+_PAGING_ERRORS = {
+    "400": "Invalid input (`invalid`): a malformed filter, or a page number below 1.",
+    "404": "The page is past the last one (`not_found`).",
+}
+
+
+def every_response_field_required(result, generator, request, public):
+    """A response carries every field of its serializer, even at zero or empty: the schema says so."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") or name.startswith("Patched") or "properties" not in component:
+            continue
+        component["required"] = list(component["properties"])
+    return result

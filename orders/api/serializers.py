@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from customers.api.serializers import WholeNumberField
+from omni.api.serializers import ModelSerializer
 from orders import states
 from orders.models import (
     Fulfilment,
@@ -188,7 +189,7 @@ class ReturnInputSerializer(StrictInputSerializer):
 # --- Output -----------------------------------------------------------------------------
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(ModelSerializer):
     class Meta:
         model = OrderLine
         fields = [
@@ -207,7 +208,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ModelSerializer):
     class Meta:
         model = Payment
         fields = [
@@ -222,13 +223,13 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+class StatusChangeSerializer(ModelSerializer):
     class Meta:
         model = StatusChange
         fields = ["status_from", "status_to", "note", "created_at"]
 
 
-class RefundSerializer(serializers.ModelSerializer):
+class RefundSerializer(ModelSerializer):
     order_return = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
 
     class Meta:
@@ -267,7 +268,7 @@ PUBLIC_ACTIONS = {
 }
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(ModelSerializer):
     location = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     customer = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     currency = serializers.SerializerMethodField()
@@ -333,7 +334,7 @@ class PaymentRecordResultSerializer(serializers.Serializer):
     order = OrderDetailSerializer(read_only=True)
 
 
-class ReturnLineSerializer(serializers.ModelSerializer):
+class ReturnLineSerializer(ModelSerializer):
     sku = serializers.CharField(source="order_line.sku", read_only=True)
 
     class Meta:
@@ -341,7 +342,7 @@ class ReturnLineSerializer(serializers.ModelSerializer):
         fields = ["sku", "quantity", "condition", "amount", "paid_amount"]
 
 
-class ReturnSerializer(serializers.ModelSerializer):
+class ReturnSerializer(ModelSerializer):
     order = serializers.SlugRelatedField(slug_field="number", read_only=True)
     location = serializers.SlugRelatedField(slug_field="code", read_only=True)
     currency = serializers.SerializerMethodField()
