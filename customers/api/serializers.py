@@ -1,7 +1,5 @@
 """Shapes of the customers API. They validate form only; the rules live in ``customers.services``."""
 
-from collections.abc import Mapping
-
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -23,21 +21,10 @@ from customers.models import (
 )
 from inventory.models import Location
 from omni import dates
-from omni.api.serializers import ModelSerializer
+from omni.api.serializers import ModelSerializer, StrictInputSerializer
 
 MAX_TAGS = 50
 MAX_EXTERNAL_IDS = 10
-
-
-class StrictInputSerializer(serializers.Serializer):
-    # Refuses fields it does not know, so that a misspelt or a computed field is not silently dropped.
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: [_("This field is not accepted.")] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class WholeNumberField(serializers.IntegerField):

@@ -1,28 +1,15 @@
 """Shapes of the inventory API. They validate form only; the rules live in ``inventory.services``."""
 
-from collections.abc import Mapping
-
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from inventory.models import Category, Location, Product, StockDocument, StockDocumentLine, Unit
-from omni.api.serializers import ModelSerializer
+from omni.api.serializers import ModelSerializer, StrictInputSerializer
 
 MAX_DOCUMENT_LINES = 500
 MAX_LINE_QUANTITY = 1_000_000
 MAX_BARCODES = 100
-
-
-class StrictInputSerializer(serializers.Serializer):
-    # Refuses fields it does not know, so that a misspelt or a computed field is not silently dropped.
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: [_("This field is not accepted.")] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class WholeNumberField(serializers.IntegerField):

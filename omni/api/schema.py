@@ -4,6 +4,8 @@ from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from omni.api.serializers import StrictInputSerializer
+
 
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, for example `insufficient_stock`.")
@@ -53,7 +55,32 @@ REPLAYED_HEADER = {
 
 
 class AutoSchema(openapi.AutoSchema):
-    """Adds to each operation what Omni's views declare: the scope, replays, and paging errors."""
+    """Adds to each operation what Omni's views declare: the scope, replays, and paging errors.
+
+    And says of fields what the serializers enforce: a strict input takes no other properties, a
+    list that may not be empty has an item, a decimal string has a digit.
+    """
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictInputSerializer):
+            schema["additionalProperties"] = False
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer):
+            if field.min_length is not None:
+                schema.setdefault("minItems", field.min_length)
+            if field.max_length is not None:
+                schema.setdefault("maxItems", field.max_length)
+        if isinstance(field, serializers.ListSerializer | serializers.ListField) and not field.allow_empty:
+            schema.setdefault("minItems", 1)
+        if isinstance(field, serializers.DecimalField) and "pattern" in schema and field.max_whole_digits:
+            whole, places = field.max_whole_digits, field.decimal_places
+            sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+            schema["pattern"] = rf"^{sign}(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
+        return schema
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)

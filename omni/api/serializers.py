@@ -1,6 +1,25 @@
-"""The base of the API's model serializers."""
+"""The bases of the API's serializers."""
 
+from collections.abc import Mapping
+
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+
+class StrictInputSerializer(serializers.Serializer):
+    # Refuses fields it does not know, so that a misspelt or a computed field is not silently dropped;
+    # the schema says so too (no additional properties). A comment, not a docstring: spectacular
+    # would print a docstring as the description of every input.
+
+    def unknown_field_message(self, name: str) -> str:
+        return _("This field is not accepted.")
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [self.unknown_field_message(name)] for name in unknown})
+        return super().to_internal_value(data)
 
 
 class ModelSerializer(serializers.ModelSerializer):

@@ -4,7 +4,6 @@ Input serializers refuse any field they do not know, and say so plainly for the 
 computes (prices, discounts, totals): a client never sets them.
 """
 
-from collections.abc import Mapping
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from customers.api.serializers import WholeNumberField
+from omni.api import serializers as omni_serializers
 from omni.api.serializers import ModelSerializer
 from orders import states
 from orders.models import (
@@ -55,24 +55,13 @@ MAX_POINTS = 2**31 - 1
 CLIENT_METHODS = [(value, label) for value, label in PaymentMethod.choices if value != PaymentMethod.POINTS]
 
 
-class StrictInputSerializer(serializers.Serializer):
+class StrictInputSerializer(omni_serializers.StrictInputSerializer):
     """Refuses unknown fields rather than dropping them; computed figures are named as such."""
 
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [
-                            _("This figure is computed by the server; do not send it.")
-                            if name in COMPUTED_FIELDS
-                            else _("This field is not accepted.")
-                        ]
-                        for name in unknown
-                    }
-                )
-        return super().to_internal_value(data)
+    def unknown_field_message(self, name: str) -> str:
+        if name in COMPUTED_FIELDS:
+            return _("This figure is computed by the server; do not send it.")
+        return super().unknown_field_message(name)
 
 
 # --- Input ------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import re
 from io import StringIO
 
 import pytest
@@ -81,3 +82,12 @@ def test_a_page_below_one_is_invalid_input_and_documented(schema, client_with_sc
     assert {"400", "404"} <= set(operation["responses"])
     page = next(p for p in operation["parameters"] if p["name"] == "page")
     assert page["schema"]["minimum"] == 1
+
+
+def test_request_bodies_say_what_the_serializers_enforce(schema):
+    order = schema["components"]["schemas"]["OrderInputRequest"]
+    assert order["additionalProperties"] is False
+    assert order["properties"]["lines"]["minItems"] == 1
+    pattern = re.compile(schema["components"]["schemas"]["PaymentInputRequest"]["properties"]["amount"]["pattern"])
+    assert pattern.match("10.50") and pattern.match(".5")
+    assert not any(pattern.match(text) for text in ("", ".", "-", "-."))

@@ -23,8 +23,10 @@ SEED = 20260310
 
 # Every check is on. Schema-valid data may still be refused with 400 when a rule lives beyond what
 # OpenAPI can say: an unknown SKU, category or store code, a phone number that is no number, "give
-# exactly one of phone, email, card", a date outside 1900-2999, fields a serializer does not accept.
-# Those answers are documented 400s in the error shape; server errors are never expected.
+# exactly one of phone, email, card", a customer an order needs, an amount of at least 0.01, a date
+# outside 1900-2999, a NUL in a string. Those answers are documented 400s in the error shape (what
+# OpenAPI can say, the schema says: no unknown fields, non-empty lists, decimal strings with a digit).
+# Server errors are never expected.
 CONFIG = {
     "checks": {
         "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]}
