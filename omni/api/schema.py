@@ -20,7 +20,7 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
 
 
 _DESCRIPTIONS = {
-    400: "Invalid input (`invalid`, `parse_error`): nothing was changed.",
+    400: "Invalid input (`invalid`, `parse_error`, `bad_request`): nothing was changed.",
     401: "No or unknown API key (`not_authenticated`, `authentication_failed`).",
     403: "The key lacks the scope this operation needs (`permission_denied`).",
     404: "Not found (`not_found`).",
@@ -95,8 +95,11 @@ class AutoSchema(openapi.AutoSchema):
             for code, response in responses.items():
                 if str(code).startswith("2"):
                     response.setdefault("headers", {}).update(REPLAYED_HEADER)
-        if self._is_list_view() and self._get_paginator() and "401" in responses:
-            for code, description in _PAGING_ERRORS.items():
+        if "401" in responses:  # an error envelope to reuse, present on all but the health check
+            added = {**(_PAGING_ERRORS if self._is_list_view() and self._get_paginator() else {})}
+            if "requestBody" in operation:
+                added["413"] = "The body is larger than the server accepts (`too_large`)."
+            for code, description in added.items():
                 responses.setdefault(code, {**responses["401"], "description": description})
         return operation
 

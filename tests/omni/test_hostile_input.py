@@ -130,7 +130,8 @@ def test_deeply_nested_json_is_refused_in_the_error_shape(client, world):
 
 
 def test_an_oversized_body_is_refused_with_413_in_the_error_shape(client, world):
-    for path, method, _operation in WITH_BODY:
+    for path, method, operation in WITH_BODY:
+        assert "413" in operation["responses"], f"{method.upper()} {path} does not document 413"
         response = _send(client, method, _url(path, world), data=OVERSIZED, content_type="application/json")
         _assert_refused_in_shape(response, f"{method.upper()} {path}")
         assert response.status_code == 413, f"{method.upper()} {path}: {response.status_code}"
