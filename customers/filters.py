@@ -6,6 +6,7 @@ from django_filters import rest_framework as filters
 
 from customers.identities import identity_key
 from customers.models import Channel, Customer, Direction, IdentityKind, Interaction, InteractionKind
+from omni import dates
 
 
 class CustomerFilter(filters.FilterSet):
@@ -15,7 +16,7 @@ class CustomerFilter(filters.FilterSet):
     phone = filters.CharFilter(method="filter_identity", help_text=_("A phone in any form."))
     email = filters.CharFilter(method="filter_identity", help_text=_("An e-mail, in any letter case."))
     card = filters.CharFilter(method="filter_identity", help_text=_("A loyalty card number."))
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = dates.IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text=_("Changed at or after this time (ISO 8601).")
     )
 
@@ -33,10 +34,8 @@ class InteractionFilter(filters.FilterSet):
     channel = filters.ChoiceFilter(choices=Channel.choices, help_text=_("Only contacts through this channel."))
     kind = filters.ChoiceFilter(choices=InteractionKind.choices, help_text=_("Only contacts of this kind."))
     direction = filters.ChoiceFilter(choices=Direction.choices, help_text=_("Only contacts in this direction."))
-    since = filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="gte", help_text=_("At or after (ISO 8601).")
-    )
-    until = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text=_("Before (ISO 8601)."))
+    since = dates.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", help_text=_("At or after (ISO 8601)."))
+    until = dates.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text=_("Before (ISO 8601)."))
 
     class Meta:
         model = Interaction

@@ -8,6 +8,11 @@ class InsufficientStock(DomainError):
     message = _("Not enough stock for some of the lines.")
 
 
+class StockLimitExceeded(DomainError):
+    code = "stock_limit_exceeded"
+    message = _("This would hold more units of a product at a location than Omni can count (2,147,483,647).")
+
+
 class ReleaseExceedsReserved(DomainError):
     code = "release_exceeds_reserved"
     message = _("Cannot release or sell more than is reserved.")

@@ -148,6 +148,10 @@ class Employee(TimeStampedModel):
         return self.user.get_full_name() or self.user.get_username()
 
 
+# The most units one stock row holds: the range of its integer columns on every database.
+MAX_STOCK_QUANTITY = 2_147_483_647
+
+
 class Stock(models.Model):
     """What a location holds of a product. Changed only by ``inventory.services``."""
 

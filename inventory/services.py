@@ -26,10 +26,12 @@ from inventory.errors import (
     InvalidQuantity,
     InvalidTransferStatus,
     ReleaseExceedsReserved,
+    StockLimitExceeded,
     UnknownCategory,
 )
 from inventory.lock_objects import StockKey, stock_rows_for_update
 from inventory.models import (
+    MAX_STOCK_QUANTITY,
     Barcode,
     Category,
     Location,
@@ -116,6 +118,20 @@ def _shortage_details(shortages: list[tuple[StockKey, int, int]]) -> dict:
     return {"skus": sorted({line["sku"] for line in lines}), "lines": lines}
 
 
+def _check_stock_limit(rows: dict[StockKey, Stock], changes: dict[StockKey, tuple[int, int]]) -> None:
+    """Refuse a change that would take on hand past what a stock row holds (instead of a database error)."""
+    over = [
+        (key, rows[key].on_hand, on_hand_delta)
+        for key, (on_hand_delta, _reserved_delta) in sorted(changes.items())
+        if on_hand_delta > 0 and rows[key].on_hand + on_hand_delta > MAX_STOCK_QUANTITY
+    ]
+    if over:
+        details = _shortage_details([(key, adding, on_hand) for key, on_hand, adding in over])
+        for line in details["lines"]:
+            line["on_hand"], line["adding"] = line.pop("available"), line.pop("requested")
+        raise StockLimitExceeded(details=details)
+
+
 def _write(
     rows: dict[StockKey, Stock],
     changes: dict[StockKey, tuple[int, int]],
@@ -126,6 +142,7 @@ def _write(
     note: str = "",
 ) -> None:
     """Apply (on_hand delta, reserved delta) to locked rows and append the ledger rows."""
+    _check_stock_limit(rows, changes)
     changed, movements = [], []
     for key, (on_hand_delta, reserved_delta) in sorted(changes.items()):
         if on_hand_delta == 0 and reserved_delta == 0:
@@ -241,6 +258,11 @@ def _document_lines(lines: Sequence[ProductQuantity], *, allow_zero: bool) -> di
         merged[line.product_id] += line.quantity
     if not merged:
         raise InvalidQuantity(_("At least one line is required."))
+    if max(merged.values()) > MAX_STOCK_QUANTITY:
+        raise InvalidQuantity(
+            _("A document holds at most %(max)s units of a product.") % {"max": f"{MAX_STOCK_QUANTITY:,}"},
+            details={"max": MAX_STOCK_QUANTITY},
+        )
     return dict(merged)
 
 

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from omni.api.exceptions import api_not_found, api_server_error
+from omni.api.exceptions import api_bad_request, api_not_found, api_server_error
 
 admin.site.site_header = "Omni"
 admin.site.site_title = "Omni"
@@ -15,6 +15,14 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+
+def handler400(request, exception):
+    if request.path.startswith("/api/"):
+        return api_bad_request(request, exception)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
 
 
 def handler404(request, exception):

@@ -7,6 +7,7 @@ from django_filters import rest_framework as filters
 
 from inventory.errors import UnknownLocation
 from inventory.models import Location
+from omni import dates
 from orders.models import Fulfilment, Order, OrderChannel, OrderStatus
 
 
@@ -22,10 +23,10 @@ class OrderFilter(filters.FilterSet):
     location = filters.CharFilter(
         method="filter_location", help_text=_("Location code: the pickup store, the store of a sale, or the shipper.")
     )
-    created_from = filters.DateFilter(
+    created_from = dates.DateFilter(
         field_name="created_at", lookup_expr="date__gte", help_text=_("Placed on or after this date (YYYY-MM-DD).")
     )
-    created_to = filters.DateFilter(
+    created_to = dates.DateFilter(
         field_name="created_at", lookup_expr="date__lte", help_text=_("Placed on or before this date (YYYY-MM-DD).")
     )
 

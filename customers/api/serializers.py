@@ -1,7 +1,5 @@
 """Shapes of the customers API. They validate form only; the rules live in ``customers.services``."""
 
-from collections.abc import Mapping
-
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -22,20 +20,11 @@ from customers.models import (
     PaymentMethod,
 )
 from inventory.models import Location
+from omni import dates
+from omni.api.serializers import ModelSerializer, StrictInputSerializer
 
 MAX_TAGS = 50
 MAX_EXTERNAL_IDS = 10
-
-
-class StrictInputSerializer(serializers.Serializer):
-    # Refuses fields it does not know, so that a misspelt or a computed field is not silently dropped.
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: [_("This field is not accepted.")] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class WholeNumberField(serializers.IntegerField):
@@ -56,13 +45,13 @@ class LocationCodeField(serializers.SlugRelatedField):
 # --- Reading ----------------------------------------------------------------------------
 
 
-class IdentitySerializer(serializers.ModelSerializer):
+class IdentitySerializer(ModelSerializer):
     class Meta:
         model = Identity
         fields = ["kind", "system", "value"]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ModelSerializer):
     preferred_store = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     identities = IdentitySerializer(many=True, read_only=True)
     full_name = serializers.CharField(read_only=True)
@@ -97,7 +86,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(ModelSerializer):
     location = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     staff = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
@@ -119,7 +108,7 @@ class InteractionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CaseMessageSerializer(serializers.ModelSerializer):
+class CaseMessageSerializer(ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
@@ -128,7 +117,7 @@ class CaseMessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(read_only=True)
     store = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -161,7 +150,7 @@ class ProfileSerializer(StrictInputSerializer):
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     middle_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    birthday = serializers.DateField(required=False, allow_null=True)
+    birthday = dates.DateField(required=False, allow_null=True)
     gender = serializers.ChoiceField(Gender.choices, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     preferred_store = LocationCodeField(required=False, allow_null=True)
@@ -240,7 +229,7 @@ class InteractionInputSerializer(StrictInputSerializer):
     direction = serializers.ChoiceField(Direction.choices, required=False, default=Direction.INBOUND)
     summary = serializers.CharField(max_length=255)
     details = serializers.CharField(required=False, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    occurred_at = dates.DateTimeField(required=False, allow_null=True, default=None)
     location = LocationCodeField(required=False, allow_null=True, default=None)
     subject_type = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     subject_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
@@ -265,7 +254,7 @@ class ConsentsInputSerializer(StrictInputSerializer):
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(ModelSerializer):
     class Meta:
         model = Consent
         fields = ["purpose", "channel", "granted", "changed_at"]
@@ -280,7 +269,7 @@ class FeedbackInputSerializer(StrictInputSerializer):
     order = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(ModelSerializer):
     store = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     order = serializers.CharField(source="order_ref", read_only=True)
     case = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)

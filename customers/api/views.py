@@ -14,7 +14,6 @@ from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -40,6 +39,7 @@ from customers.filters import CustomerFilter, InteractionFilter
 from customers.models import Case, CaseMessage, Consent, Customer, Interaction
 from customers.services import ConsentChange, IdentityInput
 from omni.actors import Actor
+from omni.api.parsers import JSONParser
 from omni.api.schema import error_responses
 from omni.errors import NotFound
 from omni.scopes import Scope

@@ -1,27 +1,15 @@
 """Shapes of the inventory API. They validate form only; the rules live in ``inventory.services``."""
 
-from collections.abc import Mapping
-
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from inventory.models import Category, Location, Product, StockDocument, StockDocumentLine, Unit
+from omni.api.serializers import ModelSerializer, StrictInputSerializer
 
 MAX_DOCUMENT_LINES = 500
 MAX_LINE_QUANTITY = 1_000_000
 MAX_BARCODES = 100
-
-
-class StrictInputSerializer(serializers.Serializer):
-    # Refuses fields it does not know, so that a misspelt or a computed field is not silently dropped.
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: [_("This field is not accepted.")] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class WholeNumberField(serializers.IntegerField):
@@ -36,13 +24,13 @@ class WholeNumberField(serializers.IntegerField):
 # --- Catalogue --------------------------------------------------------------------------
 
 
-class CategoryRefSerializer(serializers.ModelSerializer):
+class CategoryRefSerializer(ModelSerializer):
     class Meta:
         model = Category
         fields = ["code", "name"]
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(ModelSerializer):
     category = CategoryRefSerializer(read_only=True, allow_null=True)
     currency = serializers.SerializerMethodField(help_text=_("ISO 4217 code of the price's currency."))
     barcodes = serializers.SlugRelatedField(
@@ -102,7 +90,7 @@ class ProductUpsertSerializer(StrictInputSerializer):
 # --- Locations --------------------------------------------------------------------------
 
 
-class LocationSerializer(serializers.ModelSerializer):
+class LocationSerializer(ModelSerializer):
     class Meta:
         model = Location
         fields = [
@@ -198,7 +186,7 @@ class StockCountInputSerializer(StockReceiptInputSerializer):
     )
 
 
-class StockDocumentLineSerializer(serializers.ModelSerializer):
+class StockDocumentLineSerializer(ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
 
     class Meta:
@@ -207,7 +195,7 @@ class StockDocumentLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StockDocumentSerializer(serializers.ModelSerializer):
+class StockDocumentSerializer(ModelSerializer):
     location = serializers.CharField(source="location.code", read_only=True, help_text=_("Location code."))
     lines = StockDocumentLineSerializer(many=True, read_only=True)
 

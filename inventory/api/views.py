@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -28,6 +27,7 @@ from inventory.errors import UnknownLocation, UnknownProducts
 from inventory.filters import LocationFilter, ProductFilter
 from inventory.models import Location, StockDocument
 from omni.actors import Actor
+from omni.api.parsers import JSONParser
 from omni.api.schema import error_responses
 from omni.scopes import Scope
 

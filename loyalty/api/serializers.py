@@ -9,6 +9,7 @@ from rest_framework import serializers
 from customers.models import Channel
 from inventory.api.serializers import StrictInputSerializer, WholeNumberField
 from loyalty.models import CardKind, CardStatus, PointsEntry
+from omni.api.serializers import ModelSerializer
 
 MAX_CART_LINES = 500
 MAX_LINE_QUANTITY = 1_000_000
@@ -135,7 +136,7 @@ class CardLookupSerializer(CardSerializer):
     account = AccountSerializer()
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class EntrySerializer(ModelSerializer):
     store = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:

@@ -3,9 +3,11 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -18,6 +20,12 @@ logger = logging.getLogger(__name__)
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": str(message), "details": details or {}}}
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = gettext_lazy("The request body is too large.")
 
 
 def exception_handler(exc, context):
@@ -34,6 +42,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
     if not isinstance(exc, exceptions.APIException):
         return None  # a bug: Django's 500 handler logs it
 
@@ -72,6 +82,13 @@ def api_unavailable(exc: Exception, component: str) -> Response:
         status=status.HTTP_503_SERVICE_UNAVAILABLE,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+def api_bad_request(request, exception=None):
+    """What Django refuses before a view runs (a NUL in the address, a body over the limit)."""
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(error_body(RequestTooLarge.default_code, RequestTooLarge.default_detail), status=413)
+    return JsonResponse(error_body("bad_request", _("The request is malformed.")), status=status.HTTP_400_BAD_REQUEST)
 
 
 def api_not_found(request, exception=None):

@@ -13,6 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from inventory.selectors import locations_for_user, user_sees_all_locations
+from omni import dates
 from omni.api.schema import error_responses
 from omni.models import ApiKey
 from omni.scopes import Scope
@@ -46,8 +47,8 @@ COLUMNS = (
 
 
 class PeriodSerializer(serializers.Serializer):
-    date_from = serializers.DateField(help_text="First day of the period (YYYY-MM-DD), included.")
-    date_to = serializers.DateField(help_text="Last day of the period (YYYY-MM-DD), included.")
+    date_from = dates.DateField(help_text="First day of the period (YYYY-MM-DD), included.")
+    date_to = dates.DateField(help_text="Last day of the period (YYYY-MM-DD), included.")
 
     def validate(self, attrs):
         if attrs["date_from"] > attrs["date_to"]:

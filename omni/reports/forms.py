@@ -5,13 +5,14 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Location
+from omni.dates import DateFormField
 from omni.reports.filters import Granularity, ReportFilters, default_period, user_location_ids
 from orders.models import OrderChannel
 
 
 class ReportFilterForm(forms.Form):
-    date_from = forms.DateField(label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DateFormField(label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DateFormField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     channel = forms.ChoiceField(
         label=_("channel"), required=False, choices=[("", _("every channel")), *OrderChannel.choices]
     )

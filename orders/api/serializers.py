@@ -4,7 +4,6 @@ Input serializers refuse any field they do not know, and say so plainly for the 
 computes (prices, discounts, totals): a client never sets them.
 """
 
-from collections.abc import Mapping
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from customers.api.serializers import WholeNumberField
+from omni.api import serializers as omni_serializers
+from omni.api.serializers import ModelSerializer
 from orders import states
 from orders.models import (
     Fulfilment,
@@ -54,24 +55,13 @@ MAX_POINTS = 2**31 - 1
 CLIENT_METHODS = [(value, label) for value, label in PaymentMethod.choices if value != PaymentMethod.POINTS]
 
 
-class StrictInputSerializer(serializers.Serializer):
+class StrictInputSerializer(omni_serializers.StrictInputSerializer):
     """Refuses unknown fields rather than dropping them; computed figures are named as such."""
 
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [
-                            _("This figure is computed by the server; do not send it.")
-                            if name in COMPUTED_FIELDS
-                            else _("This field is not accepted.")
-                        ]
-                        for name in unknown
-                    }
-                )
-        return super().to_internal_value(data)
+    def unknown_field_message(self, name: str) -> str:
+        if name in COMPUTED_FIELDS:
+            return _("This figure is computed by the server; do not send it.")
+        return super().unknown_field_message(name)
 
 
 # --- Input ------------------------------------------------------------------------------
@@ -188,7 +178,7 @@ class ReturnInputSerializer(StrictInputSerializer):
 # --- Output -----------------------------------------------------------------------------
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(ModelSerializer):
     class Meta:
         model = OrderLine
         fields = [
@@ -207,7 +197,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ModelSerializer):
     class Meta:
         model = Payment
         fields = [
@@ -222,13 +212,13 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+class StatusChangeSerializer(ModelSerializer):
     class Meta:
         model = StatusChange
         fields = ["status_from", "status_to", "note", "created_at"]
 
 
-class RefundSerializer(serializers.ModelSerializer):
+class RefundSerializer(ModelSerializer):
     order_return = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
 
     class Meta:
@@ -267,7 +257,7 @@ PUBLIC_ACTIONS = {
 }
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(ModelSerializer):
     location = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     customer = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     currency = serializers.SerializerMethodField()
@@ -333,7 +323,7 @@ class PaymentRecordResultSerializer(serializers.Serializer):
     order = OrderDetailSerializer(read_only=True)
 
 
-class ReturnLineSerializer(serializers.ModelSerializer):
+class ReturnLineSerializer(ModelSerializer):
     sku = serializers.CharField(source="order_line.sku", read_only=True)
 
     class Meta:
@@ -341,7 +331,7 @@ class ReturnLineSerializer(serializers.ModelSerializer):
         fields = ["sku", "quantity", "condition", "amount", "paid_amount"]
 
 
-class ReturnSerializer(serializers.ModelSerializer):
+class ReturnSerializer(ModelSerializer):
     order = serializers.SlugRelatedField(slug_field="number", read_only=True)
     location = serializers.SlugRelatedField(slug_field="code", read_only=True)
     currency = serializers.SerializerMethodField()

@@ -256,6 +256,18 @@ class TestInteractionsAndCases:
         assert "channel" in error(response)["details"]["fields"]
         assert Interaction.objects.count() == before
 
+    @pytest.mark.parametrize("occurred_at", ["0001-01-01T00:00:00", "9999-12-31T23:59:59"])
+    def test_a_time_at_the_edge_of_the_calendar_is_refused(self, writer, occurred_at):
+        customer = make_customer()
+        before = Interaction.objects.count()
+        response = writer.post(
+            f"/api/v1/customers/{customer.pk}/interactions/",
+            {"channel": "site", "kind": "call", "summary": "x", "occurred_at": occurred_at},
+        )
+        assert response.status_code == 400, response.content
+        assert "occurred_at" in error(response)["details"]["fields"]
+        assert Interaction.objects.count() == before
+
     def test_open_a_case_and_add_messages_in_order(self, writer):
         customer = make_customer()
         store = LocationFactory(code="spb-1")

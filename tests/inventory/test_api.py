@@ -746,6 +746,18 @@ class TestAvailability:
 
 
 class TestStockReceipts:
+    def test_a_receipt_past_the_largest_stock_a_row_holds_is_refused_and_changes_nothing(self, stock_writer):
+        store, shirt = LocationFactory(code="msk-01"), ProductFactory(sku="SHIRT")
+        receive(store, (shirt, 1))
+        Stock.objects.filter(product=shirt, location=store).update(on_hand=2_147_483_000)
+        before = db_snapshot()
+
+        response = stock_writer.post(RECEIPTS, receipt_body(store, ("SHIRT", 1_000)), format="json")
+
+        details = assert_error(response, 409, "stock_limit_exceeded")
+        assert details["lines"] == [{"sku": "SHIRT", "location": "msk-01", "on_hand": 2_147_483_000, "adding": 1_000}]
+        assert db_snapshot() == before
+
     def test_records_the_receipt_and_answers_201_with_the_document(self, stock_writer):
         store = LocationFactory(code="msk-01")
         shirt, socks = ProductFactory(sku="SHIRT"), ProductFactory(sku="SOCKS")

@@ -10,6 +10,7 @@ from inventory.errors import (
     InvalidQuantity,
     InvalidTransferStatus,
     ReleaseExceedsReserved,
+    StockLimitExceeded,
     UnknownCategory,
 )
 from inventory.models import MovementReason, Stock, StockDocument, StockMovement, TransferStatus
@@ -82,6 +83,20 @@ class TestReceive:
     def test_empty_receipt_is_refused(self):
         with pytest.raises(InvalidQuantity):
             services.stock_receive(location=LocationFactory(), lines=[])
+
+    def test_lines_adding_up_past_the_largest_stock_are_refused(self):
+        store, product = LocationFactory(), ProductFactory()
+        with pytest.raises(InvalidQuantity):
+            receive(store, (product, 2_000_000_000), (product, 2_000_000_000))
+        assert not StockDocument.objects.exists()
+
+    def test_a_receipt_past_the_largest_stock_a_row_holds_is_refused(self):
+        store, product = LocationFactory(), ProductFactory()
+        receive(store, (product, 2_000_000_000))
+        with pytest.raises(StockLimitExceeded):
+            receive(store, (product, 200_000_000))
+        assert stock_of(product, store).on_hand == 2_000_000_000
+        assert_ledger_matches()
 
     def test_number_is_generated_when_missing(self):
         store, product = LocationFactory(), ProductFactory()

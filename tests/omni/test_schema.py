@@ -1,3 +1,4 @@
+import re
 from io import StringIO
 
 import pytest
@@ -28,3 +29,65 @@ def test_interactive_docs_are_served_without_a_cdn(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     assert b"cdn.jsdelivr" not in response.content
+
+
+@pytest.fixture
+def schema(client):
+    return client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+
+def test_choices_the_api_answers_blank_allow_blank(schema):
+    components = schema["components"]["schemas"]
+    blank_allowed = {
+        ("Customer", "gender"),
+        ("Customer", "preferred_channel"),
+        ("Customer", "preferred_payment_method"),
+        ("Entry", "bonus_type"),
+        ("Entry", "channel"),
+    }
+    for component, field in blank_allowed:
+        variants = components[component]["properties"][field].get("oneOf", [])
+        assert {"$ref": "#/components/schemas/BlankEnum"} in variants, f"{component}.{field}"
+
+
+def test_fields_every_order_carries_are_required(schema):
+    required = set(schema["components"]["schemas"]["Order"]["required"])
+    assert {"total", "paid", "refunded", "subtotal", "points_earned"} <= required
+
+
+def test_a_replayed_answer_is_documented_where_an_idempotency_key_is_taken(schema):
+    operation = schema["paths"]["/api/v1/orders/"]["post"]
+    assert "Idempotency-Key" in [p["name"] for p in operation["parameters"]]
+    assert "Idempotent-Replayed" in operation["responses"]["201"]["headers"]
+
+
+def test_every_operation_names_its_scope(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if path.endswith("/health/"):
+                assert operation["x-scopes"] == []
+                continue
+            [scope] = operation["x-scopes"]
+            assert f"`{scope}`" in operation["description"], f"{method.upper()} {path}"
+
+
+def test_a_page_below_one_is_invalid_input_and_documented(schema, client_with_scopes):
+    reader = client_with_scopes("catalog:read")
+    for page in ("0", "-1", "x"):
+        response = reader.get("/api/v1/products/", {"page": page})
+        assert response.status_code == 400, page
+        assert list(response.json()["error"]["details"]["fields"]) == ["page"]
+    assert reader.get("/api/v1/products/", {"page": "7"}).json()["error"]["code"] == "not_found"
+    operation = schema["paths"]["/api/v1/products/"]["get"]
+    assert {"400", "404"} <= set(operation["responses"])
+    page = next(p for p in operation["parameters"] if p["name"] == "page")
+    assert page["schema"]["minimum"] == 1
+
+
+def test_request_bodies_say_what_the_serializers_enforce(schema):
+    order = schema["components"]["schemas"]["OrderInputRequest"]
+    assert order["additionalProperties"] is False
+    assert order["properties"]["lines"]["minItems"] == 1
+    pattern = re.compile(schema["components"]["schemas"]["PaymentInputRequest"]["properties"]["amount"]["pattern"])
+    assert pattern.match("10.50") and pattern.match(".5")
+    assert not any(pattern.match(text) for text in ("", ".", "-", "-."))

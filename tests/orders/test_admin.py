@@ -244,6 +244,16 @@ class TestSale:
 
 
 class TestReturnDesk:
+    @pytest.mark.parametrize(
+        "url", ["/admin/orders/orderreturn/desk/W-%00/", "/admin/orders/orderreturn/desk/?query=W-%00"]
+    )
+    def test_a_nul_character_in_the_address_is_a_bad_request(self, client, staff_in_role, two_stores, url):
+        client.force_login(staff_in_role(STORE_STAFF, locations=[two_stores[0]]))
+
+        response = client.get(url)
+
+        assert response.status_code == 400
+
     def test_find_by_phone_preview_and_confirm(self, client, staff_in_role, two_stores):
         mine, theirs, shirt = two_stores
         person = customer()

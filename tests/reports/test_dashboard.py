@@ -77,6 +77,16 @@ def test_default_period_renders_without_data(client, db, manager_of):
     assert "Nothing in this period." in response.content.decode()
 
 
+def test_a_period_at_the_edge_of_the_calendar_is_refused_on_the_page(client, db, manager_of):
+    client.force_login(manager_of(role="Head office"))
+
+    response = client.get(URL, {"date_from": "0001-01-01", "date_to": "9999-12-31"})
+
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"date_from", "date_to"}
+    assert "Enter a date between 1900-01-01 and 2999-12-31." in response.content.decode()
+
+
 def test_weekly_chart_on_a_long_period(client, shop, manager_of):
     client.force_login(manager_of(role="Head office"))
 
