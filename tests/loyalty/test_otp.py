@@ -147,3 +147,12 @@ def test_the_code_is_erased_from_the_outbox_and_kept_off_the_timeline_once_sent(
     assert CODE not in message.body
     assert message.is_sensitive
     assert not Interaction.objects.filter(details__contains=CODE).exists()
+
+
+def test_a_code_checked_inside_another_transaction_fails_loudly(account):
+    # Its failed attempts would roll back with that transaction: the guesses would never count.
+    from django.db import transaction
+
+    send(account)
+    with transaction.atomic(), pytest.raises(RuntimeError):
+        otp.otp_verify(account=account, code="000000")
