@@ -1710,10 +1710,13 @@ def move_orders(source: Customer, survivor: Customer) -> None:
 
 
 def anonymise_orders(customer: Customer) -> None:
-    """Anonymisation step: orders stay for accounting, without the address, name and phone."""
-    Order.objects.filter(customer=customer).update(
-        delivery_address="", contact_name="", contact_phone="", note="", updated_at=timezone.now()
+    """Anonymisation step: orders stay for accounting, without the address, name and phone, and
+    without the free texts written on them (a cancelled order's reason, notes in its history)."""
+    orders = Order.objects.filter(customer=customer)
+    orders.update(
+        delivery_address="", contact_name="", contact_phone="", note="", cancel_reason="", updated_at=timezone.now()
     )
+    StatusChange.objects.filter(order__in=orders).exclude(note="").update(note="")
 
 
 def export_orders(customer: Customer) -> list[dict]:
