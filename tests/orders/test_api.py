@@ -493,6 +493,16 @@ class TestOneTimeCodes:
         assert not Order.objects.exists()
         assert not IdempotencyKey.objects.exists()
 
+    @pytest.mark.django_db(transaction=True)
+    def test_wrong_codes_stay_counted_when_the_transactions_really_commit(self, writer, body):
+        from loyalty.models import OneTimeCode
+
+        for attempt in range(2):
+            error_of(writer.post(ORDERS, body, HTTP_IDEMPOTENCY_KEY=f"guess-{attempt}"), 409, "invalid_code")
+
+        assert OneTimeCode.objects.get().attempts == 2
+        assert not IdempotencyKey.objects.exists()
+
     def test_the_right_code_places_once_and_a_retry_replays_without_a_new_code(self, writer, body):
         from loyalty.models import OneTimeCode
 
