@@ -16,8 +16,8 @@ from customers.models import Customer
 from loyalty import selectors
 from loyalty.models import Account, Card, CardStatus, PointsEntry, TierChange
 
-# Card numbers are digits; the API and the admin strip "-" from a number they are given, so a
-# number starting with it is found by nobody.
+# Card numbers are digits, and a card lookup (the API, the till) strips "-" from the number it is
+# given: a number that starts with it is no card's and is found by no lookup.
 ERASED_CARD_PREFIX = "-"
 
 
