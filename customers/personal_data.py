@@ -6,7 +6,7 @@ Other apps add what they hold through two registries, from their ``AppConfig.rea
   under ``name`` in the export (orders: the customer's orders; loyalty: the account and points).
 * ``register_anonymise_step(name, func)``: ``func(customer)`` erases the personal data of the
   app's rows inside the anonymisation transaction, keeping what accounting needs (orders stay,
-  without names, addresses and phones).
+  without names, addresses and phones; points stay, without the card numbers).
 """
 
 import json
@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import (
+    Case,
     CaseMessage,
     Channel,
     Consent,
@@ -138,9 +139,12 @@ def customer_data_export(*, customer: Customer, actor: Actor = SYSTEM) -> dict:
 def customer_anonymise(*, customer: Customer, actor: Actor = SYSTEM) -> Customer:
     """Erase the customer's personal data and identities; keep the records, without it.
 
-    The profile stays (orders and points keep pointing at it) with its personal fields emptied,
-    its identities are deleted so it can no longer be found or reached, free texts about it are
-    erased, consents are withdrawn, unsent messages are cancelled, and the act is recorded.
+    The profile stays (orders and points keep pointing at it, the figures stay in the reports)
+    with its personal fields emptied; its identities are deleted so that nothing leads to it any
+    more (the other apps' steps do the same for their identifiers, such as loyalty cards); every
+    free text it wrote or that is about it is erased (contact summaries, case subjects and
+    messages, feedback, consent notes, messages sent); consents are withdrawn, unsent messages are
+    cancelled, and the act is recorded.
     """
     with transaction.atomic():
         customer = locked_customer(customer)
@@ -154,6 +158,7 @@ def customer_anonymise(*, customer: Customer, actor: Actor = SYSTEM) -> Customer
         Identity.objects.filter(customer=customer).delete()
         now = timezone.now()
         granted = list(Consent.objects.filter(customer=customer, granted=True))
+        ConsentEvent.objects.filter(customer=customer).exclude(note="").update(note="")
         Consent.objects.filter(customer=customer, granted=True).update(granted=False, changed_at=now, updated_at=now)
         ConsentEvent.objects.bulk_create(
             [
@@ -169,7 +174,8 @@ def customer_anonymise(*, customer: Customer, actor: Actor = SYSTEM) -> Customer
                 for consent in sorted(granted, key=lambda c: c.purpose != ConsentPurpose.MARKETING)
             ]
         )
-        Interaction.objects.filter(customer=customer).update(details="")
+        Interaction.objects.filter(customer=customer).update(summary="", details="")
+        Case.objects.filter(customer=customer).update(subject="", updated_at=now)
         CaseMessage.objects.filter(case__customer=customer).update(body="")
         Feedback.objects.filter(customer=customer).update(comment="", updated_at=now)
         Message.objects.filter(customer=customer, status=MessageStatus.PENDING).update(

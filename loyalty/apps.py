@@ -7,10 +7,15 @@ class LoyaltyConfig(AppConfig):
     verbose_name = _("Loyalty")
 
     def ready(self):
-        # A merge of two customers moves their points; segments can name a loyalty tier.
+        # A merge of two customers moves their points; anonymisation leaves no card leading to the
+        # customer; the personal data export holds the account; segments can name a loyalty tier.
         from customers.merge import register_merge_step
+        from customers.personal_data import register_anonymise_step, register_export_section
         from loyalty import segments
         from loyalty.merge import move_loyalty
+        from loyalty.personal_data import anonymise_loyalty, export_loyalty
 
         register_merge_step("loyalty.accounts", move_loyalty)
+        register_anonymise_step("loyalty.accounts", anonymise_loyalty)
+        register_export_section("loyalty", export_loyalty)
         segments.register_conditions()

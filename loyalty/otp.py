@@ -6,9 +6,12 @@ HMAC-SHA256 of the code is stored (keyed with ``SECRET_KEY``); a code expires af
 ``LOYALTY_OTP_TTL_MINUTES``, allows ``LOYALTY_OTP_MAX_ATTEMPTS`` wrong tries, and a new code
 replaces the previous one. At most ``LOYALTY_OTP_MAX_PER_HOUR`` codes are sent per hour.
 
-A failed attempt is committed on its own (``otp_verify`` runs its own transaction), so it
-counts even though the redemption that carried it is refused; the code is consumed
-(``otp_consume``) only in the transaction of a redemption that succeeds.
+A failed attempt is committed on its own, so it counts even though the redemption that carried
+it is refused: ``otp_verify`` runs in a durable transaction, before any other, and fails loudly
+when a caller wraps it in theirs (whose rollback would undo the attempt). Callers that need a
+transaction around the spending (an ``Idempotency-Key``, a preview) verify first and pass the
+verified code on; it is consumed (``otp_consume``) only in the transaction of a redemption that
+succeeds.
 """
 
 import datetime
@@ -93,14 +96,15 @@ def otp_send(
 def otp_verify(*, account: Account, code: str, now: datetime.datetime | None = None) -> int:
     """Check a code against the account's current one; return its id for ``otp_consume``.
 
-    A wrong code counts one attempt, committed even though the caller is refused.
+    A wrong code counts one attempt, committed even though the caller is refused. Call it outside
+    any transaction: inside one it raises ``RuntimeError`` rather than let a rollback undo the attempt.
     """
     code = str(code or "").strip()
     if not code:
         raise CodeRequired(details={"field": "code", "fields": {"code": [str(CodeRequired.message)]}})
     now = now or timezone.now()
     wrong = False
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         account_for_update(account.pk)
         otp = (
             OneTimeCode.objects.select_for_update()
@@ -119,8 +123,10 @@ def otp_verify(*, account: Account, code: str, now: datetime.datetime | None = N
     return otp.pk
 
 
-def otp_consume(*, otp_id: int, now: datetime.datetime) -> None:
+def otp_consume(*, account: Account, otp_id: int, now: datetime.datetime) -> None:
     """Use the verified code up, inside the caller's (the redemption's) transaction."""
-    used = OneTimeCode.objects.filter(pk=otp_id, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
+    used = OneTimeCode.objects.filter(pk=otp_id, account=account, used_at__isnull=True, expires_at__gt=now).update(
+        used_at=now
+    )
     if not used:
         raise CodeExpired()

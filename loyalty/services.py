@@ -835,6 +835,7 @@ def points_redeem(
     channel: str,
     store: Location | None = None,
     code: str = "",
+    verified_code: int | None = None,
     actor: Actor = SYSTEM,
     now: datetime.datetime | None = None,
 ) -> Redemption:
@@ -844,7 +845,8 @@ def points_redeem(
     Refused with ``not_enough_points`` beyond the available balance and ``exceeds_order_share``
     beyond the programme's share of the cart; nothing changes then. In a store or by phone the
     programme may require the one-time code sent to the customer (``loyalty.otp``). The check of
-    the code commits its failed attempts on its own: call this outside your own transaction.
+    the code commits its failed attempts on its own: call this outside your own transaction, or
+    check the code first (``otp_verify``, before your transaction) and pass ``verified_code``.
     """
     from loyalty.otp import code_required, otp_consume, otp_verify
 
@@ -861,7 +863,7 @@ def points_redeem(
     programme = programme_current()
     otp_id = None
     if code_required(programme, channel):
-        otp_id = otp_verify(account=account, code=code, now=now)
+        otp_id = verified_code if verified_code is not None else otp_verify(account=account, code=code, now=now)
     try:
         with transaction.atomic():
             account = _locked_active_account(account.pk)
@@ -886,7 +888,7 @@ def points_redeem(
                     details={"requested": points, "available": available},
                 )
             if otp_id is not None:
-                otp_consume(otp_id=otp_id, now=now)
+                otp_consume(account=account, otp_id=otp_id, now=now)
             value = money(points * programme.point_value)
             entry = _consume(
                 account=account,

@@ -735,6 +735,7 @@ def order_place(
     promo_code: str = "",
     points: int = 0,
     otp_code: str = "",
+    verified_code: int | None = None,
     payments: Sequence[PaymentInput] = (),
     note: str = "",
     actor: Actor = SYSTEM,
@@ -746,6 +747,10 @@ def order_place(
     Click-and-collect reserves at the pickup store and brings what it lacks from locations that
     ship (the order then awaits the transfer); delivery reserves at locations that ship, one for
     the whole order when one holds it all; a sale in a store sells at once and must be paid in full.
+
+    Where the programme wants a one-time code for the points, it is checked first, on its own: call
+    this outside any transaction, or check the code yourself before yours (``order_code_verify``)
+    and pass ``verified_code``.
     """
     _check_choice(channel, OrderChannel, "channel")
     _check_choice(fulfilment, Fulfilment, "fulfilment")
@@ -761,8 +766,8 @@ def order_place(
         raise InvalidInput.for_field("points", _("Points are a whole number, zero or more."))
     if points and customer is None:
         raise CustomerRequired.for_field("points", _("Points can only be spent by an identified customer."))
-    if customer is not None and points:
-        _verify_code(customer, channel, otp_code)
+    if verified_code is None:
+        verified_code = order_code_verify(customer=customer, channel=channel, points=points, code=otp_code)
     now = timezone.now()
     with transaction.atomic():
         if customer is not None:
@@ -795,7 +800,9 @@ def order_place(
             )
             for product, qty in products
         ]
-        _price(order, order_lines, promo_code=promo_code, points=points, otp_code=otp_code, actor=actor, now=now)
+        _price(
+            order, order_lines, promo_code=promo_code, points=points, verified_code=verified_code, actor=actor, now=now
+        )
         OrderLine.objects.bulk_create(order_lines)
         _record_status(order, "", order.status, actor)
 
@@ -835,17 +842,24 @@ def order_place(
     return order
 
 
-def _verify_code(customer: Customer, channel: str, code: str) -> None:
-    """Where the programme wants a one-time code, check it first on its own: a wrong code counts
-    as an attempt even though the order is refused (``loyalty.otp``)."""
+def order_code_verify(*, customer: Customer | None, channel: str, points: int, code: str) -> int | None:
+    """Where the programme wants a one-time code for spending these points, check it in its own
+    transaction, before any other: a wrong code counts as an attempt even though the order is
+    refused (``loyalty.otp``). Returns what ``order_place(verified_code=...)`` takes."""
     from loyalty.otp import code_required, otp_verify
 
+    if customer is None or not points:
+        return None
+    _check_choice(channel, OrderChannel, "channel")
     account = loyalty_selectors.account_of(customer)
-    if account is not None and code_required(loyalty.programme_current(), loyalty_channel(channel)):
-        otp_verify(account=account, code=code)
+    if account is None or not code_required(loyalty.programme_current(), loyalty_channel(channel)):
+        return None
+    return otp_verify(account=account, code=code)
 
 
-def _price(order: Order, lines: list[OrderLine], *, promo_code: str, points: int, otp_code: str, actor, now) -> None:
+def _price(
+    order: Order, lines: list[OrderLine], *, promo_code: str, points: int, verified_code: int | None, actor, now
+) -> None:
     """Apply the promo code and the points to the lines and the order (still unsaved lines)."""
     channel = loyalty_channel(order.channel)
     subtotal = sum((line.subtotal for line in lines), ZERO)
@@ -875,7 +889,7 @@ def _price(order: Order, lines: list[OrderLine], *, promo_code: str, points: int
             lines=[_cart_line(line, line.amount) for line in lines],
             channel=channel,
             store=order.location if order.fulfilment != Fulfilment.DELIVERY else None,
-            code=otp_code,
+            verified_code=verified_code,
             actor=actor,
             now=now,
         )
@@ -925,9 +939,16 @@ def _placed_text(order: Order) -> str:
 def order_preview(**kwargs) -> Order:
     """What ``order_place`` would make of this input (prices, discount, points, stock), computed
     by the service itself in a transaction that is then rolled back: the receipt shown before
-    confirming is exactly what placing the order computes. The returned order is not saved."""
+    confirming is exactly what placing the order computes. The returned order is not saved.
+    The one-time code is checked before that transaction, so that a wrong one counts."""
+    verified_code = order_code_verify(
+        customer=kwargs.get("customer"),
+        channel=kwargs["channel"],
+        points=kwargs.get("points", 0),
+        code=kwargs.get("otp_code", ""),
+    )
     with transaction.atomic():
-        order = order_place(**kwargs)
+        order = order_place(**kwargs, verified_code=verified_code)
         order.preview_lines = list(order.lines.all())
         transaction.set_rollback(True)
     return order
@@ -1689,10 +1710,13 @@ def move_orders(source: Customer, survivor: Customer) -> None:
 
 
 def anonymise_orders(customer: Customer) -> None:
-    """Anonymisation step: orders stay for accounting, without the address, name and phone."""
-    Order.objects.filter(customer=customer).update(
-        delivery_address="", contact_name="", contact_phone="", note="", updated_at=timezone.now()
+    """Anonymisation step: orders stay for accounting, without the address, name and phone, and
+    without the free texts written on them (a cancelled order's reason, notes in its history)."""
+    orders = Order.objects.filter(customer=customer)
+    orders.update(
+        delivery_address="", contact_name="", contact_phone="", note="", cancel_reason="", updated_at=timezone.now()
     )
+    StatusChange.objects.filter(order__in=orders).exclude(note="").update(note="")
 
 
 def export_orders(customer: Customer) -> list[dict]:

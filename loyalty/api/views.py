@@ -38,7 +38,7 @@ from loyalty.errors import NoAccount, UnknownCard
 from loyalty.filters import EntryFilter
 from loyalty.models import Account, PointsEntry
 from omni.actors import Actor
-from omni.api.idempotency import idempotent
+from omni.api.idempotency import idempotent, idempotent_replay
 from omni.api.parsers import JSONParser
 from omni.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
 from omni.errors import NotFound
@@ -357,17 +357,21 @@ class RedemptionView(APIView):
         tags=[LOYALTY],
     )
     def post(self, request):
+        replay = idempotent_replay(request)
+        if replay is not None:
+            return replay
         serializer = RedemptionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         customer = _who(data)
         lines, store = _cart(data["lines"]), _store(data.get("store"))
         # A wrong one-time code must count even though the request is refused, so it is checked
-        # before the request's transaction (which a refusal rolls back). A reference already
-        # redeemed (a retry) needs no new code: the first result is returned.
+        # before the request's transaction (which a refusal rolls back). A retry (the same key, or
+        # a reference already redeemed) needs no new code: the first result is returned.
         programme = services.programme_current()
+        verified_code = None
         if otp.code_required(programme, data["channel"]) and services.redemption_of(data["reference"]) is None:
-            otp.otp_verify(account=services.account_required(customer), code=data.get("code", ""))
+            verified_code = otp.otp_verify(account=services.account_required(customer), code=data.get("code", ""))
 
         def redeem() -> Response:
             redemption = services.points_redeem(
@@ -378,6 +382,7 @@ class RedemptionView(APIView):
                 channel=data["channel"],
                 store=store,
                 code=data.get("code", ""),
+                verified_code=verified_code,
                 actor=Actor.from_request(request),
             )
             entry = redemption.entry

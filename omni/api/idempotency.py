@@ -5,6 +5,10 @@ with another body is refused with 422. The key row is inserted at the start of t
 transaction: a second identical request racing the first waits on the unique index until the
 first commits, then replays its response; if the first fails, nothing was stored and the
 second runs on its own.
+
+A view that must do something outside that transaction (checking a one-time code, whose failed
+attempts must stay counted) asks ``idempotent_replay`` first, so that a retry replays instead
+of doing it again.
 """
 
 import hashlib
@@ -36,15 +40,27 @@ def _fingerprint(request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def idempotent(request, compute: Callable[[], Response]) -> Response:
-    """Run ``compute`` once per (client, Idempotency-Key); without the header, just run it."""
+def _key(request) -> str:
     key = request.headers.get(HEADER, "").strip()
-    if not key:
-        return compute()
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidInput.for_field(
             HEADER, _("An idempotency key has at most %(max)d characters.") % {"max": MAX_KEY_LENGTH}
         )
+    return key
+
+
+def idempotent_replay(request) -> Response | None:
+    """The stored response when this request repeats an earlier one with its key, else None."""
+    key = _key(request)
+    record = IdempotencyKey.objects.filter(owner=_owner(request), key=key).first() if key else None
+    return None if record is None else _replay(record, _fingerprint(request))
+
+
+def idempotent(request, compute: Callable[[], Response]) -> Response:
+    """Run ``compute`` once per (client, Idempotency-Key); without the header, just run it."""
+    key = _key(request)
+    if not key:
+        return compute()
     owner, fingerprint = _owner(request), _fingerprint(request)
     with transaction.atomic():
         try:

@@ -19,7 +19,7 @@ from inventory.errors import UnknownLocation
 from inventory.models import Location
 from inventory.selectors import locations_for_user
 from omni.actors import Actor
-from omni.api.idempotency import idempotent
+from omni.api.idempotency import idempotent, idempotent_replay
 from omni.api.parsers import JSONParser
 from omni.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
 from omni.errors import InvalidInput, NotFound
@@ -168,26 +168,35 @@ class OrderListView(generics.ListAPIView):
         tags=[ORDERS],
     )
     def post(self, request, *args, **kwargs):
+        replay = idempotent_replay(request)
+        if replay is not None:
+            return replay  # before the code check: the code the first request spent is used up
+        serializer = OrderInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        customer = None
+        if data.get("customer") is not None:
+            customer = customer_resolve(data["customer"])
+            if customer is None:
+                raise InvalidInput.for_field("customer", gettext("No customer has this id."))
+        if data["fulfilment"] == Fulfilment.CLICK_AND_COLLECT:
+            location = _location(data["pickup_location"], "pickup_location")
+        else:
+            location = _location(data["location"], "location")
+        if (
+            data["fulfilment"] == Fulfilment.IN_STORE
+            and _for_staff(request)
+            and location is not None
+            and not locations_for_user(request.user).filter(pk=location.pk).exists()
+        ):
+            raise PermissionDenied  # staff sell only in the stores they work at
+        # A wrong one-time code must count even though the order is refused, so it is checked
+        # before the request's transaction (which a refusal rolls back).
+        verified_code = services.order_code_verify(
+            customer=customer, channel=data["channel"], points=data["points"], code=data["otp_code"]
+        )
+
         def place():
-            serializer = OrderInputSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = serializer.validated_data
-            customer = None
-            if data.get("customer") is not None:
-                customer = customer_resolve(data["customer"])
-                if customer is None:
-                    raise InvalidInput.for_field("customer", gettext("No customer has this id."))
-            if data["fulfilment"] == Fulfilment.CLICK_AND_COLLECT:
-                location = _location(data["pickup_location"], "pickup_location")
-            else:
-                location = _location(data["location"], "location")
-            if (
-                data["fulfilment"] == Fulfilment.IN_STORE
-                and _for_staff(request)
-                and location is not None
-                and not locations_for_user(request.user).filter(pk=location.pk).exists()
-            ):
-                raise PermissionDenied  # staff sell only in the stores they work at
             order = services.order_place(
                 channel=data["channel"],
                 fulfilment=data["fulfilment"],
@@ -200,6 +209,7 @@ class OrderListView(generics.ListAPIView):
                 promo_code=data["promo_code"],
                 points=data["points"],
                 otp_code=data["otp_code"],
+                verified_code=verified_code,
                 payments=_payments(data["payments"]),
                 note=data["note"],
                 actor=Actor.from_request(request),

@@ -98,3 +98,34 @@ def test_anonymisation_erases_personal_data_and_records_the_act(customer):
     # The phone is free again: a new identify creates a new profile.
     again = services.customer_identify(identities=[IdentityInput("phone", "+79161234567")])
     assert again.created and again.customer.pk != customer.pk
+
+
+def test_anonymisation_erases_every_free_text_about_the_customer(customer):
+    from customers.models import Case, ConsentEvent
+
+    services.interaction_record(
+        customer=customer,
+        channel=Channel.CALL_CENTRE,
+        kind=InteractionKind.CALL,
+        summary="Ivan Petrov called about the refund to his card 1234",
+        details="Lives at Arbat 5",
+    )
+    services.case_open(customer=customer, subject="Ivan Petrov: parcel left at Arbat 5", channel=Channel.SITE, body="?")
+    services.consents_record(
+        customer=customer,
+        changes=[ConsentChange(ConsentPurpose.MARKETING, False, "sms")],
+        source_channel=Channel.CALL_CENTRE,
+        note="Ivan said stop on the phone",
+    )
+    assert Interaction.objects.filter(customer=customer, summary__contains="Ivan").exists()
+
+    personal_data.customer_anonymise(customer=customer)
+
+    erased = Interaction.objects.filter(customer=customer).exclude(kind=InteractionKind.PERSONAL_DATA)
+    assert erased.count() >= 4
+    assert not erased.exclude(summary="", details="").exists()
+    assert not Case.objects.filter(customer=customer).exclude(subject="").exists()
+    assert not CaseMessage.objects.filter(case__customer=customer).exclude(body="").exists()
+    assert not Feedback.objects.filter(customer=customer).exclude(comment="").exists()
+    assert not Message.objects.filter(customer=customer).exclude(subject="", body="", recipient="").exists()
+    assert not ConsentEvent.objects.filter(customer=customer, note__contains="Ivan").exists()

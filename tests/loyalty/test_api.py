@@ -345,6 +345,50 @@ class TestRedeem:
         assert_error(writer.post(REDEEM, {**payload, "code": "000000"}), 409, "invalid_code")
         assert writer.post(REDEEM, {**payload, "code": "246810"}).status_code == 201
 
+    def test_wrong_codes_count_even_with_a_fresh_idempotency_key_each(
+        self, writer, product, programme, monkeypatch, settings
+    ):
+        from loyalty import otp
+        from loyalty.models import OneTimeCode
+
+        programme.otp_required = True
+        programme.save()
+        monkeypatch.setattr(otp, "generate_code", lambda: "246810")
+        account = member()
+        give(account, 500)
+        otp.otp_send(customer=account.customer, channel="store")
+        payload = redemption(account, channel="store", code="000000")
+
+        for attempt in range(settings.LOYALTY_OTP_MAX_ATTEMPTS):
+            assert_error(writer.post(REDEEM, payload, HTTP_IDEMPOTENCY_KEY=f"guess-{attempt}"), 409, "invalid_code")
+
+        assert OneTimeCode.objects.get().attempts == settings.LOYALTY_OTP_MAX_ATTEMPTS
+        right = {**payload, "code": "246810"}
+        assert_error(writer.post(REDEEM, right, HTTP_IDEMPOTENCY_KEY="right"), 409, "code_expired")
+        assert selectors.balance(account).available == 500
+
+    def test_the_right_code_spends_once_and_a_retry_replays_without_a_new_code(
+        self, writer, product, programme, monkeypatch
+    ):
+        from loyalty import otp
+        from loyalty.models import OneTimeCode
+
+        programme.otp_required = True
+        programme.save()
+        monkeypatch.setattr(otp, "generate_code", lambda: "246810")
+        account = member()
+        give(account, 500)
+        otp.otp_send(customer=account.customer, channel="store")
+        payload = redemption(account, channel="store", code="246810")
+
+        first = writer.post(REDEEM, payload, HTTP_IDEMPOTENCY_KEY="k")
+        again = writer.post(REDEEM, payload, HTTP_IDEMPOTENCY_KEY="k")
+
+        assert first.status_code == again.status_code == 201, again.content
+        assert again["Idempotent-Replayed"] == "true"
+        assert OneTimeCode.objects.get().used_at is not None
+        assert selectors.balance(account).available == 400
+
     def test_reading_keys_cannot_spend(self, reader, product):
         account = member()
         give(account, 500)

@@ -147,3 +147,51 @@ def test_the_code_is_erased_from_the_outbox_and_kept_off_the_timeline_once_sent(
     assert CODE not in message.body
     assert message.is_sensitive
     assert not Interaction.objects.filter(details__contains=CODE).exists()
+
+
+def test_a_code_checked_inside_another_transaction_fails_loudly(account):
+    # Its failed attempts would roll back with that transaction: the guesses would never count.
+    from django.db import transaction
+
+    send(account)
+    with transaction.atomic(), pytest.raises(RuntimeError):
+        otp.otp_verify(account=account, code="000000")
+    with transaction.atomic(), pytest.raises(RuntimeError):
+        redeem(account, code="000000")
+
+
+def test_a_code_verified_before_the_callers_transaction_is_spent_in_it(account):
+    from django.db import transaction
+
+    send(account)
+    verified = otp.otp_verify(account=account, code=CODE, now=NOW)
+    with transaction.atomic():
+        redemption = services.points_redeem(
+            customer=account.customer,
+            points=100,
+            reference="W-1",
+            lines=cart(1000),
+            channel="store",
+            verified_code=verified,
+            now=NOW,
+        )
+    assert redemption.points == 100
+    assert OneTimeCode.objects.get().used_at == NOW
+
+
+def test_a_verified_code_is_spent_only_on_its_own_account(account):
+    send(account)
+    other = member()
+    give(other, 1000)
+    verified = otp.otp_verify(account=account, code=CODE, now=NOW)
+    with pytest.raises(CodeExpired):
+        services.points_redeem(
+            customer=other.customer,
+            points=100,
+            reference="W-1",
+            lines=cart(1000),
+            channel="store",
+            verified_code=verified,
+            now=NOW,
+        )
+    assert OneTimeCode.objects.get().used_at is None

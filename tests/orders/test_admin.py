@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from inventory.models import Stock
+from loyalty.errors import CodeExpired
 from omni.roles import HEAD_OFFICE, STORE_MANAGER, STORE_STAFF
 from orders import services
 from orders.models import Order, OrderReturn, OrderStatus
@@ -208,6 +209,75 @@ class TestSale:
         assert [line.total for line in receipt.preview_lines] == [line.total for line in order.lines.order_by("id")]
         assert order.paid == order.total
         assert Stock.objects.get(location=mine, product=socks).on_hand == 3
+
+    def test_wrong_codes_in_the_preview_count(self, cashier, two_stores, programme, monkeypatch, settings):
+        from loyalty import otp
+        from loyalty.models import OneTimeCode
+
+        programme.otp_required = True
+        programme.save()
+        monkeypatch.setattr(otp, "generate_code", lambda: "482913")
+        mine, _theirs, shirt = two_stores
+        person = customer()
+        points_for(person, 500)
+        otp.otp_send(customer=person, channel="store")
+        data = {
+            "location": mine.pk,
+            "customer": person.identities.get(kind="phone").value,
+            "lines": f"{shirt.sku} 1",
+            "promo_code": "",
+            "points": 100,
+            "otp_code": "000000",
+            "payment_method": "card_in_store",
+            "terminal": "T1",
+            "transaction_id": "",
+            "acquiring_bank": "",
+            "cash_amount": "",
+        }
+
+        for _attempt in range(settings.LOYALTY_OTP_MAX_ATTEMPTS):
+            computed = cashier.post(self.URL, {**data, "_compute": "1"})
+            assert computed.context["receipt"] is None
+            assert any("code" in message for message in messages_of(computed)), messages_of(computed)
+
+        assert OneTimeCode.objects.get().attempts == settings.LOYALTY_OTP_MAX_ATTEMPTS
+        refused = cashier.post(self.URL, {**data, "otp_code": "482913", "_sell": "1"})
+        assert refused.status_code == 200
+        assert str(CodeExpired.message) in messages_of(refused)
+        assert not Order.objects.exists()
+
+    def test_the_right_code_previews_then_sells(self, cashier, two_stores, programme, monkeypatch):
+        from loyalty import otp
+        from loyalty.models import OneTimeCode
+
+        programme.otp_required = True
+        programme.save()
+        monkeypatch.setattr(otp, "generate_code", lambda: "482913")
+        mine, _theirs, shirt = two_stores
+        person = customer()
+        points_for(person, 500)
+        otp.otp_send(customer=person, channel="store")
+        data = {
+            "location": mine.pk,
+            "customer": person.identities.get(kind="phone").value,
+            "lines": f"{shirt.sku} 1",
+            "promo_code": "",
+            "points": 100,
+            "otp_code": "482913",
+            "payment_method": "card_in_store",
+            "terminal": "T1",
+            "transaction_id": "",
+            "acquiring_bank": "",
+            "cash_amount": "",
+        }
+
+        computed = cashier.post(self.URL, {**data, "_compute": "1"})
+        assert computed.context["receipt"].points_value == Decimal("100.00"), messages_of(computed)
+        assert OneTimeCode.objects.get().used_at is None
+        sold = cashier.post(self.URL, {**data, "_sell": "1"})
+        assert sold.status_code == 302, messages_of(sold)
+        assert Order.objects.get().points_redeemed == 100
+        assert OneTimeCode.objects.get().used_at is not None
 
     def test_barcodes_an_anonymous_customer_and_a_split_payment(self, cashier, two_stores):
         from tests.inventory.factories import BarcodeFactory

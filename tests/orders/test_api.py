@@ -457,3 +457,61 @@ def test_out_of_range_numbers_are_client_errors_not_server_errors(writer, shop, 
     error_of(writer.get(f"{RETURNS}{10**25}/"), 404, "not_found")
     error_of(writer.post(f"{ORDERS}{'W' * 300}/cancel/"), 404, "not_found")
     assert not Order.objects.exists()
+
+
+class TestOneTimeCodes:
+    """Spending points in a store needs the code sent to the customer; guesses are limited."""
+
+    CODE = "482913"
+
+    @pytest.fixture(autouse=True)
+    def codes_required(self, programme, monkeypatch):
+        from loyalty import otp
+
+        programme.otp_required = True
+        programme.save()
+        monkeypatch.setattr(otp, "generate_code", lambda: self.CODE)
+
+    @pytest.fixture
+    def body(self, shop, goods):
+        from loyalty import otp
+
+        person = customer()
+        points_for(person, 500)
+        otp.otp_send(customer=person, channel="store")
+        return order_body(person, shop, (goods[0], 1), channel="store", points=100, otp_code="000000")
+
+    def test_wrong_codes_count_even_with_a_fresh_idempotency_key_each(self, writer, body, settings):
+        from loyalty.models import OneTimeCode
+
+        for attempt in range(settings.LOYALTY_OTP_MAX_ATTEMPTS):
+            error_of(writer.post(ORDERS, body, HTTP_IDEMPOTENCY_KEY=f"guess-{attempt}"), 409, "invalid_code")
+
+        assert OneTimeCode.objects.get().attempts == settings.LOYALTY_OTP_MAX_ATTEMPTS
+        right = {**body, "otp_code": self.CODE}
+        error_of(writer.post(ORDERS, right, HTTP_IDEMPOTENCY_KEY="right"), 409, "code_expired")
+        assert not Order.objects.exists()
+        assert not IdempotencyKey.objects.exists()
+
+    @pytest.mark.django_db(transaction=True)
+    def test_wrong_codes_stay_counted_when_the_transactions_really_commit(self, writer, body):
+        from loyalty.models import OneTimeCode
+
+        for attempt in range(2):
+            error_of(writer.post(ORDERS, body, HTTP_IDEMPOTENCY_KEY=f"guess-{attempt}"), 409, "invalid_code")
+
+        assert OneTimeCode.objects.get().attempts == 2
+        assert not IdempotencyKey.objects.exists()
+
+    def test_the_right_code_places_once_and_a_retry_replays_without_a_new_code(self, writer, body):
+        from loyalty.models import OneTimeCode
+
+        right = {**body, "otp_code": self.CODE}
+        first = writer.post(ORDERS, right, HTTP_IDEMPOTENCY_KEY="k")
+        again = writer.post(ORDERS, right, HTTP_IDEMPOTENCY_KEY="k")
+
+        assert first.status_code == again.status_code == 201, again.content
+        assert again["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()
+        assert Order.objects.get().points_redeemed == 100
+        assert OneTimeCode.objects.get().used_at is not None

@@ -50,12 +50,17 @@ def test_anonymisation_keeps_the_orders_without_personal_data():
     stock(depot, shirt, 5)
     person = customer()
     order = deliver(person, (shirt, 1), delivery_address="Arbat 5, flat 7", contact_name="Anna", contact_phone="+7916")
+    cancelled = deliver(person, (shirt, 1), contact_name="Anna")
+    services.order_cancel(order=cancelled, reason="Anna Petrova moved to Omsk")
 
     customer_anonymise(customer=person)
 
     order.refresh_from_db()
     assert (order.delivery_address, order.contact_name, order.contact_phone) == ("", "", "")
     assert order.customer == person and order.total > 0
+    cancelled.refresh_from_db()
+    assert cancelled.cancel_reason == "" and cancelled.total == order.total
+    assert not cancelled.history.exclude(note="").exists()
 
 
 def test_the_export_lists_the_orders():
