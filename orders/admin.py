@@ -73,6 +73,7 @@ class OrderLineInline(ParentViewInline):
         "points_value",
         "total",
         "refused_quantity",
+        "refused_total",
         "returned_quantity",
     ]
     readonly_fields = fields

@@ -181,14 +181,69 @@ def order_number(channel: str) -> str:
 
 def line_part(line: OrderLine, *, done: int, count: int) -> Part:
     """The figures of ``count`` units of the line after its first ``done`` ones (refused first,
-    then returned), each a cumulative share, so the parts of a line sum to the line."""
+    then returned), each a cumulative share of the line as ordered, so the parts sum to it."""
     return Part(
         quantity=count,
         subtotal=money(line.unit_price * count),
-        discount=unit_share(line.discount, quantity=line.quantity, done=done, count=count),
-        points=unit_share_points(line.points, quantity=line.quantity, done=done, count=count),
-        points_value=unit_share(line.points_value, quantity=line.quantity, done=done, count=count),
+        discount=unit_share(line.ordered_discount, quantity=line.quantity, done=done, count=count),
+        points=unit_share_points(line.ordered_points, quantity=line.quantity, done=done, count=count),
+        points_value=unit_share(line.ordered_points_value, quantity=line.quantity, done=done, count=count),
     )
+
+
+def _take_off(order: Order, lines: Sequence[OrderLine], refused: Mapping[int, int], actor: Actor, *, reference: str):
+    """Units the customer will not have (refused at handover, or that could not be brought):
+    ``refused`` maps line ids to units. Each line moves their share of its figures into its
+    ``refused_*`` ones, the points spent on them come back, and the order's figures become the
+    sum of its lines. Returns the parts taken off."""
+    parts = [
+        (line, line_part(line, done=line.refused_quantity, count=refused[line.pk]))
+        for line in lines
+        if refused.get(line.pk)
+    ]
+    if parts and order.points_redeemed:
+        reversal = loyalty.points_reverse(
+            reference=order.number,
+            return_reference=reference,
+            lines=[loyalty.ReturnLine(line.product_id, part.quantity, part.amount) for line, part in parts],
+            actor=actor,
+        )
+        _points_payment_given_back(order, reversal.value_given_back)
+    for line, part in parts:
+        line.refused_quantity += part.quantity
+        line.refused_subtotal += part.subtotal
+        line.refused_discount += part.discount
+        line.refused_points += part.points
+        line.refused_points_value += part.points_value
+        line.refused_total += part.total
+        line.subtotal -= part.subtotal
+        line.discount -= part.discount
+        line.amount = line.subtotal - line.discount
+        line.points -= part.points
+        line.points_value -= part.points_value
+        line.total = line.amount - line.points_value
+    OrderLine.objects.bulk_update(
+        [line for line, _part in parts],
+        [
+            "refused_quantity",
+            "refused_subtotal",
+            "refused_discount",
+            "refused_points",
+            "refused_points_value",
+            "refused_total",
+            "subtotal",
+            "discount",
+            "amount",
+            "points",
+            "points_value",
+            "total",
+        ],
+    )
+    order.subtotal = sum((line.subtotal for line in lines), ZERO)
+    order.discount = sum((line.discount for line in lines), ZERO)
+    order.points_value = sum((line.points_value for line in lines), ZERO)
+    order.total = order.subtotal - order.discount - order.points_value
+    return parts
 
 
 def _check_quantity(quantity, field_name: str, *, allow_zero: bool = False) -> int:
@@ -1217,27 +1272,22 @@ def order_hand_over(
                     "refused", _("%(sku)s is not on order %(number)s.") % {"sku": sku, "number": order.number}
                 )
             _check_quantity(quantity, "refused", allow_zero=True)
-            if quantity > line.quantity:
+            if quantity > line.quantity - line.refused_quantity:
                 raise InvalidInput.for_field(
                     "refused",
                     _("%(sku)s: %(refused)d refused but %(bought)d ordered.")
-                    % {"sku": sku, "refused": quantity, "bought": line.quantity},
+                    % {"sku": sku, "refused": quantity, "bought": line.quantity - line.refused_quantity},
                 )
-        if lines and all(refused.get(line.sku, 0) == line.quantity for line in lines):
+        if lines and all(refused.get(line.sku, 0) == line.quantity - line.refused_quantity for line in lines):
             raise InvalidOrder.for_field("refused", _("Everything is refused: cancel the order instead."))
         _lock_customer(order)
-
-        refused_parts = [
-            (line, line_part(line, done=0, count=refused[line.sku])) for line in lines if refused.get(line.sku)
-        ]
-        if refused_parts and order.points_redeemed:
-            reversal = loyalty.points_reverse(
-                reference=order.number,
-                return_reference=f"{order.number}-refused",
-                lines=[loyalty.ReturnLine(line.product_id, part.quantity, part.amount) for line, part in refused_parts],
-                actor=actor,
-            )
-            _points_payment_given_back(order, reversal.value_given_back)
+        _take_off(
+            order,
+            lines,
+            {line.pk: refused.get(line.sku, 0) for line in lines},
+            actor,
+            reference=f"{order.number}-refused",
+        )
 
         allocations = _open_allocations(order)
         to_release, to_sell = _split_allocations(allocations, refused)
@@ -1257,17 +1307,8 @@ def order_hand_over(
             allocation.sold += quantity
         OrderAllocation.objects.bulk_update(allocations, ["sold", "released"])
 
-        for line, part in refused_parts:
-            line.refused_quantity = part.quantity
-        OrderLine.objects.bulk_update([line for line, _part in refused_parts], ["refused_quantity"])
-        kept = _kept_lines(lines)
-        order.subtotal = sum((part.subtotal for _l, part in kept), ZERO)
-        order.discount = sum((part.discount for _l, part in kept), ZERO)
-        order.points_value = sum((part.points_value for _l, part in kept), ZERO)
-        order.total = order.subtotal - order.discount - order.points_value
-
         methods = STORE_METHODS if order.fulfilment == Fulfilment.CLICK_AND_COLLECT else COURIER_METHODS
-        due = order.total - order.paid
+        due = order.total - (order.paid - order.refunded)
         if due >= 0:
             checked = _payments(payments, due, methods, required=True)
             order.paid += _record_payments(order, checked, actor)

@@ -203,6 +203,11 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "points_value",
             "total",
             "refused_quantity",
+            "refused_subtotal",
+            "refused_discount",
+            "refused_points",
+            "refused_points_value",
+            "refused_total",
             "returned_quantity",
         ]
 

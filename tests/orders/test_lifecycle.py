@@ -244,6 +244,19 @@ class TestHandover:
         order.refresh_from_db()
         line = order.lines.get()
         assert (line.refused_quantity, line.kept_quantity) == (1, 2)
+        # the line shows what was kept, and apart what was refused: it still sums to the order
+        assert (line.subtotal, line.points, line.points_value, line.total) == (
+            Decimal("2000.00"),
+            200,
+            Decimal("200.00"),
+            Decimal("1800.00"),
+        )
+        assert (line.refused_subtotal, line.refused_points, line.refused_points_value, line.refused_total) == (
+            Decimal("1000.00"),
+            100,
+            Decimal("100.00"),
+            Decimal("900.00"),
+        )
         assert (order.subtotal, order.points_value, order.total, order.paid) == (
             Decimal("2000.00"),
             Decimal("200.00"),
