@@ -62,6 +62,7 @@ class Fulfilment(models.TextChoices):
 class OrderStatus(models.TextChoices):
     PLACED = "placed", _("placed")
     AWAITING_TRANSFER = "awaiting_transfer", _("awaiting transfer to the store")
+    AWAITING_DECISION = "awaiting_decision", _("goods missing: awaiting a decision")
     READY_FOR_PICKUP = "ready_for_pickup", _("ready for pickup")
     COLLECTED = "collected", _("collected")
     PACKED = "packed", _("packed")

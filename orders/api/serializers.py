@@ -265,6 +265,7 @@ class RefundDetailSerializer(RefundSerializer):
 # The actions a client can take (the others are the system's).
 PUBLIC_ACTIONS = {
     states.Action.READY,
+    states.Action.ACCEPT_PARTIAL,
     states.Action.PACK,
     states.Action.SHIP,
     states.Action.HAND_OVER,

@@ -79,6 +79,9 @@ class TestStateMachine:
             ("click_and_collect", "placed", "hand_over"),
             ("click_and_collect", "placed", "ship"),
             ("click_and_collect", "awaiting_transfer", "ready"),
+            ("click_and_collect", "awaiting_decision", "ready"),
+            ("click_and_collect", "awaiting_decision", "hand_over"),
+            ("click_and_collect", "ready_for_pickup", "accept_partial"),
             ("click_and_collect", "collected", "cancel"),
             ("click_and_collect", "cancelled", "ready"),
             ("click_and_collect", "expired", "hand_over"),
@@ -101,7 +104,8 @@ class TestStateMachine:
     def test_every_allowed_transition(self):
         expected = {
             ("click_and_collect", "placed"): {"await_transfer", "ready", "cancel"},
-            ("click_and_collect", "awaiting_transfer"): {"transfer_arrived", "cancel"},
+            ("click_and_collect", "awaiting_transfer"): {"transfer_arrived", "await_decision", "cancel"},
+            ("click_and_collect", "awaiting_decision"): {"accept_partial", "cancel", "expire"},
             ("click_and_collect", "ready_for_pickup"): {"hand_over", "cancel", "expire"},
             ("delivery", "placed"): {"pack", "cancel"},
             ("delivery", "packed"): {"ship", "cancel"},
