@@ -264,3 +264,36 @@ def test_the_api_hands_over_what_is_there(client_with_scopes, short_order):
     again = writer.post(f"/api/v1/orders/{order.number}/accept-partial/")
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "invalid_transition"
+
+
+def test_part_arrived_and_the_rest_is_nowhere(capture):
+    # given: two shirts from the warehouse, one arrives
+    shop, depot, shirt = store(), warehouse(), product("1000.00")
+    stock(depot, shirt, 2)
+    order = collect(customer(), shop, (shirt, 2))
+    receive_short(order, capture, received=1)
+    assert order.status == OrderStatus.AWAITING_DECISION
+    assert figures(shop, shirt) == (1, 1)
+
+    # when: staff go ahead with the one that is there
+    services.order_accept_partial(order=order)
+    services.order_hand_over(order=order, payments=cash())
+
+    # then: one shirt sold and paid for; the line shows it, and the missing one apart
+    order.refresh_from_db()
+    line = order.lines.get()
+    assert (line.quantity, line.refused_quantity, line.total, line.refused_total) == (
+        2,
+        1,
+        Decimal("1000.00"),
+        Decimal("1000.00"),
+    )
+    assert (order.status, order.total, order.paid, order.refunded) == (
+        OrderStatus.COLLECTED,
+        Decimal("1000.00"),
+        Decimal("1000.00"),
+        Decimal("0.00"),
+    )
+    assert figures(shop, shirt) == (0, 0)
+    assert stock_discrepancies() == []
+    assert_lines_sum_to_orders()
