@@ -437,22 +437,32 @@ def _allocate_click_and_collect(order: Order, lines: Sequence[OrderLine], actor:
         allocations += [
             OrderAllocation(line=by_product[pid], location=store, quantity=qty) for pid, qty in plan_store.items()
         ]
+    allocations += _transfer_to_store(order, sources, by_product, actor)
+    OrderAllocation.objects.bulk_create(allocations)
+    return bool(sources)
+
+
+def _transfer_to_store(
+    order: Order, sources: Sequence[tuple[Location, dict[int, int]]], lines: Mapping[int, OrderLine], actor: Actor
+) -> list[OrderAllocation]:
+    """Transfers bringing ``sources`` to the pickup store, reserved there for the order on receipt;
+    returns the (unsaved) allocations that wait for them."""
+    allocations = []
     for source, taken in sources:
         transfer = transfer_create(
             source=source,
-            destination=store,
+            destination=order.location,
             lines=[ProductQuantity(pid, qty) for pid, qty in taken.items()],
-            cause=cause,
+            cause=Cause("order", order.number),
             reserve_on_receipt=True,
             note=_("For click-and-collect order %(number)s.") % {"number": order.number},
             actor=actor,
         )
         allocations += [
-            OrderAllocation(line=by_product[pid], location=store, quantity=qty, transfer=transfer, pending=True)
+            OrderAllocation(line=lines[pid], location=order.location, quantity=qty, transfer=transfer, pending=True)
             for pid, qty in taken.items()
         ]
-    OrderAllocation.objects.bulk_create(allocations)
-    return bool(sources)
+    return allocations
 
 
 def _allocate_delivery(order: Order, lines: Sequence[OrderLine], actor: Actor) -> Location:
@@ -1386,7 +1396,8 @@ def order_transfer_settle(*, transfer_id: int, actor: Actor = SYSTEM) -> None:
 def _settle_transfer(order: Order, transfer, received: Mapping[int, int], actor: Actor) -> bool:
     """Apply what arrived to the order's allocations waiting for the transfer. Units that did not
     arrive become an allocation waiting for a source (pending, without a transfer) for
-    ``order_source_shortfall``; returns whether there are any."""
+    ``order_source_shortfall``; returns whether the order has any (this receipt's or an earlier
+    one's, left waiting while another transfer was on its way)."""
     pending = list(
         OrderAllocation.objects.filter(line__order=order, transfer=transfer, pending=True).select_related("line")
     )
@@ -1418,9 +1429,11 @@ def _settle_transfer(order: Order, transfer, received: Mapping[int, int], actor:
         allocation.pending = False
         allocation.save(update_fields=["quantity", "pending", "released"])
     OrderAllocation.objects.bulk_create(shortfall)
-    if not shortfall and not OrderAllocation.objects.filter(line__order=order, pending=True).exists():
+    waiting = OrderAllocation.objects.filter(line__order=order, pending=True)
+    if not waiting.exists():
         _make_ready(order, Action.TRANSFER_ARRIVED, actor)
-    return bool(shortfall)
+        return False
+    return waiting.filter(transfer=None).exists()
 
 
 def order_source_shortfall(*, order: Order, actor: Actor = SYSTEM) -> Order:
@@ -1465,20 +1478,7 @@ def order_source_shortfall(*, order: Order, actor: Actor = SYSTEM) -> Order:
             replacements += [
                 OrderAllocation(line=lines[pid], location=store, quantity=qty) for pid, qty in from_store.items()
             ]
-        for source, taken in sources:
-            transfer = transfer_create(
-                source=source,
-                destination=store,
-                lines=[ProductQuantity(pid, qty) for pid, qty in taken.items()],
-                cause=cause,
-                reserve_on_receipt=True,
-                note=_("For click-and-collect order %(number)s.") % {"number": order.number},
-                actor=actor,
-            )
-            replacements += [
-                OrderAllocation(line=lines[pid], location=store, quantity=qty, transfer=transfer, pending=True)
-                for pid, qty in taken.items()
-            ]
+        replacements += _transfer_to_store(order, sources, lines, actor)
         # The allocations waiting for a source held nothing: they are replaced by what was found.
         OrderAllocation.objects.filter(pk__in=[a.pk for a in unsourced]).delete()
         OrderAllocation.objects.bulk_create(replacements)

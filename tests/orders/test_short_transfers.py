@@ -297,3 +297,29 @@ def test_part_arrived_and_the_rest_is_nowhere(capture):
     assert figures(shop, shirt) == (0, 0)
     assert stock_discrepancies() == []
     assert_lines_sum_to_orders()
+
+
+def test_the_decision_waits_for_the_other_transfer_on_its_way(capture):
+    # given: the shirt comes from one warehouse, the socks from another; the shirt is lost
+    shop, first, second = store(), warehouse(code="a-wh"), warehouse(code="b-wh")
+    shirt, socks = product("1000.00"), product("500.00")
+    stock(first, shirt, 1)
+    stock(second, socks, 1)
+    order = collect(customer(), shop, (shirt, 1), (socks, 1))
+    shirts = Transfer.objects.get(cause_id=order.number, source=first)
+    socks_transfer = Transfer.objects.get(cause_id=order.number, source=second)
+    transfer_ship(transfer=socks_transfer)
+
+    receive_short(order, capture)
+
+    # then: the socks are still coming, so nothing is decided yet
+    assert shirts.lines.get().product == shirt
+    assert order.status == OrderStatus.AWAITING_TRANSFER
+
+    # when the socks arrive, the shirt is still nowhere: staff decide
+    with capture(execute=True):
+        transfer_receive(transfer=socks_transfer)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_DECISION
+    assert figures(shop, socks) == (1, 1)
+    assert stock_discrepancies() == []
