@@ -73,6 +73,7 @@ class OrderLineInline(ParentViewInline):
         "points_value",
         "total",
         "refused_quantity",
+        "refused_total",
         "returned_quantity",
     ]
     readonly_fields = fields
@@ -278,6 +279,7 @@ class OrderAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
             path("desk/", view(self.desk_view), name="orders_order_desk"),
             path("sale/", view(self.sale_view), name="orders_order_sale"),
             path("<path:object_id>/ready/", view(self.ready_view), name="orders_order_ready"),
+            path("<path:object_id>/partial/", view(self.partial_view), name="orders_order_partial"),
             path("<path:object_id>/handover/", view(self.handover_view), name="orders_order_handover"),
             path("<path:object_id>/cancel/", view(self.cancel_view), name="orders_order_cancel"),
             path("<path:object_id>/payment/", view(self.payment_view), name="orders_order_payment"),
@@ -292,6 +294,7 @@ class OrderAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
         titles = {
             "to_prepare": gettext("To prepare"),
             "awaiting_transfer": gettext("Awaiting a transfer"),
+            "awaiting_decision": gettext("Goods missing: decide"),
             "ready": gettext("Ready for pickup"),
             "expiring": gettext("Expiring soon"),
         }
@@ -329,6 +332,28 @@ class OrderAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
             self.message_user(
                 request,
                 gettext("Order %(number)s is ready for pickup; the customer is told.") % {"number": order.number},
+                messages.SUCCESS,
+            )
+        return redirect(request.POST.get("next") or reverse("admin:orders_order_desk"))
+
+    def partial_view(self, request, object_id):
+        """An order short of goods nobody has: go ahead with what is there."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_ready_permission(request):
+            raise PermissionDenied
+        order, response = self._order_or_redirect(request, object_id)
+        if response:
+            return response
+        try:
+            services.order_accept_partial(order=order, actor=_actor(request))
+        except DomainError as exc:
+            message_domain_error(self, request, exc)
+        else:
+            self.message_user(
+                request,
+                gettext("Order %(number)s goes ahead without the missing goods: it is ready for pickup.")
+                % {"number": order.number},
                 messages.SUCCESS,
             )
         return redirect(request.POST.get("next") or reverse("admin:orders_order_desk"))
@@ -496,6 +521,8 @@ class OrderAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
             extra_context.update(
                 {
                     "can_ready": self.has_ready_permission(request) and states.allowed(order, states.Action.READY),
+                    "can_accept_partial": self.has_ready_permission(request)
+                    and states.allowed(order, states.Action.ACCEPT_PARTIAL),
                     "can_hand_over": request.user.has_perm("orders.hand_over_order")
                     and states.allowed(order, states.Action.HAND_OVER),
                     "can_cancel": self.has_cancel_permission(request) and states.allowed(order, states.Action.CANCEL),

@@ -8,11 +8,14 @@ Order numbers are ``<prefix>-<six digits>``, one counter per prefix taken from
 rolled-back order leaves a gap): ``W`` site, ``A`` mobile app, ``S`` store, ``C`` call centre,
 ``M`` messenger, ``N`` social network, ``P`` marketplace. Returns are ``R-<six digits>``.
 
-Money is per line as it was when ordered: ``subtotal`` (unit price × quantity), ``discount``
-(its share of the promo discount), ``amount`` (after discounts, before points), ``points`` and
-``points_value`` (its share of the points spent), ``total`` (what is paid in money). Shares are
-spread in proportion with the largest remainder, so lines always sum to the order. Units refused
-at handover and returned later take their share of each figure cumulatively (``orders.money``).
+Money is per line: ``subtotal`` (unit price × units), ``discount`` (its share of the promo
+discount), ``amount`` (after discounts, before points), ``points`` and ``points_value`` (its share
+of the points spent), ``total`` (what is paid in money). Shares are spread in proportion with the
+largest remainder, so lines always sum to the order. Units refused at handover (or that could not
+be brought to the store) take their share of each figure off the line into its ``refused_*``
+figures: the line shows what the customer keeps and still sums to the order, and the figures as
+ordered are the two together (``ordered_*``). Units returned later take their share of the
+figures as ordered cumulatively, after the refused ones (``orders.money``).
 """
 
 from decimal import Decimal
@@ -59,6 +62,7 @@ class Fulfilment(models.TextChoices):
 class OrderStatus(models.TextChoices):
     PLACED = "placed", _("placed")
     AWAITING_TRANSFER = "awaiting_transfer", _("awaiting transfer to the store")
+    AWAITING_DECISION = "awaiting_decision", _("goods missing: awaiting a decision")
     READY_FOR_PICKUP = "ready_for_pickup", _("ready for pickup")
     COLLECTED = "collected", _("collected")
     PACKED = "packed", _("packed")
@@ -211,6 +215,11 @@ class OrderLine(models.Model):
     points_value = models.DecimalField(_("value of points spent"), default=0, **MONEY)
     total = models.DecimalField(_("total to pay"), **MONEY)
     refused_quantity = models.PositiveIntegerField(_("refused"), default=0)
+    refused_subtotal = models.DecimalField(_("refused: subtotal"), default=0, **MONEY)
+    refused_discount = models.DecimalField(_("refused: discount"), default=0, **MONEY)
+    refused_points = models.PositiveIntegerField(_("refused: points spent"), default=0)
+    refused_points_value = models.DecimalField(_("refused: value of points spent"), default=0, **MONEY)
+    refused_total = models.DecimalField(_("refused: total"), default=0, **MONEY)
     returned_quantity = models.PositiveIntegerField(_("returned"), default=0)
 
     class Meta:
@@ -236,6 +245,14 @@ class OrderLine(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount=F("subtotal") - F("discount")), name="order_line_amount"),
             models.CheckConstraint(condition=Q(total=F("amount") - F("points_value")), name="order_line_total"),
+            models.CheckConstraint(
+                condition=Q(refused_subtotal__gte=0)
+                & Q(refused_discount__gte=0)
+                & Q(refused_points_value__gte=0)
+                & Q(refused_total__gte=0)
+                & Q(refused_total=F("refused_subtotal") - F("refused_discount") - F("refused_points_value")),
+                name="order_line_refused_figures",
+            ),
         ]
 
     def __str__(self):
@@ -245,6 +262,27 @@ class OrderLine(models.Model):
     def kept_quantity(self) -> int:
         """Units the customer has: bought, less refused and returned."""
         return self.quantity - self.refused_quantity - self.returned_quantity
+
+    @property
+    def refused_amount(self) -> Decimal:
+        return self.refused_subtotal - self.refused_discount
+
+    # The line as it was ordered: what is kept and what was refused together.
+    @property
+    def ordered_subtotal(self) -> Decimal:
+        return self.subtotal + self.refused_subtotal
+
+    @property
+    def ordered_discount(self) -> Decimal:
+        return self.discount + self.refused_discount
+
+    @property
+    def ordered_points(self) -> int:
+        return self.points + self.refused_points
+
+    @property
+    def ordered_points_value(self) -> Decimal:
+        return self.points_value + self.refused_points_value
 
 
 class OrderAllocation(models.Model):

@@ -84,8 +84,8 @@ def refunds_for_display(queryset: QuerySet[Refund] | None = None) -> QuerySet[Re
 
 
 def desk_orders(location_ids, *, now: datetime.datetime | None = None) -> dict[str, QuerySet[Order]]:
-    """Click-and-collect orders of these stores: to prepare, awaiting a transfer, ready, and
-    expiring within the reminder period."""
+    """Click-and-collect orders of these stores: to prepare, awaiting a transfer, awaiting a
+    decision on goods that could not be found, ready, and expiring within the reminder period."""
     now = now or timezone.now()
     orders = orders_for_display(Order.objects.filter(fulfilment=Fulfilment.CLICK_AND_COLLECT))
     if location_ids is not None:
@@ -95,13 +95,18 @@ def desk_orders(location_ids, *, now: datetime.datetime | None = None) -> dict[s
     return {
         "to_prepare": orders.filter(status=OrderStatus.PLACED).order_by("created_at", "id"),
         "awaiting_transfer": orders.filter(status=OrderStatus.AWAITING_TRANSFER).order_by("created_at", "id"),
+        "awaiting_decision": orders.filter(status=OrderStatus.AWAITING_DECISION).order_by("pickup_until", "id"),
         "ready": ready.filter(pickup_until__gt=soon).order_by("pickup_until", "id"),
         "expiring": ready.filter(pickup_until__lte=soon).order_by("pickup_until", "id"),
     }
 
 
 def orders_to_expire(now: datetime.datetime) -> QuerySet[Order]:
-    return Order.objects.filter(status=OrderStatus.READY_FOR_PICKUP, pickup_until__lte=now).order_by("pickup_until")
+    """Orders kept at the store past their date: ready for pickup, or awaiting a decision on goods
+    that could not be found."""
+    return Order.objects.filter(
+        status__in=[OrderStatus.READY_FOR_PICKUP, OrderStatus.AWAITING_DECISION], pickup_until__lte=now
+    ).order_by("pickup_until")
 
 
 def orders_to_remind(now: datetime.datetime) -> QuerySet[Order]:

@@ -181,14 +181,69 @@ def order_number(channel: str) -> str:
 
 def line_part(line: OrderLine, *, done: int, count: int) -> Part:
     """The figures of ``count`` units of the line after its first ``done`` ones (refused first,
-    then returned), each a cumulative share, so the parts of a line sum to the line."""
+    then returned), each a cumulative share of the line as ordered, so the parts sum to it."""
     return Part(
         quantity=count,
         subtotal=money(line.unit_price * count),
-        discount=unit_share(line.discount, quantity=line.quantity, done=done, count=count),
-        points=unit_share_points(line.points, quantity=line.quantity, done=done, count=count),
-        points_value=unit_share(line.points_value, quantity=line.quantity, done=done, count=count),
+        discount=unit_share(line.ordered_discount, quantity=line.quantity, done=done, count=count),
+        points=unit_share_points(line.ordered_points, quantity=line.quantity, done=done, count=count),
+        points_value=unit_share(line.ordered_points_value, quantity=line.quantity, done=done, count=count),
     )
+
+
+def _take_off(order: Order, lines: Sequence[OrderLine], refused: Mapping[int, int], actor: Actor, *, reference: str):
+    """Units the customer will not have (refused at handover, or that could not be brought):
+    ``refused`` maps line ids to units. Each line moves their share of its figures into its
+    ``refused_*`` ones, the points spent on them come back, and the order's figures become the
+    sum of its lines. Returns the parts taken off."""
+    parts = [
+        (line, line_part(line, done=line.refused_quantity, count=refused[line.pk]))
+        for line in lines
+        if refused.get(line.pk)
+    ]
+    if parts and order.points_redeemed:
+        reversal = loyalty.points_reverse(
+            reference=order.number,
+            return_reference=reference,
+            lines=[loyalty.ReturnLine(line.product_id, part.quantity, part.amount) for line, part in parts],
+            actor=actor,
+        )
+        _points_payment_given_back(order, reversal.value_given_back)
+    for line, part in parts:
+        line.refused_quantity += part.quantity
+        line.refused_subtotal += part.subtotal
+        line.refused_discount += part.discount
+        line.refused_points += part.points
+        line.refused_points_value += part.points_value
+        line.refused_total += part.total
+        line.subtotal -= part.subtotal
+        line.discount -= part.discount
+        line.amount = line.subtotal - line.discount
+        line.points -= part.points
+        line.points_value -= part.points_value
+        line.total = line.amount - line.points_value
+    OrderLine.objects.bulk_update(
+        [line for line, _part in parts],
+        [
+            "refused_quantity",
+            "refused_subtotal",
+            "refused_discount",
+            "refused_points",
+            "refused_points_value",
+            "refused_total",
+            "subtotal",
+            "discount",
+            "amount",
+            "points",
+            "points_value",
+            "total",
+        ],
+    )
+    order.subtotal = sum((line.subtotal for line in lines), ZERO)
+    order.discount = sum((line.discount for line in lines), ZERO)
+    order.points_value = sum((line.points_value for line in lines), ZERO)
+    order.total = order.subtotal - order.discount - order.points_value
+    return parts
 
 
 def _check_quantity(quantity, field_name: str, *, allow_zero: bool = False) -> int:
@@ -382,22 +437,32 @@ def _allocate_click_and_collect(order: Order, lines: Sequence[OrderLine], actor:
         allocations += [
             OrderAllocation(line=by_product[pid], location=store, quantity=qty) for pid, qty in plan_store.items()
         ]
+    allocations += _transfer_to_store(order, sources, by_product, actor)
+    OrderAllocation.objects.bulk_create(allocations)
+    return bool(sources)
+
+
+def _transfer_to_store(
+    order: Order, sources: Sequence[tuple[Location, dict[int, int]]], lines: Mapping[int, OrderLine], actor: Actor
+) -> list[OrderAllocation]:
+    """Transfers bringing ``sources`` to the pickup store, reserved there for the order on receipt;
+    returns the (unsaved) allocations that wait for them."""
+    allocations = []
     for source, taken in sources:
         transfer = transfer_create(
             source=source,
-            destination=store,
+            destination=order.location,
             lines=[ProductQuantity(pid, qty) for pid, qty in taken.items()],
-            cause=cause,
+            cause=Cause("order", order.number),
             reserve_on_receipt=True,
             note=_("For click-and-collect order %(number)s.") % {"number": order.number},
             actor=actor,
         )
         allocations += [
-            OrderAllocation(line=by_product[pid], location=store, quantity=qty, transfer=transfer, pending=True)
+            OrderAllocation(line=lines[pid], location=order.location, quantity=qty, transfer=transfer, pending=True)
             for pid, qty in taken.items()
         ]
-    OrderAllocation.objects.bulk_create(allocations)
-    return bool(sources)
+    return allocations
 
 
 def _allocate_delivery(order: Order, lines: Sequence[OrderLine], actor: Actor) -> Location:
@@ -1238,27 +1303,22 @@ def order_hand_over(
                     "refused", _("%(sku)s is not on order %(number)s.") % {"sku": sku, "number": order.number}
                 )
             _check_quantity(quantity, "refused", allow_zero=True)
-            if quantity > line.quantity:
+            if quantity > line.quantity - line.refused_quantity:
                 raise InvalidInput.for_field(
                     "refused",
                     _("%(sku)s: %(refused)d refused but %(bought)d ordered.")
-                    % {"sku": sku, "refused": quantity, "bought": line.quantity},
+                    % {"sku": sku, "refused": quantity, "bought": line.quantity - line.refused_quantity},
                 )
-        if lines and all(refused.get(line.sku, 0) == line.quantity for line in lines):
+        if lines and all(refused.get(line.sku, 0) == line.quantity - line.refused_quantity for line in lines):
             raise InvalidOrder.for_field("refused", _("Everything is refused: cancel the order instead."))
         _lock_customer(order)
-
-        refused_parts = [
-            (line, line_part(line, done=0, count=refused[line.sku])) for line in lines if refused.get(line.sku)
-        ]
-        if refused_parts and order.points_redeemed:
-            reversal = loyalty.points_reverse(
-                reference=order.number,
-                return_reference=f"{order.number}-refused",
-                lines=[loyalty.ReturnLine(line.product_id, part.quantity, part.amount) for line, part in refused_parts],
-                actor=actor,
-            )
-            _points_payment_given_back(order, reversal.value_given_back)
+        _take_off(
+            order,
+            lines,
+            {line.pk: refused.get(line.sku, 0) for line in lines},
+            actor,
+            reference=f"{order.number}-refused",
+        )
 
         allocations = _open_allocations(order)
         to_release, to_sell = _split_allocations(allocations, refused)
@@ -1278,17 +1338,8 @@ def order_hand_over(
             allocation.sold += quantity
         OrderAllocation.objects.bulk_update(allocations, ["sold", "released"])
 
-        for line, part in refused_parts:
-            line.refused_quantity = part.quantity
-        OrderLine.objects.bulk_update([line for line, _part in refused_parts], ["refused_quantity"])
-        kept = _kept_lines(lines)
-        order.subtotal = sum((part.subtotal for _l, part in kept), ZERO)
-        order.discount = sum((part.discount for _l, part in kept), ZERO)
-        order.points_value = sum((part.points_value for _l, part in kept), ZERO)
-        order.total = order.subtotal - order.discount - order.points_value
-
         methods = STORE_METHODS if order.fulfilment == Fulfilment.CLICK_AND_COLLECT else COURIER_METHODS
-        due = order.total - order.paid
+        due = order.total - (order.paid - order.refunded)
         if due >= 0:
             checked = _payments(payments, due, methods, required=True)
             order.paid += _record_payments(order, checked, actor)
@@ -1330,16 +1381,19 @@ def order_transfer_received(*, transfer, received: dict[int, int]) -> None:
     """``inventory.hooks`` callback, inside the receipt's transaction (which already reserved what
     arrived for the order). The order row is taken only if free: a cancellation holding it waits
     for stock rows this receipt holds, so waiting here could deadlock; then the order is updated
-    right after the receipt commits instead."""
+    right after the receipt commits instead. Units that did not arrive are sourced again after the
+    commit too, in their own transaction, which locks its stock rows in the usual order."""
     if transfer.cause_type != "order" or not transfer.cause_id:
         return
     order = Order.objects.select_for_update(skip_locked=True).filter(number=transfer.cause_id).first()
     if order is None:
         if Order.objects.filter(number=transfer.cause_id).exists():
             transfer_id = transfer.pk
-            transaction.on_commit(lambda: order_transfer_settle(transfer_id=transfer_id))
+            transaction.on_commit(lambda: order_transfer_settle(transfer_id=transfer_id), robust=True)
         return
-    _settle_transfer(order, transfer, received, SYSTEM)
+    if _settle_transfer(order, transfer, received, SYSTEM):
+        order_id = order.pk
+        transaction.on_commit(lambda: order_source_shortfall(order=Order(pk=order_id)), robust=True)
 
 
 def order_transfer_settle(*, transfer_id: int, actor: Actor = SYSTEM) -> None:
@@ -1355,15 +1409,21 @@ def order_transfer_settle(*, transfer_id: int, actor: Actor = SYSTEM) -> None:
             return
         order = _locked(order)
         received = {line.product_id: line.received_quantity or 0 for line in transfer.lines.all()}
-        _settle_transfer(order, transfer, received, actor)
+        shortfall = _settle_transfer(order, transfer, received, actor)
+    if shortfall:
+        order_source_shortfall(order=order, actor=actor)
 
 
-def _settle_transfer(order: Order, transfer, received: Mapping[int, int], actor: Actor) -> None:
+def _settle_transfer(order: Order, transfer, received: Mapping[int, int], actor: Actor) -> bool:
+    """Apply what arrived to the order's allocations waiting for the transfer. Units that did not
+    arrive become an allocation waiting for a source (pending, without a transfer) for
+    ``order_source_shortfall``; returns whether the order has any (this receipt's or an earlier
+    one's, left waiting while another transfer was on its way)."""
     pending = list(
         OrderAllocation.objects.filter(line__order=order, transfer=transfer, pending=True).select_related("line")
     )
     if not pending:
-        return
+        return False
     cause = Cause("order", order.number)
     if order.status != OrderStatus.AWAITING_TRANSFER:
         # Cancelled or expired meanwhile: what arrived was reserved for nothing.
@@ -1372,32 +1432,140 @@ def _settle_transfer(order: Order, transfer, received: Mapping[int, int], actor:
         if lines:
             stock_release(lines=lines, cause=cause, actor=actor)
         OrderAllocation.objects.filter(pk__in=[a.pk for a in pending]).update(pending=False)
-        return
+        return False
+    shortfall = []
     for allocation in pending:
         arrived = min(received.get(allocation.line.product_id, 0), allocation.quantity)
         missing = allocation.quantity - arrived
         if missing:
-            # Short delivery: take the rest from the store's own stock when it has it.
-            try:
-                with transaction.atomic():
-                    stock_reserve(
-                        lines=[StockLine(allocation.line.product_id, transfer.destination_id, missing)],
-                        cause=cause,
-                        actor=actor,
-                    )
-                missing = 0
-            except InsufficientStock:
-                pass
-        if missing and arrived:
-            allocation.quantity = arrived
-            OrderAllocation.objects.create(
-                line=allocation.line, location_id=allocation.location_id, quantity=missing, pending=True
+            shortfall.append(
+                OrderAllocation(
+                    line=allocation.line, location_id=allocation.location_id, quantity=missing, pending=True
+                )
             )
-        allocation.pending = bool(missing and not arrived)
-        allocation.transfer = transfer if not allocation.pending else None
-        allocation.save(update_fields=["quantity", "pending", "transfer"])
-    if not OrderAllocation.objects.filter(line__order=order, pending=True).exists():
+            if arrived:
+                allocation.quantity = arrived
+            else:
+                allocation.released = allocation.quantity  # nothing came: it holds nothing
+        allocation.pending = False
+        allocation.save(update_fields=["quantity", "pending", "released"])
+    OrderAllocation.objects.bulk_create(shortfall)
+    waiting = OrderAllocation.objects.filter(line__order=order, pending=True)
+    if not waiting.exists():
         _make_ready(order, Action.TRANSFER_ARRIVED, actor)
+        return False
+    return waiting.filter(transfer=None).exists()
+
+
+def order_source_shortfall(*, order: Order, actor: Actor = SYSTEM) -> Order:
+    """Source again the units of a click-and-collect order that a transfer did not bring (received
+    short): the pickup store's own available stock first, then a new transfer from locations that
+    ship when they hold all of the rest, reserved under the same locks as at placement. When the
+    rest is nowhere and no other transfer is on its way, the order waits for staff to decide
+    (``order_accept_partial`` or ``order_cancel``; it expires like a pickup if nobody does) and the
+    customer is told. Run after the receipt commits, and by the hourly task for any left over."""
+    with transaction.atomic():
+        order = _locked(order)
+        if order.status != OrderStatus.AWAITING_TRANSFER:
+            return order
+        allocations = _open_allocations(order)
+        unsourced = [a for a in allocations if a.pending and a.transfer_id is None and a.open_quantity]
+        if not unsourced:
+            return order
+        store = order.location
+        wanted, lines = defaultdict(int), {}
+        for allocation in unsourced:
+            wanted[allocation.line.product_id] += allocation.open_quantity
+            lines[allocation.line.product_id] = allocation.line
+        shipping = _shipping_locations(exclude=store.pk)
+        available = _availability(stock_rows([(pid, loc.pk) for pid in wanted for loc in [store, *shipping]]))
+        from_store = {pid: min(qty, max(available.get((pid, store.pk), 0), 0)) for pid, qty in wanted.items()}
+        rest = {pid: qty - from_store[pid] for pid, qty in wanted.items()}
+        try:
+            sources = _choose_sources(rest, available, shipping)
+            missing = {}
+        except _Unavailable:
+            sources, missing = [], {pid: qty for pid, qty in rest.items() if qty}
+
+        cause = Cause("order", order.number)
+        replacements = [
+            OrderAllocation(line=lines[pid], location=store, quantity=qty, pending=True) for pid, qty in missing.items()
+        ]
+        from_store = {pid: qty for pid, qty in from_store.items() if qty}
+        if from_store:
+            stock_reserve(
+                lines=[StockLine(pid, store.pk, qty) for pid, qty in from_store.items()], cause=cause, actor=actor
+            )
+            replacements += [
+                OrderAllocation(line=lines[pid], location=store, quantity=qty) for pid, qty in from_store.items()
+            ]
+        replacements += _transfer_to_store(order, sources, lines, actor)
+        # The allocations waiting for a source held nothing: they are replaced by what was found.
+        OrderAllocation.objects.filter(pk__in=[a.pk for a in unsourced]).delete()
+        OrderAllocation.objects.bulk_create(replacements)
+
+        waiting = OrderAllocation.objects.filter(line__order=order, pending=True)
+        if not waiting.exists():
+            _make_ready(order, Action.TRANSFER_ARRIVED, actor)
+        elif not waiting.filter(transfer__isnull=False).exists():
+            _await_decision(order, {lines[pid]: qty for pid, qty in missing.items()}, actor)
+    return order
+
+
+def _await_decision(order: Order, missing: Mapping[OrderLine, int], actor: Actor) -> None:
+    """Goods of the order are nowhere: staff decide; what is there is kept until ``pickup_until``."""
+    order.pickup_until = timezone.now() + datetime.timedelta(days=settings.ORDERS_PICKUP_DAYS)
+    items = ", ".join(f"{line.name} × {qty}" for line, qty in missing.items())
+    _move(order, Action.AWAIT_DECISION, actor, note=items, fields=["pickup_until"])
+    _notify(
+        order,
+        kind="order_short",
+        subject=_("Order %(number)s: some goods could not be found") % {"number": order.number},
+        text=_(
+            "We could not bring all of your order %(number)s to %(store)s: %(items)s could not be found. "
+            "You can take what is there or cancel the order; the store will contact you. "
+            "What is there is kept for you until %(until)s."
+        )
+        % {
+            "number": order.number,
+            "store": order.location.name,
+            "items": items,
+            "until": date_format(timezone.localtime(order.pickup_until), "DATETIME_FORMAT"),
+        },
+        actor=actor,
+    )
+
+
+def order_accept_partial(*, order: Order, actor: Actor = SYSTEM) -> Order:
+    """Go ahead with what is there for an order awaiting a decision: the missing units are taken
+    off their lines (their share of the order, points given back), what was paid for them is
+    refunded, and the order is ready for pickup (the customer is told, with what is left to pay)."""
+    with transaction.atomic():
+        order = _locked(order)
+        states.next_status(order, Action.ACCEPT_PARTIAL)
+        _lock_customer(order)
+        lines = list(order.lines.select_related("product").order_by("id"))
+        unsourced = [a for a in _open_allocations(order) if a.pending and a.open_quantity]
+        missing = defaultdict(int)
+        for allocation in unsourced:
+            missing[allocation.line_id] += allocation.open_quantity
+        if all(line.quantity - line.refused_quantity <= missing[line.pk] for line in lines):
+            raise InvalidTransition(
+                _("None of the goods of order %(number)s are there: cancel it instead.") % {"number": order.number},
+                details={"number": order.number, "status": order.status},
+            )
+        _take_off(order, lines, missing, actor, reference=f"{order.number}-missing")
+        for allocation in unsourced:
+            allocation.released += allocation.open_quantity
+            allocation.pending = False
+        OrderAllocation.objects.bulk_update(unsourced, ["released", "pending"])
+        excess = order.paid - order.refunded - order.total
+        if excess > 0:
+            refunds = _refund_to_payments(order, excess, actor, reason=_("Goods that could not be found."))
+            order.refunded += sum((r.amount for r in refunds), ZERO)
+        order.save(update_fields=["subtotal", "discount", "points_value", "total", "refunded", "updated_at"])
+        _make_ready(order, Action.ACCEPT_PARTIAL, actor)
+    return order
 
 
 # --- Returns ------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The order state machine: the one place that says which action moves an order where.
 
-Click-and-collect: placed -> (awaiting transfer) -> ready for pickup -> collected.
+Click-and-collect: placed -> (awaiting transfer) -> ready for pickup -> collected; when goods a
+                   transfer did not bring cannot be found anywhere: awaiting transfer -> awaiting
+                   a decision -> ready for pickup with what is there (or cancelled, or expired).
 Delivery:          placed -> packed -> shipped -> delivered.
 Sale in store:     sold at once.
 Before the goods are handed over an order may be cancelled; a click-and-collect order not
@@ -20,6 +22,8 @@ S = OrderStatus
 class Action:
     AWAIT_TRANSFER = "await_transfer"
     TRANSFER_ARRIVED = "transfer_arrived"
+    AWAIT_DECISION = "await_decision"
+    ACCEPT_PARTIAL = "accept_partial"
     READY = "ready"
     PACK = "pack"
     SHIP = "ship"
@@ -31,6 +35,8 @@ class Action:
 ACTION_LABELS = {
     Action.AWAIT_TRANSFER: gettext_lazy("wait for a transfer"),
     Action.TRANSFER_ARRIVED: gettext_lazy("receive the transfer"),
+    Action.AWAIT_DECISION: gettext_lazy("wait for a decision on the missing goods"),
+    Action.ACCEPT_PARTIAL: gettext_lazy("go ahead with the goods that are there"),
     Action.READY: gettext_lazy("mark ready for pickup"),
     Action.PACK: gettext_lazy("pack the order"),
     Action.SHIP: gettext_lazy("ship the order"),
@@ -43,14 +49,17 @@ ACTION_LABELS = {
 TRANSITIONS: dict[tuple[str, str], dict[str, str]] = {
     (Fulfilment.CLICK_AND_COLLECT, Action.AWAIT_TRANSFER): {S.PLACED: S.AWAITING_TRANSFER},
     (Fulfilment.CLICK_AND_COLLECT, Action.TRANSFER_ARRIVED): {S.AWAITING_TRANSFER: S.READY_FOR_PICKUP},
+    (Fulfilment.CLICK_AND_COLLECT, Action.AWAIT_DECISION): {S.AWAITING_TRANSFER: S.AWAITING_DECISION},
+    (Fulfilment.CLICK_AND_COLLECT, Action.ACCEPT_PARTIAL): {S.AWAITING_DECISION: S.READY_FOR_PICKUP},
     (Fulfilment.CLICK_AND_COLLECT, Action.READY): {S.PLACED: S.READY_FOR_PICKUP},
     (Fulfilment.CLICK_AND_COLLECT, Action.HAND_OVER): {S.READY_FOR_PICKUP: S.COLLECTED},
     (Fulfilment.CLICK_AND_COLLECT, Action.CANCEL): {
         S.PLACED: S.CANCELLED,
         S.AWAITING_TRANSFER: S.CANCELLED,
+        S.AWAITING_DECISION: S.CANCELLED,
         S.READY_FOR_PICKUP: S.CANCELLED,
     },
-    (Fulfilment.CLICK_AND_COLLECT, Action.EXPIRE): {S.READY_FOR_PICKUP: S.EXPIRED},
+    (Fulfilment.CLICK_AND_COLLECT, Action.EXPIRE): {S.READY_FOR_PICKUP: S.EXPIRED, S.AWAITING_DECISION: S.EXPIRED},
     (Fulfilment.DELIVERY, Action.PACK): {S.PLACED: S.PACKED},
     (Fulfilment.DELIVERY, Action.SHIP): {S.PACKED: S.SHIPPED},
     (Fulfilment.DELIVERY, Action.HAND_OVER): {S.SHIPPED: S.DELIVERED},

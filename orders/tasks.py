@@ -9,15 +9,16 @@ from django.utils import timezone
 from inventory.models import Transfer, TransferStatus
 from omni.errors import DomainError
 from orders import selectors, services
-from orders.models import OrderAllocation, OrderStatus
+from orders.models import Order, OrderAllocation, OrderStatus
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task
 def expire_uncollected_orders() -> int:
-    """Hourly: click-and-collect orders not collected in time are cancelled (stock released, points
-    returned, the customer told). Also settles transfers received while their order was locked."""
+    """Hourly: click-and-collect orders not collected (or decided on) in time are cancelled (stock
+    released, points returned, the customer told). Also settles transfers received while their
+    order was locked, and sources again the goods of transfers received short."""
     now = timezone.now()
     expired = 0
     for order in selectors.orders_to_expire(now).iterator():
@@ -28,6 +29,7 @@ def expire_uncollected_orders() -> int:
         else:
             expired += 1
     _settle_received_transfers()
+    _source_shortfalls()
     return expired
 
 
@@ -50,3 +52,15 @@ def _settle_received_transfers() -> None:
     )
     for transfer in Transfer.objects.filter(pk__in=list(transfer_ids)):
         services.order_transfer_settle(transfer_id=transfer.pk)
+
+
+def _source_shortfalls() -> None:
+    """Orders whose goods a short transfer did not bring, if the sourcing after the receipt was lost."""
+    orders = Order.objects.filter(
+        status=OrderStatus.AWAITING_TRANSFER, lines__allocations__pending=True, lines__allocations__transfer=None
+    ).distinct()
+    for order in orders:
+        try:
+            services.order_source_shortfall(order=order)
+        except DomainError as exc:
+            logger.info("Order %s: shortfall not sourced: %s", order.number, exc.code)

@@ -39,6 +39,7 @@ COLUMNS = (
     ("unit_price", "unit_price"),
     ("quantity", "quantity"),
     ("refused", "refused_quantity"),
+    ("refused_total", "refused_total"),
     ("returned", "returned_quantity"),
     ("discount", "discount"),
     ("points_value", "points_value"),
@@ -94,7 +95,9 @@ class OrdersCsvView(APIView):
         description=(
             "One row per order line of every order placed in the period (by the day it was placed, both "
             "days included, at most 366 days), with the order's channel, status, store and money figures "
-            "repeated on each line. The file is streamed: it starts at once and is never held in memory. "
+            "repeated on each line. A line shows what the customer keeps (`line_total`); units refused at "
+            "handover are counted apart (`refused`, `refused_total`), so an order's lines sum to `order_total`. "
+            "The file is streamed: it starts at once and is never held in memory. "
             "Staff signed in to the admin get the orders of their own stores. Needs `reports:read`."
         ),
         parameters=[

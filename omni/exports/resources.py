@@ -21,7 +21,8 @@ class PlainNumberWidget(widgets.Widget):
 
 
 class OrderLineExportResource(resources.ModelResource):
-    """One row per order line, with the order's figures repeated on each of its lines."""
+    """One row per order line, with the order's figures repeated on each of its lines. A line shows
+    what was kept (``line_total``) and apart what was refused, so the lines sum to ``order_total``."""
 
     order = Field(attribute="order__number", column_name="order")
     created_at = Field(attribute="order__created_at", column_name="created_at", widget=widgets.DateTimeWidget())
@@ -39,6 +40,7 @@ class OrderLineExportResource(resources.ModelResource):
     unit_price = Field(attribute="unit_price", column_name="unit_price", widget=PlainNumberWidget())
     quantity = Field(attribute="quantity", column_name="quantity", widget=PlainNumberWidget())
     refused = Field(attribute="refused_quantity", column_name="refused", widget=PlainNumberWidget())
+    refused_total = Field(attribute="refused_total", column_name="refused_total", widget=PlainNumberWidget())
     returned = Field(attribute="returned_quantity", column_name="returned", widget=PlainNumberWidget())
     discount = Field(attribute="discount", column_name="discount", widget=PlainNumberWidget())
     points_value = Field(attribute="points_value", column_name="points_value", widget=PlainNumberWidget())
@@ -64,6 +66,7 @@ class OrderLineExportResource(resources.ModelResource):
             "unit_price",
             "quantity",
             "refused",
+            "refused_total",
             "returned",
             "discount",
             "points_value",

@@ -193,6 +193,11 @@ class OrderLineSerializer(ModelSerializer):
             "points_value",
             "total",
             "refused_quantity",
+            "refused_subtotal",
+            "refused_discount",
+            "refused_points",
+            "refused_points_value",
+            "refused_total",
             "returned_quantity",
         ]
 
@@ -250,6 +255,7 @@ class RefundDetailSerializer(RefundSerializer):
 # The actions a client can take (the others are the system's).
 PUBLIC_ACTIONS = {
     states.Action.READY,
+    states.Action.ACCEPT_PARTIAL,
     states.Action.PACK,
     states.Action.SHIP,
     states.Action.HAND_OVER,

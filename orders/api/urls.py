@@ -9,6 +9,7 @@ urlpatterns = [
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
     path("orders/<str:number>/ready/", views.OrderReadyView.as_view(), name="order-ready"),
+    path("orders/<str:number>/accept-partial/", views.OrderAcceptPartialView.as_view(), name="order-accept-partial"),
     path("orders/<str:number>/pack/", views.OrderPackView.as_view(), name="order-pack"),
     path("orders/<str:number>/ship/", views.OrderShipView.as_view(), name="order-ship"),
     path("orders/<str:number>/handover/", views.OrderHandoverView.as_view(), name="order-handover"),

@@ -310,6 +310,22 @@ class OrderReadyView(OrderActionView):
         services.order_mark_ready(order=order, actor=Actor.from_request(request))
 
 
+class OrderAcceptPartialView(OrderActionView):
+    @_action_schema(
+        "orders_accept_partial",
+        "Go ahead with the goods that are there",
+        "Click-and-collect, status `awaiting_decision` (a transfer was received short and the missing goods "
+        "are nowhere): the missing units are taken off their lines (`refused_*` figures), their points come "
+        "back, what was paid for them is refunded, and the order is ready for pickup; the customer is told. "
+        "To drop the order instead, cancel it.",
+    )
+    def post(self, request, number: str):
+        return self.run(request, number)
+
+    def act(self, request, order, data):
+        services.order_accept_partial(order=order, actor=Actor.from_request(request))
+
+
 class OrderPackView(OrderActionView):
     @_action_schema("orders_pack", "Mark packed", "Delivery: the order is packed for the courier.")
     def post(self, request, number: str):

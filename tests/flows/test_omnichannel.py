@@ -13,6 +13,7 @@ from loyalty.selectors import points_discrepancies
 from orders import services
 from orders.models import OrderStatus
 from orders.services import PaymentInput, ReturnLineInput
+from tests.flows.consistency import assert_lines_sum_to_orders
 from tests.orders.factories import cash, collect, customer, deliver, points_for, product, stock, store, warehouse
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +68,7 @@ def test_a_web_order_returned_in_a_store():
     assert person.messages.filter(kind="refund_made").exists()
     assert stock_discrepancies() == []
     assert points_discrepancies() == []
+    assert_lines_sum_to_orders()
 
 
 def test_a_courier_customer_keeps_two_shirts_of_three_and_returns_one_later():
@@ -91,6 +93,7 @@ def test_a_courier_customer_keeps_two_shirts_of_three_and_returns_one_later():
     assert order_return.points_reversed == 60
     assert stock_discrepancies() == []
     assert points_discrepancies() == []
+    assert_lines_sum_to_orders()
 
 
 def test_the_call_centre_reserves_in_a_store_the_goods_come_from_the_warehouse():
@@ -112,3 +115,4 @@ def test_the_call_centre_reserves_in_a_store_the_goods_come_from_the_warehouse()
     assert order.status == OrderStatus.COLLECTED
     assert (on_hand(shop, kettle), on_hand(depot, kettle)) == (0, 1)
     assert stock_discrepancies() == []
+    assert_lines_sum_to_orders()

@@ -98,6 +98,7 @@ class TestDesk:
         assert sections == {
             "to_prepare": [to_prepare.number],
             "awaiting_transfer": [],
+            "awaiting_decision": [],
             "ready": [ready.number],
             "expiring": [],
         }

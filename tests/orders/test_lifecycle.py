@@ -79,6 +79,9 @@ class TestStateMachine:
             ("click_and_collect", "placed", "hand_over"),
             ("click_and_collect", "placed", "ship"),
             ("click_and_collect", "awaiting_transfer", "ready"),
+            ("click_and_collect", "awaiting_decision", "ready"),
+            ("click_and_collect", "awaiting_decision", "hand_over"),
+            ("click_and_collect", "ready_for_pickup", "accept_partial"),
             ("click_and_collect", "collected", "cancel"),
             ("click_and_collect", "cancelled", "ready"),
             ("click_and_collect", "expired", "hand_over"),
@@ -101,7 +104,8 @@ class TestStateMachine:
     def test_every_allowed_transition(self):
         expected = {
             ("click_and_collect", "placed"): {"await_transfer", "ready", "cancel"},
-            ("click_and_collect", "awaiting_transfer"): {"transfer_arrived", "cancel"},
+            ("click_and_collect", "awaiting_transfer"): {"transfer_arrived", "await_decision", "cancel"},
+            ("click_and_collect", "awaiting_decision"): {"accept_partial", "cancel", "expire"},
             ("click_and_collect", "ready_for_pickup"): {"hand_over", "cancel", "expire"},
             ("delivery", "placed"): {"pack", "cancel"},
             ("delivery", "packed"): {"ship", "cancel"},
@@ -244,6 +248,19 @@ class TestHandover:
         order.refresh_from_db()
         line = order.lines.get()
         assert (line.refused_quantity, line.kept_quantity) == (1, 2)
+        # the line shows what was kept, and apart what was refused: it still sums to the order
+        assert (line.subtotal, line.points, line.points_value, line.total) == (
+            Decimal("2000.00"),
+            200,
+            Decimal("200.00"),
+            Decimal("1800.00"),
+        )
+        assert (line.refused_subtotal, line.refused_points, line.refused_points_value, line.refused_total) == (
+            Decimal("1000.00"),
+            100,
+            Decimal("100.00"),
+            Decimal("900.00"),
+        )
         assert (order.subtotal, order.points_value, order.total, order.paid) == (
             Decimal("2000.00"),
             Decimal("200.00"),

@@ -77,6 +77,9 @@ def test_generates_a_consistent_shop_with_a_progress_bar():
         assert order.points_value == sum(line.points_value for line in lines)
         for line in lines:
             assert line.total == line.amount - line.points_value
+        # the lines show what was kept: they sum to the order
+        assert order.subtotal == sum(line.subtotal for line in lines)
+        assert order.total == sum(line.total for line in lines)
         assert order.refunded <= order.paid
         money_paid = sum(p.amount for p in order.payments.all() if p.method != PaymentMethod.POINTS)
         assert money_paid == order.paid
@@ -184,7 +187,7 @@ def test_the_timeline_has_the_services_entries_for_orders_and_returns():
         assert done[0].channel == order.channel and done[0].direction == "inbound"
     for order in Order.objects.exclude(fulfilment="in_store").prefetch_related("lines"):
         placed = [e for e in entries[order.number] if e.occurred_at == order.created_at]
-        total = sum(line.total for line in order.lines.all())  # before any unit was refused
+        total = sum(line.total + line.refused_total for line in order.lines.all())  # as ordered
         assert [e.summary for e in placed] == [
             _("Order %(number)s placed: %(total)s.") % {"number": order.number, "total": money_text(total)}
         ]

@@ -941,12 +941,15 @@ class Command(BaseCommand):
                     "name": line.name,
                     "unit_price": line.price,
                     "quantity": line.quantity,
-                    "subtotal": line.subtotal,
-                    "amount": line.subtotal,
+                    # the line shows what was kept; refused units carry no points (see above)
+                    "subtotal": line.price * line.kept,
+                    "amount": line.price * line.kept,
                     "points": line.points,
                     "points_value": line.points_value,
-                    "total": line.subtotal - line.points_value,
+                    "total": line.price * line.kept - line.points_value,
                     "refused_quantity": line.refused,
+                    "refused_subtotal": line.price * line.refused,
+                    "refused_total": line.price * line.refused,
                     "returned_quantity": line.returned,
                 },
             )
