@@ -9,6 +9,7 @@ from rest_framework import serializers
 from customers.models import Channel
 from inventory.api.serializers import StrictInputSerializer, WholeNumberField
 from loyalty.models import CardKind, CardStatus, PointsEntry
+from omni.validators import validate_identifier
 
 MAX_CART_LINES = 500
 MAX_LINE_QUANTITY = 1_000_000
@@ -96,6 +97,7 @@ class AccountOpenSerializer(StrictInputSerializer):
         required=False,
         allow_blank=True,
         max_length=32,
+        validators=[validate_identifier],
         help_text=_("A pre-printed card handed over in a store; omitted: a virtual card is issued."),
     )
 
