@@ -708,11 +708,17 @@ class TestBadCells:
             "Row 3, column category: The category code given was nowhere.",
         ]
 
-    def test_a_blank_line_of_a_csv_counts_as_a_row(self, client, login, catalogue):
+    @pytest.mark.parametrize("file_format", [CSV_FORMAT, XLSX_FORMAT])
+    def test_a_blank_row_counts(self, client, login, catalogue, file_format):
         login(HEAD_OFFICE)
-        content = b"sku,name,price\r\nGOOD-1,Good,10\r\n\r\nBAD-1,Bad,ten\r\n"
+        if file_format == XLSX_FORMAT:
+            content = xlsx_bytes(
+                [["sku", "name", "price"], ["GOOD-1", "Good", 10], [None] * 3, ["BAD-1", "Bad", "ten"]]
+            )
+        else:
+            content = b"sku,name,price\r\nGOOD-1,Good,10\r\n\r\nBAD-1,Bad,ten\r\n"
 
-        response = upload(client, "product", content, filename="p.csv")
+        response = upload(client, "product", content, filename="p.file", file_format=file_format)
 
         assert import_error_messages(response.context["result"]) == ["Row 4, column price: ten is not a number."]
 
