@@ -768,7 +768,9 @@ class PromoCodeForm(forms.ModelForm):
         ]
 
     def clean_code(self):
-        return self.cleaned_data["code"].strip().upper()
+        code = self.cleaned_data["code"].strip().upper()
+        validate_identifier(code)
+        return code
 
     def clean(self):
         data = super().clean()
