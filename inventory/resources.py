@@ -49,7 +49,7 @@ from inventory.selectors import filter_for_user_locations, products_by_code
 from inventory.services import ProductData, ProductQuantity, product_upsert, stock_documents_record
 from omni.actors import SYSTEM, Actor
 from omni.errors import DomainError
-from omni.validators import is_identifier_text, validate_identifier
+from omni.validators import is_identifier_text, validate_identifier, validate_storable_text
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +185,16 @@ class AtomicImportMixin:
             return gettext("The file has the column %(columns)s more than once.") % {"columns": ", ".join(duplicated)}
         return None
 
+    def unstorable_cells(self, row) -> ValidationError | None:
+        """Cells holding what no text can hold (NUL), named by column before the row is read."""
+        errors: dict[str, list[str]] = {}
+        for column in (*self.required_columns, *self.optional_columns):
+            try:
+                validate_storable_text(_cell(row, column))
+            except ValidationError as exc:
+                errors[column] = exc.messages
+        return ValidationError(errors) if errors else None
+
     def invalid(self, row_result: RowResult, error: ValidationError) -> RowResult:
         row_result.import_type = RowResult.IMPORT_TYPE_INVALID
         row_result.validation_error = error
@@ -272,6 +282,8 @@ class ProductResource(AtomicImportMixin, resources.ModelResource):
         if _is_blank(row):
             row_result.import_type = RowResult.IMPORT_TYPE_SKIP
             return row_result
+        if error := self.unstorable_cells(row):
+            return self.invalid(row_result, error)
         try:
             sku = _cell(row, "sku")
             known = sku and is_identifier_text(sku)  # else product_upsert names the character
@@ -404,6 +416,8 @@ class StockImportResource(AtomicImportMixin, resources.Resource):
         if _is_blank(row):
             row_result.import_type = RowResult.IMPORT_TYPE_SKIP
             return row_result
+        if error := self.unstorable_cells(row):
+            return self.invalid(row_result, error)
         try:
             location, product, quantity = self.parse(row)
         except ValidationError as exc:

@@ -730,12 +730,16 @@ class TestBadCells:
                 "Row 2, column sku: The character U+0000 is not allowed here",
             ),
             (["KETTLE-1", "Ket\x00tle", "10"], "Row 2, column name: The character U+0000 is not allowed here"),
+            (["KETTLE-1", "Kettle", "10\x00"], "Row 2, column price: The character U+0000 is not allowed here"),
+            (["KETTLE-1", "Kettle", "10", "pcs\x00"], "Row 2, column unit: The character U+0000 is not allowed here"),
+            (["KETTLE-1", "Kettle", "10", "pcs", "1,7\x00"], "Row 2, column description: The character U+0000"),
         ],
     )
     def test_a_nul_in_a_cell_is_named_with_its_row_and_reason(self, client, login, catalogue, row, expected):
         login(HEAD_OFFICE)
         before = state()
-        content, filename = one_product_file(row, file_format=CSV_FORMAT)
+        content = csv_bytes([["sku", "name", "price", "unit", "description"][: len(row)], row])
+        filename = "products.csv"
 
         response = upload(client, "product", content, filename=filename)
 
@@ -810,6 +814,7 @@ class TestBadCells:
             (["store-\x00a", "KETTLE", "1"], "Row 3, column location: The character U+0000 is not allowed here"),
             (["store-a", "KETTLE\u200b", "1"], "Row 3, column sku: The character U+200B"),
             (["store-a", "KETTLE", TOO_LARGE_PRICE], "Row 3, column quantity: The quantity"),
+            (["store-a", "KETTLE", "1\x00"], "Row 3, column quantity: The character U+0000 is not allowed here"),
         ],
     )
     def test_a_bad_cell_of_a_stock_file_is_named(self, client, login, stores, row, expected):
