@@ -19,6 +19,7 @@ from django.core.validators import EmailValidator
 
 from customers.errors import InvalidCard, InvalidEmail, InvalidExternalId, InvalidPhone
 from customers.models import IdentityKind
+from omni.validators import validate_identifier
 
 _CARD_SEPARATORS = re.compile(r"[\s\-]+")
 _CARD = re.compile(r"^[A-Z0-9]{4,32}$")
@@ -74,7 +75,13 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
 
 
 def normalize_card(raw: str, *, field: str = "card") -> str:
-    text = _CARD_SEPARATORS.sub("", str(raw or "")).upper()
+    text = str(raw or "").strip()
+    try:
+        # Spaces and dashes between groups are dropped; an invisible character is refused, not dropped.
+        validate_identifier(text)
+    except ValidationError as error:
+        raise InvalidCard(error.messages[0], field=field)
+    text = _CARD_SEPARATORS.sub("", text).upper()
     if not _CARD.match(text):
         raise InvalidCard(field=field, details={"value": str(raw or "")[:64]})
     return text

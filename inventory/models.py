@@ -8,10 +8,13 @@ from django.utils.translation import pgettext_lazy
 
 from omni.barcodes import validate_ean13
 from omni.models import TimeStampedModel, by_api_key, by_staff_member
+from omni.validators import validate_identifier
 
 
 def validate_sku(sku: str) -> None:
-    """A SKU is part of URLs (``/api/v1/products/{sku}/``): no spaces, no slashes."""
+    """A SKU is part of URLs (``/api/v1/products/{sku}/``): no spaces, no slashes, nothing invisible."""
+    if sku:
+        validate_identifier(sku)
     if not sku or any(char.isspace() or char == "/" for char in sku):
         raise ValidationError(_("A SKU is required and may contain neither spaces nor slashes."), code="invalid_sku")
 

@@ -1,8 +1,9 @@
 """Import and export of the catalogue and of stock, with django-import-export.
 
 An import is all or nothing and goes through the services: a file with any bad row imports
-nothing, and each error names the row and the reason. Rows are numbered as django-import-export's
-preview numbers them: the first row under the header is row 1.
+nothing, and each error names the row and the reason. Rows are numbered as in the file, the way a
+spreadsheet shows them: the header is row 1, the first product or stock line under it row 2, and a
+blank line of a CSV file counts as a row.
 
 django-import-export does not give that by default, so ``AtomicImportMixin`` makes it so:
 
@@ -12,15 +13,19 @@ django-import-export does not give that by default, so ``AtomicImportMixin`` mak
   on invalid rows, whoever calls ``import_data``;
 - the library ignores a missing column (the field is simply not set). The mixin checks the
   columns before reading any row;
-- a service's refusal (``DomainError``) becomes a validation error of the row it concerns.
+- a service's refusal (``DomainError``) becomes a validation error of the row it concerns;
+- the library numbers the rows under the header from 1; the mixin reports the file's row.
 
 The dry run of the admin's first step runs the same code in a transaction that is always rolled
 back, so it shows the same errors and changes nothing.
 """
 
+import csv
+import io
 import logging
 from collections import defaultdict
 
+import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext
@@ -44,6 +49,7 @@ from inventory.selectors import filter_for_user_locations, products_by_code
 from inventory.services import ProductData, ProductQuantity, product_upsert, stock_documents_record
 from omni.actors import SYSTEM, Actor
 from omni.errors import DomainError
+from omni.validators import is_identifier_text, validate_identifier, validate_storable_text
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +57,8 @@ logger = logging.getLogger(__name__)
 class SpreadsheetCSV(base_formats.CSV):
     """CSV as spreadsheets save it: separated by commas, or by semicolons (Excel in Russian) or tabs.
 
-    The separator is the one the header line uses most.
+    The separator is the one the header line uses most. Unlike tablib, a blank line is kept as an
+    empty row (which the import skips), so that rows keep the numbers they have in the file.
     """
 
     def create_dataset(self, in_stream, **kwargs):
@@ -59,7 +66,12 @@ class SpreadsheetCSV(base_formats.CSV):
             in_stream = in_stream.decode(self.encoding)
         header = in_stream.split("\n", 1)[0]
         kwargs.setdefault("delimiter", max(",;\t", key=header.count))
-        return super().create_dataset(in_stream, **kwargs)
+        rows = csv.reader(io.StringIO(in_stream, newline=""), **kwargs)
+        dataset = tablib.Dataset(headers=next(rows, None))
+        for row in rows:
+            # Short rows are padded as tablib pads them; a longer one is refused by the dataset.
+            dataset.append(row + [""] * (dataset.width - len(row)) if len(row) < dataset.width else row)
+        return dataset
 
 
 class ImportFileError(Exception):
@@ -87,8 +99,21 @@ def import_error_messages(result) -> list[str]:
     return messages
 
 
+#: The file's row of the library's row 1 (the first under the header).
+FIRST_ROW = 2
+
+
 def _cell(row, column: str) -> str:
     return normalize_cell(row.get(column))
+
+
+def _identifier_errors(code: str) -> list[str]:
+    """Why ``code`` cannot be a SKU, barcode or location code (it holds an invisible character)."""
+    try:
+        validate_identifier(code)
+    except ValidationError as exc:
+        return exc.messages
+    return []
 
 
 def _is_blank(row) -> bool:
@@ -128,9 +153,12 @@ class AtomicImportMixin:
         dataset.headers = [normalize_cell(header).lower() for header in dataset.headers or []]
         problem = self.columns_problem(dataset.headers)
         if problem is None:
-            return super().import_data_inner(
+            result = super().import_data_inner(
                 dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
             )
+            for row in [*result.invalid_rows, *result.error_rows]:
+                row.number += FIRST_ROW - 1
+            return result
         result = self.get_result_class()()
         result.diff_headers = self.get_diff_headers()
         result.total_rows = len(dataset)
@@ -157,6 +185,16 @@ class AtomicImportMixin:
             return gettext("The file has the column %(columns)s more than once.") % {"columns": ", ".join(duplicated)}
         return None
 
+    def unstorable_cells(self, row) -> ValidationError | None:
+        """Cells holding what no text can hold (NUL), named by column before the row is read."""
+        errors: dict[str, list[str]] = {}
+        for column in (*self.required_columns, *self.optional_columns):
+            try:
+                validate_storable_text(_cell(row, column))
+            except ValidationError as exc:
+                errors[column] = exc.messages
+        return ValidationError(errors) if errors else None
+
     def invalid(self, row_result: RowResult, error: ValidationError) -> RowResult:
         row_result.import_type = RowResult.IMPORT_TYPE_INVALID
         row_result.validation_error = error
@@ -164,7 +202,7 @@ class AtomicImportMixin:
 
     def unexpected(self, row_result: RowResult, exc: Exception, row, number: int) -> RowResult:
         # As the library does: an error row makes the whole import roll back.
-        logger.exception("Row %s of an import failed unexpectedly", number)
+        logger.exception("Row %s of an import failed unexpectedly", number + FIRST_ROW - 1)
         row_result.import_type = RowResult.IMPORT_TYPE_ERROR
         row_result.errors.append(self.get_error_result_class()(exc, row=row, number=number))
         return row_result
@@ -244,9 +282,12 @@ class ProductResource(AtomicImportMixin, resources.ModelResource):
         if _is_blank(row):
             row_result.import_type = RowResult.IMPORT_TYPE_SKIP
             return row_result
+        if error := self.unstorable_cells(row):
+            return self.invalid(row_result, error)
         try:
             sku = _cell(row, "sku")
-            original = Product.objects.select_related("category").filter(sku=sku).first() if sku else None
+            known = sku and is_identifier_text(sku)  # else product_upsert names the character
+            original = Product.objects.select_related("category").filter(sku=sku).first() if known else None
             data = self.product_data(row, original)
             diff = self.get_diff_class()(self, original, original is None)
             product, created = product_upsert(data=data, actor=self.actor)
@@ -365,6 +406,7 @@ class StockImportResource(AtomicImportMixin, resources.Resource):
         self._rows: dict[int, dict] = {}
         self._row_results: dict[int, RowResult] = {}
         codes = {normalize_cell(value) for value in dataset["location"]}
+        codes = {code for code in codes if is_identifier_text(code)}  # parse() names the others' character
         self._known_locations = {location.code: location for location in self.locations.filter(code__in=codes)}
         self._products = products_by_code(normalize_cell(value) for value in dataset["sku"])
 
@@ -374,6 +416,8 @@ class StockImportResource(AtomicImportMixin, resources.Resource):
         if _is_blank(row):
             row_result.import_type = RowResult.IMPORT_TYPE_SKIP
             return row_result
+        if error := self.unstorable_cells(row):
+            return self.invalid(row_result, error)
         try:
             location, product, quantity = self.parse(row)
         except ValidationError as exc:
@@ -391,17 +435,20 @@ class StockImportResource(AtomicImportMixin, resources.Resource):
     def parse(self, row) -> tuple[Location, Product, int]:
         errors: dict[str, list[str]] = {}
         code, sku = _cell(row, "location"), _cell(row, "sku")
-        location = self._known_locations.get(code)
+        location, product = self._known_locations.get(code), self._products.get(sku)
         if not code:
             errors["location"] = [gettext("The location is missing.")]
+        elif not is_identifier_text(code):
+            errors["location"] = _identifier_errors(code)
         elif location is None:
             if Location.objects.filter(code=code).exists():
                 errors["location"] = [gettext("You cannot record stock at %(code)s.") % {"code": code}]
             else:
                 errors["location"] = [gettext("No location has the code %(code)s.") % {"code": code}]
-        product = self._products.get(sku)
         if not sku:
             errors["sku"] = [gettext("The SKU is missing.")]
+        elif not is_identifier_text(sku):
+            errors["sku"] = _identifier_errors(sku)
         elif product is None:
             errors["sku"] = [gettext("No product has the SKU or barcode %(code)s.") % {"code": sku}]
         quantity = None

@@ -27,6 +27,7 @@ from inventory.models import (
     StockDocumentLine,
     StockMovement,
 )
+from omni.validators import is_identifier_text
 
 
 def locations_for_user(user) -> QuerySet[Location]:
@@ -182,9 +183,10 @@ def stock_levels(queryset: QuerySet[Stock] | None = None) -> QuerySet[Stock]:
 def products_by_code(codes: Iterable[str]) -> dict[str, Product]:
     """The products that codes name, by SKU or else by barcode, in at most two queries.
 
-    Returns ``{code as given: product}``; codes that name no product are left out.
+    Returns ``{code as given: product}``; codes that name no product are left out, and a code with
+    an invisible character (which no product has) is not even looked up.
     """
-    wanted = {code for code in codes if code}
+    wanted = {code for code in codes if code and is_identifier_text(code)}
     found = {product.sku: product for product in Product.objects.filter(sku__in=wanted)}
     rest = wanted - set(found)
     if rest:

@@ -52,6 +52,7 @@ from omni.actors import SYSTEM, Actor
 from omni.barcodes import is_valid_ean13
 from omni.errors import InvalidInput
 from omni.services import sequence_next
+from omni.validators import validate_identifier, validate_storable_text
 
 
 @dataclass(frozen=True)
@@ -571,27 +572,54 @@ class ProductData:
     barcodes: tuple[str, ...] | None = None  # None: leave the product's barcodes as they are
 
 
+def _check_field(field: str, value: str, validator) -> None:
+    try:
+        validator(value)
+    except ValidationError as error:
+        raise InvalidInput.for_field(field, error.messages[0])
+
+
+def _product_price(value) -> Decimal:
+    """The price as the column holds it; a number it cannot hold is refused, never sent to the database."""
+    price = Decimal(value)
+    column = Product._meta.get_field("price")
+    whole_digits = column.max_digits - column.decimal_places
+    if not price.is_finite() or price < 0:
+        raise InvalidInput.for_field("price", _("The price must be zero or more, with at most two decimal places."))
+    if price >= 10**whole_digits:
+        raise InvalidInput.for_field(
+            "price",
+            _("The price is too large: at most %(digits)d digits before the decimal point.") % {"digits": whole_digits},
+        )
+    if price != price.quantize(Decimal(1).scaleb(-column.decimal_places)):
+        raise InvalidInput.for_field("price", _("The price must be zero or more, with at most two decimal places."))
+    return price
+
+
 def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product, bool]:
     """Create the product with this SKU or update it. Returns it and whether it was created."""
     sku, name = data.sku.strip(), data.name.strip()
-    try:
-        validate_sku(sku)
-    except ValidationError as error:
-        raise InvalidInput.for_field("sku", error.messages[0])
+    _check_field("sku", sku, validate_sku)
     if not name:
         raise InvalidInput.for_field("name", _("A product needs a name."))
-    price = Decimal(data.price)
-    if price < 0 or price != price.quantize(Decimal("0.01")):
-        raise InvalidInput.for_field("price", _("The price must be zero or more, with at most two decimal places."))
+    _check_field("name", name, validate_storable_text)
+    _check_field("description", data.description, validate_storable_text)
+    price = _product_price(data.price)
     if data.unit not in Unit.values:
         raise InvalidInput.for_field("unit", _("Unknown unit %(unit)s.") % {"unit": data.unit})
     category = None
     if data.category_code:
+        _check_field("category", data.category_code, validate_identifier)
         category = Category.objects.filter(code=data.category_code).first()
         if category is None:
             raise UnknownCategory(details={"category": data.category_code})
     barcodes = None if data.barcodes is None else sorted(set(data.barcodes))
     for code in barcodes or []:
+        try:
+            validate_identifier(code)
+        except ValidationError as error:
+            message = error.messages[0]
+            raise InvalidBarcode(message, details={"field": "barcodes", "fields": {"barcodes": [message]}})
         if not is_valid_ean13(code):
             raise InvalidBarcode(details={"barcode": code})
     with transaction.atomic():

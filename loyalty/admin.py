@@ -50,6 +50,7 @@ from omni.actors import Actor
 from omni.admin_mixins import ReadOnlyAdminMixin
 from omni.errors import DomainError
 from omni.exports.admin import ListExportMixin
+from omni.validators import validate_identifier
 
 LEDGER_ROWS_ON_ACCOUNT = 50
 LEDGER_COLUMNS = (
@@ -275,6 +276,7 @@ class AccountOpenForm(forms.Form):
         label=_("card number"),
         max_length=32,
         required=False,
+        validators=[validate_identifier],
         help_text=_("The pre-printed card handed over; empty: a virtual card with a new number."),
     )
 
@@ -289,6 +291,7 @@ class CardIssueForm(forms.Form):
         label=_("card number"),
         max_length=32,
         required=False,
+        validators=[validate_identifier],
         help_text=_("The pre-printed card handed over; empty: a new number is generated."),
     )
     store = forms.ModelChoiceField(label=_("store"), queryset=Location.objects.none(), required=False)
@@ -765,7 +768,9 @@ class PromoCodeForm(forms.ModelForm):
         ]
 
     def clean_code(self):
-        return self.cleaned_data["code"].strip().upper()
+        code = self.cleaned_data["code"].strip().upper()
+        validate_identifier(code)
+        return code
 
     def clean(self):
         data = super().clean()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -37,6 +38,7 @@ from loyalty.models import PromoCode, PromoKind, PromoUsage, PromoUsageStatus
 from loyalty.services import CartLine, _check_channel, _check_reference, cart_total, money
 from omni.actors import SYSTEM, Actor
 from omni.errors import InvalidInput
+from omni.validators import validate_identifier
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,10 @@ def normalize_code(code: str) -> str:
     text = str(code or "").strip().upper()
     if not text or len(text) > 32:
         raise InvalidInput.for_field("code", _("A promo code is 1 to 32 characters."))
+    try:
+        validate_identifier(text)
+    except ValidationError as error:
+        raise InvalidInput.for_field("code", error.messages[0])
     return text
 
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -20,6 +21,7 @@ from customers.models import Customer
 from customers.selectors import customer_resolve
 from inventory.models import Category
 from loyalty.models import Account, AccountStatus, Allocation, Card, CardStatus, PointsEntry, Programme
+from omni.barcodes import ean13_from_typed
 
 
 @dataclass(frozen=True)
@@ -192,8 +194,12 @@ def account_for_customer_id(customer_id: int) -> tuple[Customer | None, Account 
 
 
 def card_by_number(number: str) -> Card | None:
-    digits = "".join(ch for ch in str(number) if not ch.isspace() and ch != "-")
-    return Card.objects.select_related("account__customer", "account__tier").filter(number=digits).first()
+    """The card with this number as typed (in groups or not); None for a number no card can have."""
+    try:
+        number = ean13_from_typed(number)
+    except ValidationError:
+        return None
+    return Card.objects.select_related("account__customer", "account__tier").filter(number=number).first()
 
 
 def accounts_for_display(queryset: QuerySet[Account] | None = None) -> QuerySet[Account]:

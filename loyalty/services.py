@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -72,7 +72,7 @@ from loyalty.models import (
     TierChangeReason,
 )
 from omni.actors import SYSTEM, Actor
-from omni.barcodes import ean13_check_digit, is_valid_ean13
+from omni.barcodes import ean13_check_digit, ean13_from_typed
 from omni.errors import InvalidInput
 from omni.services import sequence_next
 
@@ -380,10 +380,12 @@ def spend_record(
 
 
 def _clean_card_number(number: str, field: str = "card_number") -> str:
-    digits = "".join(ch for ch in str(number or "") if not ch.isspace() and ch != "-")
-    if not is_valid_ean13(digits):
-        raise InvalidCardNumber(details={"field": field, "fields": {field: [str(InvalidCardNumber.message)]}})
-    return digits
+    try:
+        return ean13_from_typed(number)
+    except ValidationError as error:
+        # An invisible character is named; any other mistake gets the card number's rule.
+        message = error.messages[0] if error.code == "invalid_character" else str(InvalidCardNumber.message)
+        raise InvalidCardNumber(message, details={"field": field, "fields": {field: [message]}})
 
 
 def card_number_generate() -> str:

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from inventory.models import Category, Location, Product, StockDocument, StockDocumentLine, Unit
 from omni.api.serializers import ModelSerializer, StrictInputSerializer
+from omni.validators import validate_identifier
 
 MAX_DOCUMENT_LINES = 500
 MAX_LINE_QUANTITY = 1_000_000
@@ -60,7 +61,9 @@ class ProductSerializer(ModelSerializer):
 class ProductUpsertSerializer(StrictInputSerializer):
     """A product as the ERP sends it. Unknown fields, computed ones included, are refused."""
 
-    sku = serializers.CharField(max_length=64, help_text=_("The product's key; an existing SKU is updated."))
+    sku = serializers.CharField(
+        max_length=64, validators=[validate_identifier], help_text=_("The product's key; an existing SKU is updated.")
+    )
     name = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     category = serializers.CharField(
@@ -69,6 +72,7 @@ class ProductUpsertSerializer(StrictInputSerializer):
         allow_null=True,
         allow_blank=True,
         default=None,
+        validators=[validate_identifier],
         help_text=_("Category code; null or omitted: no category."),
     )
     unit = serializers.ChoiceField(choices=Unit.choices, required=False, default=Unit.PIECE)
@@ -77,7 +81,7 @@ class ProductUpsertSerializer(StrictInputSerializer):
     )
     is_active = serializers.BooleanField(required=False, default=True)
     barcodes = serializers.ListField(
-        child=serializers.CharField(max_length=32),
+        child=serializers.CharField(max_length=32, validators=[validate_identifier]),
         required=False,
         max_length=MAX_BARCODES,
         help_text=_(

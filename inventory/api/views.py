@@ -99,8 +99,9 @@ class ProductListView(generics.ListAPIView):
             **error_responses(
                 400,
                 409,
-                e400="Invalid input (`invalid`), an unknown category (`unknown_category`) or a barcode that is "
-                "not a valid EAN-13 (`invalid_barcode`): nothing was changed.",
+                e400="Invalid input (`invalid`; a SKU, category code or barcode with a control or invisible "
+                "character is invalid), an unknown category (`unknown_category`) or a barcode that is not a valid "
+                "EAN-13 (`invalid_barcode`): nothing was changed.",
                 e409="A barcode already belongs to another product (`barcode_taken`): nothing was changed.",
             ),
         },

@@ -10,6 +10,7 @@ from customers.models import Channel
 from inventory.api.serializers import StrictInputSerializer, WholeNumberField
 from loyalty.models import CardKind, CardStatus, PointsEntry
 from omni.api.serializers import ModelSerializer
+from omni.validators import validate_identifier
 
 MAX_CART_LINES = 500
 MAX_LINE_QUANTITY = 1_000_000
@@ -97,6 +98,7 @@ class AccountOpenSerializer(StrictInputSerializer):
         required=False,
         allow_blank=True,
         max_length=32,
+        validators=[validate_identifier],
         help_text=_("A pre-printed card handed over in a store; omitted: a virtual card is issued."),
     )
 

@@ -60,6 +60,13 @@ def test_card_loses_spaces_and_dashes():
         normalize_card("card #1!")
 
 
+@pytest.mark.parametrize("char", ["\u2028", "\x1c", "\u200b", "\u202e", "\t"])
+def test_card_refuses_invisible_characters_instead_of_dropping_them(char):
+    with pytest.raises(InvalidCard) as error:
+        normalize_card(f"4600{char}00000001")
+    assert error.value.details["fields"]["card"][0].startswith("The character U+")
+
+
 def test_external_id_needs_a_system():
     assert identity_key("external_id", " 12345 ", system="Telegram") == IdentityKey("external_id", "12345", "telegram")
     with pytest.raises(InvalidExternalId) as error:

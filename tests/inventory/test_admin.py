@@ -744,6 +744,38 @@ class TestProducts:
         assert 'name="barcodes-0-code"' not in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("sku", "MUG\u200b1", "The character U+200B ZERO WIDTH SPACE is not allowed here"),
+        ("sku", "MUG\u202e1", "The character U+202E RIGHT-TO-LEFT OVERRIDE is not allowed here"),
+        ("barcodes-0-code", ean13(5).translate({ord(d): 0xFF10 + int(d) for d in "0123456789"}), "not a valid EAN-13"),
+    ],
+)
+def test_product_form_refuses_invisible_characters_and_other_digits(client, login, field, value, expected):
+    login(HEAD_OFFICE)
+    data = {
+        "sku": "MUG-1",
+        "name": "Mug",
+        "price": "10.00",
+        "unit": "pcs",
+        "is_active": "on",
+        "barcodes-TOTAL_FORMS": "1",
+        "barcodes-INITIAL_FORMS": "0",
+        "barcodes-0-code": ean13(5),
+        "stock-TOTAL_FORMS": "0",
+        "stock-INITIAL_FORMS": "0",
+        field: value,
+    }
+
+    response = client.post(admin_url("product", "add"), data)
+
+    assert response.status_code == 200
+    assert expected in response.content.decode()
+    assert not Product.objects.exists()
+    assert not Barcode.objects.exists()
+
+
 def test_product_form_applies_the_sku_rule_of_the_api(client, login):
     login(HEAD_OFFICE)
     data = {

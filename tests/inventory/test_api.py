@@ -558,6 +558,27 @@ class TestProductUpsert:
         assert field in details.get("fields", {}) or details.get("field") == field, details
         assert db_snapshot() == before
 
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"sku": "MUG\u202e1"}, "sku"),
+            ({"sku": "MUG\u200b1"}, "sku"),
+            ({"sku": "\ufeffMUG-1"}, "sku"),
+            ({"sku": "A", "category": "kitchen\u200d"}, "category"),
+            ({"sku": "A", "barcodes": [ean13(7) + "\u2060"]}, "barcodes"),
+        ],
+    )
+    def test_invisible_characters_in_codes_are_refused(self, catalog_writer, change, field):
+        ProductFactory(sku="A", name="Original")
+        CategoryFactory(code="kitchen")
+        before = db_snapshot()
+
+        response = catalog_writer.post(PRODUCTS, {"sku": "A", "name": "A", "price": "1", **change}, format="json")
+
+        details = assert_error(response, 400, "invalid")
+        assert "The character U+" in str(details["fields"][field])
+        assert db_snapshot() == before
+
     def test_body_that_is_not_an_object_is_400(self, catalog_writer):
         assert_error(catalog_writer.post(PRODUCTS, ["sku"], format="json"), 400, "invalid")
 

@@ -186,23 +186,23 @@ class TestProductImport:
         [
             (
                 ["BAD-1", "Bad", "", "no-such-category", "pcs", "10", "", "1"],
-                "Row 2, column category: Unknown category code.",
+                "Row 3, column category: Unknown category code.",
             ),
             (
                 ["BAD-1", "Bad", "", "", "pcs", "10", "4600000000000", "1"],
-                "Row 2, column barcodes: A barcode must be an EAN-13",
+                "Row 3, column barcodes: A barcode must be an EAN-13",
             ),
-            (["BAD-1", "Bad", "", "", "pcs", "ten", "", "1"], "Row 2, column price: ten is not a number."),
+            (["BAD-1", "Bad", "", "", "pcs", "ten", "", "1"], "Row 3, column price: ten is not a number."),
             (
                 ["BAD-1", "Bad", "", "", "pcs", "-5", "", "1"],
-                "Row 2, column price: The price must be zero or more",
+                "Row 3, column price: The price must be zero or more",
             ),
-            (["BAD-1", "Bad", "", "", "crates", "5", "", "1"], "Row 2, column unit: Unknown unit crates."),
-            (["", "Bad", "", "", "pcs", "5", "", "1"], "Row 2, column sku: The SKU is missing."),
-            (["BAD-1", "Bad", "", "", "pcs", "5", "", "maybe"], "Row 2, column is_active: maybe is not yes or no"),
+            (["BAD-1", "Bad", "", "", "crates", "5", "", "1"], "Row 3, column unit: Unknown unit crates."),
+            (["", "Bad", "", "", "pcs", "5", "", "1"], "Row 3, column sku: The SKU is missing."),
+            (["BAD-1", "Bad", "", "", "pcs", "5", "", "maybe"], "Row 3, column is_active: maybe is not yes or no"),
             (
                 ["BAD-1", "Bad", "", "", "pcs", "5", ean13(1), "1"],
-                f"Row 2, column barcodes: The barcode {ean13(1)} already belongs to MUG-1.",
+                f"Row 3, column barcodes: The barcode {ean13(1)} already belongs to MUG-1.",
             ),
         ],
     )
@@ -236,7 +236,7 @@ class TestProductImport:
 
         assert state() == before
         texts = message_texts(response)
-        assert f"Row 2, column barcodes: The barcode {ean13(50)} already belongs to MUG-1." in texts
+        assert f"Row 3, column barcodes: The barcode {ean13(50)} already belongs to MUG-1." in texts
         assert "Nothing was imported." in texts
         assert not any("Import finished" in text for text in texts)
 
@@ -252,7 +252,7 @@ class TestProductImport:
         result = ProductResource(actor=Actor()).import_data(dataset_of(rows), dry_run=False)
 
         assert result.has_validation_errors()
-        assert import_error_messages(result)[0].startswith("Row 2, column category:")
+        assert import_error_messages(result)[0].startswith("Row 3, column category:")
         assert state() == before
 
     def test_a_missing_column_imports_nothing(self, client, login, catalogue):
@@ -396,12 +396,12 @@ class TestStockImport:
     @pytest.mark.parametrize(
         ("bad_row", "expected"),
         [
-            (["store-a", "NOPE", "1"], "Row 2, column sku: No product has the SKU or barcode NOPE."),
-            (["nowhere", "MUG", "1"], "Row 2, column location: No location has the code nowhere."),
-            (["store-a", "MUG", "-2"], "Row 2, column quantity: The quantity -2 is negative."),
-            (["store-a", "MUG", "1.5"], "Row 2, column quantity: 1.5 is not a whole number."),
-            (["store-a", "MUG", "0"], "Row 2, column quantity: The quantity must be greater than zero."),
-            (["store-a", "MUG", ""], "Row 2, column quantity: The quantity is missing."),
+            (["store-a", "NOPE", "1"], "Row 3, column sku: No product has the SKU or barcode NOPE."),
+            (["nowhere", "MUG", "1"], "Row 3, column location: No location has the code nowhere."),
+            (["store-a", "MUG", "-2"], "Row 3, column quantity: The quantity -2 is negative."),
+            (["store-a", "MUG", "1.5"], "Row 3, column quantity: 1.5 is not a whole number."),
+            (["store-a", "MUG", "0"], "Row 3, column quantity: The quantity must be greater than zero."),
+            (["store-a", "MUG", ""], "Row 3, column quantity: The quantity is missing."),
         ],
     )
     def test_one_bad_row_imports_nothing_and_is_named(self, client, login, stores, bad_row, expected):
@@ -422,7 +422,7 @@ class TestStockImport:
 
         response = upload(client, "stock", csv_bytes(rows), filename="in.csv", mode="receipt")
 
-        assert "Row 2, column location: You cannot record stock at store-b." in import_error_messages(
+        assert "Row 3, column location: You cannot record stock at store-b." in import_error_messages(
             response.context["result"]
         )
         assert state() == before
@@ -436,7 +436,7 @@ class TestStockImport:
         response = upload(client, "stock", csv_bytes(rows), filename="count.csv", mode="count")
 
         messages = import_error_messages(response.context["result"])
-        assert "Row 2: MUG at store-a: counted 2, but 3 are reserved for orders." in messages
+        assert "Row 3: MUG at store-a: counted 2, but 3 are reserved for orders." in messages
         assert state() == before
 
     def test_a_change_between_preview_and_confirmation_imports_nothing(self, client, login, stores):
@@ -451,7 +451,7 @@ class TestStockImport:
 
         assert state() == before
         texts = message_texts(response)
-        assert "Row 2: MUG at store-a: counted 2, but 3 are reserved for orders." in texts
+        assert "Row 3: MUG at store-a: counted 2, but 3 are reserved for orders." in texts
         assert "Nothing was imported." in texts
 
     def test_the_confirm_step_checks_the_mode_again(self, client, login, stores, staff_in_role):
@@ -498,7 +498,7 @@ class TestStockImport:
 
         result = StockImportResource(mode="receipt").import_data(dataset_of(rows), dry_run=False)
 
-        assert import_error_messages(result) == ["Row 2, column quantity: The quantity -1 is negative."]
+        assert import_error_messages(result) == ["Row 3, column quantity: The quantity -1 is negative."]
         assert state() == before
 
     def test_store_staff_without_stock_permissions_cannot_import(self, client, login, stores):
@@ -673,3 +673,157 @@ def test_a_confirmed_stock_import_refused_late_commits_nothing(client, staff_in_
     assert state() == before
     assert "Nothing was imported." in message_texts(response)
     assert stock_discrepancies() == []
+
+
+# --- Bad cells: the row is the file's, the reason is said, nothing is written -------------------
+
+INVISIBLE_SKUS = ["MUG\u202e1", "MUG\u200b1", "MUG\u200d1", "\ufeffMUG-2", "MUG\u20601", "MUG\x1f1", "MUG\u20281"]
+TOO_LARGE_PRICE = "1" + "0" * 30
+
+
+def one_product_file(row, *, file_format):
+    rows = [["sku", "name", "price"], row]
+    if file_format == XLSX_FORMAT:
+        return xlsx_bytes(rows), "products.xlsx"
+    return csv_bytes(rows), "products.csv"
+
+
+class TestBadCells:
+    @pytest.mark.parametrize("file_format", [CSV_FORMAT, XLSX_FORMAT])
+    def test_errors_name_the_row_of_the_file(self, client, login, catalogue, file_format):
+        """In the file (and the spreadsheet) the header is row 1, so its first product is row 2."""
+        login(HEAD_OFFICE)
+        rows = [
+            ["sku", "name", "price", "category"],
+            ["GOOD-1", "Good", "10", "kitchen"],
+            ["BAD-1", "Bad", "10", "nowhere"],
+        ]
+        content = xlsx_bytes(rows) if file_format == XLSX_FORMAT else csv_bytes(rows)
+
+        response = upload(client, "product", content, filename="p.xlsx", file_format=file_format)
+
+        messages = import_error_messages(response.context["result"])
+        assert messages == [
+            "Row 3, column category: Unknown category code.",
+            "Row 3, column category: The category code given was nowhere.",
+        ]
+
+    @pytest.mark.parametrize("file_format", [CSV_FORMAT, XLSX_FORMAT])
+    def test_a_blank_row_counts(self, client, login, catalogue, file_format):
+        login(HEAD_OFFICE)
+        if file_format == XLSX_FORMAT:
+            content = xlsx_bytes(
+                [["sku", "name", "price"], ["GOOD-1", "Good", 10], [None] * 3, ["BAD-1", "Bad", "ten"]]
+            )
+        else:
+            content = b"sku,name,price\r\nGOOD-1,Good,10\r\n\r\nBAD-1,Bad,ten\r\n"
+
+        response = upload(client, "product", content, filename="p.file", file_format=file_format)
+
+        assert import_error_messages(response.context["result"]) == ["Row 4, column price: ten is not a number."]
+
+    @pytest.mark.parametrize(
+        ("row", "expected"),
+        [
+            (
+                ["KETTLE\x00", "Kettle", "10"],
+                "Row 2, column sku: The character U+0000 is not allowed here",
+            ),
+            (["KETTLE-1", "Ket\x00tle", "10"], "Row 2, column name: The character U+0000 is not allowed here"),
+            (["KETTLE-1", "Kettle", "10\x00"], "Row 2, column price: The character U+0000 is not allowed here"),
+            (["KETTLE-1", "Kettle", "10", "pcs\x00"], "Row 2, column unit: The character U+0000 is not allowed here"),
+            (["KETTLE-1", "Kettle", "10", "pcs", "1,7\x00"], "Row 2, column description: The character U+0000"),
+        ],
+    )
+    def test_a_nul_in_a_cell_is_named_with_its_row_and_reason(self, client, login, catalogue, row, expected):
+        login(HEAD_OFFICE)
+        before = state()
+        content = csv_bytes([["sku", "name", "price", "unit", "description"][: len(row)], row])
+        filename = "products.csv"
+
+        response = upload(client, "product", content, filename=filename)
+
+        messages = import_error_messages(response.context["result"])
+        assert len(messages) == 1 and messages[0].startswith(expected), messages
+        assert state() == before
+
+    @pytest.mark.parametrize("file_format", [CSV_FORMAT, XLSX_FORMAT])
+    @pytest.mark.parametrize("price", [TOO_LARGE_PRICE, "10000000000", "1e30"])
+    def test_a_price_too_large_says_so(self, client, login, catalogue, file_format, price):
+        login(HEAD_OFFICE)
+        before = state()
+        cell = float(price) if file_format == XLSX_FORMAT else price  # typed in a spreadsheet: a number
+        content, filename = one_product_file(["KETTLE-1", "Kettle", cell], file_format=file_format)
+
+        response = upload(client, "product", content, filename=filename, file_format=file_format)
+
+        messages = import_error_messages(response.context["result"])
+        assert messages == [
+            "Row 2, column price: The price is too large: at most 10 digits before the decimal point."
+        ], messages
+        assert state() == before
+
+    def test_a_price_too_large_found_at_confirmation_imports_nothing(self, client, login, catalogue):
+        # The resource on its own, as the confirm step and a command run it: no dry run, real writes.
+        rows = [["sku", "name", "price"], ["GOOD-1", "Good", "10"], ["BIG-1", "Big", TOO_LARGE_PRICE]]
+        before = state()
+
+        result = ProductResource().import_data(dataset_of(rows), dry_run=False)
+
+        assert import_error_messages(result) == [
+            "Row 3, column price: The price is too large: at most 10 digits before the decimal point."
+        ]
+        assert state() == before
+
+    @pytest.mark.parametrize(
+        ("file_format", "sku"),
+        [(CSV_FORMAT, sku) for sku in INVISIBLE_SKUS]
+        # A worksheet cannot hold control characters (openpyxl refuses to write them).
+        + [(XLSX_FORMAT, sku) for sku in INVISIBLE_SKUS if "\x1f" not in sku],
+    )
+    def test_a_sku_with_invisible_characters_is_refused(self, client, login, catalogue, file_format, sku):
+        login(HEAD_OFFICE)
+        before = state()
+        content, filename = one_product_file([sku, "Mug", "10"], file_format=file_format)
+
+        response = upload(client, "product", content, filename=filename, file_format=file_format)
+
+        messages = import_error_messages(response.context["result"])
+        assert len(messages) == 1 and messages[0].startswith("Row 2, column sku: The character U+"), messages
+        assert state() == before
+
+    @pytest.mark.parametrize("file_format", [CSV_FORMAT, XLSX_FORMAT])
+    def test_a_barcode_of_other_digits_is_refused(self, client, login, catalogue, file_format):
+        # Full-width digits pass str.isdigit(), and int() reads them.
+        wide = ean13(20).translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+        before = state()
+        login(HEAD_OFFICE)
+        rows = [["sku", "name", "price", "barcodes"], ["KETTLE-1", "Kettle", "10", wide]]
+        content = xlsx_bytes(rows) if file_format == XLSX_FORMAT else csv_bytes(rows)
+
+        response = upload(client, "product", content, filename="p.file", file_format=file_format)
+
+        messages = import_error_messages(response.context["result"])
+        assert len(messages) >= 1 and messages[0].startswith("Row 2, column barcodes: A barcode must be an EAN-13")
+        assert state() == before
+
+    @pytest.mark.parametrize(
+        ("row", "expected"),
+        [
+            (["store-a", "KET\x00TLE", "1"], "Row 3, column sku: The character U+0000 is not allowed here"),
+            (["store-\x00a", "KETTLE", "1"], "Row 3, column location: The character U+0000 is not allowed here"),
+            (["store-a", "KETTLE\u200b", "1"], "Row 3, column sku: The character U+200B"),
+            (["store-a", "KETTLE", TOO_LARGE_PRICE], "Row 3, column quantity: The quantity"),
+            (["store-a", "KETTLE", "1\x00"], "Row 3, column quantity: The character U+0000 is not allowed here"),
+        ],
+    )
+    def test_a_bad_cell_of_a_stock_file_is_named(self, client, login, stores, row, expected):
+        login(HEAD_OFFICE)
+        rows = [["location", "sku", "quantity"], ["store-a", "MUG", "3"], row]
+        before = state()
+
+        response = upload(client, "stock", csv_bytes(rows), filename="in.csv", mode="receipt")
+
+        messages = import_error_messages(response.context["result"])
+        assert len(messages) == 1 and messages[0].startswith(expected), messages
+        assert state() == before

@@ -187,6 +187,32 @@ def test_a_new_active_programme_replaces_the_old_one(client, login, programme):
     assert services.programme_current().tiers.get().earn_rate == Decimal("3.00")
 
 
+def test_a_promo_code_with_an_invisible_character_is_refused(client, login):
+    login(HEAD_OFFICE)
+
+    response = client.post(
+        reverse("admin:loyalty_promocode_add"),
+        {
+            "code": "SPRING\u200b",
+            "kind": "amount",
+            "value": "300",
+            "valid_from_0": "2026-03-01",
+            "valid_from_1": "00:00:00",
+            "min_order_total": "1000",
+            "is_active": "on",
+            "usages-TOTAL_FORMS": 0,
+            "usages-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["code"] == [
+        "The character U+200B ZERO WIDTH SPACE is not allowed here: a code may not contain invisible or control "
+        "characters."
+    ]
+    assert not PromoCode.objects.exists()
+
+
 def test_promo_code_with_channels_and_its_uses(client, login):
     from loyalty.promo import promo_apply
 

@@ -132,6 +132,18 @@ class TestAccount:
         assert "card_number" in error["details"]["fields"]
         assert not Account.objects.exists()
 
+    def test_open_with_an_invisible_character_in_the_card_number_is_refused(self, writer):
+        person = customer()
+        number = ean13(42)
+
+        response = writer.post(
+            OPEN, {"customer_id": person.pk, "channel": "store", "card_number": number[:3] + "\u202e" + number[3:]}
+        )
+
+        error = assert_error(response, 400, "invalid")
+        assert "U+202E" in error["details"]["fields"]["card_number"][0]
+        assert not Account.objects.exists()
+
     def test_open_for_unknown_customer_or_store(self, writer):
         assert_error(writer.post(OPEN, {"customer_id": 999_999, "channel": "site"}), 404, "not_found")
         person = customer()

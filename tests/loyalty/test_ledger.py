@@ -108,6 +108,35 @@ class TestAccountOpen:
         assert error.value.details["field"] == "card_number"
         assert not Account.objects.exists()
 
+    @pytest.mark.parametrize("char", ["\u200b", "\u202e", "\ufeff", "\u2028", "\x1c", "\x00"])
+    def test_a_card_number_with_an_invisible_character_is_refused_not_cleaned(self, char):
+        # Line and file separators (U+2028, U+001C) count as spaces for str.isspace() and were dropped.
+        number = ean13(123)
+        person = customer()
+
+        with pytest.raises(InvalidCardNumber) as error:
+            services.account_open(customer=person, card_number=number[:6] + char + number[6:])
+
+        assert str(error.value.message).startswith("The character U+")
+        assert error.value.details["fields"]["card_number"] == [str(error.value.message)]
+        assert not Account.objects.exists()
+        assert not Identity.objects.filter(kind=IdentityKind.CARD).exists()
+
+    def test_a_card_number_of_full_width_digits_is_refused(self):
+        wide = ean13(123).translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+        with pytest.raises(InvalidCardNumber):
+            services.account_open(customer=customer(), card_number=wide)
+        assert not Account.objects.exists()
+
+    def test_a_card_number_typed_in_groups_is_issued(self):
+        number = ean13(123)
+        account, _created = services.account_open(
+            customer=customer(), card_number=f"{number[:4]} {number[4:8]}-{number[8:]}"
+        )
+        assert account.cards.get().number == number
+        assert selectors.card_by_number(f"{number[:4]} {number[4:]}").account == account
+        assert selectors.card_by_number(number[:4] + "\u200b" + number[4:]) is None
+
     def test_card_number_of_someone_else_is_refused(self):
         number = ean13(5)
         member(card_number=number)

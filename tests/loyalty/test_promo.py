@@ -65,6 +65,11 @@ class TestRefusals:
         with pytest.raises(InvalidInput):
             validate("  ")
 
+    def test_a_code_with_an_invisible_character_is_bad_input(self):
+        with pytest.raises(InvalidInput) as raised:
+            validate("SPRING\u202e")
+        assert raised.value.details["fields"]["code"][0].startswith("The character U+202E")
+
     def test_segments_limit_who_may_use_it(self, programme):
         from loyalty import services
 
