@@ -909,11 +909,11 @@ def loyalty_period(filters: ReportFilters) -> tuple[loyalty_kpis.Period | None, 
     limited to what the user may see (the KPIs take one store, not a list or a city)."""
     from orders.services import loyalty_channel
 
-    store_id = filters.store_id
-    if store_id is None and filters.location_ids is not None:
-        if len(filters.location_ids) != 1:
-            return None, _("Choose one of your stores to see the loyalty KPIs.")
-        store_id = next(iter(filters.location_ids))
+    visible, store_id = filters.visible, filters.store_id
+    if store_id is None and not visible.every and len(visible.ids) == 1:
+        store_id = next(iter(visible.ids))
+    if not (visible.every or store_id is not None and visible.includes(store_id)):
+        return None, _("Choose one of your stores to see the loyalty KPIs.")
     note = _("The loyalty KPIs do not filter by city.") if filters.city else ""
     channel = loyalty_channel(filters.channel) if filters.channel else ""
     return loyalty_kpis.Period(filters.date_from, filters.date_to, channel=channel, store_id=store_id), note
