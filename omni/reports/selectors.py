@@ -1002,24 +1002,14 @@ def _membership_figures(f: dict) -> list[Figure]:
     ]
 
 
-FROM_THE_ORDERS = {
-    "participation_rate",
-    "members_average_check",
-    "non_members_average_check",
-    "members_purchase_frequency",
-    "non_members_purchase_frequency",
-}
-
-
 def loyalty(filters: ReportFilters, customers: dict | None = None) -> tuple[list[Figure], str]:
-    """Loyalty's own KPIs (``loyalty.kpis``) and, from the orders, those loyalty cannot compute."""
+    """The KPIs that need every customer's orders, then loyalty's own from its ledger (``loyalty.kpis``)."""
     period, note = loyalty_period(filters)
     figures = membership(filters, customers)
     if period is None:
         return figures, note
-    # Those computed above from the orders, for members and non-members alike, are not asked for.
-    for kpi in loyalty_kpis.loyalty_kpis(period, skip=FROM_THE_ORDERS):
-        figures.append(Figure(kpi.key, kpi.label, kpi.value, kpi.unit, kpi.formula, note=kpi.note))
+    for kpi in loyalty_kpis.loyalty_kpis(period):
+        figures.append(Figure(kpi.key, kpi.label, kpi.value, kpi.unit, kpi.formula))
     return figures, note
 
 
