@@ -83,6 +83,7 @@ class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "formats": ExportFormat.choices,
             "scoped": not filters.visible.every,
             "computed_at": computed_at,
+            "kept_until": selectors.dashboard_kept_until(computed_at),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/reports/dashboard.html", context)

@@ -1235,6 +1235,14 @@ def dashboard_cached(
     return result
 
 
+def dashboard_kept_until(computed_at: datetime.datetime) -> datetime.datetime | None:
+    """Until when a dashboard computed at ``computed_at`` is shown from the cache (None: not kept)."""
+    from django.conf import settings
+
+    seconds = settings.REPORTS_CACHE_SECONDS
+    return computed_at + datetime.timedelta(seconds=seconds) if seconds > 0 else None
+
+
 def _dashboard(filters: ReportFilters) -> "OrderedDict[str, dict]":
     cube = sales_cube(filters)
     sales = product_sales(filters)
