@@ -17,7 +17,11 @@ class ReportFilterForm(forms.Form):
         label=_("channel"), required=False, choices=[("", _("every channel")), *OrderChannel.choices]
     )
     store = forms.ModelChoiceField(
-        label=_("store"), required=False, queryset=Location.objects.none(), empty_label=_("every store")
+        label=_("store"),
+        required=False,
+        queryset=Location.objects.none(),  # the user's visible locations, set in __init__
+        empty_label=_("every store"),
+        error_messages={"invalid_choice": _("Choose one of the stores you work at.")},
     )
     city = forms.ChoiceField(label=_("city"), required=False)
     granularity = forms.ChoiceField(

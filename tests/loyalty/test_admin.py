@@ -225,7 +225,7 @@ class TestKpiPage:
 
         assert response.status_code == 200
         form = response.context["form"]
-        assert "store" in form.errors
+        assert form.errors["store"] == ["Choose one of the stores you work at."]
         assert list(form.fields["store"].queryset) == [store]
         assert "SPB-1" not in response.content.decode()
 
