@@ -58,7 +58,7 @@ from inventory.selectors import (
     filter_for_user_locations,
     locations_for_user,
     stock_levels,
-    user_sees_all_locations,
+    visible_locations,
 )
 from inventory.services import (
     stock_count,
@@ -141,15 +141,12 @@ class LocationScopedAdminMixin:
     def user_locations(self, request):
         return locations_for_user(request.user)
 
-    def user_location_ids(self, request) -> set[int] | None:
+    def user_location_ids(self, request) -> frozenset[int] | None:
         """The ids of the user's locations, or None when the user works with every location."""
-        if user_sees_all_locations(request.user):
-            return None
-        return set(self.user_locations(request).values_list("pk", flat=True))
+        return visible_locations(request.user).ids
 
     def works_at(self, request, location_id: int) -> bool:
-        allowed = self.user_location_ids(request)
-        return allowed is None or location_id in allowed
+        return visible_locations(request.user).includes(location_id)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Location and "queryset" not in kwargs:
@@ -734,11 +731,11 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
 
     def run_on_transfers(self, request, queryset, *, service, location_field, outside, refused, done):
         """Call the service for each selected transfer the user may act on, one by one."""
-        allowed = self.user_location_ids(request)
+        visible = visible_locations(request.user)
         actor = Actor(user=request.user)
         finished = []
         for transfer in queryset.order_by("pk"):
-            if location_field and allowed is not None and getattr(transfer, f"{location_field}_id") not in allowed:
+            if location_field and not visible.includes(getattr(transfer, f"{location_field}_id")):
                 values = {"number": transfer.number, "location": getattr(transfer, location_field)}
                 self.message_user(request, outside % values, messages.ERROR)
                 continue

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db.models import (
     BooleanField,
@@ -152,6 +153,35 @@ def stock_documents_for_display() -> QuerySet[StockDocument]:
 def user_sees_all_locations(user) -> bool:
     """Head office, administrators and superusers work with every location."""
     return user.is_superuser or user.has_perm("inventory.access_all_locations")
+
+
+@dataclass(frozen=True)
+class VisibleLocations:
+    """The locations a user may see: every one (``ids`` is None) or those they work at.
+
+    Every report, export and KPI view takes its stores from here (``visible_locations``): the
+    choice of stores it offers, whether a store asked for is one of them, and which rows it reads.
+    """
+
+    ids: frozenset[int] | None
+
+    @property
+    def every(self) -> bool:
+        return self.ids is None
+
+    def includes(self, location_id: int) -> bool:
+        """Whether a location asked for (a store filter, a stored export) is one the user may see."""
+        return self.ids is None or location_id in self.ids
+
+    def locations(self) -> QuerySet[Location]:
+        return Location.objects.all() if self.ids is None else Location.objects.filter(pk__in=self.ids)
+
+
+def visible_locations(user) -> VisibleLocations:
+    """Every location for head office, administrators and superusers, else the user's own."""
+    if user_sees_all_locations(user):
+        return VisibleLocations(None)
+    return VisibleLocations(frozenset(locations_for_user(user).values_list("pk", flat=True)))
 
 
 def filter_for_user_locations(queryset: QuerySet, user, lookups: Sequence[str]) -> QuerySet:

@@ -1,5 +1,6 @@
 """Loyalty in the Django admin: the programme and its tiers, accounts with their balances and
-ledger, cards, promo codes with their uses, and the KPI page.
+ledger, cards, promo codes with their uses. The loyalty KPIs are on the managers' dashboard
+(``omni.reports``), with the figures only the orders give.
 
 Every screen is thin: it parses the input, checks the permission, calls one service of
 ``loyalty.services`` / ``loyalty.promo`` and shows its result. Points are never edited here:
@@ -7,16 +8,13 @@ the ledger is read-only, and a manual adjustment is a service call with its own 
 (``loyalty.adjust_points``) and a mandatory reason.
 """
 
-import tablib
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
@@ -29,7 +27,7 @@ from customers.admin import DisplayOnlyFormSet, add_customer_page_inline
 from customers.models import Channel, Customer
 from inventory.admin import ReadOnlyInline, message_domain_error, render_form_page
 from inventory.models import Location
-from loyalty import kpis, selectors, services
+from loyalty import selectors, services
 from loyalty.models import (
     Account,
     Card,
@@ -166,98 +164,15 @@ class ProgrammeAdmin(admin.ModelAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        can_see = request.user.has_perm("loyalty.view_loyalty_kpis")
+        can_see = request.user.has_perm("omni.view_dashboard")
         return super().changelist_view(request, {**(extra_context or {}), "show_kpi_link": can_see})
 
     def kpi_view(self, request):
-        if not request.user.has_perm("loyalty.view_loyalty_kpis"):
-            raise PermissionDenied
-        form = KpiForm(request.GET or None)
-        period = form.period() if form.is_valid() else KpiForm.default_period()
-        figures = kpis.loyalty_kpis(period)
-        export = request.GET.get("export")
-        if export in ("csv", "xlsx"):
-            return kpi_export(figures, period, export)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Loyalty KPIs"),
-            "opts": self.opts,
-            "form": form,
-            "period": period,
-            "figures": figures,
-            "query": request.GET.urlencode(),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/loyalty/kpis.html", context)
-
-
-class KpiForm(forms.Form):
-    date_from = forms.DateField(label=_("period start"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("period end"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    channel = forms.ChoiceField(
-        label=_("channel"), required=False, choices=[("", _("every channel")), *Channel.choices]
-    )
-    store = forms.ModelChoiceField(
-        label=_("store"), required=False, queryset=Location.objects.order_by("code"), empty_label=_("every store")
-    )
-
-    @staticmethod
-    def default_period() -> kpis.Period:
-        today = timezone.localdate()
-        return kpis.Period(date_from=today.replace(day=1), date_to=today)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError(_("The period ends before it starts."))
-        return data
-
-    def period(self) -> kpis.Period:
-        default = self.default_period()
-        data = self.cleaned_data
-        store = data.get("store")
-        return kpis.Period(
-            date_from=data.get("date_from") or default.date_from,
-            date_to=data.get("date_to") or default.date_to,
-            channel=data.get("channel") or "",
-            store_id=store.pk if store else None,
-        )
-
-
-def kpi_export(figures: list[kpis.Kpi], period: kpis.Period, file_format: str) -> HttpResponse:
-    """The KPI table as CSV or XLSX, each figure with its formula."""
-    dataset = tablib.Dataset(
-        headers=[
-            gettext("KPI"),
-            gettext("value"),
-            gettext("unit"),
-            gettext("numerator"),
-            gettext("denominator"),
-            gettext("formula"),
-            gettext("note"),
-        ],
-        title=gettext("Loyalty KPIs")[:31],
-    )
-    for kpi in figures:
-        dataset.append(
-            [
-                kpi.label,
-                "" if kpi.value is None else str(kpi.value),
-                kpi.unit,
-                "" if kpi.numerator is None else str(kpi.numerator),
-                "" if kpi.denominator is None else str(kpi.denominator),
-                kpi.formula,
-                kpi.note,
-            ]
-        )
-    content_types = {
-        "csv": "text/csv; charset=utf-8",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }
-    response = HttpResponse(dataset.export(file_format), content_type=content_types[file_format])
-    name = f"loyalty-kpis-{period.date_from:%Y%m%d}-{period.date_to:%Y%m%d}.{file_format}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+        """The loyalty KPIs are the dashboard's loyalty section, next to the figures only the orders
+        give (participation, non-members): a bookmark of the old page goes there with its filters."""
+        query = request.GET.urlencode()
+        dashboard = reverse("admin:omni_dashboard_changelist")
+        return redirect(f"{dashboard}?{query}#section-loyalty" if query else f"{dashboard}#section-loyalty")
 
 
 # --- Accounts ---------------------------------------------------------------------------

@@ -1,21 +1,20 @@
-"""The loyalty KPIs retailers' loyalty platforms report, for a period, a channel and a store.
+"""The loyalty KPIs read from the points ledger, for a period, a channel and a store.
 
 Each KPI is a function with its formula written in its docstring and in ``formula`` (shown next
-to the figure in the admin and in exports). Every figure is read from the points ledger and from
-what loyalty records of orders (``OrderPoints``: the paid amount, channel and store of each
-completed order of a member), in a few aggregate queries.
+to the figure on the managers' dashboard and in its exports). Every figure is read from the
+points ledger and the accounts, in a few aggregate queries.
 
 Entries are counted in the period by when they were made; the channel and the store of an entry
 are those of the order that caused it. Expired points are counted by the channel and store where
 they were earned (through the allocations of the expiry entries to the lots).
 
-Participation rate (members among all customers who bought) and non-members' average check and
-purchase frequency need the orders of everybody, which only the orders app will hold: they are
-listed as not available yet.
+The KPIs that need every customer's orders (participation rate, members' and non-members' average
+check and purchase frequency) are computed from the orders by the dashboard (``omni.reports``),
+which shows them with these: loyalty does not read orders.
 """
 
 import datetime
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -25,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from loyalty.models import Account, AccountStatus, Allocation, BonusType, EntryKind, OrderPoints, PointsEntry
+from loyalty.models import Account, AccountStatus, Allocation, BonusType, EntryKind, PointsEntry
 
 TWO_PLACES = Decimal("0.01")
 
@@ -70,7 +69,6 @@ class Kpi:
     unit: str
     numerator: Decimal | None = None
     denominator: Decimal | None = None
-    note: str = ""
 
 
 def _ratio(numerator, denominator, *, percent: bool = False) -> Decimal | None:
@@ -202,80 +200,15 @@ def tenure(period: Period) -> Kpi:
     )
 
 
-def _member_orders(period: Period):
-    return OrderPoints.objects.filter(period.place(), completed_at__gte=period.start, completed_at__lt=period.end)
-
-
-def members_average_check(period: Period) -> Kpi:
-    """Members' average check = money paid on members' completed orders / number of those orders."""
-    figures = _member_orders(period).aggregate(paid=Coalesce(Sum("paid_amount"), Decimal(0)), count=Count("pk"))
-    return Kpi(
-        "members_average_check",
-        str(_("Members' average check")),
-        str(_("money paid on members' orders completed in the period ÷ number of those orders")),
-        _ratio(figures["paid"], figures["count"]),
-        settings.OMNI_CURRENCY,
-        Decimal(figures["paid"]),
-        Decimal(figures["count"]),
-    )
-
-
-def members_purchase_frequency(period: Period) -> Kpi:
-    """Members' purchase frequency = members' completed orders / members who completed one, in the period."""
-    figures = _member_orders(period).aggregate(count=Count("pk"), buyers=Count("account", distinct=True))
-    return Kpi(
-        "members_purchase_frequency",
-        str(_("Members' purchase frequency")),
-        str(_("members' orders completed in the period ÷ members who completed at least one")),
-        _ratio(figures["count"], figures["buyers"]),
-        str(_("purchases per member")),
-        Decimal(figures["count"]),
-        Decimal(figures["buyers"]),
-    )
-
-
-def _needs_orders(key: str, label, formula) -> Callable[[Period], Kpi]:
-    def kpi(period: Period) -> Kpi:
-        return Kpi(
-            key, str(label), str(formula), None, "", note=str(_("Needs the orders of every customer (orders app)."))
-        )
-
-    kpi.__doc__ = f"{label}: {formula} (needs the orders app)."
-    kpi.__name__ = key
-    return kpi
-
-
-participation_rate = _needs_orders(
-    "participation_rate",
-    _("Participation rate"),
-    _("customers with an account who bought in the period ÷ all customers who bought in the period × 100 %"),
-)
-non_members_average_check = _needs_orders(
-    "non_members_average_check",
-    _("Non-members' average check"),
-    _("money paid on orders of customers without an account ÷ number of those orders"),
-)
-non_members_purchase_frequency = _needs_orders(
-    "non_members_purchase_frequency",
-    _("Non-members' purchase frequency"),
-    _("orders of customers without an account ÷ those customers"),
-)
-
 KPIS: tuple[Callable[[Period], Kpi], ...] = (
-    participation_rate,
     tenure,
     redemption_rate,
     breakage_rate,
     average_redemption,
     cost_per_point,
-    members_average_check,
-    non_members_average_check,
-    members_purchase_frequency,
-    non_members_purchase_frequency,
 )
 
 
-def loyalty_kpis(period: Period, *, skip: Collection[str] = ()) -> list[Kpi]:
-    """Every KPI for the period (but those whose keys are in ``skip``, not computed at all), in the
-    order the admin shows them."""
-    return [kpi(period) for kpi in KPIS if kpi.__name__ not in skip]
+def loyalty_kpis(period: Period) -> list[Kpi]:
+    """Every KPI for the period, in the order the dashboard shows them."""
+    return [kpi(period) for kpi in KPIS]

@@ -104,15 +104,11 @@ GRANTS: dict[str, dict[str, set[str]]] = {
             "view_stockdocument",
             "write_off_stock",
         },
-        # the loyalty KPIs
-        "loyalty": {
-            "view_loyalty_kpis",
-        },
         # accept a late return of a faulty item (recorded on the return)
         "orders": {
             "accept_late_return",
         },
-        # the dashboard and exports of their own stores
+        # the dashboard (the loyalty KPIs among its figures) and exports of their own stores
         "omni": {
             "export_reports",
             "view_dashboard",

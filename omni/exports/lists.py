@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export.admin import ExportMixin
 
+from inventory.selectors import visible_locations
 from omni.errors import InvalidInput
 from omni.exports import kinds
-from omni.reports.filters import user_location_ids
 
 
 def list_kind(what: str) -> kinds.ExportKind:
@@ -67,9 +67,9 @@ def list_rows(kind: kinds.ExportKind, model_admin, request) -> QuerySet:
     except (IncorrectLookupParameters, SuspiciousOperation, ValidationError, FieldError, ValueError) as exc:
         raise _invalid_query(str(exc)) from exc
     rows = kind.from_list(shown)
-    location_ids = user_location_ids(request.user)
-    if location_ids is not None:
-        rows = kind.at(rows, kinds.in_locations(location_ids))
+    visible = visible_locations(request.user)
+    if not visible.every:
+        rows = kind.at(rows, kinds.in_locations(visible.ids))
     return rows
 
 

@@ -2,7 +2,7 @@
 
 The dashboard is at ``/admin/omni/dashboard/`` (listed on the admin index as "Managers'
 dashboard"); its tables and the main lists export from there with the dashboard's filters.
-Store managers see and export their own stores only (``ReportFilters.location_ids``).
+Store managers see and export their own stores only (``inventory.selectors.visible_locations``).
 """
 
 from django.contrib import admin, messages
@@ -81,8 +81,9 @@ class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "can_export": request.user.has_perm("omni.export_reports"),
             "lists": lists,
             "formats": ExportFormat.choices,
-            "scoped": filters.location_ids is not None,
+            "scoped": not filters.visible.every,
             "computed_at": computed_at,
+            "kept_until": selectors.dashboard_kept_until(computed_at),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/reports/dashboard.html", context)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from django.db.models import Q
 from django.utils import timezone
 
-from inventory.selectors import locations_for_user, user_sees_all_locations
+from inventory.selectors import VisibleLocations
 
 
 class Granularity:
@@ -18,8 +18,9 @@ class Granularity:
 
 @dataclass(frozen=True)
 class ReportFilters:
-    """The filters of a report. ``location_ids`` is None for head office (every location), else the
-    ids of the locations the user works at: figures about places are limited to them."""
+    """The filters of a report. ``location_ids`` are the user's ``VisibleLocations``: None for head
+    office (every location), else the ids of the locations the user works at; figures about places
+    are limited to them."""
 
     date_from: datetime.date
     date_to: datetime.date
@@ -41,6 +42,10 @@ class ReportFilters:
         return timezone.make_aware(
             datetime.datetime.combine(self.date_to + datetime.timedelta(days=1), datetime.time.min)
         )
+
+    @property
+    def visible(self) -> VisibleLocations:
+        return VisibleLocations(self.location_ids)
 
     @property
     def days(self) -> int:
@@ -92,12 +97,6 @@ class ReportFilters:
             "city": self.city,
             "granularity": self.granularity,
         }
-
-
-def user_location_ids(user) -> frozenset[int] | None:
-    if user_sees_all_locations(user):
-        return None
-    return frozenset(locations_for_user(user).values_list("pk", flat=True))
 
 
 def default_period(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:

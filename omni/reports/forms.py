@@ -5,8 +5,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Location
+from inventory.selectors import visible_locations
 from omni.dates import DateFormField
-from omni.reports.filters import Granularity, ReportFilters, default_period, user_location_ids
+from omni.reports.filters import Granularity, ReportFilters, default_period
 from orders.models import OrderChannel
 
 
@@ -17,7 +18,11 @@ class ReportFilterForm(forms.Form):
         label=_("channel"), required=False, choices=[("", _("every channel")), *OrderChannel.choices]
     )
     store = forms.ModelChoiceField(
-        label=_("store"), required=False, queryset=Location.objects.none(), empty_label=_("every store")
+        label=_("store"),
+        required=False,
+        queryset=Location.objects.none(),  # the user's visible locations, set in __init__
+        empty_label=_("every store"),
+        error_messages={"invalid_choice": _("Choose one of the stores you work at.")},
     )
     city = forms.ChoiceField(label=_("city"), required=False)
     granularity = forms.ChoiceField(
@@ -34,10 +39,9 @@ class ReportFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.location_ids = user_location_ids(user)
-        locations = Location.objects.order_by("code")
-        if self.location_ids is not None:
-            locations = locations.filter(pk__in=self.location_ids)
+        visible = visible_locations(user)
+        self.location_ids = visible.ids
+        locations = visible.locations().order_by("code")
         self.fields["store"].queryset = locations
         cities = sorted({city for city in locations.values_list("city", flat=True) if city})
         self.fields["city"].choices = [("", _("every city")), *((city, city) for city in cities)]

@@ -909,11 +909,11 @@ def loyalty_period(filters: ReportFilters) -> tuple[loyalty_kpis.Period | None, 
     limited to what the user may see (the KPIs take one store, not a list or a city)."""
     from orders.services import loyalty_channel
 
-    store_id = filters.store_id
-    if store_id is None and filters.location_ids is not None:
-        if len(filters.location_ids) != 1:
-            return None, _("Choose one of your stores to see the loyalty KPIs.")
-        store_id = next(iter(filters.location_ids))
+    visible, store_id = filters.visible, filters.store_id
+    if store_id is None and not visible.every and len(visible.ids) == 1:
+        store_id = next(iter(visible.ids))
+    if not (visible.every or store_id is not None and visible.includes(store_id)):
+        return None, _("Choose one of your stores to see the loyalty KPIs.")
     note = _("The loyalty KPIs do not filter by city.") if filters.city else ""
     channel = loyalty_channel(filters.channel) if filters.channel else ""
     return loyalty_kpis.Period(filters.date_from, filters.date_to, channel=channel, store_id=store_id), note
@@ -1002,24 +1002,14 @@ def _membership_figures(f: dict) -> list[Figure]:
     ]
 
 
-FROM_THE_ORDERS = {
-    "participation_rate",
-    "members_average_check",
-    "non_members_average_check",
-    "members_purchase_frequency",
-    "non_members_purchase_frequency",
-}
-
-
 def loyalty(filters: ReportFilters, customers: dict | None = None) -> tuple[list[Figure], str]:
-    """Loyalty's own KPIs (``loyalty.kpis``) and, from the orders, those loyalty cannot compute."""
+    """The KPIs that need every customer's orders, then loyalty's own from its ledger (``loyalty.kpis``)."""
     period, note = loyalty_period(filters)
     figures = membership(filters, customers)
     if period is None:
         return figures, note
-    # Those computed above from the orders, for members and non-members alike, are not asked for.
-    for kpi in loyalty_kpis.loyalty_kpis(period, skip=FROM_THE_ORDERS):
-        figures.append(Figure(kpi.key, kpi.label, kpi.value, kpi.unit, kpi.formula, note=kpi.note))
+    for kpi in loyalty_kpis.loyalty_kpis(period):
+        figures.append(Figure(kpi.key, kpi.label, kpi.value, kpi.unit, kpi.formula))
     return figures, note
 
 
@@ -1243,6 +1233,14 @@ def dashboard_cached(
     if seconds > 0:
         cache.set(key, result, seconds)
     return result
+
+
+def dashboard_kept_until(computed_at: datetime.datetime) -> datetime.datetime | None:
+    """Until when a dashboard computed at ``computed_at`` is shown from the cache (None: not kept)."""
+    from django.conf import settings
+
+    seconds = settings.REPORTS_CACHE_SECONDS
+    return computed_at + datetime.timedelta(seconds=seconds) if seconds > 0 else None
 
 
 def _dashboard(filters: ReportFilters) -> "OrderedDict[str, dict]":

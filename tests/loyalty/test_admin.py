@@ -1,10 +1,7 @@
 """Loyalty in the admin: every screen loads, calls its service, and respects permissions."""
 
-import datetime
 from decimal import Decimal
-from io import BytesIO
 
-import openpyxl
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -241,36 +238,46 @@ def test_promo_code_with_channels_and_its_uses(client, login):
 
 
 class TestKpiPage:
-    def test_store_managers_see_the_kpis_with_their_formulas(self, client, login, account):
+    """The loyalty KPIs are the dashboard's loyalty section: the old page sends there with its
+    filters, so it takes its stores from the user's locations like every report."""
+
+    URL = "/admin/loyalty/programme/kpis/"
+
+    def test_a_store_manager_asking_for_another_store_is_refused_and_offered_her_own(self, client, login, store):
         login(STORE_MANAGER)
-        page = client.get(reverse("admin:loyalty_programme_kpis")).content.decode()
-        assert "Redemption rate" in page
-        assert "points expired in the period" in page
+        other = LocationFactory(code="SPB-1")
+
+        response = client.get(self.URL, {"store": other.pk}, follow=True)
+
+        assert response.status_code == 200
+        form = response.context["form"]
+        assert form.errors["store"] == ["Choose one of the stores you work at."]
+        assert list(form.fields["store"].queryset) == [store]
+        assert "SPB-1" not in response.content.decode()
+
+    def test_store_managers_see_every_kpi_with_its_definition(self, client, login, account):
+        login(STORE_MANAGER)
+
+        response = client.get(self.URL, follow=True)
+
+        assert response.redirect_chain[-1][0].startswith(reverse("admin:omni_dashboard_changelist"))
+        page = response.content.decode()
+        assert "Redemption rate" in page and "points expired in the period" in page
+        # participation and the non-members' figures are computed, not promised
+        figures = {figure.key: figure for figure in response.context["sections"]["loyalty"]["figures"]}
+        assert {"participation_rate", "non_members_average_check", "non_members_purchase_frequency"} <= set(figures)
+        assert "orders app" not in page
 
     def test_store_staff_do_not(self, client, login):
         login(STORE_STAFF)
-        assert client.get(reverse("admin:loyalty_programme_kpis")).status_code == 403
+        assert client.get(self.URL, follow=True).status_code == 403
 
-    def test_filtered_and_exported(self, client, login, account, store):
-        login(HEAD_OFFICE)
-        today = datetime.date.today()
-        query = {"date_from": today.replace(day=1).isoformat(), "date_to": today.isoformat(), "channel": "store"}
-
-        csv = client.get(reverse("admin:loyalty_programme_kpis"), {**query, "export": "csv"})
-        xlsx = client.get(reverse("admin:loyalty_programme_kpis"), {**query, "store": store.pk, "export": "xlsx"})
-
-        assert csv["Content-Type"].startswith("text/csv")
-        text = csv.content.decode()
-        assert "Redemption rate" in text and "points earned and granted as bonuses" in text
-        rows = list(openpyxl.load_workbook(BytesIO(xlsx.content)).active.values)
-        assert rows[0][0] == "KPI" and len(rows) == 11
-
-    def test_a_period_ending_before_it_starts_is_refused(self, client, login):
-        login(HEAD_OFFICE)
-        page = client.get(
-            reverse("admin:loyalty_programme_kpis"), {"date_from": "2026-03-10", "date_to": "2026-03-01"}
-        ).content.decode()
-        assert "The period ends before it starts." in page
+    def test_the_programme_list_links_to_the_dashboards_loyalty_section(self, client, login):
+        link = reverse("admin:omni_dashboard_changelist") + "#section-loyalty"
+        login(STORE_MANAGER)
+        assert link in client.get(reverse("admin:loyalty_programme_changelist")).content.decode()
+        login(STORE_STAFF)
+        assert link not in client.get(reverse("admin:loyalty_programme_changelist")).content.decode()
 
 
 def test_the_ledger_exports_to_csv(client, login, account):

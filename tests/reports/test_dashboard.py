@@ -116,5 +116,38 @@ def test_dashboard_is_cached_until_asked_again(client, shop, manager_of, setting
         return str(next(f.value for f in response.context["sections"]["sales"]["figures"] if f.key == "revenue"))
 
     assert [revenue(first), revenue(cached), revenue(fresh)] == ["650.00", "650.00", "600.00"]
-    assert "Computed at" in fresh.content.decode()
+    assert "Figures computed at" in fresh.content.decode()
     cache.clear()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "Figures computed at {at}, kept until {until}"), ("ru", "Цифры рассчитаны в {at} и хранятся до {until}")],
+)
+def test_the_page_says_when_its_figures_were_computed_and_until_when_they_are_kept(
+    client, shop, manager_of, settings, language, words
+):
+    import datetime
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    settings.REPORTS_CACHE_SECONDS = 300
+    cache.clear()
+    client.force_login(manager_of(role="Head office"))
+
+    response = client.get(URL, MARCH_QUERY, HTTP_ACCEPT_LANGUAGE=language)
+
+    computed_at = timezone.localtime(response.context["computed_at"])
+    until = computed_at + datetime.timedelta(minutes=5)
+    assert words.format(at=f"{computed_at:%H:%M}", until=f"{until:%H:%M}") in response.content.decode()
+    cache.clear()
+
+
+def test_figures_computed_for_each_page_say_so(client, shop, manager_of, settings):
+    settings.REPORTS_CACHE_SECONDS = 0
+    client.force_login(manager_of(role="Head office"))
+
+    html = client.get(URL, MARCH_QUERY).content.decode()
+
+    assert "Figures computed at" in html and "kept until" not in html

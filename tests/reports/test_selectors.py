@@ -217,6 +217,12 @@ def test_loyalty_kpis_need_one_store_for_a_manager_of_several(shop):
     assert "redemption_rate" not in [figure.key for figure in figures]
 
 
+def test_loyalty_kpis_are_never_of_a_store_the_user_does_not_see(shop):
+    figures, note = selectors.loyalty(march(store_id=shop.store_b.pk, location_ids=frozenset({shop.store_a.pk})))
+    assert "redemption_rate" not in [figure.key for figure in figures]
+    assert note
+
+
 # --- Stock ------------------------------------------------------------------------------
 
 
