@@ -134,7 +134,6 @@ class Programme(TimeStampedModel):
             models.CheckConstraint(condition=Q(expiry_days__gt=0), name="programme_expiry_days_positive"),
             models.CheckConstraint(condition=Q(tier_period_days__gt=0), name="programme_tier_period_positive"),
         ]
-        permissions = [("view_loyalty_kpis", _("Can see the loyalty KPIs"))]
 
     def __str__(self):
         return self.name
