@@ -317,27 +317,24 @@ class OrderAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
         return order, None
 
     def ready_view(self, request, object_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not self.has_ready_permission(request):
-            raise PermissionDenied
-        order, response = self._order_or_redirect(request, object_id)
-        if response:
-            return response
-        try:
-            services.order_mark_ready(order=order, actor=_actor(request))
-        except DomainError as exc:
-            message_domain_error(self, request, exc)
-        else:
-            self.message_user(
-                request,
-                gettext("Order %(number)s is ready for pickup; the customer is told.") % {"number": order.number},
-                messages.SUCCESS,
-            )
-        return redirect(request.POST.get("next") or reverse("admin:orders_order_desk"))
+        return self._desk_action(
+            request,
+            object_id,
+            services.order_mark_ready,
+            _("Order %(number)s is ready for pickup; the customer is told."),
+        )
 
     def partial_view(self, request, object_id):
         """An order short of goods nobody has: go ahead with what is there."""
+        return self._desk_action(
+            request,
+            object_id,
+            services.order_accept_partial,
+            _("Order %(number)s goes ahead without the missing goods: it is ready for pickup."),
+        )
+
+    def _desk_action(self, request, object_id, action, done_message):
+        """A button of the pickup desk: run ``action`` on the order, say how it went, go back."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.has_ready_permission(request):
@@ -346,16 +343,11 @@ class OrderAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
         if response:
             return response
         try:
-            services.order_accept_partial(order=order, actor=_actor(request))
+            action(order=order, actor=_actor(request))
         except DomainError as exc:
             message_domain_error(self, request, exc)
         else:
-            self.message_user(
-                request,
-                gettext("Order %(number)s goes ahead without the missing goods: it is ready for pickup.")
-                % {"number": order.number},
-                messages.SUCCESS,
-            )
+            self.message_user(request, done_message % {"number": order.number}, messages.SUCCESS)
         return redirect(request.POST.get("next") or reverse("admin:orders_order_desk"))
 
     def cancel_view(self, request, object_id):
