@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.db.models import Q
 
 from inventory.models import Stock
+from omni.db import require_transaction
 
 StockKey = tuple[int, int]  # (product_id, location_id)
 
@@ -16,6 +17,7 @@ def stock_rows_for_update(keys: Iterable[StockKey], *, create_missing: bool) -> 
     With ``create_missing`` absent rows are first created at zero, so that goods can arrive at a
     location that never held the product; otherwise absent rows are simply not returned.
     """
+    require_transaction("stock_rows_for_update")
     keys = sorted(set(keys))
     if not keys:
         return {}

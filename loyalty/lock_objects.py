@@ -9,15 +9,18 @@ customer row is locked too (opening an account, issuing a card), the customer is
 from collections.abc import Iterable
 
 from loyalty.models import Account
+from omni.db import require_transaction
 
 
 def account_for_update(account_id: int) -> Account:
     """Lock one account (inside the caller's transaction) and return it fresh."""
+    require_transaction("account_for_update")
     return Account.objects.select_for_update().get(pk=account_id)
 
 
 def accounts_for_update(account_ids: Iterable[int]) -> list[int]:
     """Lock these accounts in primary-key order; return the ids that exist."""
+    require_transaction("accounts_for_update")
     ids = sorted(set(account_ids))
     if not ids:
         return []
