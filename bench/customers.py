@@ -40,7 +40,7 @@ from django.test import Client  # noqa: E402
 from customers.management.commands.generate_customers import PHONE_PREFIX  # noqa: E402
 from customers.models import Customer, Identity, IdentityKind  # noqa: E402
 from customers.selectors import customer_lookup  # noqa: E402
-from omni.services import api_key_create  # noqa: E402
+from omni.core.services import api_key_create  # noqa: E402
 
 
 def machine() -> str:

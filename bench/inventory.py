@@ -41,7 +41,7 @@ from django.test import Client  # noqa: E402
 from inventory.models import Location, Product, Stock  # noqa: E402
 from inventory.selectors import availability  # noqa: E402
 from inventory.services import Cause, ProductQuantity, StockLine, stock_receive, stock_reserve  # noqa: E402
-from omni.services import api_key_create  # noqa: E402
+from omni.core.services import api_key_create  # noqa: E402
 
 PRODUCTS = 10_000
 LOCATIONS = 200

@@ -86,7 +86,7 @@ from inventory.services import ProductQuantity, stock_receive  # noqa: E402
 from loyalty import services as loyalty  # noqa: E402
 from loyalty.models import BonusType  # noqa: E402
 from loyalty.selectors import points_discrepancies  # noqa: E402
-from omni.services import api_key_create  # noqa: E402
+from omni.core.services import api_key_create  # noqa: E402
 from orders.models import Order  # noqa: E402
 from tests.customers.factories import CustomerFactory, IdentityFactory  # noqa: E402
 

@@ -9,7 +9,7 @@ already holds that many orders (generation takes minutes; ``--regenerate`` force
    for the last year, the last month, and a year that has ended: each section, the selectors
    alone, and the whole admin page rendered through the test client;
 2. exports 1,000,000 order lines to CSV and to XLSX with the streaming writer of the export
-   jobs (``omni.exports.services.write_rows``), each in a child process, printing the time and
+   jobs (``omni.reports.exports.services.write_rows``), each in a child process, printing the time and
    the peak memory (the child's ``VmHWM``, and its resident size before the export), and
    the same at 100,000 and 300,000 rows to show that memory does not grow with the rows;
 3. exports the same rows with plain django-import-export (``Resource.export()`` into a tablib
@@ -100,8 +100,8 @@ def peak_mb() -> float:
 
 def child(mode: str, file_format: str, rows: int) -> None:
     django.setup()
-    from omni.exports.resources import OrderLineExportResource
-    from omni.exports.services import iter_rows, write_rows
+    from omni.reports.exports.resources import OrderLineExportResource
+    from omni.reports.exports.services import iter_rows, write_rows
     from orders.models import OrderLine
 
     queryset = OrderLine.objects.select_related("order", "order__location").order_by("id")[:rows]
@@ -206,7 +206,7 @@ def dashboard_timings(days: int, *, ended_days_ago: int = 0) -> None:
     query = {"date_from": filters.date_from.isoformat(), "date_to": filters.date_to.isoformat()}
 
     def page(refresh: bool):
-        response = client.get("/admin/omni/dashboard/", {**query, **({"refresh": "1"} if refresh else {})})
+        response = client.get("/admin/reports/dashboard/", {**query, **({"refresh": "1"} if refresh else {})})
         assert response.status_code == 200, response.status_code
 
     # The page through the test client: plain static files storage (collectstatic is not run here).
@@ -222,7 +222,7 @@ def dashboard_timings(days: int, *, ended_days_ago: int = 0) -> None:
 
 
 def summary_sizes() -> None:
-    from omni.models import CustomerSales, DailyProductSales, DailySales
+    from omni.reports.models import CustomerSales, DailyProductSales, DailySales
 
     sizes = ", ".join(
         f"{model._meta.verbose_name_plural} {model.objects.count():,}"
@@ -235,7 +235,7 @@ def refresh_timings(changes: int = 30) -> None:
     """What one change to a completed order costs the summaries: record the change of a random
     completed order (as its save does) and fold it in, ``changes`` times. (Saving the order itself
     would fold it in at once: the Celery task runs in-process here.)"""
-    from omni.models import SummaryChange
+    from omni.reports.models import SummaryChange
     from omni.reports.summaries import day_of, summaries_refresh_pending
     from orders.models import COMPLETED_STATUSES, Order
 
@@ -306,7 +306,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from omni.models import DailySales
+    from omni.reports.models import DailySales
     from omni.reports.summaries import summaries_rebuild
     from orders.models import Order, OrderLine
 

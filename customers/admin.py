@@ -48,10 +48,9 @@ from customers.models import (
 from customers.resources import CustomerResource
 from customers.services import PROFILE_FIELDS, ConsentChange, IdentityInput
 from inventory.selectors import locations_for_user
-from omni.actors import Actor
-from omni.admin_mixins import ReadOnlyAdminMixin
-from omni.errors import DomainError
-from omni.exports.admin import ListExportMixin
+from omni.core.actors import Actor
+from omni.core.admin_mixins import ReadOnlyAdminMixin
+from omni.core.errors import DomainError
 
 TIMELINE_ROWS = 20
 
@@ -144,7 +143,7 @@ class CustomerForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ListExportMixin, admin.ModelAdmin):
+class CustomerAdmin(admin.ModelAdmin):
     form = CustomerForm
     list_display = ["id", "full_name", "contacts", "city", "preferred_store", "created_channel", "created_at"]
     list_filter = [StatusFilter, SegmentFilter, "created_channel", "preferred_channel"]

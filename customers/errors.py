@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from omni.errors import DomainError, InvalidInput
+from omni.core.errors import DomainError, InvalidInput
 
 
 class InvalidIdentity(InvalidInput):

@@ -6,7 +6,7 @@ from django_filters import rest_framework as filters
 
 from customers.identities import identity_key
 from customers.models import Channel, Customer, Direction, IdentityKind, Interaction, InteractionKind
-from omni import dates
+from omni.core import dates
 
 
 class CustomerFilter(filters.FilterSet):

@@ -19,7 +19,7 @@ from django.core.validators import EmailValidator
 
 from customers.errors import InvalidCard, InvalidEmail, InvalidExternalId, InvalidPhone
 from customers.models import IdentityKind
-from omni.validators import validate_identifier
+from omni.core.validators import validate_identifier
 
 _CARD_SEPARATORS = re.compile(r"[\s\-]+")
 _CARD = re.compile(r"^[A-Z0-9]{4,32}$")

@@ -41,7 +41,7 @@ from customers.models import (
     Message,
 )
 from customers.services import CHOICE_FIELDS, TEXT_FIELDS, check_active, ordered_pair, timeline_note
-from omni.actors import SYSTEM, Actor
+from omni.core.actors import SYSTEM, Actor
 
 MergeStep = Callable[[Customer, Customer], object]
 

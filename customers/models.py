@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from omni.models import TimeStampedModel, by_api_key, by_staff_member
+from omni.core.models import TimeStampedModel, by_api_key, by_staff_member
 
 
 class Channel(models.TextChoices):

@@ -33,7 +33,7 @@ from customers.models import (
     MessageStatus,
 )
 from customers.services import locked_customer, timeline_note
-from omni.actors import SYSTEM, Actor
+from omni.core.actors import SYSTEM, Actor
 
 FORMAT = "omni.customer.v1"
 

@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.errors import UnknownSegmentCondition
 from customers.models import Channel, Consent, ConsentPurpose, ContactChannel, Customer, Interaction, Segment
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 
 Build = Callable[[str, datetime.date | None, datetime.date | None], Q]
 

@@ -50,10 +50,10 @@ from customers.models import (
     PaymentMethod,
 )
 from inventory.models import Location
-from omni.actors import SYSTEM, Actor
-from omni.errors import InvalidInput
-from omni.roles import STORE_MANAGER
-from omni.services import sequence_next
+from omni.core.actors import SYSTEM, Actor
+from omni.core.errors import InvalidInput
+from omni.core.roles import STORE_MANAGER
+from omni.core.services import sequence_next
 
 # Which identity says most surely who a person is, when identities point at two customers.
 IDENTITY_STRENGTH = {IdentityKind.CARD: 4, IdentityKind.PHONE: 3, IdentityKind.EXTERNAL_ID: 2, IdentityKind.EMAIL: 1}

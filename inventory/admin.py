@@ -70,10 +70,9 @@ from inventory.services import (
     transfer_receive,
     transfer_ship,
 )
-from omni.actors import Actor
-from omni.admin_mixins import ReadOnlyAdminMixin
-from omni.errors import DomainError
-from omni.exports.admin import ListExportMixin
+from omni.core.actors import Actor
+from omni.core.admin_mixins import ReadOnlyAdminMixin
+from omni.core.errors import DomainError
 
 # --- Shared pieces (orders, returns and cases reuse them) --------------------------------
 
@@ -342,7 +341,7 @@ STOCK_DOCUMENT_SCREENS = (
 
 
 @admin.register(Stock)
-class StockAdmin(LocationScopedAdminMixin, ListExportMixin, ServiceImportAdminMixin, ImportMixin, admin.ModelAdmin):
+class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportMixin, admin.ModelAdmin):
     """Stock levels. Only the minimum quantity is edited here; figures change through documents."""
 
     location_lookups = ("location",)
@@ -502,7 +501,7 @@ class StockAdmin(LocationScopedAdminMixin, ListExportMixin, ServiceImportAdminMi
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyAdminMixin, LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, LocationScopedAdminMixin, admin.ModelAdmin):
     location_lookups = ("location",)
     list_display = [
         "created_at",

@@ -17,7 +17,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from inventory.models import Location, StockDocumentKind, TransferLine
 from inventory.selectors import products_by_code
 from inventory.services import ProductQuantity
-from omni.errors import DomainError
+from omni.core.errors import DomainError
 
 # A quantity beyond this is a typo, and beyond 2**31 the database would refuse it anyway.
 MAX_QUANTITY = 1_000_000_000

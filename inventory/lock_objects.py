@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from django.db.models import Q
 
 from inventory.models import Stock
-from omni.db import require_transaction
+from omni.core.db import require_transaction
 
 StockKey = tuple[int, int]  # (product_id, location_id)
 

@@ -6,9 +6,9 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from omni.barcodes import validate_ean13
-from omni.models import TimeStampedModel, by_api_key, by_staff_member
-from omni.validators import validate_identifier
+from omni.core.barcodes import validate_ean13
+from omni.core.models import TimeStampedModel, by_api_key, by_staff_member
+from omni.core.validators import validate_identifier
 
 
 def validate_sku(sku: str) -> None:

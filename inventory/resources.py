@@ -47,9 +47,9 @@ from inventory.forms import (
 from inventory.models import Barcode, Location, Product, Stock, StockDocumentKind, StockMovement, Unit
 from inventory.selectors import filter_for_user_locations, products_by_code
 from inventory.services import ProductData, ProductQuantity, product_upsert, stock_documents_record
-from omni.actors import SYSTEM, Actor
-from omni.errors import DomainError
-from omni.validators import is_identifier_text, validate_identifier, validate_storable_text
+from omni.core.actors import SYSTEM, Actor
+from omni.core.errors import DomainError
+from omni.core.validators import is_identifier_text, validate_identifier, validate_storable_text
 
 logger = logging.getLogger(__name__)
 

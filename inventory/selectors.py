@@ -28,7 +28,7 @@ from inventory.models import (
     StockDocumentLine,
     StockMovement,
 )
-from omni.validators import is_identifier_text
+from omni.core.validators import is_identifier_text
 
 
 def locations_for_user(user) -> QuerySet[Location]:

@@ -48,11 +48,11 @@ from inventory.models import (
     Unit,
     validate_sku,
 )
-from omni.actors import SYSTEM, Actor
-from omni.barcodes import is_valid_ean13
-from omni.errors import InvalidInput
-from omni.services import sequence_next
-from omni.validators import validate_identifier, validate_storable_text
+from omni.core.actors import SYSTEM, Actor
+from omni.core.barcodes import is_valid_ean13
+from omni.core.errors import InvalidInput
+from omni.core.services import sequence_next
+from omni.core.validators import validate_identifier, validate_storable_text
 
 
 @dataclass(frozen=True)

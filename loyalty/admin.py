@@ -44,11 +44,10 @@ from loyalty.models import (
     TierChange,
 )
 from loyalty.resources import PromoUsageResource
-from omni.actors import Actor
-from omni.admin_mixins import ReadOnlyAdminMixin
-from omni.errors import DomainError
-from omni.exports.admin import ListExportMixin
-from omni.validators import validate_identifier
+from omni.core.actors import Actor
+from omni.core.admin_mixins import ReadOnlyAdminMixin
+from omni.core.errors import DomainError
+from omni.core.validators import validate_identifier
 
 LEDGER_ROWS_ON_ACCOUNT = 50
 LEDGER_COLUMNS = (
@@ -164,14 +163,14 @@ class ProgrammeAdmin(admin.ModelAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        can_see = request.user.has_perm("omni.view_dashboard")
+        can_see = request.user.has_perm("reports.view_dashboard")
         return super().changelist_view(request, {**(extra_context or {}), "show_kpi_link": can_see})
 
     def kpi_view(self, request):
         """The loyalty KPIs are the dashboard's loyalty section, next to the figures only the orders
         give (participation, non-members): a bookmark of the old page goes there with its filters."""
         query = request.GET.urlencode()
-        dashboard = reverse("admin:omni_dashboard_changelist")
+        dashboard = reverse("admin:reports_dashboard_changelist")
         return redirect(f"{dashboard}?{query}#section-loyalty" if query else f"{dashboard}#section-loyalty")
 
 
@@ -596,7 +595,7 @@ class CardAdmin(admin.ModelAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ReadOnlyAdminMixin, ListExportMixin, admin.ModelAdmin):
+class PointsEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "account",

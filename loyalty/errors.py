@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from omni.errors import DomainError, InvalidInput, NotFound
+from omni.core.errors import DomainError, InvalidInput, NotFound
 
 # --- Bad input (400) ----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from loyalty.models import EntryKind, PointsEntry
-from omni import dates
+from omni.core import dates
 
 
 class EntryFilter(filters.FilterSet):

@@ -9,7 +9,7 @@ customer row is locked too (opening an account, issuing a card), the customer is
 from collections.abc import Iterable
 
 from loyalty.models import Account
-from omni.db import require_transaction
+from omni.core.db import require_transaction
 
 
 def account_for_update(account_id: int) -> Account:

@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from customers.models import Channel
-from omni.barcodes import validate_ean13
-from omni.models import TimeStampedModel, by_api_key, by_staff_member
+from omni.core.barcodes import validate_ean13
+from omni.core.models import TimeStampedModel, by_api_key, by_staff_member
 
 
 def _default_holding_days() -> int:

@@ -32,7 +32,7 @@ from loyalty.models import (
     TierChangeReason,
 )
 from loyalty.selectors import active_accounts
-from omni.errors import DomainError
+from omni.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

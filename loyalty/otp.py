@@ -28,7 +28,7 @@ from customers.models import Channel, Customer, MessagePurpose
 from loyalty.errors import CodeExpired, CodeRequired, InvalidCode, TooManyCodes
 from loyalty.lock_objects import account_for_update
 from loyalty.models import Account, OneTimeCode, Programme
-from omni.actors import SYSTEM, Actor
+from omni.core.actors import SYSTEM, Actor
 
 # Where the cashier or the operator cannot see the customer's app: the code proves it is them.
 OTP_CHANNELS = frozenset({Channel.STORE, Channel.CALL_CENTRE})

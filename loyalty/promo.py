@@ -36,9 +36,9 @@ from loyalty.errors import (
 )
 from loyalty.models import PromoCode, PromoKind, PromoUsage, PromoUsageStatus
 from loyalty.services import CartLine, _check_channel, _check_reference, cart_total, money
-from omni.actors import SYSTEM, Actor
-from omni.errors import InvalidInput
-from omni.validators import validate_identifier
+from omni.core.actors import SYSTEM, Actor
+from omni.core.errors import InvalidInput
+from omni.core.validators import validate_identifier
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from import_export import resources, widgets
 from import_export.fields import Field
 
 from loyalty.models import PointsEntry, PromoUsage
-from omni.actors import Actor
+from omni.core.actors import Actor
 
 
 class PointsEntryResource(resources.ModelResource):

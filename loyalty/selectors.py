@@ -21,7 +21,7 @@ from customers.models import Customer
 from customers.selectors import customer_resolve
 from inventory.models import Category
 from loyalty.models import Account, AccountStatus, Allocation, Card, CardStatus, PointsEntry, Programme
-from omni.barcodes import ean13_from_typed
+from omni.core.barcodes import ean13_from_typed
 
 
 @dataclass(frozen=True)

@@ -71,10 +71,10 @@ from loyalty.models import (
     TierChange,
     TierChangeReason,
 )
-from omni.actors import SYSTEM, Actor
-from omni.barcodes import ean13_check_digit, ean13_from_typed
-from omni.errors import InvalidInput
-from omni.services import sequence_next
+from omni.core.actors import SYSTEM, Actor
+from omni.core.barcodes import ean13_check_digit, ean13_from_typed
+from omni.core.errors import InvalidInput
+from omni.core.services import sequence_next
 
 MAX_POINTS = 10**12
 MAX_AMOUNT = Decimal("999999999999.99")

@@ -61,16 +61,18 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
-    "omni",
+    "omni.core",
     "inventory",
     "customers",
     "loyalty",
     "orders",
+    # On top of every app: its admin adds the export buttons to the apps' change lists.
+    "omni.reports",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "omni.middleware.RefuseNulBytesMiddleware",
+    "omni.core.middleware.RefuseNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,7 +81,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "omni.middleware.ServiceUnavailableMiddleware",
+    "omni.core.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "omni.urls"
@@ -135,6 +137,8 @@ LOGIN_URL = "admin:login"
 
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+# One catalogue for the project package: the kernel (omni.core) and the reports (omni.reports).
+LOCALE_PATHS = [BASE_DIR / "omni" / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
@@ -173,21 +177,21 @@ SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/$"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "omni.api.authentication.ApiKeyAuthentication",
+        "omni.core.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["omni.api.permissions.HasScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["omni.core.api.permissions.HasScope"],
     "DEFAULT_PARSER_CLASSES": [
-        "omni.api.parsers.JSONParser",
+        "omni.core.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "omni.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "omni.core.api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "omni.api.schema.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["omni.api.throttling.ClientRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "omni.core.api.schema.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["omni.core.api.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": os.environ.get("API_THROTTLE_RATE", "6000/minute")},
-    "EXCEPTION_HANDLER": "omni.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "omni.core.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -206,7 +210,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "omni.api.schema.every_response_field_required",
+        "omni.core.api.schema.every_response_field_required",
     ],
     # Swagger UI served from our own static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -245,17 +249,20 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "omni-forget-idempotency-keys": {
-        "task": "omni.tasks.forget_idempotency_keys",
+        "task": "omni.core.tasks.forget_idempotency_keys",
         "schedule": crontab(hour=4, minute=0),
     },
-    "reports-delete-old-exports": {"task": "omni.tasks.delete_old_exports", "schedule": crontab(hour=4, minute=30)},
+    "reports-delete-old-exports": {
+        "task": "omni.reports.tasks.delete_old_exports",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # Export jobs started while the broker was down wait as pending; this queues them again.
     "reports-requeue-pending-exports": {
-        "task": "omni.tasks.requeue_pending_exports",
+        "task": "omni.reports.tasks.requeue_pending_exports",
         "schedule": crontab(minute="*/5"),
     },
     # A safety net: each change queues its own refresh; this picks up any a lost message left.
-    "reports-refresh-summaries": {"task": "omni.tasks.refresh_report_summaries", "schedule": crontab()},
+    "reports-refresh-summaries": {"task": "omni.reports.tasks.refresh_report_summaries", "schedule": crontab()},
     "inventory-check-stock-ledger": {
         "task": "inventory.tasks.check_stock_ledger",
         "schedule": crontab(hour=3, minute=15),

@@ -1,14 +1,20 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from omni.api.exceptions import api_bad_request, api_not_found, api_server_error
+from omni.core.api.exceptions import api_bad_request, api_not_found, api_server_error
 
 admin.site.site_header = "Omni"
 admin.site.site_title = "Omni"
 
 urlpatterns = [
+    # Bookmarks of the dashboard from before it moved to the reports app (label "reports").
+    path(
+        "admin/omni/dashboard/",
+        RedirectView.as_view(pattern_name="admin:reports_dashboard_changelist", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("omni.api.urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

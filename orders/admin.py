@@ -28,10 +28,9 @@ from inventory.admin import (
 )
 from inventory.models import LocationKind
 from inventory.selectors import locations_for_user, user_sees_all_locations
-from omni.actors import Actor
-from omni.admin_mixins import ReadOnlyAdminMixin
-from omni.errors import DomainError
-from omni.exports.admin import ListExportMixin
+from omni.core.actors import Actor
+from omni.core.admin_mixins import ReadOnlyAdminMixin
+from omni.core.errors import DomainError
 from orders import selectors, services, states
 from orders.forms import CancelForm, HandoverForm, PaymentRecordForm, ReturnForm, ReturnSearchForm, SaleForm
 from orders.models import (
@@ -98,7 +97,7 @@ class StatusChangeInline(ParentViewInline):
 
 
 @admin.register(Order)
-class OrderAdmin(LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
+class OrderAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
     """Orders are placed, moved and cancelled only through their services."""
 
     location_lookups = ("location",)
@@ -552,7 +551,7 @@ class ReturnRefundInline(RefundInline):
 
 
 @admin.register(OrderReturn)
-class OrderReturnAdmin(ReadOnlyAdminMixin, LocationScopedAdminMixin, ListExportMixin, admin.ModelAdmin):
+class OrderReturnAdmin(ReadOnlyAdminMixin, LocationScopedAdminMixin, admin.ModelAdmin):
     """Returns are accepted at the return desk, through ``return_accept``; here they are read."""
 
     location_lookups = ("location", "order__location")

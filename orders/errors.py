@@ -7,7 +7,7 @@ code refusals (loyalty).
 
 from django.utils.translation import gettext_lazy as _
 
-from omni.errors import DomainError, InvalidInput
+from omni.core.errors import DomainError, InvalidInput
 
 # --- Bad input (400) ----------------------------------------------------------------------
 

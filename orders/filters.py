@@ -7,7 +7,7 @@ from django_filters import rest_framework as filters
 
 from inventory.errors import UnknownLocation
 from inventory.models import Location
-from omni import dates
+from omni.core import dates
 from orders.models import Fulfilment, Order, OrderChannel, OrderStatus
 
 

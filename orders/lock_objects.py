@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from inventory.lock_objects import StockKey, stock_rows_for_update
 from inventory.models import Stock, Transfer
-from omni.db import require_transaction
+from omni.core.db import require_transaction
 from orders.models import Order
 
 

@@ -4,7 +4,7 @@ Every change goes through ``orders.services`` (and the state machine in ``orders
 these models hold the data and the bounds the database keeps under any concurrency.
 
 Order numbers are ``<prefix>-<six digits>``, one counter per prefix taken from
-``omni.services.sequence_next`` (a native sequence on PostgreSQL: unique and never blocking, a
+``omni.core.services.sequence_next`` (a native sequence on PostgreSQL: unique and never blocking, a
 rolled-back order leaves a gap): ``W`` site, ``A`` mobile app, ``S`` store, ``C`` call centre,
 ``M`` messenger, ``N`` social network, ``P`` marketplace. Returns are ``R-<six digits>``.
 
@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from omni.models import TimeStampedModel, by_api_key, by_staff_member
+from omni.core.models import TimeStampedModel, by_api_key, by_staff_member
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 

@@ -49,9 +49,9 @@ from loyalty import promo as loyalty_promo
 from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty
 from loyalty.models import BonusType
-from omni.actors import SYSTEM, Actor
-from omni.errors import DomainError, InvalidInput
-from omni.services import sequence_next
+from omni.core.actors import SYSTEM, Actor
+from omni.core.errors import DomainError, InvalidInput
+from omni.core.services import sequence_next
 from orders import states
 from orders.errors import (
     CustomerRequired,

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from inventory.models import Transfer, TransferStatus
-from omni.errors import DomainError
+from omni.core.errors import DomainError
 from orders import selectors, services
 from orders.models import Order, OrderAllocation, OrderStatus
 

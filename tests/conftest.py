@@ -37,7 +37,7 @@ def client_with_scopes(db):
     """``client_with_scopes("catalog:read")``: an API client authenticated with a fresh key."""
     from rest_framework.test import APIClient
 
-    from omni.services import api_key_create
+    from omni.core.services import api_key_create
 
     counter = iter(range(10_000))
 

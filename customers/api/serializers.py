@@ -20,20 +20,11 @@ from customers.models import (
     PaymentMethod,
 )
 from inventory.models import Location
-from omni import dates
-from omni.api.serializers import ModelSerializer, StrictInputSerializer
+from omni.core import dates
+from omni.core.api.serializers import ModelSerializer, StrictInputSerializer, WholeNumberField
 
 MAX_TAGS = 50
 MAX_EXTERNAL_IDS = 10
-
-
-class WholeNumberField(serializers.IntegerField):
-    """A JSON integer: ``"3"``, ``1.5`` and ``true`` are refused rather than coerced."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class LocationCodeField(serializers.SlugRelatedField):

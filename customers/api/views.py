@@ -38,11 +38,11 @@ from customers.api.serializers import (
 from customers.filters import CustomerFilter, InteractionFilter
 from customers.models import Case, CaseMessage, Consent, Customer, Interaction
 from customers.services import ConsentChange, IdentityInput
-from omni.actors import Actor
-from omni.api.parsers import JSONParser
-from omni.api.schema import error_responses
-from omni.errors import NotFound
-from omni.scopes import Scope
+from omni.core.actors import Actor
+from omni.core.api.parsers import JSONParser
+from omni.core.api.schema import error_responses
+from omni.core.errors import NotFound
+from omni.core.scopes import Scope
 
 CUSTOMERS = "customers"
 CASES = "cases"

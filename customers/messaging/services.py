@@ -37,9 +37,9 @@ from customers.models import (
     MessageStatus,
 )
 from customers.services import check_choice, locked_customer
-from omni.actors import SYSTEM, Actor
-from omni.errors import InvalidInput
-from omni.queueing import enqueue
+from omni.core.actors import SYSTEM, Actor
+from omni.core.errors import InvalidInput
+from omni.core.queueing import enqueue
 
 logger = logging.getLogger(__name__)
 

@@ -5,21 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from inventory.models import Category, Location, Product, StockDocument, StockDocumentLine, Unit
-from omni.api.serializers import ModelSerializer, StrictInputSerializer
-from omni.validators import validate_identifier
+from omni.core.api.serializers import ModelSerializer, StrictInputSerializer, WholeNumberField
+from omni.core.validators import validate_identifier
 
 MAX_DOCUMENT_LINES = 500
 MAX_LINE_QUANTITY = 1_000_000
 MAX_BARCODES = 100
-
-
-class WholeNumberField(serializers.IntegerField):
-    """A JSON integer: ``"3"``, ``1.5``, ``1.0`` and ``true`` are refused rather than coerced."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 # --- Catalogue --------------------------------------------------------------------------

@@ -26,10 +26,10 @@ from inventory.api.serializers import (
 from inventory.errors import UnknownLocation, UnknownProducts
 from inventory.filters import LocationFilter, ProductFilter
 from inventory.models import Location, StockDocument
-from omni.actors import Actor
-from omni.api.parsers import JSONParser
-from omni.api.schema import error_responses
-from omni.scopes import Scope
+from omni.core.actors import Actor
+from omni.core.api.parsers import JSONParser
+from omni.core.api.schema import error_responses
+from omni.core.scopes import Scope
 
 CATALOG = "catalog"
 STOCK = "stock"

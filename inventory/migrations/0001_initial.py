@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import omni.barcodes
+import omni.core.barcodes
 from django.conf import settings
 from django.db import migrations, models
 
@@ -98,7 +98,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('code', models.CharField(max_length=13, unique=True, validators=[omni.barcodes.validate_ean13], verbose_name='EAN-13')),
+                ('code', models.CharField(max_length=13, unique=True, validators=[omni.core.barcodes.validate_ean13], verbose_name='EAN-13')),
                 ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='barcodes', to='inventory.product', verbose_name='product')),
             ],
             options={

@@ -7,10 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from customers.models import Channel
-from inventory.api.serializers import StrictInputSerializer, WholeNumberField
 from loyalty.models import CardKind, CardStatus, PointsEntry
-from omni.api.serializers import ModelSerializer
-from omni.validators import validate_identifier
+from omni.core.api.serializers import ModelSerializer, StrictInputSerializer, WholeNumberField
+from omni.core.validators import validate_identifier
 
 MAX_CART_LINES = 500
 MAX_LINE_QUANTITY = 1_000_000

@@ -37,12 +37,12 @@ from loyalty.api.serializers import (
 from loyalty.errors import NoAccount, UnknownCard
 from loyalty.filters import EntryFilter
 from loyalty.models import Account, PointsEntry
-from omni.actors import Actor
-from omni.api.idempotency import idempotent, idempotent_replay
-from omni.api.parsers import JSONParser
-from omni.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
-from omni.errors import NotFound
-from omni.scopes import Scope
+from omni.core.actors import Actor
+from omni.core.api.idempotency import idempotent, idempotent_replay
+from omni.core.api.parsers import JSONParser
+from omni.core.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
+from omni.core.errors import NotFound
+from omni.core.scopes import Scope
 
 LOYALTY = "loyalty"
 

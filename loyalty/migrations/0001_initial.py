@@ -4,7 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 import loyalty.models
-import omni.barcodes
+import omni.core.barcodes
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
@@ -284,7 +284,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('number', models.CharField(max_length=13, unique=True, validators=[omni.barcodes.validate_ean13], verbose_name='number')),
+                ('number', models.CharField(max_length=13, unique=True, validators=[omni.core.barcodes.validate_ean13], verbose_name='number')),
                 ('kind', models.CharField(choices=[('physical', 'physical, issued in a store'), ('virtual', 'virtual')], max_length=8, verbose_name='kind')),
                 ('status', models.CharField(choices=[('active', 'active'), ('blocked', 'blocked'), ('replaced', 'replaced')], db_index=True, default='active', max_length=8, verbose_name='status')),
                 ('issued_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='issued at')),

@@ -6,8 +6,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omni.availability import RETRY_AFTER_SECONDS
 from omni.celery import app as celery_app
+from omni.core.availability import RETRY_AFTER_SECONDS
 
 
 def database_status() -> str:

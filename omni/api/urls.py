@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from omni.api.health import HealthView
-from omni.api.reports import OrdersCsvView
+from omni.reports.api import OrdersCsvView
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),

@@ -1,6 +1,6 @@
 """The managers' dashboard and the export jobs in the Django admin.
 
-The dashboard is at ``/admin/omni/dashboard/`` (listed on the admin index as "Managers'
+The dashboard is at ``/admin/reports/dashboard/`` (listed on the admin index as "Managers'
 dashboard"); its tables and the main lists export from there with the dashboard's filters.
 Store managers see and export their own stores only (``inventory.selectors.visible_locations``).
 """
@@ -15,19 +15,19 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from omni.admin_mixins import ReadOnlyAdminMixin
-from omni.errors import DomainError
-from omni.exports import kinds
-from omni.exports.admin import export_response
-from omni.exports.services import CONTENT_TYPES, export_start, file_name
-from omni.models import Dashboard, ExportFormat, ExportJob, ExportStatus
+from omni.core.admin_mixins import ReadOnlyAdminMixin
+from omni.core.errors import DomainError
 from omni.reports import selectors
 from omni.reports.charts import chart_for
+from omni.reports.exports import kinds
+from omni.reports.exports.admin import add_list_exports, export_response
+from omni.reports.exports.services import CONTENT_TYPES, export_start, file_name
 from omni.reports.forms import ReportFilterForm
+from omni.reports.models import Dashboard, ExportFormat, ExportJob, ExportStatus
 
 
 def _can_see_dashboard(user) -> bool:
-    return user.is_active and user.is_staff and user.has_perm("omni.view_dashboard")
+    return user.is_active and user.is_staff and user.has_perm("reports.view_dashboard")
 
 
 @admin.register(Dashboard)
@@ -78,7 +78,7 @@ class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "previous": filters.previous(),
             "sections": sections,
             "query": query.urlencode(),
-            "can_export": request.user.has_perm("omni.export_reports"),
+            "can_export": request.user.has_perm("reports.export_reports"),
             "lists": lists,
             "formats": ExportFormat.choices,
             "scoped": not filters.visible.every,
@@ -103,7 +103,7 @@ class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             content, job = export_start(user=request.user, what=what, filters=filters, file_format=file_format)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
-            return redirect(reverse("admin:omni_dashboard_changelist") + "?" + request.GET.urlencode())
+            return redirect(reverse("admin:reports_dashboard_changelist") + "?" + request.GET.urlencode())
         return export_response(
             self, request, content=content, job=job, file_format=file_format, name=file_name(what, filters, file_format)
         )
@@ -147,12 +147,12 @@ class ExportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def download(self, obj):
         if obj.status == ExportStatus.DONE and obj.file:
             return format_html(
-                '<a href="{}">{}</a>', reverse("admin:omni_exportjob_download", args=[obj.pk]), _("download")
+                '<a href="{}">{}</a>', reverse("admin:reports_exportjob_download", args=[obj.pk]), _("download")
             )
         if obj.status == ExportStatus.FAILED:
             return obj.error
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:omni_exportjob_progress", args=[obj.pk]), _("progress")
+            '<a href="{}">{}</a>', reverse("admin:reports_exportjob_progress", args=[obj.pk]), _("progress")
         )
 
     def get_urls(self):
@@ -187,8 +187,8 @@ class ExportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "title": gettext("Export %(what)s") % {"what": kinds.export_label(job.what)},
             "opts": self.opts,
             "job": job,
-            "status_url": reverse("admin:omni_exportjob_status", args=[job.pk]),
-            "download_url": reverse("admin:omni_exportjob_download", args=[job.pk]),
+            "status_url": reverse("admin:reports_exportjob_status", args=[job.pk]),
+            "download_url": reverse("admin:reports_exportjob_download", args=[job.pk]),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/reports/export_progress.html", context)
@@ -217,7 +217,11 @@ def job_status(job: ExportJob) -> dict:
         "rows_total": job.rows_total,
         "percent": job.progress_percent,
         "error": job.error,
-        "download_url": reverse("admin:omni_exportjob_download", args=[job.pk])
+        "download_url": reverse("admin:reports_exportjob_download", args=[job.pk])
         if job.status == ExportStatus.DONE
         else "",
     }
+
+
+# The apps' admins are registered by now (this app comes after them in INSTALLED_APPS).
+add_list_exports(admin.site)

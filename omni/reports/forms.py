@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Location
 from inventory.selectors import visible_locations
-from omni.dates import DateFormField
+from omni.core.dates import DateFormField
 from omni.reports.filters import Granularity, ReportFilters, default_period
 from orders.models import OrderChannel
 
@@ -73,7 +73,7 @@ def filters_from_query(query: dict, user) -> ReportFilters:
     """The filters of a stored query; a store or city the user no longer sees is refused."""
     form = ReportFilterForm({key: value for key, value in query.items() if value not in (None, "")}, user=user)
     if not form.is_valid():
-        from omni.errors import InvalidInput
+        from omni.core.errors import InvalidInput
 
         raise InvalidInput(
             _("The filters are not valid: %(errors)s")

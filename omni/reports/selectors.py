@@ -44,9 +44,9 @@ from django.utils.translation import npgettext, pgettext
 
 from inventory.models import Location, Product, Stock, Transfer, TransferLine, TransferStatus
 from loyalty import kpis as loyalty_kpis
-from omni.models import CustomerSales, DailyPickups, DailyProductSales, DailyReturns, DailySales
 from omni.reports.figures import Column, Figure, Table, money, ratio
 from omni.reports.filters import Granularity, ReportFilters
+from omni.reports.models import CustomerSales, DailyPickups, DailyProductSales, DailyReturns, DailySales
 from omni.reports.summaries import (
     GUEST_ORDER,
     MEMBER_ORDER,

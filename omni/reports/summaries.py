@@ -50,7 +50,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 
-from omni.models import (
+from omni.core.queueing import enqueue
+from omni.reports.models import (
     CustomerSales,
     DailyPickups,
     DailyProductSales,
@@ -58,7 +59,6 @@ from omni.models import (
     DailySales,
     SummaryChange,
 )
-from omni.queueing import enqueue
 from orders.models import (
     COMPLETED_STATUSES,
     Fulfilment,
@@ -185,7 +185,7 @@ def customers_merged(survivor, merged) -> None:
 
 
 def _refresh_soon() -> None:
-    from omni.tasks import refresh_report_summaries
+    from omni.reports.tasks import refresh_report_summaries
 
     # Guarded: a refresh that cannot be queued must not fail the change; the every-minute beat folds it in.
     enqueue(refresh_report_summaries)

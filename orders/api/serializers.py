@@ -10,9 +10,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from customers.api.serializers import WholeNumberField
-from omni.api import serializers as omni_serializers
-from omni.api.serializers import ModelSerializer
+from omni.core.api import serializers as omni_serializers
+from omni.core.api.serializers import ModelSerializer, WholeNumberField
 from orders import states
 from orders.models import (
     Fulfilment,

@@ -18,13 +18,13 @@ from customers.selectors import customer_resolve
 from inventory.errors import UnknownLocation
 from inventory.models import Location
 from inventory.selectors import locations_for_user
-from omni.actors import Actor
-from omni.api.idempotency import idempotent, idempotent_replay
-from omni.api.parsers import JSONParser
-from omni.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
-from omni.errors import InvalidInput, NotFound
-from omni.models import ApiKey
-from omni.scopes import Scope
+from omni.core.actors import Actor
+from omni.core.api.idempotency import idempotent, idempotent_replay
+from omni.core.api.parsers import JSONParser
+from omni.core.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
+from omni.core.errors import InvalidInput, NotFound
+from omni.core.models import ApiKey
+from omni.core.scopes import Scope
 from orders import selectors, services
 from orders.api.serializers import (
     CancelInputSerializer,

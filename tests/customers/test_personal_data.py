@@ -20,7 +20,7 @@ from customers.models import (
 )
 from customers.selectors import customer_lookup
 from customers.services import ConsentChange, IdentityInput
-from omni.actors import Actor
+from omni.core.actors import Actor
 from tests.inventory.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from customers import merge, segments, services
 from customers.errors import UnknownSegmentCondition
 from customers.models import Channel, ConsentPurpose, Segment, SegmentCondition
 from customers.services import ConsentChange
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 from tests.customers.factories import CustomerFactory
 from tests.inventory.factories import LocationFactory
 

@@ -32,8 +32,8 @@ from customers.models import (
     InteractionKind,
 )
 from customers.services import ConsentChange, IdentityInput
-from omni.actors import Actor
-from omni.roles import STORE_MANAGER
+from omni.core.actors import Actor
+from omni.core.roles import STORE_MANAGER
 from tests.customers.factories import CustomerFactory, EmailFactory, IdentityFactory
 from tests.inventory.factories import EmployeeFactory, LocationFactory, UserFactory
 

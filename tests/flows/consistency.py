@@ -9,8 +9,8 @@ from decimal import Decimal
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from omni.exports.resources import OrderLineExportResource
-from omni.services import api_key_create
+from omni.core.services import api_key_create
+from omni.reports.exports.resources import OrderLineExportResource
 from orders.models import Order, OrderLine
 
 FIGURES = ("subtotal", "discount", "points_value", "total")

@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from inventory.models import Barcode, Category, Employee, Location, LocationKind, Product, Stock
-from omni.barcodes import ean13_check_digit
+from omni.core.barcodes import ean13_check_digit
 
 
 def ean13(n: int) -> str:

@@ -17,8 +17,8 @@ from inventory.models import (
     StockMovement,
 )
 from inventory.services import Cause, ProductQuantity, StockLine
-from omni.roles import HEAD_OFFICE, STORE_MANAGER, STORE_STAFF
-from omni.scopes import Scope
+from omni.core.roles import HEAD_OFFICE, STORE_MANAGER, STORE_STAFF
+from omni.core.scopes import Scope
 from tests.inventory.factories import (
     BarcodeFactory,
     CategoryFactory,

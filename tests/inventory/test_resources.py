@@ -16,7 +16,7 @@ from inventory.models import Barcode, Category, Product, Stock, StockDocument, S
 from inventory.resources import ProductResource, StockImportResource, import_error_messages
 from inventory.selectors import stock_discrepancies
 from inventory.services import Cause, ProductQuantity, StockLine
-from omni.actors import Actor
+from omni.core.actors import Actor
 from tests.inventory.factories import (
     BarcodeFactory,
     CategoryFactory,
@@ -519,7 +519,7 @@ def export(client, model, resource_name, fields, *, query="", file_format=CSV_FO
 
 
 def export_list(client, model, *, query="", file_format="csv"):
-    """The export link of a change list (``omni.exports.admin``), with the list's query string."""
+    """The export link of a change list (``omni.reports.exports.admin``), with the list's query string."""
     return client.get(reverse(f"admin:inventory_{model}_export_list", args=[file_format]) + query)
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from inventory.selectors import visible_locations
-from omni.roles import HEAD_OFFICE, STORE_MANAGER
+from omni.core.roles import HEAD_OFFICE, STORE_MANAGER
 from tests.inventory.factories import LocationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

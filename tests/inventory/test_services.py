@@ -358,7 +358,7 @@ class TestProductUpsert:
 
 @pytest.mark.parametrize("sku", ["", "  ", "A/B", "A B"])
 def test_sku_must_be_usable_in_a_url(sku):
-    from omni.errors import InvalidInput
+    from omni.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as error:
         services.product_upsert(data=ProductData(sku=sku, name="A", price="1"))

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from loyalty import selectors, services
 from loyalty.models import Account, Card, CardStatus, EntryKind, PointsEntry, Programme, PromoCode
-from omni.roles import ADMINISTRATOR, HEAD_OFFICE, STORE_MANAGER, STORE_STAFF
+from omni.core.roles import ADMINISTRATOR, HEAD_OFFICE, STORE_MANAGER, STORE_STAFF
 from tests.inventory.factories import LocationFactory, ean13
 from tests.loyalty.factories import NOW, PromoCodeFactory, cart, customer, give, member
 
@@ -260,7 +260,7 @@ class TestKpiPage:
 
         response = client.get(self.URL, follow=True)
 
-        assert response.redirect_chain[-1][0].startswith(reverse("admin:omni_dashboard_changelist"))
+        assert response.redirect_chain[-1][0].startswith(reverse("admin:reports_dashboard_changelist"))
         page = response.content.decode()
         assert "Redemption rate" in page and "points expired in the period" in page
         # participation and the non-members' figures are computed, not promised
@@ -273,7 +273,7 @@ class TestKpiPage:
         assert client.get(self.URL, follow=True).status_code == 403
 
     def test_the_programme_list_links_to_the_dashboards_loyalty_section(self, client, login):
-        link = reverse("admin:omni_dashboard_changelist") + "#section-loyalty"
+        link = reverse("admin:reports_dashboard_changelist") + "#section-loyalty"
         login(STORE_MANAGER)
         assert link in client.get(reverse("admin:loyalty_programme_changelist")).content.decode()
         login(STORE_STAFF)

@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 from customers.merge import customer_merge
 from loyalty import selectors, services
 from loyalty.models import Account, EntryKind, PointsEntry
-from omni.models import IdempotencyKey
-from omni.scopes import Scope
+from omni.core.models import IdempotencyKey
+from omni.core.scopes import Scope
 from tests.inventory.factories import LocationFactory, ProductFactory, ean13
 from tests.loyalty.factories import PromoCodeFactory, customer, give, member
 

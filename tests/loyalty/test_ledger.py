@@ -30,8 +30,8 @@ from loyalty.models import (
     TierChange,
 )
 from loyalty.nightly import points_expire_due
-from omni.actors import Actor
-from omni.barcodes import is_valid_ean13
+from omni.core.actors import Actor
+from omni.core.barcodes import is_valid_ean13
 from tests.inventory.factories import UserFactory, ean13
 from tests.loyalty.factories import NOW, cart, customer, days, give, member
 

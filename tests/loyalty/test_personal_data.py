@@ -9,8 +9,8 @@ from customers.selectors import customer_lookup
 from customers.services import identity_attach
 from loyalty import selectors, services
 from loyalty.models import PointsEntry
-from omni.actors import SYSTEM
-from omni.scopes import Scope
+from omni.core.actors import SYSTEM
+from omni.core.scopes import Scope
 from tests.loyalty.factories import NOW, give, member
 
 pytestmark = pytest.mark.django_db

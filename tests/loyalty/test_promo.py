@@ -8,7 +8,7 @@ from customers.models import Segment, SegmentCondition
 from loyalty import errors
 from loyalty.models import PromoKind, PromoUsage, PromoUsageStatus
 from loyalty.promo import promo_apply, promo_release, promo_validate
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 from tests.loyalty.factories import NOW, PromoCodeFactory, cart, customer, days, member
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from omni.models import ApiKey
-from omni.services import api_key_create
+from omni.core.models import ApiKey
+from omni.core.services import api_key_create
 
 pytestmark = pytest.mark.django_db
 

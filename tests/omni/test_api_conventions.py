@@ -50,8 +50,8 @@ class TestApiKeys:
         assert_error(client.get("/api/v1/unscoped/"), 403, "permission_denied")
 
     def test_only_the_hash_is_stored(self, client_with_scopes):
-        from omni.models import ApiKey
-        from omni.services import api_key_create
+        from omni.core.models import ApiKey
+        from omni.core.services import api_key_create
 
         api_key, raw = api_key_create(name="shop", scopes=["catalog:read"])
         stored = ApiKey.objects.get(pk=api_key.pk)
@@ -132,7 +132,7 @@ class TestLanguage:
 
 
 def test_api_key_revoke_sets_the_time():
-    from omni.services import api_key_create
+    from omni.core.services import api_key_create
 
     api_key, _raw = api_key_create(name="pos", scopes=["catalog:read"])
     before = timezone.now()

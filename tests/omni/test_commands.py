@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
-from omni.models import ApiKey
-from omni.roles import ROLE_PERMISSIONS
+from omni.core.models import ApiKey
+from omni.core.roles import ROLE_PERMISSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
@@ -91,7 +91,7 @@ def test_sequence_numbers_never_repeat_under_concurrency():
 
     from django.db import connection
 
-    from omni.services import sequence_next
+    from omni.core.services import sequence_next
 
     barrier = threading.Barrier(10)
 
@@ -109,7 +109,7 @@ def test_sequence_numbers_never_repeat_under_concurrency():
 
 
 def test_sequence_counts_up_per_name():
-    from omni.services import sequence_next
+    from omni.core.services import sequence_next
 
     first = sequence_next("alpha")
     assert sequence_next("alpha") == first + 1

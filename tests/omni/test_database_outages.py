@@ -9,8 +9,8 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import InterfaceError, OperationalError, connection, connections
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from omni.availability import RETRY_AFTER_SECONDS, unavailable_component
-from omni.models import NumberSequence
+from omni.core.availability import RETRY_AFTER_SECONDS, unavailable_component
+from omni.core.models import NumberSequence
 
 
 def wsgi_get(path: str, **headers) -> int:

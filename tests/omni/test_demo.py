@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from inventory.models import Product, StockMovement
 from inventory.selectors import stock_discrepancies
-from omni.models import ApiKey
+from omni.core.models import ApiKey
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from omni.scopes import Scope
+from omni.core.scopes import Scope
 from tests.loyalty.factories import ProgrammeFactory, member
 from tests.orders.factories import collect, product, stock, store
 

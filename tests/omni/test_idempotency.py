@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from omni.api.idempotency import idempotency_keys_forget
-from omni.models import IdempotencyKey, NumberSequence
+from omni.core.api.idempotency import idempotency_keys_forget
+from omni.core.models import IdempotencyKey, NumberSequence
 
 URL = "/api/v1/idempotent/"
 pytestmark = pytest.mark.urls("tests.omni.urls")

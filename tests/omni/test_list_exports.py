@@ -21,9 +21,9 @@ from inventory import services as inventory
 from inventory.models import Stock
 from inventory.services import ProductQuantity
 from loyalty.models import Account, EntryKind, PointsEntry
-from omni.exports import services
-from omni.models import ExportJob, ExportStatus
-from omni.roles import HEAD_OFFICE, STORE_MANAGER, STORE_STAFF
+from omni.core.roles import HEAD_OFFICE, STORE_MANAGER, STORE_STAFF
+from omni.reports.exports import services
+from omni.reports.models import ExportJob, ExportStatus
 from orders.models import (
     Fulfilment,
     Order,
@@ -327,7 +327,7 @@ def test_the_export_permission_alone_does_not_export_a_list_one_may_not_see(clie
     user = EmployeeFactory(locations=[world.store_a]).user
     user.user_permissions.set(
         [
-            Permission.objects.get(codename="export_reports", content_type__app_label="omni"),
+            Permission.objects.get(codename="export_reports", content_type__app_label="reports"),
             Permission.objects.get(codename="view_order", content_type__app_label="orders"),
         ]
     )
@@ -365,7 +365,7 @@ def test_a_nul_character_in_the_filters_is_a_bad_request_and_exports_nothing(cli
 
     response = client.get(export_url("orders_order", query={"q": "A\x00"}))
 
-    assert response.status_code == 400  # refused for the whole site before any view (omni.middleware)
+    assert response.status_code == 400  # refused for the whole site before any view (omni.core.middleware)
     assert not ExportJob.objects.exists()
 
 
@@ -395,12 +395,12 @@ def test_a_large_export_is_a_job_whose_file_has_the_filtered_rows(
 
     job = ExportJob.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:omni_exportjob_progress", args=[job.pk])
+    assert response["Location"] == reverse("admin:reports_exportjob_progress", args=[job.pk])
     assert (job.user, job.what, job.status) == (user, f"admin:{name}", ExportStatus.DONE)
     assert job.filters == {"query": urlencode(spec.query(world))}
     assert job.rows_done == job.rows_total == len(spec.filtered)
     assert b"<progress" in client.get(response["Location"]).content
-    download = client.get(reverse("admin:omni_exportjob_download", args=[job.pk]))
+    download = client.get(reverse("admin:reports_exportjob_download", args=[job.pk]))
     assert sorted(keys(csv_rows(b"".join(download.streaming_content)), spec.key)) == sorted(spec.filtered)
 
 
@@ -461,7 +461,7 @@ def test_an_admin_whose_list_is_not_an_export_fails_the_checks():
     from django.contrib.admin import AdminSite, ModelAdmin
 
     from inventory.models import Location
-    from omni.exports.admin import ListExportMixin
+    from omni.reports.exports.admin import ListExportMixin
 
     class Unlisted(ListExportMixin, ModelAdmin):
         pass

@@ -11,8 +11,8 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis.config import SchemathesisConfig
 
-from omni.scopes import Scope
-from omni.services import api_key_create
+from omni.core.scopes import Scope
+from omni.core.services import api_key_create
 from tests.loyalty.factories import ProgrammeFactory, member
 from tests.orders.factories import collect, product, stock, store
 

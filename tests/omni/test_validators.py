@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from omni.barcodes import ean13_from_typed, is_valid_ean13, validate_ean13
-from omni.validators import validate_identifier, validate_storable_text
+from omni.core.barcodes import ean13_from_typed, is_valid_ean13, validate_ean13
+from omni.core.validators import validate_identifier, validate_storable_text
 from tests.inventory.factories import ean13
 
 INVISIBLE = {

@@ -8,9 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory.errors import InsufficientStock
-from omni.api.idempotency import idempotent
-from omni.models import NumberSequence
-from omni.scopes import Scope
+from omni.core.api.idempotency import idempotent
+from omni.core.models import NumberSequence
+from omni.core.scopes import Scope
 
 
 class EchoSerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from inventory.models import Stock
 from loyalty.errors import CodeExpired
-from omni.roles import HEAD_OFFICE, STORE_MANAGER, STORE_STAFF
+from omni.core.roles import HEAD_OFFICE, STORE_MANAGER, STORE_STAFF
 from orders import services
 from orders.models import Order, OrderReturn, OrderStatus
 from tests.loyalty.factories import PromoCodeFactory

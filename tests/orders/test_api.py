@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from inventory.models import Stock, StockMovement
 from inventory.selectors import stock_discrepancies
-from omni.models import IdempotencyKey
-from omni.roles import HEAD_OFFICE, STORE_STAFF
+from omni.core.models import IdempotencyKey
+from omni.core.roles import HEAD_OFFICE, STORE_STAFF
 from orders import services
 from orders.models import Order, OrderReturn, OrderStatus
 from tests.orders.factories import collect, customer, points_for, product, sell, stock, store, warehouse

@@ -11,7 +11,7 @@ from customers.models import Channel, Segment, SegmentCondition
 from customers.personal_data import customer_anonymise, customer_data_export
 from customers.segments import segment_members, validate_condition
 from loyalty.models import OrderPoints, PointsEntry
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 from orders import services
 from orders.models import Order
 from orders.services import PaymentInput

@@ -12,7 +12,7 @@ from inventory.services import transfer_receive, transfer_ship
 from loyalty import selectors as loyalty_selectors
 from loyalty.models import PromoCode, PromoUsage, PromoUsageStatus
 from loyalty.selectors import points_discrepancies
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 from orders import services, states
 from orders.errors import InvalidTransition, PaymentMismatch
 from orders.models import (

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from omni.errors import InvalidInput
-from omni.models import IdempotencyKey
-from omni.roles import STORE_STAFF
+from omni.core.errors import InvalidInput
+from omni.core.models import IdempotencyKey
+from omni.core.roles import STORE_STAFF
 from orders import services
 from orders.errors import InvalidTransition, Overpayment, PaymentConflict
 from orders.models import Payment

@@ -11,7 +11,7 @@ from inventory.services import transfer_receive, transfer_ship
 from loyalty import selectors as loyalty_selectors
 from loyalty.errors import ExceedsOrderShare, NotEnoughPoints
 from loyalty.models import PromoUsage, PromoUsageStatus
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 from orders import services
 from orders.errors import CustomerRequired, InvalidLocation, PaymentMismatch
 from orders.models import (

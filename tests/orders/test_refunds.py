@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from omni.roles import STORE_STAFF
+from omni.core.roles import STORE_STAFF
 from orders import services
 from orders.errors import RefundNotPending
 from orders.models import Refund, RefundStatus

@@ -12,8 +12,8 @@ from inventory.selectors import stock_discrepancies
 from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty
 from loyalty.selectors import points_discrepancies
-from omni.actors import Actor
-from omni.roles import STORE_MANAGER, STORE_STAFF
+from omni.core.actors import Actor
+from omni.core.roles import STORE_MANAGER, STORE_STAFF
 from orders import services
 from orders.errors import (
     InvalidReturn,

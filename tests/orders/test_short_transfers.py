@@ -14,7 +14,7 @@ from inventory.selectors import stock_discrepancies
 from inventory.services import transfer_receive, transfer_ship
 from loyalty import selectors as loyalty_selectors
 from loyalty.selectors import points_discrepancies
-from omni.roles import STORE_STAFF
+from omni.core.roles import STORE_STAFF
 from orders import services, tasks
 from orders.errors import InvalidTransition
 from orders.models import OrderAllocation, OrderStatus, RefundStatus

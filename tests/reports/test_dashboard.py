@@ -5,7 +5,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-URL = "/admin/omni/dashboard/"
+URL = "/admin/reports/dashboard/"
 MARCH_QUERY = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
 
 
@@ -151,3 +151,12 @@ def test_figures_computed_for_each_page_say_so(client, shop, manager_of, setting
     html = client.get(URL, MARCH_QUERY).content.decode()
 
     assert "Figures computed at" in html and "kept until" not in html
+
+
+def test_a_bookmark_of_the_dashboard_before_the_reports_app_still_opens_it(client, shop, manager_of):
+    client.force_login(manager_of(role="Head office"))
+
+    response = client.get("/admin/omni/dashboard/", MARCH_QUERY)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{URL}?date_from=2026-03-01&date_to=2026-03-31"

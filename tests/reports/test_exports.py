@@ -9,13 +9,13 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
-from omni.exports import services
-from omni.models import ExportJob, ExportStatus
+from omni.reports.exports import services
+from omni.reports.models import ExportJob, ExportStatus
 from tests.reports.conftest import march
 
 pytestmark = pytest.mark.django_db
 
-EXPORT = "/admin/omni/dashboard/export/"
+EXPORT = "/admin/reports/dashboard/export/"
 MARCH_QUERY = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
 
 
@@ -121,13 +121,13 @@ def test_large_export_runs_as_a_job_with_progress(
 
     job = ExportJob.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/admin/omni/exportjob/{job.pk}/progress/"
+    assert response["Location"] == f"/admin/reports/exportjob/{job.pk}/progress/"
     assert (job.user, job.what, job.status) == (user, "orders", ExportStatus.DONE)
     assert job.filters["date_from"] == "2026-03-01"
     assert job.rows_done == job.rows_total == 8  # lines of orders placed in March
     page = client.get(response["Location"])
     assert b"<progress" in page.content
-    status = client.get(f"/admin/omni/exportjob/{job.pk}/status/").json()
+    status = client.get(f"/admin/reports/exportjob/{job.pk}/status/").json()
     assert status["status"] == "done" and status["percent"] == 100 and status["download_url"]
     download = client.get(status["download_url"])
     rows = read_csv(b"".join(download.streaming_content))
@@ -143,7 +143,8 @@ def test_export_started_while_the_broker_is_down_answers_and_the_requeue_runs_it
     settings.REPORTS_ASYNC_EXPORT_ROWS = 2
     client.force_login(manager_of(role="Head office"))
     broker_down = mock.patch(
-        "omni.tasks.run_export_job.delay", side_effect=OperationalError("Error 111 connecting to 127.0.0.1:6379")
+        "omni.reports.tasks.run_export_job.delay",
+        side_effect=OperationalError("Error 111 connecting to 127.0.0.1:6379"),
     )
 
     # when: the export is started while the broker cannot be reached
@@ -153,11 +154,11 @@ def test_export_started_while_the_broker_is_down_answers_and_the_requeue_runs_it
     # then: the page answers with the job's progress page, and the job waits
     job = ExportJob.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/admin/omni/exportjob/{job.pk}/progress/"
+    assert response["Location"] == f"/admin/reports/exportjob/{job.pk}/progress/"
     assert job.status == ExportStatus.PENDING
 
     # when: the broker is back, the periodic re-queue queues the job left pending, once
-    from omni.tasks import requeue_pending_exports
+    from omni.reports.tasks import requeue_pending_exports
 
     assert requeue_pending_exports.delay().get() == 0  # too recent to be called stuck
     ExportJob.objects.update(updated_at=timezone.now() - datetime.timedelta(minutes=10))
@@ -194,8 +195,8 @@ def test_another_users_job_is_not_shown(client, shop, manager_of):
     job = ExportJob.objects.create(user=manager_of(shop.store_b), what="orders", filters={}, file_format="csv")
     client.force_login(manager_of(shop.store_a))
 
-    assert client.get(f"/admin/omni/exportjob/{job.pk}/status/").status_code == 404
-    assert client.get(f"/admin/omni/exportjob/{job.pk}/download/").status_code == 404
+    assert client.get(f"/admin/reports/exportjob/{job.pk}/status/").status_code == 404
+    assert client.get(f"/admin/reports/exportjob/{job.pk}/download/").status_code == 404
 
 
 def test_failed_job_says_why(shop, manager_of, monkeypatch):
@@ -245,7 +246,7 @@ def test_old_exports_are_deleted_with_their_files(shop, manager_of, media):
     ExportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=8))
     path = old.file.path
 
-    from omni.tasks import delete_old_exports
+    from omni.reports.tasks import delete_old_exports
 
     assert delete_old_exports() == 1
 
@@ -282,11 +283,11 @@ def test_export_jobs_list_shows_own_jobs_with_progress_and_errors(client, shop, 
     ExportJob.objects.create(user=manager_of(shop.store_b), what="ledger", filters={}, file_format="csv")
     client.force_login(user)
 
-    response = client.get("/admin/omni/exportjob/")
+    response = client.get("/admin/reports/exportjob/")
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert f"/admin/omni/exportjob/{done.pk}/download/" in html
+    assert f"/admin/reports/exportjob/{done.pk}/download/" in html
     assert "Disk full." in html
     assert [job.what for job in response.context["cl"].result_list] == ["orders", "stock"]
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from customers.merge import customer_merge
 from loyalty import services as loyalty
-from omni.models import CustomerSales, DailyPickups, DailyProductSales, DailyReturns, DailySales, SummaryChange
 from omni.reports import selectors
 from omni.reports.filters import ReportFilters
+from omni.reports.models import CustomerSales, DailyPickups, DailyProductSales, DailyReturns, DailySales, SummaryChange
 from omni.reports.summaries import day_of, summaries_rebuild, summaries_refresh_pending
 from orders import services
 from orders.models import OrderChannel

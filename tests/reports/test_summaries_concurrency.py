@@ -3,7 +3,7 @@
 import pytest
 from django.db.models import Sum
 
-from omni.models import CustomerSales, DailySales, SummaryChange
+from omni.reports.models import CustomerSales, DailySales, SummaryChange
 from omni.reports.summaries import day_of, summaries_refresh_pending
 from tests.loyalty.factories import ProgrammeFactory
 from tests.orders.factories import customer, product, sell, stock, store

@@ -1,0 +1,46 @@
+"""The bases of the API's serializers."""
+
+from collections.abc import Mapping
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+class StrictInputSerializer(serializers.Serializer):
+    # Refuses fields it does not know, so that a misspelt or a computed field is not silently dropped;
+    # the schema says so too (no additional properties). A comment, not a docstring: spectacular
+    # would print a docstring as the description of every input.
+
+    def unknown_field_message(self, name: str) -> str:
+        return _("This field is not accepted.")
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [self.unknown_field_message(name)] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class WholeNumberField(serializers.IntegerField):
+    """A JSON integer: ``"3"``, ``1.5``, ``1.0`` and ``true`` are refused rather than coerced."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """A read-only choice field whose model field may be blank says so (its enum allows ``""``).
+
+    DRF drops ``allow_blank`` from read-only fields, so the schema would promise a choice where the
+    API answers ``""`` (a customer who never told their gender).
+    """
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        blank_choice = bool(kwargs.get("allow_blank")) and "choices" in kwargs
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank_choice:
+            kwargs["allow_blank"] = True
+        return kwargs

@@ -1,0 +1,335 @@
+"""Exports of any size: small ones at once, large ones by a Celery job writing a file in chunks.
+
+An export comes from the dashboard (a list or a report table, with the dashboard's filters:
+``export_start``) or from an admin change list (with the list's own filters and search:
+``list_export_start``, ``omni.reports.exports.lists``). Either way the same permission (``kinds.can_export``)
+is checked when it starts and again when its job runs, and the same writer writes the file.
+
+Rows are read with ``queryset.iterator(chunk_size=...)`` (or, when the Resource prefetches
+related rows, a chunk of primary keys at a time) and written one by one to a CSV writer or to an
+openpyxl write-only workbook in a temporary file, which is then stored under ``MEDIA_ROOT``:
+memory stays flat however many rows there are. The job records its progress after each chunk.
+"""
+
+import csv
+import datetime
+import io
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from omni.core.errors import DomainError, InvalidInput
+from omni.core.queueing import enqueue, enqueue_on_commit
+from omni.reports.exports import kinds, lists
+from omni.reports.filters import ReportFilters
+from omni.reports.models import ExportFormat, ExportJob, ExportStatus
+
+logger = logging.getLogger(__name__)
+
+# A job still pending after this long was not taken by the broker: queue it again.
+REQUEUE_AFTER = datetime.timedelta(minutes=5)
+
+CONTENT_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ExportRefused(DomainError):
+    code = "export_refused"
+    status = 403
+
+
+# --- Rows -------------------------------------------------------------------------------
+
+
+def export_source(what: str, filters: ReportFilters):
+    """(resource, rows) for an export: rows are a queryset for a list, a list of dicts for a report."""
+    if kinds.is_report(what):
+        from omni.reports.selectors import report_tables
+
+        table = report_tables(filters).get(what.removeprefix(kinds.REPORT_PREFIX))
+        if table is None:
+            raise InvalidInput.for_field("what", _("There is no such report."))
+        return kinds.report_resource(table), table.rows
+    kind = kinds.LISTS.get(what)
+    if kind is None:
+        raise InvalidInput.for_field("what", _("There is no such export."))
+    resource = kind.resource()
+    return resource, resource.filter_export(kind.rows(filters))
+
+
+def iter_rows(rows, chunk_size: int) -> Iterator:
+    """Every row, read from the database a chunk at a time."""
+    if not isinstance(rows, QuerySet):
+        yield from rows
+        return
+    if not rows._prefetch_related_lookups:
+        yield from rows.iterator(chunk_size=chunk_size)
+        return
+    # Prefetches run per chunk: walk the primary keys in order, a chunk at a time (keyset, not OFFSET).
+    last = None
+    base = rows.order_by("pk")
+    while True:
+        page = base.filter(pk__gt=last) if last is not None else base
+        chunk = list(page[:chunk_size])
+        if not chunk:
+            return
+        yield from chunk
+        last = chunk[-1].pk
+
+
+def _export_fields(resource):
+    fields = resource.get_export_fields()
+    headers = [str(field.column_name) for field in fields]
+    return fields, headers
+
+
+def _exporters(resource, fields, *, native: bool = False) -> list:
+    """For each field, the function that turns a row into its cell: what ``Resource.export_field``
+    does, with its look-ups (the field's name, its dehydrate method) made once, not per row.
+    ``native`` keeps numbers and dates as such (for XLSX), as django-import-export's admin does
+    for binary formats."""
+    from import_export.resources import Resource
+
+    kwargs = {"force_native_type": True} if native else {}
+    if type(resource).export_field is not Resource.export_field:
+        return [lambda row, field=field: resource.export_field(field, row, **kwargs) for field in fields]
+    result = []
+    for field in fields:
+        method = field.get_dehydrate_method(resource.get_field_name(field))
+        method = method if callable(method) else getattr(resource, method, None)
+        result.append(method if method is not None else lambda row, field=field: field.export(row, **kwargs))
+    return result
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    return value
+
+
+def write_rows(
+    resource,
+    rows: Iterable,
+    file_format: str,
+    target,
+    *,
+    title: str = "export",
+    progress: Callable[[int], None] | None = None,
+    every: int = 2000,
+) -> int:
+    """Write a header and every row through the Resource to ``target`` (a binary file or path for
+    XLSX, a binary file for CSV). Returns the number of rows written."""
+    fields, headers = _export_fields(resource)
+    exporters = _exporters(resource, fields, native=file_format == ExportFormat.XLSX)
+    count = 0
+    if file_format == ExportFormat.CSV:
+        text = io.TextIOWrapper(target, encoding="utf-8", newline="", write_through=False)
+        writer = csv.writer(text)
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow([_cell(export(row)) for export in exporters])
+            count += 1
+            if progress and count % every == 0:
+                progress(count)
+        text.flush()
+        text.detach()
+    elif file_format == ExportFormat.XLSX:
+        from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title=re.sub(r"[\\/*?:\[\]]", "-", title)[:31] or "export")
+        sheet.append(headers)
+        for row in rows:
+            values = []
+            for export in exporters:
+                value = _cell(export(row))
+                if isinstance(value, str):
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                values.append(value)
+            sheet.append(values)
+            count += 1
+            if progress and count % every == 0:
+                progress(count)
+        workbook.save(target)
+    else:
+        raise InvalidInput.for_field("format", _("Export to CSV or XLSX."))
+    if progress:
+        progress(count)
+    return count
+
+
+def file_name(what: str, filters: ReportFilters, file_format: str) -> str:
+    slug = what.replace(kinds.REPORT_PREFIX, "report-").replace("_", "-")
+    return f"{slug}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.{file_format}"
+
+
+def row_count(rows) -> int:
+    return rows.count() if isinstance(rows, QuerySet) else len(rows)
+
+
+# --- At once, or as a job ---------------------------------------------------------------
+
+
+def export_start(*, user, what: str, filters: ReportFilters, file_format: str) -> tuple[bytes | None, ExportJob | None]:
+    """Export at once when the rows fit ``REPORTS_ASYNC_EXPORT_ROWS``, else start a job.
+
+    Returns (file content, None) or (None, the job).
+    """
+    _check_export(user, what, file_format)
+    resource, rows = export_source(what, filters)
+    return _export_or_queue(
+        user=user, what=what, stored=filters.as_query(), resource=resource, rows=rows, file_format=file_format
+    )
+
+
+def list_export_start(*, user, what: str, query: str, file_format: str) -> tuple[bytes | None, ExportJob | None]:
+    """Export an admin change list (``what`` is ``admin:<list key>``) with the list's query string
+    (its filters, search and ordering), as the user sees it: at once when small, else as a job,
+    which stores the query string and rebuilds the same rows (``omni.reports.exports.lists``).
+
+    Returns (file content, None) or (None, the job).
+    """
+    _check_export(user, what, file_format)
+    if not kinds.is_admin_list(what):
+        raise InvalidInput.for_field("what", _("There is no such export."))
+    resource, rows = lists.list_source(user=user, what=what, query=query)
+    return _export_or_queue(
+        user=user, what=what, stored={"query": query}, resource=resource, rows=rows, file_format=file_format
+    )
+
+
+def _check_export(user, what: str, file_format: str) -> None:
+    if not kinds.can_export(user, what):
+        raise ExportRefused(_("You may not export this."))
+    if file_format not in ExportFormat.values:
+        raise InvalidInput.for_field("format", _("Export to CSV or XLSX."))
+
+
+def _export_or_queue(
+    *, user, what: str, stored: dict, resource, rows, file_format: str
+) -> tuple[bytes | None, ExportJob | None]:
+    total = row_count(rows)
+    if total <= settings.REPORTS_ASYNC_EXPORT_ROWS:
+        buffer = io.BytesIO()
+        write_rows(resource, iter_rows(rows, settings.REPORTS_EXPORT_CHUNK_SIZE), file_format, buffer, title=what)
+        return buffer.getvalue(), None
+    job = ExportJob.objects.create(user=user, what=what, filters=stored, file_format=file_format, rows_total=total)
+    from omni.reports.tasks import run_export_job
+
+    enqueue_on_commit(run_export_job, job.pk)  # a job the broker did not take waits for export_jobs_requeue
+    return None, job
+
+
+def export_jobs_requeue(*, older_than: datetime.timedelta = REQUEUE_AFTER) -> int:
+    """Queue again every job left pending (the broker was down when it was started); return how many."""
+    from omni.reports.tasks import run_export_job
+
+    ids = ExportJob.objects.filter(status=ExportStatus.PENDING, updated_at__lte=timezone.now() - older_than)
+    return sum(enqueue(run_export_job, job_id) for job_id in ids.order_by("pk").values_list("pk", flat=True))
+
+
+def job_filters(job: ExportJob) -> ReportFilters:
+    """The job's filters, limited again to the locations its user works at now."""
+    from omni.reports.forms import filters_from_query
+
+    return filters_from_query(job.filters, job.user)
+
+
+def job_source(job: ExportJob):
+    """(resource, rows, file name) of a job: its rows rebuilt from its stored filters (or, for an
+    admin change list, its stored query string) for its user as they are now."""
+    if kinds.is_admin_list(job.what):
+        resource, rows = lists.list_source(user=job.user, what=job.what, query=job.filters.get("query", ""))
+        return resource, rows, lists.list_file_name(job.what, job.file_format)
+    filters = job_filters(job)
+    resource, rows = export_source(job.what, filters)
+    return resource, rows, file_name(job.what, filters, job.file_format)
+
+
+def export_job_run(*, job_id: int) -> ExportJob:
+    """Write the job's file in chunks, recording progress; a failure is recorded with its reason."""
+    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    # Claimed with a conditional update: a job queued twice (by the re-queue) is written once.
+    claimed = (
+        ExportJob.objects.filter(pk=job.pk)
+        .exclude(status__in=[ExportStatus.DONE, ExportStatus.RUNNING])
+        .update(status=ExportStatus.RUNNING, updated_at=timezone.now())
+    )
+    if not claimed:
+        job.refresh_from_db()
+        return job
+    temp_path = None
+    try:
+        if not job.user.is_active or not kinds.can_export(job.user, job.what):
+            raise PermissionDenied(_("%(user)s may no longer export this.") % {"user": job.user.get_username()})
+        resource, rows, name = job_source(job)
+        total = row_count(rows)
+        ExportJob.objects.filter(pk=job.pk).update(rows_total=total, rows_done=0)
+
+        def progress(done: int) -> None:
+            ExportJob.objects.filter(pk=job.pk).update(rows_done=done, updated_at=timezone.now())
+
+        chunk = settings.REPORTS_EXPORT_CHUNK_SIZE
+        handle, temp_path = tempfile.mkstemp(suffix=f".{job.file_format}")
+        with os.fdopen(handle, "wb") as target:
+            written = write_rows(
+                resource,
+                iter_rows(rows, chunk),
+                job.file_format,
+                target,
+                title=job.what,
+                progress=progress,
+                every=chunk,
+            )
+        with open(temp_path, "rb") as source:
+            stored = default_storage.save(f"exports/{timezone.now():%Y/%m}/{job.pk}-{name}", File(source))
+        job.file.name = stored
+        job.rows_done = written
+        job.rows_total = max(written, total)
+        job.status = ExportStatus.DONE
+        job.error = ""
+    except Exception as exc:  # any failure is recorded on the job for the user to read
+        logger.exception("Export job %s failed", job.pk)
+        job.status = ExportStatus.FAILED
+        job.error = _export_error(exc)
+        job.rows_done = ExportJob.objects.filter(pk=job.pk).values_list("rows_done", flat=True).first() or 0
+    finally:
+        if temp_path and os.path.exists(temp_path):
+            os.remove(temp_path)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["file", "rows_done", "rows_total", "status", "error", "finished_at", "updated_at"])
+    return job
+
+
+def _export_error(exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        return str(exc.message)
+    if isinstance(exc, PermissionDenied):
+        return str(exc) or _("Permission denied.")
+    return _("The export failed: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"[:500]}
+
+
+def export_files_delete_old(*, now: datetime.datetime | None = None) -> int:
+    """Delete export jobs older than ``REPORTS_EXPORT_RETENTION_DAYS`` and their files."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.REPORTS_EXPORT_RETENTION_DAYS)
+    count = 0
+    for job in ExportJob.objects.filter(created_at__lt=cutoff).exclude(status=ExportStatus.RUNNING).iterator():
+        if job.file and default_storage.exists(job.file.name):
+            default_storage.delete(job.file.name)
+        job.delete()
+        count += 1
+    return count

@@ -1,0 +1,245 @@
+"""The reports floor's own tables: export jobs, the dashboard's place on the admin index, and the
+report summaries. Their tables keep the names they had in the ``omni`` app (``db_table``)."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# --- Reports: exports and the dashboard -----------------------------------------------------
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("waiting")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class ExportJob(models.Model):
+    """A large export written to a file by a Celery task (``omni.reports.exports.services``).
+
+    ``what`` names an entry of ``omni.reports.exports.kinds.EXPORTS``; ``filters`` are the filters of the
+    screen it was started from, applied again (with the user's locations) when the file is written.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+"
+    )
+    what = models.CharField(_("what"), max_length=64)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    file_format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING, db_index=True
+    )
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows to write"), default=0)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True, max_length=255)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        db_table = "omni_exportjob"
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        permissions = [
+            ("view_dashboard", _("Can see the managers' dashboard")),
+            ("export_reports", _("Can export reports and lists")),
+        ]
+
+    def __str__(self):
+        return f"{self.what} ({self.file_format}) #{self.pk}"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(100, self.rows_done * 100 // self.rows_total)
+
+
+class Dashboard(ExportJob):
+    """No data of its own: puts the managers' dashboard on the admin index (``omni.reports.admin``)."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = _("managers' dashboard")
+        verbose_name_plural = _("managers' dashboard")
+
+
+# --- Report summaries (``omni.reports.summaries``) -----------------------------------------
+# Completed orders summed ahead of time so the dashboard reads thousands of rows, not millions.
+# They are derived data: rebuilt from the orders at any time, so their references carry no
+# database constraint (a summary row never blocks or cascades a change to what it sums).
+
+
+def _summary_reference(to: str, verbose_name):
+    return models.ForeignKey(
+        to,
+        verbose_name=verbose_name,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+
+class DailySales(models.Model):
+    """Orders completed on one day (in ``TIME_ZONE``), summed by channel, location, employee and
+    fulfilment: the figures of the sales, fulfilment and return-rate sections, and the loyalty
+    members' orders (a member's order: the customer's loyalty account was open when it completed)."""
+
+    day = models.DateField(_("day"))
+    channel = models.CharField(_("channel"), max_length=16)
+    location = _summary_reference("inventory.Location", _("location"))
+    employee = _summary_reference(settings.AUTH_USER_MODEL, _("employee"))
+    fulfilment = models.CharField(_("fulfilment"), max_length=24)
+    orders = models.PositiveIntegerField(_("orders"), default=0)
+    customer_orders = models.PositiveIntegerField(_("orders of identified customers"), default=0)
+    customer_revenue = models.DecimalField(
+        _("revenue from identified customers"), max_digits=16, decimal_places=2, default=0
+    )
+    member_orders = models.PositiveIntegerField(_("orders of loyalty members"), default=0)
+    member_revenue = models.DecimalField(_("revenue from loyalty members"), max_digits=16, decimal_places=2, default=0)
+    ship_to_store_orders = models.PositiveIntegerField(_("ship-to-store orders"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
+    units = models.IntegerField(_("units kept"), default=0)
+    handed_over = models.IntegerField(_("units handed over"), default=0)
+    returned = models.IntegerField(_("units returned"), default=0)
+
+    class Meta:
+        db_table = "omni_dailysales"
+        indexes = [models.Index(fields=["day", "location"], name="daily_sales_day_location_idx")]
+        verbose_name = _("daily sales")
+        verbose_name_plural = _("daily sales")
+
+    def __str__(self):
+        return f"{self.day} {self.channel} @{self.location_id}: {self.orders}"
+
+
+class DailyProductSales(models.Model):
+    """Units of each product kept by customers of the orders completed on one day, by channel and
+    location: the top products and categories."""
+
+    day = models.DateField(_("day"))
+    channel = models.CharField(_("channel"), max_length=16)
+    location = _summary_reference("inventory.Location", _("location"))
+    product = _summary_reference("inventory.Product", _("product"))
+    units = models.IntegerField(_("units kept"), default=0)
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        db_table = "omni_dailyproductsales"
+        indexes = [models.Index(fields=["day", "location"], name="daily_product_day_location_idx")]
+        verbose_name = _("daily product sales")
+        verbose_name_plural = _("daily product sales")
+
+    def __str__(self):
+        return f"{self.day} {self.channel} @{self.location_id} #{self.product_id}: {self.units}"
+
+
+class DailyPickups(models.Model):
+    """Click-and-collect orders made ready for pickup on one day, by channel and pickup store, and
+    what became of them so far: the click-and-collect section."""
+
+    day = models.DateField(_("day"))
+    channel = models.CharField(_("channel"), max_length=16)
+    location = _summary_reference("inventory.Location", _("pickup store"))
+    ready = models.PositiveIntegerField(_("made ready"), default=0)
+    time_to_ready = models.DurationField(_("time from order to ready, summed"), default=datetime.timedelta)
+    collected = models.PositiveIntegerField(_("collected"), default=0)
+    expired = models.PositiveIntegerField(_("expired"), default=0)
+    cancelled = models.PositiveIntegerField(_("cancelled after ready"), default=0)
+
+    class Meta:
+        db_table = "omni_dailypickups"
+        indexes = [models.Index(fields=["day", "location"], name="daily_pickups_day_location_idx")]
+        verbose_name = _("daily pickups")
+        verbose_name_plural = _("daily pickups")
+
+    def __str__(self):
+        return f"{self.day} {self.channel} @{self.location_id}: {self.ready}"
+
+
+class DailyReturns(models.Model):
+    """Returns accepted on one day, by the location that took them, the channel of the order and
+    the reason: the returns section."""
+
+    day = models.DateField(_("day"))
+    location = _summary_reference("inventory.Location", _("accepted at"))
+    order_channel = models.CharField(_("channel of the order"), max_length=16)
+    reason = models.CharField(_("reason"), max_length=255)
+    returns = models.PositiveIntegerField(_("returns"), default=0)
+    units = models.PositiveIntegerField(_("units"), default=0)
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        db_table = "omni_dailyreturns"
+        indexes = [models.Index(fields=["day", "location"], name="daily_returns_day_location_idx")]
+        verbose_name = _("daily returns")
+        verbose_name_plural = _("daily returns")
+
+    def __str__(self):
+        return f"{self.day} @{self.location_id} {self.order_channel}: {self.returns}"
+
+
+class CustomerSales(models.Model):
+    """A customer's completed orders over their whole history, across every channel and location:
+    the customer figures of a period that ends today."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    orders = models.PositiveIntegerField(_("orders"))
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2)
+    first_completed_at = models.DateTimeField(_("first order completed at"), db_index=True)
+    last_completed_at = models.DateTimeField(_("last order completed at"), db_index=True)
+    channels = models.PositiveSmallIntegerField(_("channels used"))
+    joined_at = models.DateTimeField(_("loyalty account opened at"), null=True)
+    last_as_guest_at = models.DateTimeField(
+        _("last order completed without a loyalty account at"), null=True, db_index=True
+    )
+
+    class Meta:
+        db_table = "omni_customersales"
+        verbose_name = _("customer's sales")
+        verbose_name_plural = _("customers' sales")
+
+    def __str__(self):
+        return f"customer {self.customer_id}: {self.orders} orders"
+
+
+class SummaryChange(models.Model):
+    """Something the summaries sum changed (an order completed, paid, refunded, returned, made
+    ready, collected, moved to another customer; a return accepted): the day and location, and the
+    customer, whose summaries are to be computed again. Written in the transaction of the change,
+    read and deleted by ``summaries_refresh_pending``."""
+
+    day = models.DateField(_("day"), null=True)
+    location_id = models.BigIntegerField(_("location"), null=True)
+    customer_id = models.BigIntegerField(_("customer"), null=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        db_table = "omni_summarychange"
+        verbose_name = _("pending summary change")
+        verbose_name_plural = _("pending summary changes")
+
+    def __str__(self):
+        return f"{self.day} @{self.location_id} customer {self.customer_id}"
