@@ -390,7 +390,7 @@ class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportMixin,
 
     @admin.display(description=_("low stock"), boolean=True, ordering="is_low")
     def low_stock(self, obj):
-        return obj.available < obj.min_quantity
+        return obj.is_low  # annotated by stock_levels (inventory.selectors.LOW_STOCK)
 
     def save_model(self, request, obj, form, change):
         # Only the minimum quantity is in the form; obj.save() would also write back figures

@@ -17,6 +17,7 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 
 from inventory.models import (
     Barcode,
@@ -38,12 +39,18 @@ def locations_for_user(user) -> QuerySet[Location]:
     return Location.objects.filter(employees__user=user)
 
 
+# Low stock: the available quantity (on hand − reserved) is below the item's minimum. The one
+# place for the rule: the stock list, its filter and the dashboard's stock section all use it.
+# A subtraction, not ``on_hand < reserved + min_quantity``, which could pass the integer's range.
+LOW_STOCK = Q(LessThan(F("on_hand") - F("reserved"), F("min_quantity")))
+
+
 def stock_with_available() -> QuerySet[Stock]:
     return Stock.objects.annotate(available_qty=F("on_hand") - F("reserved"))
 
 
 def low_stock() -> QuerySet[Stock]:
-    return stock_with_available().filter(available_qty__lt=F("min_quantity"))
+    return stock_with_available().filter(LOW_STOCK)
 
 
 def availability(
@@ -206,7 +213,7 @@ def stock_levels(queryset: QuerySet[Stock] | None = None) -> QuerySet[Stock]:
     queryset = Stock.objects.all() if queryset is None else queryset
     return queryset.select_related("product", "location").annotate(
         available_qty=F("on_hand") - F("reserved"),
-        is_low=ExpressionWrapper(Q(on_hand__lt=F("reserved") + F("min_quantity")), output_field=BooleanField()),
+        is_low=ExpressionWrapper(LOW_STOCK, output_field=BooleanField()),
     )
 
 
