@@ -53,10 +53,6 @@ def register_merge_step(name: str, step: MergeStep) -> None:
     _steps[name] = step
 
 
-def merge_steps() -> dict[str, MergeStep]:
-    return dict(_steps)
-
-
 def customer_merge(*, survivor: Customer, merged: Customer, actor: Actor = SYSTEM) -> Customer:
     """Move everything of ``merged`` to ``survivor`` and leave ``merged`` as a pointer to it."""
     if survivor.pk == merged.pk:

@@ -17,7 +17,6 @@ from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +30,7 @@ from inventory.forms import (
     TransferCreateForm,
     TransferReceiveForm,
     domain_error_messages,
+    message_domain_error,
     stock_import_modes,
 )
 from inventory.models import (
@@ -71,31 +71,10 @@ from inventory.services import (
     transfer_ship,
 )
 from omni.core.actors import Actor
-from omni.core.admin_mixins import ReadOnlyAdminMixin
+from omni.core.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, render_form_page
 from omni.core.errors import DomainError
 
 # --- Shared pieces (orders, returns and cases reuse them) --------------------------------
-
-
-def message_domain_error(model_admin, request, exc: DomainError) -> None:
-    """Show a service's refusal: its message, then a line for each item its details name."""
-    for text in domain_error_messages(exc):
-        model_admin.message_user(request, text, messages.ERROR)
-
-
-def render_form_page(model_admin, request, *, form, title, submit_label, original=None, intro=""):
-    """A plain admin page with one form, for the views that call a service."""
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "form": form,
-        "opts": model_admin.opts,
-        "original": original,
-        "intro": intro,
-        "submit_label": submit_label,
-    }
-    request.current_app = model_admin.admin_site.name
-    return TemplateResponse(request, "admin/inventory/form_page.html", context)
 
 
 class UserLocationFilter(admin.RelatedFieldListFilter):
@@ -179,12 +158,6 @@ class ServiceImportAdminMixin:
             self.message_user(request, gettext("Nothing was imported."), messages.ERROR)
             return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_import")
         return super().process_result(result, request)
-
-
-class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    max_num = 0
-    can_delete = False
 
 
 # --- Catalogue and locations ------------------------------------------------------------

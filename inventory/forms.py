@@ -9,6 +9,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -109,24 +110,30 @@ def stock_line_message(line: dict) -> str:
 
 def domain_error_messages(exc: DomainError) -> list[str]:
     """A service's refusal as sentences: its message, then what its details name."""
-    messages = [str(exc.message)]
+    sentences = [str(exc.message)]
     details = exc.details or {}
-    messages += [stock_line_message(line) for line in details.get("lines", [])]
+    sentences += [stock_line_message(line) for line in details.get("lines", [])]
     taken = details.get("barcodes")
     if isinstance(taken, dict):
-        messages += [
+        sentences += [
             gettext("The barcode %(barcode)s already belongs to %(sku)s.") % {"barcode": code, "sku": sku}
             for code, sku in taken.items()
         ]
     elif isinstance(taken, list):
-        messages += [
+        sentences += [
             gettext("The barcode %(barcode)s already belongs to another product.") % {"barcode": code} for code in taken
         ]
     if "barcode" in details:
-        messages.append(gettext("The barcode given was %(barcode)s.") % {"barcode": details["barcode"]})
+        sentences.append(gettext("The barcode given was %(barcode)s.") % {"barcode": details["barcode"]})
     if "category" in details:
-        messages.append(gettext("The category code given was %(category)s.") % {"category": details["category"]})
-    return messages
+        sentences.append(gettext("The category code given was %(category)s.") % {"category": details["category"]})
+    return sentences
+
+
+def message_domain_error(model_admin, request, exc: DomainError) -> None:
+    """Show a service's refusal: its message, then a line for each item its details name."""
+    for text in domain_error_messages(exc):
+        model_admin.message_user(request, text, messages.ERROR)
 
 
 # --- Stock documents and transfers ------------------------------------------------------

@@ -45,14 +45,6 @@ def locations_for_user(user) -> QuerySet[Location]:
 LOW_STOCK = Q(LessThan(F("on_hand") - F("reserved"), F("min_quantity")))
 
 
-def stock_with_available() -> QuerySet[Stock]:
-    return Stock.objects.annotate(available_qty=F("on_hand") - F("reserved"))
-
-
-def low_stock() -> QuerySet[Stock]:
-    return stock_with_available().filter(LOW_STOCK)
-
-
 def availability(
     *, skus: Sequence[str], location_codes: Sequence[str] = (), city: str = ""
 ) -> dict[str, dict[str, int]]:

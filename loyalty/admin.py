@@ -25,7 +25,7 @@ from import_export.formats.base_formats import CSV, XLSX
 
 from customers.admin import DisplayOnlyFormSet, add_customer_page_inline
 from customers.models import Channel, Customer
-from inventory.admin import ReadOnlyInline, message_domain_error, render_form_page
+from inventory.forms import message_domain_error
 from inventory.models import Location
 from loyalty import selectors, services
 from loyalty.models import (
@@ -45,7 +45,7 @@ from loyalty.models import (
 )
 from loyalty.resources import PromoUsageResource
 from omni.core.actors import Actor
-from omni.core.admin_mixins import ReadOnlyAdminMixin
+from omni.core.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, render_form_page
 from omni.core.errors import DomainError
 from omni.core.validators import validate_identifier
 

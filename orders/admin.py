@@ -19,17 +19,12 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.admin import DisplayOnlyFormSet, add_customer_page_inline
-from inventory.admin import (
-    LocationScopedAdminMixin,
-    ReadOnlyInline,
-    UserLocationFilter,
-    message_domain_error,
-    render_form_page,
-)
+from inventory.admin import LocationScopedAdminMixin, UserLocationFilter
+from inventory.forms import message_domain_error
 from inventory.models import LocationKind
 from inventory.selectors import locations_for_user, user_sees_all_locations
 from omni.core.actors import Actor
-from omni.core.admin_mixins import ReadOnlyAdminMixin
+from omni.core.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, render_form_page
 from omni.core.errors import DomainError
 from orders import selectors, services, states
 from orders.forms import CancelForm, HandoverForm, PaymentRecordForm, ReturnForm, ReturnSearchForm, SaleForm
