@@ -191,6 +191,69 @@ def _same_redemption(entry: PointsEntry, account: Account, points: int, referenc
     return _redemption_result(entry, created=False)
 
 
+def _check_order_share(programme: Programme, *, points: int, total: Decimal) -> None:
+    """Refuse (``ExceedsOrderShare``) more points than the programme's share of the order."""
+    most = _max_points_for_total(programme, total)
+    if points > most:
+        raise ExceedsOrderShare(
+            _("At most %(most)d points may pay for this order (%(share)s%% of it).")
+            % {"most": most, "share": format(programme.max_redeem_percent.normalize(), "f")},
+            details={"requested": points, "max_points": most, "order_total": str(total)},
+        )
+
+
+def _check_available(lots: list[PointsEntry], points: int) -> None:
+    """Refuse (``NotEnoughPoints``) more points than these available lots hold."""
+    available = sum(lot.remaining for lot in lots)
+    if points > available:
+        raise NotEnoughPoints(
+            _("%(requested)d points requested, %(available)d available.")
+            % {"requested": points, "available": available},
+            details={"requested": points, "available": available},
+        )
+
+
+def _redemption_write(
+    *,
+    account: Account,
+    programme: Programme,
+    lots: list[PointsEntry],
+    points: int,
+    reference: str,
+    total: Decimal,
+    channel: str,
+    store: Location | None,
+    actor: Actor,
+    now: datetime.datetime,
+) -> PointsEntry:
+    """Spend the points from the lots (first-in first-out) and open the order's ``OrderPoints``."""
+    value = money(points * programme.point_value)
+    entry = lots_consume(
+        account=account,
+        kind=EntryKind.REDEEM,
+        plan=fifo_plan(lots, points),
+        cause=Cause("order", reference),
+        key=f"redeem:{reference}",
+        point_value=programme.point_value,
+        amount=value,
+        channel=channel,
+        store=store,
+        actor=actor,
+        now=now,
+    )
+    OrderPoints.objects.create(
+        reference=reference,
+        account=account,
+        channel=channel,
+        store=store,
+        order_total=total,
+        points_redeemed=points,
+        redeemed_value=value,
+        redemption=entry,
+    )
+    return entry
+
+
 def points_redeem(
     *,
     customer: Customer,
@@ -209,9 +272,10 @@ def points_redeem(
 
     Refused with ``not_enough_points`` beyond the available balance and ``exceeds_order_share``
     beyond the programme's share of the cart; nothing changes then. In a store or by phone the
-    programme may require the one-time code sent to the customer (``loyalty.services.otp``). The check of
-    the code commits its failed attempts on its own: call this outside your own transaction, or
-    check the code first (``otp_verify``, before your transaction) and pass ``verified_code``.
+    programme may require the one-time code sent to the customer (``loyalty.services.otp``). The
+    check of the code commits its failed attempts on its own: call this outside your own
+    transaction, or check the code first (``otp_verify``, before your transaction) and pass
+    ``verified_code``.
     """
     check_points(points)
     reference = check_reference(reference)
@@ -219,8 +283,7 @@ def points_redeem(
     check_channel(channel)
     now = now or timezone.now()
     account = account_required(customer)
-    key = f"redeem:{reference}"
-    existing = PointsEntry.objects.filter(key=key).first()
+    existing = redemption_of(reference)
     if existing is not None:
         return _same_redemption(existing, account, points, reference)
     programme = programme_current()
@@ -230,55 +293,31 @@ def points_redeem(
     try:
         with transaction.atomic():
             account = active_account_for_update(account.pk)
-            existing = PointsEntry.objects.filter(key=key).first()
+            existing = redemption_of(reference)
             if existing is not None:  # the same reference won the race for the lock
                 return _same_redemption(existing, account, points, reference)
             if OrderPoints.objects.filter(reference=reference).exists():
                 raise ReferenceConflict(details={"reference": reference})
-            most = _max_points_for_total(programme, total)
-            if points > most:
-                raise ExceedsOrderShare(
-                    _("At most %(most)d points may pay for this order (%(share)s%% of it).")
-                    % {"most": most, "share": format(programme.max_redeem_percent.normalize(), "f")},
-                    details={"requested": points, "max_points": most, "order_total": str(total)},
-                )
+            _check_order_share(programme, points=points, total=total)
             lots = list(selectors.lots_available(account.pk, now))
-            available = sum(lot.remaining for lot in lots)
-            if points > available:
-                raise NotEnoughPoints(
-                    _("%(requested)d points requested, %(available)d available.")
-                    % {"requested": points, "available": available},
-                    details={"requested": points, "available": available},
-                )
+            _check_available(lots, points)
             if otp_id is not None:
                 otp_consume(account=account, otp_id=otp_id, now=now)
-            value = money(points * programme.point_value)
-            entry = lots_consume(
+            entry = _redemption_write(
                 account=account,
-                kind=EntryKind.REDEEM,
-                plan=fifo_plan(lots, points),
-                cause=Cause("order", reference),
-                key=key,
-                point_value=programme.point_value,
-                amount=value,
+                programme=programme,
+                lots=lots,
+                points=points,
+                reference=reference,
+                total=total,
                 channel=channel,
                 store=store,
                 actor=actor,
                 now=now,
             )
-            OrderPoints.objects.create(
-                reference=reference,
-                account=account,
-                channel=channel,
-                store=store,
-                order_total=total,
-                points_redeemed=points,
-                redeemed_value=value,
-                redemption=entry,
-            )
     except IntegrityError:
         # The same reference was redeemed on another account at the same moment.
-        existing = PointsEntry.objects.filter(key=key).first()
+        existing = redemption_of(reference)
         if existing is None:
             raise
         return _same_redemption(existing, account, points, reference)
@@ -295,6 +334,178 @@ def _earning_of(order: OrderPoints, created: bool) -> Earning:
         spendable_from=entry.spendable_from if entry else None,
         expires_at=entry.expires_at if entry else None,
         created=created,
+    )
+
+
+def _kept_redeemed_value(order: OrderPoints | None) -> Decimal:
+    """The value of the points spent on the order and not given back: it is not paid money."""
+    if order is None or not order.points_redeemed:
+        return Decimal(0)
+    kept = order.points_redeemed - order.points_redeemed_returned
+    return money(order.redeemed_value * kept / order.points_redeemed)
+
+
+def _lines_earning(lines: Sequence[CartLine], programme: Programme) -> list[bool]:
+    """For each line, whether it earns (its product and category are not excluded)."""
+    excluded_categories = selectors.excluded_category_ids(programme)
+    excluded_products = selectors.excluded_product_ids(programme)
+    return [_line_earns(line, excluded_categories, excluded_products) for line in lines]
+
+
+def _earning_tier(account: Account, programme: Programme, now: datetime.datetime) -> Tier | None:
+    """The locked account's tier in this programme; one from a tier of another programme is
+    recalculated first."""
+    tier = _current_tier(account, programme)
+    if tier is None:
+        tier_recalculate_locked(account, programme=programme, now=now, reason=TierChangeReason.PURCHASE)
+        tier = _current_tier(account, programme)
+    return tier
+
+
+@dataclass(frozen=True)
+class _OrderEarning:
+    """What a completed order earns; ``line_earns`` says for each of its lines whether it earns."""
+
+    paid: Decimal
+    line_earns: list[bool]
+    eligible: Decimal
+    tier: Tier | None
+    rate: Decimal
+    points: int
+
+
+def _order_earning(
+    account: Account,
+    programme: Programme,
+    *,
+    order: OrderPoints | None,
+    lines: Sequence[CartLine],
+    total: Decimal,
+    now: datetime.datetime,
+) -> _OrderEarning:
+    """The tier's rate of the paid share of the lines that earn, in points of the programme's value."""
+    paid = max(total - _kept_redeemed_value(order), Decimal("0.00"))
+    line_earns = _lines_earning(lines, programme)
+    eligible = money(sum((line.amount for line, ok in zip(lines, line_earns, strict=True) if ok), Decimal(0)))
+    base = eligible * paid / total if total else Decimal(0)
+    tier = _earning_tier(account, programme, now)
+    rate = tier.earn_rate if tier else Decimal("0")
+    points = _points_for(base, rate, programme)
+    return _OrderEarning(paid=paid, line_earns=line_earns, eligible=eligible, tier=tier, rate=rate, points=points)
+
+
+def _earned_lots_add(
+    *,
+    account: Account,
+    programme: Programme,
+    reference: str,
+    earned: _OrderEarning,
+    spendable_from: datetime.datetime,
+    expires_at: datetime.datetime,
+    channel: str,
+    store: Location | None,
+    actor: Actor,
+    now: datetime.datetime,
+) -> int:
+    """Write the lot of the points earned and one per promo code with extra points used on the
+    order; return the promo codes' points."""
+    lot_fields = {
+        "spendable_from": spendable_from,
+        "expires_at": expires_at,
+        "cause": Cause("order", reference),
+        "channel": channel,
+        "store": store,
+        "actor": actor,
+        "now": now,
+    }
+    if earned.points > 0:
+        lot_add(
+            account=account,
+            kind=EntryKind.EARN,
+            points=earned.points,
+            key=f"earn:{reference}",
+            tier=earned.tier,
+            earn_rate=earned.rate,
+            point_value=programme.point_value,
+            amount=earned.paid,
+            **lot_fields,
+        )
+    promo_points = 0
+    for usage in PromoUsage.objects.filter(reference=reference, status=PromoUsageStatus.APPLIED, points__gt=0):
+        lot_add(
+            account=account,
+            kind=EntryKind.BONUS,
+            bonus_type=BonusType.PROMO,
+            points=usage.points,
+            key=f"promo:{usage.pk}",
+            note=usage.promo.code,
+            **lot_fields,
+        )
+        promo_points += usage.points
+    return promo_points
+
+
+def _order_points_complete(
+    order: OrderPoints,
+    *,
+    lines: Sequence[CartLine],
+    earned: _OrderEarning,
+    points: int,
+    total: Decimal,
+    channel: str,
+    store: Location | None,
+    now: datetime.datetime,
+) -> None:
+    """Keep the order's lines and figures, so that returns reverse in proportion."""
+    OrderPointsLine.objects.bulk_create(
+        [
+            OrderPointsLine(
+                order=order,
+                product_id=line.product_id,
+                category_id=line.category_id,
+                quantity=line.quantity,
+                amount=money(line.amount),
+                eligible=ok,
+            )
+            for line, ok in zip(lines, earned.line_earns, strict=True)
+        ]
+    )
+    order.completed_at, order.order_total, order.paid_amount = now, total, earned.paid
+    order.eligible_amount, order.points_earned = earned.eligible, points
+    order.channel, order.store = channel, store
+    order.save(
+        update_fields=[
+            "completed_at",
+            "order_total",
+            "paid_amount",
+            "eligible_amount",
+            "points_earned",
+            "channel",
+            "store",
+            "updated_at",
+        ]
+    )
+
+
+def _spend_add(
+    account: Account,
+    amount: Decimal,
+    *,
+    occurred_at: datetime.datetime,
+    cause: Cause,
+    order: OrderPoints,
+    now: datetime.datetime,
+) -> None:
+    """Record qualifying spend of the order (negative for a return), in its channel and store."""
+    SpendRecord.objects.create(
+        account=account,
+        amount=amount,
+        occurred_at=occurred_at,
+        cause_type=cause.type,
+        cause_id=cause.id,
+        channel=order.channel,
+        store=order.store,
+        created_at=now,
     )
 
 
@@ -329,106 +540,36 @@ def points_earn_for_order(
             raise ReferenceConflict(details={"reference": reference})
         if order is not None and order.completed_at is not None:
             return _earning_of(order, created=False)
-        redeemed_value = Decimal(0)
-        if order is not None and order.points_redeemed:
-            kept = order.points_redeemed - order.points_redeemed_returned
-            redeemed_value = money(order.redeemed_value * kept / order.points_redeemed)
-        paid = max(total - redeemed_value, Decimal("0.00"))
-        excluded_categories = selectors.excluded_category_ids(programme)
-        excluded_products = selectors.excluded_product_ids(programme)
-        earns = [_line_earns(line, excluded_categories, excluded_products) for line in lines]
-        eligible = money(sum((line.amount for line, ok in zip(lines, earns, strict=True) if ok), Decimal(0)))
-        base = eligible * paid / total if total else Decimal(0)
-        tier = _current_tier(account, programme)
-        if tier is None:
-            tier_recalculate_locked(account, programme=programme, now=now, reason=TierChangeReason.PURCHASE)
-            tier = _current_tier(account, programme)
-        rate = tier.earn_rate if tier else Decimal("0")
-        points = _points_for(base, rate, programme)
+        earned = _order_earning(account, programme, order=order, lines=lines, total=total, now=now)
         spendable_from = now + datetime.timedelta(days=programme.holding_days)
         expires_at = spendable_from + datetime.timedelta(days=programme.expiry_days)
         if order is None:
             order = OrderPoints.objects.create(reference=reference, account=account, channel=channel, store=store)
-        lot_fields = {
-            "spendable_from": spendable_from,
-            "expires_at": expires_at,
-            "cause": Cause("order", reference),
-            "channel": channel,
-            "store": store,
-            "actor": actor,
-            "now": now,
-        }
-        if points > 0:
-            lot_add(
-                account=account,
-                kind=EntryKind.EARN,
-                points=points,
-                key=f"earn:{reference}",
-                tier=tier,
-                earn_rate=rate,
-                point_value=programme.point_value,
-                amount=paid,
-                **lot_fields,
-            )
-        promo_points = 0
-        for usage in PromoUsage.objects.filter(reference=reference, status=PromoUsageStatus.APPLIED, points__gt=0):
-            lot_add(
-                account=account,
-                kind=EntryKind.BONUS,
-                bonus_type=BonusType.PROMO,
-                points=usage.points,
-                key=f"promo:{usage.pk}",
-                note=usage.promo.code,
-                **lot_fields,
-            )
-            promo_points += usage.points
-        OrderPointsLine.objects.bulk_create(
-            [
-                OrderPointsLine(
-                    order=order,
-                    product_id=line.product_id,
-                    category_id=line.category_id,
-                    quantity=line.quantity,
-                    amount=money(line.amount),
-                    eligible=ok,
-                )
-                for line, ok in zip(lines, earns, strict=True)
-            ]
+        points = earned.points + _earned_lots_add(
+            account=account,
+            programme=programme,
+            reference=reference,
+            earned=earned,
+            spendable_from=spendable_from,
+            expires_at=expires_at,
+            channel=channel,
+            store=store,
+            actor=actor,
+            now=now,
         )
-        order.completed_at, order.order_total, order.paid_amount = now, total, paid
-        order.eligible_amount, order.points_earned = eligible, points + promo_points
-        order.channel, order.store = channel, store
-        order.save(
-            update_fields=[
-                "completed_at",
-                "order_total",
-                "paid_amount",
-                "eligible_amount",
-                "points_earned",
-                "channel",
-                "store",
-                "updated_at",
-            ]
+        _order_points_complete(
+            order, lines=lines, earned=earned, points=points, total=total, channel=channel, store=store, now=now
         )
-        if paid > 0:
-            SpendRecord.objects.create(
-                account=account,
-                amount=paid,
-                occurred_at=now,
-                cause_type="order",
-                cause_id=reference,
-                channel=channel,
-                store=store,
-                created_at=now,
-            )
+        if earned.paid > 0:
+            _spend_add(account, earned.paid, occurred_at=now, cause=Cause("order", reference), order=order, now=now)
         tier_recalculate_locked(account, programme=programme, now=now, reason=TierChangeReason.PURCHASE, actor=actor)
     return Earning(
         reference=reference,
-        points=points + promo_points,
-        paid_amount=paid,
-        earn_rate=rate,
-        spendable_from=spendable_from if points + promo_points else None,
-        expires_at=expires_at if points + promo_points else None,
+        points=points,
+        paid_amount=earned.paid,
+        earn_rate=earned.rate,
+        spendable_from=spendable_from if points else None,
+        expires_at=expires_at if points else None,
         created=True,
     )
 
@@ -500,6 +641,102 @@ def _give_back_redeemed(
     return money(points * redemption.point_value)
 
 
+def _amounts_back(order: OrderPoints, lines: Sequence[ReturnLine] | None) -> tuple[Decimal, Decimal]:
+    """The amount that comes back and the part of it that earned, capped by what is left of the
+    order; all that is left for a cancellation (``lines=None``)."""
+    amount_left = order.order_total - order.returned_amount
+    eligible_left = order.eligible_amount - order.returned_eligible_amount
+    if lines is None:
+        return amount_left, eligible_left
+    earning = {line.product_id for line in order.lines.all() if line.eligible}
+    amount = money(sum((Decimal(line.amount) for line in lines), Decimal(0)))
+    eligible = money(sum((Decimal(line.amount) for line in lines if line.product_id in earning), Decimal(0)))
+    return min(amount, amount_left), min(eligible, eligible_left, amount)
+
+
+def _earned_to_reverse(order: OrderPoints, *, returned: Decimal, returned_eligible: Decimal) -> int:
+    """The earned points of all that came back so far (in proportion of the amount that earned),
+    less those already reversed."""
+    if order.eligible_amount > 0:
+        target = _proportion(order.points_earned, returned_eligible, order.eligible_amount)
+    else:
+        target = _proportion(order.points_earned, returned, order.order_total)
+    return max(target - order.points_earn_reversed, 0)
+
+
+@dataclass(frozen=True)
+class _EarnedBack:
+    """Earned points reversed: ``cancelled`` (still pending), ``taken`` back (spendable), and the
+    ``shortfall`` the customer had already spent and has no other points for."""
+
+    cancelled: int = 0
+    taken: int = 0
+    shortfall: int = 0
+
+
+def _earned_take_back(
+    order: OrderPoints, points: int, *, cause: Cause, actor: Actor, now: datetime.datetime
+) -> _EarnedBack:
+    """Take back ``points`` earned on the order: from the lots it earned first, then from the
+    account's other available points (an active account's only); what is missing is the shortfall."""
+    if not points:
+        return _EarnedBack()
+    account = order.account
+    own = list(
+        PointsEntry.objects.filter(
+            account=account,
+            cause_type="order",
+            cause_id=order.reference,
+            kind__in=[EntryKind.EARN, EntryKind.BONUS],
+            remaining__gt=0,
+        ).order_by("spendable_from", "expires_at", "id")
+    )
+    plan = fifo_plan(own, points)
+    missing = points - sum(taken for _lot, taken in plan)
+    if missing and account.is_active:
+        others = selectors.lots_available(account.pk, now).exclude(pk__in=[lot.pk for lot in own])
+        plan += fifo_plan(list(others), missing)
+    moved = sum(taken for _lot, taken in plan)
+    own_ids = {lot.pk for lot in own}
+    cancelled = sum(taken for lot, taken in plan if lot.pk in own_ids and lot.spendable_from > now)
+    if plan:
+        lots_consume(
+            account=account,
+            kind=EntryKind.REVERSAL,
+            plan=plan,
+            cause=cause,
+            reverses=PointsEntry.objects.filter(key=f"earn:{order.reference}").first(),
+            channel=order.channel,
+            store=order.store,
+            actor=actor,
+            now=now,
+        )
+    return _EarnedBack(cancelled=cancelled, taken=moved - cancelled, shortfall=points - moved)
+
+
+def _redeemed_give_back(
+    order: OrderPoints, *, returned: Decimal, cause: Cause, actor: Actor, now: datetime.datetime
+) -> tuple[int, Decimal]:
+    """Give back the points spent on the order in proportion of all that came back so far, less
+    those already given back; return them and their value."""
+    if not order.points_redeemed:
+        return 0, Decimal("0.00")
+    target = _proportion(order.points_redeemed, returned, order.order_total)
+    points = max(target - order.points_redeemed_returned, 0)
+    if not points:
+        return 0, Decimal("0.00")
+    return points, _give_back_redeemed(order, points, cause=cause, actor=actor, now=now)
+
+
+def _spend_take_back(order: OrderPoints, amount: Decimal, *, cause: Cause, now: datetime.datetime) -> None:
+    """The paid share of what came back leaves the qualifying spend, dated at the purchase."""
+    if order.completed_at is None or order.order_total <= 0 or amount <= 0:
+        return
+    spend = money(amount * order.paid_amount / order.order_total)
+    if spend:
+        _spend_add(order.account, -spend, occurred_at=order.completed_at, cause=cause, order=order, now=now)
+
+
 def points_reverse(
     *,
     reference: str,
@@ -535,83 +772,13 @@ def points_reverse(
         existing = order.returns.filter(reference=return_reference).first()
         if existing is not None:
             return _reversal_of(existing, order, created=False)
-
-        # What comes back, capped by what is left of the order.
-        amount_left = order.order_total - order.returned_amount
-        eligible_left = order.eligible_amount - order.returned_eligible_amount
-        if lines is None:
-            amount, eligible = amount_left, eligible_left
-        else:
-            earning = {line.product_id for line in order.lines.all() if line.eligible}
-            amount = money(sum((Decimal(line.amount) for line in lines), Decimal(0)))
-            eligible = money(sum((Decimal(line.amount) for line in lines if line.product_id in earning), Decimal(0)))
-            amount, eligible = min(amount, amount_left), min(eligible, eligible_left, amount)
+        amount, eligible = _amounts_back(order, lines)
         returned = order.returned_amount + amount
         returned_eligible = order.returned_eligible_amount + eligible
-
-        # Earned points.
-        if order.eligible_amount > 0:
-            target = _proportion(order.points_earned, returned_eligible, order.eligible_amount)
-        else:
-            target = _proportion(order.points_earned, returned, order.order_total)
-        to_reverse = max(target - order.points_earn_reversed, 0)
-        cancelled = taken = shortfall = 0
-        if to_reverse:
-            own = list(
-                PointsEntry.objects.filter(
-                    account=account,
-                    cause_type="order",
-                    cause_id=reference,
-                    kind__in=[EntryKind.EARN, EntryKind.BONUS],
-                    remaining__gt=0,
-                ).order_by("spendable_from", "expires_at", "id")
-            )
-            plan = fifo_plan(own, to_reverse)
-            missing = to_reverse - sum(points for _lot, points in plan)
-            if missing and account.is_active:
-                others = selectors.lots_available(account.pk, now).exclude(pk__in=[lot.pk for lot in own])
-                plan += fifo_plan(list(others), missing)
-            moved = sum(points for _lot, points in plan)
-            shortfall = to_reverse - moved
-            own_ids = {lot.pk for lot in own}
-            cancelled = sum(points for lot, points in plan if lot.pk in own_ids and lot.spendable_from > now)
-            taken = moved - cancelled
-            if plan:
-                lots_consume(
-                    account=account,
-                    kind=EntryKind.REVERSAL,
-                    plan=plan,
-                    cause=cause,
-                    reverses=PointsEntry.objects.filter(key=f"earn:{reference}").first(),
-                    channel=order.channel,
-                    store=order.store,
-                    actor=actor,
-                    now=now,
-                )
-
-        # Points spent on the order.
-        given_back, value_back = 0, Decimal("0.00")
-        if order.points_redeemed:
-            back_target = _proportion(order.points_redeemed, returned, order.order_total)
-            given_back = max(back_target - order.points_redeemed_returned, 0)
-            if given_back:
-                value_back = _give_back_redeemed(order, given_back, cause=cause, actor=actor, now=now)
-
-        # Qualifying spend: the paid share of what came back leaves it, dated at the purchase.
-        if order.completed_at is not None and order.order_total > 0 and amount > 0:
-            spend = money(amount * order.paid_amount / order.order_total)
-            if spend:
-                SpendRecord.objects.create(
-                    account=account,
-                    amount=-spend,
-                    occurred_at=order.completed_at,
-                    cause_type=cause.type,
-                    cause_id=cause.id,
-                    channel=order.channel,
-                    store=order.store,
-                    created_at=now,
-                )
-
+        to_reverse = _earned_to_reverse(order, returned=returned, returned_eligible=returned_eligible)
+        earned_back = _earned_take_back(order, to_reverse, cause=cause, actor=actor, now=now)
+        given_back, value_back = _redeemed_give_back(order, returned=returned, cause=cause, actor=actor, now=now)
+        _spend_take_back(order, amount, cause=cause, now=now)
         order.returned_amount, order.returned_eligible_amount = returned, returned_eligible
         order.points_earn_reversed += to_reverse
         order.points_redeemed_returned += given_back
@@ -629,10 +796,10 @@ def points_reverse(
             reference=return_reference,
             amount=amount,
             eligible_amount=eligible,
-            points_cancelled=cancelled,
-            points_taken_back=taken,
-            shortfall_points=shortfall,
-            shortfall_value=money(shortfall * programme.point_value),
+            points_cancelled=earned_back.cancelled,
+            points_taken_back=earned_back.taken,
+            shortfall_points=earned_back.shortfall,
+            shortfall_value=money(earned_back.shortfall * programme.point_value),
             points_given_back=given_back,
             value_given_back=value_back,
             created_at=now,
