@@ -450,10 +450,6 @@ class PointsEntry(AuditFields):
     def __str__(self):
         return f"{self.get_kind_display()} {self.points:+d}"
 
-    @property
-    def is_lot(self) -> bool:
-        return self.points > 0
-
 
 class Allocation(models.Model):
     """``points`` of the lot ``lot`` consumed by the negative entry ``consumer`` (append-only)."""
