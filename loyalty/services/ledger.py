@@ -1,13 +1,15 @@
 """The points ledger: lots (positive entries with what is left of them) and the entries that
 consume them, with an allocation per lot; manual adjustments and bonuses.
 
-``PointsEntry`` and ``Allocation`` are written only through this module. An operation on an
-account's points locks the account row first (``loyalty.lock_objects``), then reads its lots,
-decides, and writes the entry, its allocations and the lots' new ``remaining`` in the same
-transaction, so two redemptions can never spend the same points.
+``PointsEntry`` and ``Allocation`` are written only through this module (and by the set-based
+nightly batches of ``loyalty.nightly``). An operation on an account's points locks the account
+row first (``loyalty.lock_objects``), then reads its lots, decides, and writes the entry, its
+allocations and the lots' new ``remaining`` in the same transaction, so two redemptions can never
+spend the same points.
 """
 
 import datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,10 +17,11 @@ from django.utils.translation import gettext as _
 
 from customers.models import Channel, Direction, InteractionKind
 from customers.services import interaction_record
+from inventory.models import Location
 from loyalty import selectors
 from loyalty.errors import NotEnoughPoints, ReasonRequired
 from loyalty.models import Account, Allocation, BonusType, EntryKind, PointsEntry
-from loyalty.services.checks import Cause, active_account_for_update, check_points
+from loyalty.services.checks import Cause, active_account_for_update, check_points, money
 from loyalty.services.programme import programme_current
 from omni.actors import SYSTEM, Actor
 from omni.errors import InvalidInput
@@ -97,6 +100,58 @@ def lots_consume(
         lot.remaining -= points
     PointsEntry.objects.bulk_update([lot for lot, _points in plan], ["remaining"])
     return entry
+
+
+def redeemed_give_back(
+    redemption: PointsEntry,
+    points: int,
+    *,
+    already_given_back: int,
+    account: Account,
+    cause: Cause,
+    channel: str,
+    store: Location | None,
+    actor: Actor,
+    now: datetime.datetime,
+) -> Decimal:
+    """Give back ``points`` of a redemption, after the ``already_given_back`` ones, as new lots
+    keeping the expiry of the lots they came from (the latest-expiring first); return their value."""
+    allocations = (
+        Allocation.objects.filter(consumer=redemption).select_related("lot").order_by("-lot__expires_at", "-lot_id")
+    )
+    skip, need, chunks = already_given_back, points, []
+    for allocation in allocations:
+        part = allocation.points
+        if skip >= part:
+            skip -= part
+            continue
+        part -= skip
+        skip = 0
+        take = min(part, need)
+        if chunks and chunks[-1][0] == allocation.lot.expires_at:
+            chunks[-1][1] += take
+        else:
+            chunks.append([allocation.lot.expires_at, take])
+        need -= take
+        if need == 0:
+            break
+    for expires_at, chunk in chunks:
+        lot_add(
+            account=account,
+            kind=EntryKind.REVERSAL,
+            points=chunk,
+            spendable_from=now,
+            expires_at=expires_at,
+            cause=cause,
+            reverses=redemption,
+            point_value=redemption.point_value,
+            amount=money(chunk * redemption.point_value),
+            channel=channel,
+            store=store,
+            actor=actor,
+            now=now,
+        )
+    return money(points * redemption.point_value)
 
 
 def points_adjust(

@@ -25,7 +25,6 @@ from loyalty.errors import ExceedsOrderShare, NotEnoughPoints, ReferenceConflict
 from loyalty.lock_objects import account_for_update
 from loyalty.models import (
     Account,
-    Allocation,
     BonusType,
     EntryKind,
     OrderPoints,
@@ -52,7 +51,7 @@ from loyalty.services.checks import (
     check_reference,
     money,
 )
-from loyalty.services.ledger import fifo_plan, lot_add, lots_consume
+from loyalty.services.ledger import fifo_plan, lot_add, lots_consume, redeemed_give_back
 from loyalty.services.otp import code_required, otp_consume, otp_verify
 from loyalty.services.programme import (
     programme_current,
@@ -597,50 +596,6 @@ def _reversal_of(row: OrderPointsReturn, order: OrderPoints, created: bool) -> R
     )
 
 
-def _give_back_redeemed(
-    order: OrderPoints, points: int, *, cause: Cause, actor: Actor, now: datetime.datetime
-) -> Decimal:
-    """Give back ``points`` of the order's redemption as new lots keeping the expiry of the lots
-    they came from (the latest-expiring first); return their money value."""
-    redemption = order.redemption
-    allocations = (
-        Allocation.objects.filter(consumer=redemption).select_related("lot").order_by("-lot__expires_at", "-lot_id")
-    )
-    skip, need, chunks = order.points_redeemed_returned, points, []
-    for allocation in allocations:
-        part = allocation.points
-        if skip >= part:
-            skip -= part
-            continue
-        part -= skip
-        skip = 0
-        take = min(part, need)
-        if chunks and chunks[-1][0] == allocation.lot.expires_at:
-            chunks[-1][1] += take
-        else:
-            chunks.append([allocation.lot.expires_at, take])
-        need -= take
-        if need == 0:
-            break
-    for expires_at, chunk in chunks:
-        lot_add(
-            account=order.account,
-            kind=EntryKind.REVERSAL,
-            points=chunk,
-            spendable_from=now,
-            expires_at=expires_at,
-            cause=cause,
-            reverses=redemption,
-            point_value=redemption.point_value,
-            amount=money(chunk * redemption.point_value),
-            channel=order.channel,
-            store=order.store,
-            actor=actor,
-            now=now,
-        )
-    return money(points * redemption.point_value)
-
-
 def _amounts_back(order: OrderPoints, lines: Sequence[ReturnLine] | None) -> tuple[Decimal, Decimal]:
     """The amount that comes back and the part of it that earned, capped by what is left of the
     order; all that is left for a cancellation (``lines=None``)."""
@@ -725,7 +680,18 @@ def _redeemed_give_back(
     points = max(target - order.points_redeemed_returned, 0)
     if not points:
         return 0, Decimal("0.00")
-    return points, _give_back_redeemed(order, points, cause=cause, actor=actor, now=now)
+    value = redeemed_give_back(
+        order.redemption,
+        points,
+        already_given_back=order.points_redeemed_returned,
+        account=order.account,
+        cause=cause,
+        channel=order.channel,
+        store=order.store,
+        actor=actor,
+        now=now,
+    )
+    return points, value
 
 
 def _spend_take_back(order: OrderPoints, amount: Decimal, *, cause: Cause, now: datetime.datetime) -> None:

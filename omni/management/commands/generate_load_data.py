@@ -350,9 +350,9 @@ def take_fifo(lots: list[list], points: int) -> list[tuple[list, int]]:
 
 
 def give_back_chunks(allocations: list[tuple[int, int, datetime.datetime]], skip: int, need: int):
-    """``loyalty.services.order_points._give_back_redeemed``: ``need`` points of a redemption (its allocations as
-    (lot id, points, lot expiry)) come back as lots keeping the expiry of the lots they came from,
-    the latest-expiring first, after the ``skip`` points already given back."""
+    """``loyalty.services.ledger.redeemed_give_back``: ``need`` points of a redemption (its
+    allocations as (lot id, points, lot expiry)) come back as lots keeping the expiry of the lots
+    they came from, the latest-expiring first, after the ``skip`` points already given back."""
     chunks: list[list] = []
     for _lot_id, points, expires_at in sorted(allocations, key=lambda a: (a[2], a[0]), reverse=True):
         if skip >= points:
