@@ -3,9 +3,9 @@ ledger, cards, promo codes with their uses. The loyalty KPIs are on the managers
 (``omni.reports``), with the figures only the orders give.
 
 Every screen is thin: it parses the input, checks the permission, calls one service of
-``loyalty.services`` / ``loyalty.promo`` and shows its result. Points are never edited here:
-the ledger is read-only, and a manual adjustment is a service call with its own permission
-(``loyalty.adjust_points``) and a mandatory reason.
+``loyalty.services`` and shows its result. Points are never edited here: the ledger is read-only,
+and a manual adjustment is a service call with its own permission (``loyalty.adjust_points``) and
+a mandatory reason.
 """
 
 from django import forms

@@ -23,6 +23,7 @@ from loyalty.models import (
     TierChange,
     TierChangeReason,
 )
+from loyalty.services import programme_current, tier_recalculate_locked
 
 
 def move_loyalty(source: Customer, survivor: Customer) -> None:
@@ -34,8 +35,6 @@ def move_loyalty(source: Customer, survivor: Customer) -> None:
     if keeping is None:
         Account.objects.filter(pk=moving.pk).update(customer=survivor, updated_at=timezone.now())
         return
-    from loyalty.services import _tier_recalculate_locked, programme_current
-
     programme = programme_current()
     accounts_for_update([moving.pk, keeping.pk])
     now = timezone.now()
@@ -48,4 +47,4 @@ def move_loyalty(source: Customer, survivor: Customer) -> None:
     keeping.refresh_from_db()
     if keeping.status == AccountStatus.ACTIVE:
         keeping.customer = survivor
-        _tier_recalculate_locked(keeping, programme=programme, now=now, reason=TierChangeReason.MERGE)
+        tier_recalculate_locked(keeping, programme=programme, now=now, reason=TierChangeReason.MERGE)

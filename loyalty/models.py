@@ -1,8 +1,8 @@
 """Loyalty: the programme's rules, accounts and cards, the points ledger and promo codes.
 
-Every change goes through ``loyalty.services`` (points, accounts, cards, tiers),
-``loyalty.promo`` (promo codes) and ``loyalty.otp`` (one-time codes); these models hold the data
-and the constraints the database keeps under any concurrency.
+Every change goes through ``loyalty.services`` (points, accounts, cards, tiers, promo codes,
+one-time codes); these models hold the data and the constraints the database keeps under any
+concurrency.
 
 The ledger is ``PointsEntry``: append-only rows of signed points. A positive entry is a *lot*
 (earned points, a bonus, points given back); its ``remaining`` says how much of it is still
@@ -449,10 +449,6 @@ class PointsEntry(AuditFields):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.points:+d}"
-
-    @property
-    def is_lot(self) -> bool:
-        return self.points > 0
 
 
 class Allocation(models.Model):

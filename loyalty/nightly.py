@@ -18,7 +18,9 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from customers.messaging.services import message_send
 from customers.models import Channel, Customer, Direction, InteractionKind, MessagePurpose
+from customers.services import interaction_record
 from loyalty.lock_objects import accounts_for_update
 from loyalty.models import (
     Account,
@@ -32,6 +34,7 @@ from loyalty.models import (
     TierChangeReason,
 )
 from loyalty.selectors import active_accounts
+from loyalty.services import money, programme_current, tier_change_summary, tier_for_spend, tiers_by_spend
 from omni.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -201,8 +204,6 @@ def points_warn_expiring(
 
 
 def _warn(rows: list[dict], customers: dict[int, Customer], now: datetime.datetime) -> int:
-    from customers.messaging.services import message_send
-
     sent = 0
     for row in rows:
         date = timezone.localdate(row["first"])
@@ -237,8 +238,6 @@ def _birthday_filter(today: datetime.date) -> Q:
 def birthday_bonuses_grant(*, today: datetime.date | None = None, batch_size: int | None = None) -> int:
     """Give the programme's birthday bonus to the members whose birthday is today (29 February:
     on the 28th in other years), once per account and year. Returns how many were granted."""
-    from loyalty.services import programme_current
-
     programme = programme_current()
     if not programme.birthday_bonus:
         return 0
@@ -285,12 +284,9 @@ def birthday_bonuses_grant(*, today: datetime.date | None = None, batch_size: in
 def tiers_recalculate_all(*, now: datetime.datetime | None = None, batch_size: int | None = None) -> int:
     """Recalculate every active account's tier (a tier goes down when old spend leaves the
     period); each change is kept and shown on the customer's timeline. Returns the changes."""
-    from customers.services import interaction_record
-    from loyalty.services import _tiers, money, programme_current, tier_change_summary, tier_for_spend
-
     now = now or timezone.now()
     programme = programme_current()
-    tiers = _tiers(programme)
+    tiers = tiers_by_spend(programme)
     by_id = {tier.pk: tier for tier in tiers}
     since = now - datetime.timedelta(days=programme.tier_period_days)
     size = _batch_size(batch_size)

@@ -13,12 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Customer
-from customers.selectors import customer_resolve
 from inventory.models import Category
 from loyalty.models import Account, AccountStatus, Allocation, Card, CardStatus, PointsEntry, Programme
 from omni.core.barcodes import ean13_from_typed
@@ -185,14 +184,6 @@ def account_of(customer: Customer) -> Account | None:
     return Account.objects.filter(customer=customer).first()
 
 
-def account_for_customer_id(customer_id: int) -> tuple[Customer | None, Account | None]:
-    """The customer (the survivor for a merged id) and their account, if any."""
-    customer = customer_resolve(customer_id)
-    if customer is None:
-        return None, None
-    return customer, account_of(customer)
-
-
 def card_by_number(number: str) -> Card | None:
     """The card with this number as typed (in groups or not); None for a number no card can have."""
     try:
@@ -252,15 +243,6 @@ def excluded_category_ids(programme: Programme) -> set[int]:
 
 def excluded_product_ids(programme: Programme) -> set[int]:
     return set(programme.excluded_products.values_list("pk", flat=True))
-
-
-def tier_members_count(programme: Programme) -> dict[int, int]:
-    return dict(
-        Account.objects.filter(tier__programme=programme, status=AccountStatus.ACTIVE)
-        .values("tier_id")
-        .annotate(n=Count("pk"))
-        .values_list("tier_id", "n")
-    )
 
 
 def lots_open(account_id: int) -> QuerySet[PointsEntry]:

@@ -2,7 +2,7 @@
 one transaction, all or nothing.
 
 Locks are always taken in one order, so that no two actions can deadlock: the order row, the
-customer, the promo code (``loyalty.promo``), the loyalty account (``loyalty.services``), the
+customer, the promo code (``loyalty.services.promo``), the loyalty account (``loyalty.services``), the
 transfers, then the stock rows (all of an action's rows in one sorted ``select_for_update``,
 ``lock_objects.stock_rows``) before the inventory services change them. Messages and timeline
 entries are written last, in the same transaction (the messaging outbox delivers after commit).
@@ -45,10 +45,10 @@ from inventory.services import (
     transfer_cancel,
     transfer_create,
 )
-from loyalty import promo as loyalty_promo
 from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty
 from loyalty.models import BonusType
+from loyalty.services import promo as loyalty_promo
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import DomainError, InvalidInput
 from omni.core.services import sequence_next
@@ -910,8 +910,8 @@ def order_place(
 def order_code_verify(*, customer: Customer | None, channel: str, points: int, code: str) -> int | None:
     """Where the programme wants a one-time code for spending these points, check it in its own
     transaction, before any other: a wrong code counts as an attempt even though the order is
-    refused (``loyalty.otp``). Returns what ``order_place(verified_code=...)`` takes."""
-    from loyalty.otp import code_required, otp_verify
+    refused (``loyalty.services.otp``). Returns what ``order_place(verified_code=...)`` takes."""
+    from loyalty.services import code_required, otp_verify
 
     if customer is None or not points:
         return None

@@ -2,9 +2,9 @@
 promo code validation.
 
 Views parse input, call one service or selector and present the result; the rules are in
-``loyalty.services``, ``loyalty.promo`` and ``loyalty.otp``, and the errors they raise are
-rendered by ``omni.api.exceptions``. A customer is named by ``customer_id`` (the id of a merged
-profile resolves to the survivor) or by a loyalty ``card`` number.
+``loyalty.services``, and the errors they raise are rendered by ``omni.api.exceptions``. A
+customer is named by ``customer_id`` (the id of a merged profile resolves to the survivor) or by
+a loyalty ``card`` number.
 """
 
 from django.utils.translation import gettext
@@ -18,7 +18,7 @@ from customers.models import Customer
 from customers.selectors import customer_resolve
 from inventory.errors import UnknownLocation, UnknownProducts
 from inventory.models import Location, Product
-from loyalty import otp, promo, selectors, services
+from loyalty import selectors, services
 from loyalty.api.serializers import (
     AccountOpenSerializer,
     AccountSerializer,
@@ -370,8 +370,8 @@ class RedemptionView(APIView):
         # a reference already redeemed) needs no new code: the first result is returned.
         programme = services.programme_current()
         verified_code = None
-        if otp.code_required(programme, data["channel"]) and services.redemption_of(data["reference"]) is None:
-            verified_code = otp.otp_verify(account=services.account_required(customer), code=data.get("code", ""))
+        if services.code_required(programme, data["channel"]) and services.redemption_of(data["reference"]) is None:
+            verified_code = services.otp_verify(account=services.account_required(customer), code=data.get("code", ""))
 
         def redeem() -> Response:
             redemption = services.points_redeem(
@@ -435,7 +435,7 @@ class CodeView(APIView):
         serializer = CodeRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        code = otp.otp_send(customer=_who(data), channel=data["channel"], actor=Actor.from_request(request))
+        code = services.otp_send(customer=_who(data), channel=data["channel"], actor=Actor.from_request(request))
         body = {"expires_at": code.expires_at, "attempts": code.max_attempts}
         return Response(CodeSentSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
@@ -478,7 +478,7 @@ class PromoValidateView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         customer = _who(data) if data.get("customer_id") or data.get("card") else None
-        quote = promo.promo_validate(
+        quote = services.promo_validate(
             code=data["code"], lines=_cart(data["lines"]), channel=data["channel"], customer=customer
         )
         body = {

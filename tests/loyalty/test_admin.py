@@ -211,7 +211,7 @@ def test_a_promo_code_with_an_invisible_character_is_refused(client, login):
 
 
 def test_promo_code_with_channels_and_its_uses(client, login):
-    from loyalty.promo import promo_apply
+    from loyalty.services import promo_apply
 
     login(HEAD_OFFICE)
     client.post(

@@ -342,7 +342,7 @@ class TestRedeem:
         assert writer.post(REDEEM, redemption(account), HTTP_IDEMPOTENCY_KEY="k-2").status_code == 201
 
     def test_in_store_with_a_one_time_code(self, writer, product, programme, monkeypatch):
-        from loyalty import otp
+        from loyalty.services import otp
 
         programme.otp_required = True
         programme.save()
@@ -360,8 +360,8 @@ class TestRedeem:
     def test_wrong_codes_count_even_with_a_fresh_idempotency_key_each(
         self, writer, product, programme, monkeypatch, settings
     ):
-        from loyalty import otp
         from loyalty.models import OneTimeCode
+        from loyalty.services import otp
 
         programme.otp_required = True
         programme.save()
@@ -382,8 +382,8 @@ class TestRedeem:
     def test_the_right_code_spends_once_and_a_retry_replays_without_a_new_code(
         self, writer, product, programme, monkeypatch
     ):
-        from loyalty import otp
         from loyalty.models import OneTimeCode
+        from loyalty.services import otp
 
         programme.otp_required = True
         programme.save()

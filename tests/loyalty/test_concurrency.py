@@ -10,7 +10,7 @@ from loyalty import selectors, services
 from loyalty.errors import NotEnoughPoints, PromoExhausted
 from loyalty.models import Account, EntryKind, PointsEntry, PromoUsage
 from loyalty.nightly import points_expire_due
-from loyalty.promo import promo_apply
+from loyalty.services import promo_apply
 from tests.loyalty.factories import NOW, PromoCodeFactory, cart, customer, days, give, member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -21,8 +21,7 @@ from loyalty.models import (
     SpendRecord,
     TierChange,
 )
-from loyalty.otp import otp_send
-from loyalty.promo import promo_apply
+from loyalty.services import otp_send, promo_apply
 from tests.loyalty.factories import NOW, PromoCodeFactory, cart, customer, days, give, member
 
 pytestmark = pytest.mark.django_db

@@ -217,7 +217,7 @@ class TestReverseRedeemed:
 class TestPromoPointsOnEarn:
     def test_extra_points_of_a_promo_code_come_with_the_order_and_leave_with_its_cancellation(self):
         from loyalty.models import PromoKind
-        from loyalty.promo import promo_apply
+        from loyalty.services import promo_apply
         from tests.loyalty.factories import PromoCodeFactory
 
         account = member()

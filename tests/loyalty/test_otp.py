@@ -3,9 +3,10 @@
 import pytest
 
 from customers.models import Message
-from loyalty import otp, selectors, services
+from loyalty import selectors, services
 from loyalty.errors import CodeExpired, CodeRequired, InvalidCode, NotEnoughPoints, TooManyCodes
 from loyalty.models import OneTimeCode
+from loyalty.services import otp
 from tests.loyalty.factories import NOW, cart, give, member
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from customers.models import Segment, SegmentCondition
 from loyalty import errors
 from loyalty.models import PromoKind, PromoUsage, PromoUsageStatus
-from loyalty.promo import promo_apply, promo_release, promo_validate
+from loyalty.services import promo_apply, promo_release, promo_validate
 from omni.core.errors import InvalidInput
 from tests.loyalty.factories import NOW, PromoCodeFactory, cart, customer, days, member
 

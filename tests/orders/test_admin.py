@@ -212,8 +212,8 @@ class TestSale:
         assert Stock.objects.get(location=mine, product=socks).on_hand == 3
 
     def test_wrong_codes_in_the_preview_count(self, cashier, two_stores, programme, monkeypatch, settings):
-        from loyalty import otp
         from loyalty.models import OneTimeCode
+        from loyalty.services import otp
 
         programme.otp_required = True
         programme.save()
@@ -248,8 +248,8 @@ class TestSale:
         assert not Order.objects.exists()
 
     def test_the_right_code_previews_then_sells(self, cashier, two_stores, programme, monkeypatch):
-        from loyalty import otp
         from loyalty.models import OneTimeCode
+        from loyalty.services import otp
 
         programme.otp_required = True
         programme.save()

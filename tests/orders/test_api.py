@@ -466,7 +466,7 @@ class TestOneTimeCodes:
 
     @pytest.fixture(autouse=True)
     def codes_required(self, programme, monkeypatch):
-        from loyalty import otp
+        from loyalty.services import otp
 
         programme.otp_required = True
         programme.save()
@@ -474,7 +474,7 @@ class TestOneTimeCodes:
 
     @pytest.fixture
     def body(self, shop, goods):
-        from loyalty import otp
+        from loyalty.services import otp
 
         person = customer()
         points_for(person, 500)

@@ -337,7 +337,7 @@ class PointsBook:
 
 
 def take_fifo(lots: list[list], points: int) -> list[tuple[list, int]]:
-    """``loyalty.services._plan``: take ``points`` from the lots in their order."""
+    """``loyalty.services.ledger.fifo_plan``: take ``points`` from the lots in their order."""
     plan, left = [], points
     for lot in lots:
         if left <= 0:
@@ -350,9 +350,9 @@ def take_fifo(lots: list[list], points: int) -> list[tuple[list, int]]:
 
 
 def give_back_chunks(allocations: list[tuple[int, int, datetime.datetime]], skip: int, need: int):
-    """``loyalty.services._give_back_redeemed``: ``need`` points of a redemption (its allocations as
-    (lot id, points, lot expiry)) come back as lots keeping the expiry of the lots they came from,
-    the latest-expiring first, after the ``skip`` points already given back."""
+    """``loyalty.services.ledger.redeemed_give_back``: ``need`` points of a redemption (its
+    allocations as (lot id, points, lot expiry)) come back as lots keeping the expiry of the lots
+    they came from, the latest-expiring first, after the ``skip`` points already given back."""
     chunks: list[list] = []
     for _lot_id, points, expires_at in sorted(allocations, key=lambda a: (a[2], a[0]), reverse=True):
         if skip >= points:
@@ -372,7 +372,7 @@ def give_back_chunks(allocations: list[tuple[int, int, datetime.datetime]], skip
 
 
 def proportion(points: int, part: Decimal, whole: Decimal) -> int:
-    """``loyalty.services._proportion``."""
+    """``loyalty.services.order_points._proportion``."""
     if points <= 0:
         return 0
     if whole <= 0 or part >= whole:

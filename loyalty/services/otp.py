@@ -24,10 +24,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.messaging.services import message_send
 from customers.models import Channel, Customer, MessagePurpose
+from customers.services import locked_customer
 from loyalty.errors import CodeExpired, CodeRequired, InvalidCode, TooManyCodes
 from loyalty.lock_objects import account_for_update
 from loyalty.models import Account, OneTimeCode, Programme
+from loyalty.services.checks import account_required, active_account_for_update, check_channel
 from omni.core.actors import SYSTEM, Actor
 
 # Where the cashier or the operator cannot see the customer's app: the code proves it is them.
@@ -51,15 +54,12 @@ def otp_send(
     *, customer: Customer, channel: str, actor: Actor = SYSTEM, now: datetime.datetime | None = None
 ) -> OneTimeCode:
     """Send the customer a new code for spending points; the previous one stops working."""
-    from customers.messaging.services import message_send
-    from loyalty.services import _check_channel, _lock_customer, _locked_active_account, account_required
-
-    _check_channel(channel)
+    check_channel(channel)
     now = now or timezone.now()
     account = account_required(customer)
     with transaction.atomic():
-        customer = _lock_customer(customer)
-        account = _locked_active_account(account.pk)
+        customer = locked_customer(customer)
+        account = active_account_for_update(account.pk)
         sent = OneTimeCode.objects.filter(account=account, created_at__gt=now - datetime.timedelta(hours=1)).count()
         if sent >= settings.LOYALTY_OTP_MAX_PER_HOUR:
             raise TooManyCodes(details={"per_hour": settings.LOYALTY_OTP_MAX_PER_HOUR})

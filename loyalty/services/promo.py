@@ -35,7 +35,7 @@ from loyalty.errors import (
     PromoWrongChannel,
 )
 from loyalty.models import PromoCode, PromoKind, PromoUsage, PromoUsageStatus
-from loyalty.services import CartLine, _check_channel, _check_reference, cart_total, money
+from loyalty.services.checks import CartLine, cart_total, check_channel, check_reference, money
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
 from omni.core.validators import validate_identifier
@@ -124,7 +124,7 @@ def promo_validate(
     """What the code gives on this cart, or the refusal (a ``PromoRefused`` with its own code)."""
     code = normalize_code(code)
     total = cart_total(lines)
-    _check_channel(channel)
+    check_channel(channel)
     now = now or timezone.now()
     promo = _promo(code)
     _check(promo, total=total, customer=customer, channel=channel, now=now)
@@ -145,9 +145,9 @@ def promo_apply(
     """Use the code on an order, counted atomically. Once per order: the same order again gets
     its first use back. Returns the use and whether it was counted now."""
     code = normalize_code(code)
-    reference = _check_reference(reference)
+    reference = check_reference(reference)
     total = cart_total(lines)
-    _check_channel(channel)
+    check_channel(channel)
     now = now or timezone.now()
     promo = _promo(code)
     with transaction.atomic():
@@ -183,7 +183,7 @@ def promo_release(
 ) -> int:
     """The order was cancelled: its uses of promo codes (or of ``code`` only) no longer count.
     Returns how many uses were released; releasing again changes nothing."""
-    reference = _check_reference(reference)
+    reference = check_reference(reference)
     now = now or timezone.now()
     usages = PromoUsage.objects.filter(reference=reference, status=PromoUsageStatus.APPLIED)
     if code:
