@@ -125,29 +125,21 @@ def order_place(
     this outside any transaction, or check the code yourself before yours (``order_code_verify``)
     and pass ``verified_code``.
     """
-    check_choice(channel, OrderChannel, "channel")
-    check_choice(fulfilment, Fulfilment, "fulfilment")
-    if fulfilment == Fulfilment.IN_STORE and channel != OrderChannel.STORE:
-        raise InvalidInput.for_field("channel", _("A sale in a store is made through the store channel."))
-    if customer is None and fulfilment != Fulfilment.IN_STORE:
-        raise CustomerRequired.for_field("customer", str(CustomerRequired.message))
     if fulfilment == Fulfilment.DELIVERY:
         location = None
-    _check_location(fulfilment, location, delivery_address)
+    _check_order_input(
+        channel=channel, fulfilment=fulfilment, customer=customer, location=location, address=delivery_address
+    )
     products = _products(lines)
-    if isinstance(points, bool) or not isinstance(points, int) or points < 0:
-        raise InvalidInput.for_field("points", _("Points are a whole number, zero or more."))
-    if points and customer is None:
-        raise CustomerRequired.for_field("points", _("Points can only be spent by an identified customer."))
+    _check_points(points, customer)
     if verified_code is None:
         verified_code = order_code_verify(customer=customer, channel=channel, points=points, code=otp_code)
     now = timezone.now()
     with transaction.atomic():
         if customer is not None:
             customer = locked_customer(customer)
-        number = order_number(channel)
         order = Order.objects.create(
-            number=number,
+            number=order_number(channel),
             channel=channel,
             fulfilment=fulfilment,
             status=states.INITIAL[fulfilment],
@@ -159,59 +151,94 @@ def order_place(
             note=note.strip()[:255],
             **actor.audit_fields,
         )
-        order_lines = [
-            OrderLine(
-                order=order,
-                product=product,
-                sku=product.sku,
-                name=product.name[:255],
-                unit_price=product.price,
-                quantity=qty,
-                subtotal=money(product.price * qty),
-                amount=money(product.price * qty),
-                total=money(product.price * qty),
-            )
-            for product, qty in products
-        ]
+        order_lines = _new_lines(order, products)
         _price(
             order, order_lines, promo_code=promo_code, points=points, verified_code=verified_code, actor=actor, now=now
         )
         OrderLine.objects.bulk_create(order_lines)
         status_record(order, "", order.status, actor)
-
-        if fulfilment == Fulfilment.CLICK_AND_COLLECT:
-            if allocate_click_and_collect(order, order_lines, actor):
-                status_move(order, Action.AWAIT_TRANSFER, actor)
-        elif fulfilment == Fulfilment.DELIVERY:
-            order.location = allocate_delivery(order, order_lines, actor)
-            order.save(update_fields=["location", "updated_at"])
-        else:
-            sell_in_store(order, order_lines, actor)
-
-        methods = STORE_METHODS if fulfilment == Fulfilment.IN_STORE else PREPAYMENT_METHODS
-        checked = payments_check(payments, order.total, methods, required=fulfilment == Fulfilment.IN_STORE)
-        if checked:
-            order.paid = payments_create(order, checked, actor)
-            order.save(update_fields=["paid", "updated_at"])
-
+        _allocate(order, order_lines, actor)
+        _take_payments(order, payments, actor)
         if fulfilment == Fulfilment.IN_STORE:
             completion_record(order, order_lines, actor, now)
         else:
-            timeline_record(
-                order,
-                kind=InteractionKind.ORDER,
-                summary=_("Order %(number)s placed: %(total)s.") % {"number": number, "total": money_text(order.total)},
-                location=order.location,
-                actor=actor,
-            )
-            customer_notify(
-                order,
-                kind="order_placed",
-                subject=_("Order %(number)s is placed") % {"number": number},
-                text=_placed_text(order),
-                actor=actor,
-            )
+            _announce_placed(order, actor)
     return order
+
+
+def _check_order_input(
+    *, channel: str, fulfilment: str, customer: Customer | None, location: Location | None, address: str
+) -> None:
+    check_choice(channel, OrderChannel, "channel")
+    check_choice(fulfilment, Fulfilment, "fulfilment")
+    if fulfilment == Fulfilment.IN_STORE and channel != OrderChannel.STORE:
+        raise InvalidInput.for_field("channel", _("A sale in a store is made through the store channel."))
+    if customer is None and fulfilment != Fulfilment.IN_STORE:
+        raise CustomerRequired.for_field("customer", str(CustomerRequired.message))
+    _check_location(fulfilment, location, address)
+
+
+def _check_points(points, customer: Customer | None) -> None:
+    if isinstance(points, bool) or not isinstance(points, int) or points < 0:
+        raise InvalidInput.for_field("points", _("Points are a whole number, zero or more."))
+    if points and customer is None:
+        raise CustomerRequired.for_field("points", _("Points can only be spent by an identified customer."))
+
+
+def _new_lines(order: Order, products: Sequence[tuple[Product, int]]) -> list[OrderLine]:
+    """The order's lines at the catalogue price (unsaved; ``_price`` adds discount and points)."""
+    return [
+        OrderLine(
+            order=order,
+            product=product,
+            sku=product.sku,
+            name=product.name[:255],
+            unit_price=product.price,
+            quantity=qty,
+            subtotal=money(product.price * qty),
+            amount=money(product.price * qty),
+            total=money(product.price * qty),
+        )
+        for product, qty in products
+    ]
+
+
+def _allocate(order: Order, lines: Sequence[OrderLine], actor: Actor) -> None:
+    if order.fulfilment == Fulfilment.CLICK_AND_COLLECT:
+        if allocate_click_and_collect(order, lines, actor):
+            status_move(order, Action.AWAIT_TRANSFER, actor)
+    elif order.fulfilment == Fulfilment.DELIVERY:
+        order.location = allocate_delivery(order, lines, actor)
+        order.save(update_fields=["location", "updated_at"])
+    else:
+        sell_in_store(order, lines, actor)
+
+
+def _take_payments(order: Order, payments: Sequence[PaymentInput], actor: Actor) -> None:
+    """Payments given at placing: prepayments, or the whole of a sale in a store."""
+    in_store = order.fulfilment == Fulfilment.IN_STORE
+    methods = STORE_METHODS if in_store else PREPAYMENT_METHODS
+    checked = payments_check(payments, order.total, methods, required=in_store)
+    if checked:
+        order.paid = payments_create(order, checked, actor)
+        order.save(update_fields=["paid", "updated_at"])
+
+
+def _announce_placed(order: Order, actor: Actor) -> None:
+    timeline_record(
+        order,
+        kind=InteractionKind.ORDER,
+        summary=_("Order %(number)s placed: %(total)s.") % {"number": order.number, "total": money_text(order.total)},
+        location=order.location,
+        actor=actor,
+    )
+    customer_notify(
+        order,
+        kind="order_placed",
+        subject=_("Order %(number)s is placed") % {"number": order.number},
+        text=_placed_text(order),
+        actor=actor,
+    )
 
 
 def order_code_verify(*, customer: Customer | None, channel: str, points: int, code: str) -> int | None:
