@@ -1139,6 +1139,83 @@ def _give_back_redeemed(
     return money(points * redemption.point_value)
 
 
+def _reversal_counts(order: OrderPoints, lines: Sequence[ReturnLine] | None) -> tuple[Decimal, Decimal, int, int]:
+    """What comes back (capped by what is left of the order): its amount, its amount that earned
+    points, the earned points to reverse and the spent points to give back."""
+    amount_left = order.order_total - order.returned_amount
+    eligible_left = order.eligible_amount - order.returned_eligible_amount
+    if lines is None:
+        amount, eligible = amount_left, eligible_left
+    else:
+        earning = {line.product_id for line in order.lines.all() if line.eligible}
+        amount = money(sum((Decimal(line.amount) for line in lines), Decimal(0)))
+        eligible = money(sum((Decimal(line.amount) for line in lines if line.product_id in earning), Decimal(0)))
+        amount, eligible = min(amount, amount_left), min(eligible, eligible_left, amount)
+    returned = order.returned_amount + amount
+    returned_eligible = order.returned_eligible_amount + eligible
+    if order.eligible_amount > 0:
+        target = _proportion(order.points_earned, returned_eligible, order.eligible_amount)
+    else:
+        target = _proportion(order.points_earned, returned, order.order_total)
+    to_reverse = max(target - order.points_earn_reversed, 0)
+    given_back = 0
+    if order.points_redeemed:
+        back_target = _proportion(order.points_redeemed, returned, order.order_total)
+        given_back = max(back_target - order.points_redeemed_returned, 0)
+    return amount, eligible, to_reverse, given_back
+
+
+def _reversal_plan(account: Account, reference: str, to_reverse: int, now: datetime.datetime):
+    """The lots the earned points to reverse are taken from: the order's own first, then (for an
+    active account) the others available; what they cannot cover is the shortfall. Reads only.
+    Returns (plan, points cancelled while pending, points taken back, shortfall)."""
+    if not to_reverse:
+        return [], 0, 0, 0
+    own = list(
+        PointsEntry.objects.filter(
+            account=account,
+            cause_type="order",
+            cause_id=reference,
+            kind__in=[EntryKind.EARN, EntryKind.BONUS],
+            remaining__gt=0,
+        ).order_by("spendable_from", "expires_at", "id")
+    )
+    plan = _plan(own, to_reverse)
+    missing = to_reverse - sum(points for _lot, points in plan)
+    if missing and account.is_active:
+        others = selectors.lots_available(account.pk, now).exclude(pk__in=[lot.pk for lot in own])
+        plan += _plan(list(others), missing)
+    moved = sum(points for _lot, points in plan)
+    own_ids = {lot.pk for lot in own}
+    cancelled = sum(points for lot, points in plan if lot.pk in own_ids and lot.spendable_from > now)
+    return plan, cancelled, moved - cancelled, to_reverse - moved
+
+
+def points_reverse_preview(
+    *, reference: str, lines: Sequence[ReturnLine], now: datetime.datetime | None = None
+) -> Reversal:
+    """What ``points_reverse`` would do for a new return of ``lines``, read without a lock and
+    written nowhere (the return desk shows it before the cashier confirms)."""
+    reference = _check_reference(reference)
+    cart_total(lines)
+    now = now or timezone.now()
+    order = OrderPoints.objects.filter(reference=reference).select_related("account", "redemption").first()
+    if order is None:
+        return Reversal(reference=reference, return_reference="")
+    _amount, _eligible, to_reverse, given_back = _reversal_counts(order, lines)
+    _lots, cancelled, taken, shortfall = _reversal_plan(order.account, reference, to_reverse, now)
+    return Reversal(
+        reference=reference,
+        return_reference="",
+        points_cancelled=cancelled,
+        points_taken_back=taken,
+        shortfall_points=shortfall,
+        shortfall_value=money(shortfall * programme_current().point_value),
+        points_given_back=given_back,
+        value_given_back=money(given_back * order.redemption.point_value) if given_back else Decimal("0.00"),
+    )
+
+
 def points_reverse(
     *,
     reference: str,
@@ -1175,66 +1252,23 @@ def points_reverse(
         if existing is not None:
             return _reversal_of(existing, order, created=False)
 
-        # What comes back, capped by what is left of the order.
-        amount_left = order.order_total - order.returned_amount
-        eligible_left = order.eligible_amount - order.returned_eligible_amount
-        if lines is None:
-            amount, eligible = amount_left, eligible_left
-        else:
-            earning = {line.product_id for line in order.lines.all() if line.eligible}
-            amount = money(sum((Decimal(line.amount) for line in lines), Decimal(0)))
-            eligible = money(sum((Decimal(line.amount) for line in lines if line.product_id in earning), Decimal(0)))
-            amount, eligible = min(amount, amount_left), min(eligible, eligible_left, amount)
-        returned = order.returned_amount + amount
-        returned_eligible = order.returned_eligible_amount + eligible
-
-        # Earned points.
-        if order.eligible_amount > 0:
-            target = _proportion(order.points_earned, returned_eligible, order.eligible_amount)
-        else:
-            target = _proportion(order.points_earned, returned, order.order_total)
-        to_reverse = max(target - order.points_earn_reversed, 0)
-        cancelled = taken = shortfall = 0
-        if to_reverse:
-            own = list(
-                PointsEntry.objects.filter(
-                    account=account,
-                    cause_type="order",
-                    cause_id=reference,
-                    kind__in=[EntryKind.EARN, EntryKind.BONUS],
-                    remaining__gt=0,
-                ).order_by("spendable_from", "expires_at", "id")
+        amount, eligible, to_reverse, given_back = _reversal_counts(order, lines)
+        plan, cancelled, taken, shortfall = _reversal_plan(account, reference, to_reverse, now)
+        if plan:
+            _consume(
+                account=account,
+                kind=EntryKind.REVERSAL,
+                plan=plan,
+                cause=cause,
+                reverses=PointsEntry.objects.filter(key=f"earn:{reference}").first(),
+                channel=order.channel,
+                store=order.store,
+                actor=actor,
+                now=now,
             )
-            plan = _plan(own, to_reverse)
-            missing = to_reverse - sum(points for _lot, points in plan)
-            if missing and account.is_active:
-                others = selectors.lots_available(account.pk, now).exclude(pk__in=[lot.pk for lot in own])
-                plan += _plan(list(others), missing)
-            moved = sum(points for _lot, points in plan)
-            shortfall = to_reverse - moved
-            own_ids = {lot.pk for lot in own}
-            cancelled = sum(points for lot, points in plan if lot.pk in own_ids and lot.spendable_from > now)
-            taken = moved - cancelled
-            if plan:
-                _consume(
-                    account=account,
-                    kind=EntryKind.REVERSAL,
-                    plan=plan,
-                    cause=cause,
-                    reverses=PointsEntry.objects.filter(key=f"earn:{reference}").first(),
-                    channel=order.channel,
-                    store=order.store,
-                    actor=actor,
-                    now=now,
-                )
-
-        # Points spent on the order.
-        given_back, value_back = 0, Decimal("0.00")
-        if order.points_redeemed:
-            back_target = _proportion(order.points_redeemed, returned, order.order_total)
-            given_back = max(back_target - order.points_redeemed_returned, 0)
-            if given_back:
-                value_back = _give_back_redeemed(order, given_back, cause=cause, actor=actor, now=now)
+        value_back = Decimal("0.00")
+        if given_back:
+            value_back = _give_back_redeemed(order, given_back, cause=cause, actor=actor, now=now)
 
         # Qualifying spend: the paid share of what came back leaves it, dated at the purchase.
         if order.completed_at is not None and order.order_total > 0 and amount > 0:
@@ -1251,7 +1285,8 @@ def points_reverse(
                     created_at=now,
                 )
 
-        order.returned_amount, order.returned_eligible_amount = returned, returned_eligible
+        order.returned_amount += amount
+        order.returned_eligible_amount += eligible
         order.points_earn_reversed += to_reverse
         order.points_redeemed_returned += given_back
         order.save(
