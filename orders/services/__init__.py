@@ -35,7 +35,8 @@ from orders.services.payments import (
 )
 from orders.services.placing import order_code_verify, order_place, order_preview
 from orders.services.refunds import refund_complete
-from orders.services.returns import ReturnFigures, return_accept, return_deadline, return_preview, return_window_days
+from orders.services.return_figures import ReturnFigures
+from orders.services.returns import return_accept, return_deadline, return_preview, return_window_days
 from orders.services.transfers import (
     order_accept_partial,
     order_source_shortfall,

@@ -2,6 +2,7 @@
 refunding to the payments in proportion, and payments reported after placement."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -100,25 +101,54 @@ def payments_create(order: Order, checked, actor: Actor) -> Decimal:
     return sum((amount for _m, amount, _p in checked), ZERO)
 
 
-def refund_to_payments(
-    order: Order, amount: Decimal, actor: Actor, *, order_return: OrderReturn | None = None, reason: str = ""
-) -> list[Refund]:
-    """Refund ``amount`` to the order's money payments, in proportion to what is left of each."""
-    if amount <= 0:
-        return []
-    payments = list(
-        Payment.objects.select_for_update()
-        .filter(order=order, status=PaymentStatus.PAID)
+@dataclass(frozen=True)
+class RefundShare:
+    """The part of a refund paid back to one payment, or (``payment`` None) credited as points."""
+
+    method: str
+    amount: Decimal
+    points: int = 0
+    payment: Payment | None = None
+
+
+def refundable_payments(order: Order, *, lock: bool) -> list[Payment]:
+    """The order's money payments that refunds go back to, in a fixed order; locked when the
+    caller is about to refund them (a preview only reads them)."""
+    payments = (
+        Payment.objects.filter(order=order, status=PaymentStatus.PAID)
         .exclude(method=PaymentMethod.POINTS)
         .order_by("pk")
     )
+    return list(payments.select_for_update() if lock else payments)
+
+
+def payment_shares(amount: Decimal, payments: Sequence[Payment]) -> list[RefundShare]:
+    """``amount`` spread over ``payments`` in proportion to what is left of each, never above it."""
+    if amount <= 0:
+        return []
     left = [payment.amount - payment.refunded for payment in payments]
     shares = spread_money(amount, left, caps=left)
+    return [
+        RefundShare(method=payment.method, amount=share, payment=payment)
+        for payment, share in zip(payments, shares, strict=True)
+        if share > 0
+    ]
+
+
+def refunds_to_payments_create(
+    order: Order,
+    shares: Sequence[RefundShare],
+    actor: Actor,
+    *,
+    order_return: OrderReturn | None = None,
+    reason: str = "",
+) -> list[Refund]:
+    """Record ``shares`` as refunds of their payments (locked by the caller): paid out at once for
+    cash, pending until the bank pays them back for the others."""
     refunds = []
-    for payment, share in zip(payments, shares, strict=True):
-        if share <= 0:
-            continue
-        payment.refunded += share
+    for share in shares:
+        payment = share.payment
+        payment.refunded += share.amount
         payment.save(update_fields=["refunded", "updated_at"])
         refunds.append(
             Refund(
@@ -126,7 +156,7 @@ def refund_to_payments(
                 order_return=order_return,
                 payment=payment,
                 method=payment.method,
-                amount=share,
+                amount=share.amount,
                 status=RefundStatus.DONE if payment.method in REFUNDED_AT_ONCE else RefundStatus.PENDING,
                 completed_at=timezone.now() if payment.method in REFUNDED_AT_ONCE else None,
                 reason=reason[:255],
@@ -135,6 +165,16 @@ def refund_to_payments(
         )
     Refund.objects.bulk_create(refunds)
     return refunds
+
+
+def refund_to_payments(
+    order: Order, amount: Decimal, actor: Actor, *, order_return: OrderReturn | None = None, reason: str = ""
+) -> list[Refund]:
+    """Refund ``amount`` to the order's money payments, in proportion to what is left of each."""
+    if amount <= 0:
+        return []
+    shares = payment_shares(amount, refundable_payments(order, lock=True))
+    return refunds_to_payments_create(order, shares, actor, order_return=order_return, reason=reason)
 
 
 def points_payment_given_back(order: Order, value: Decimal) -> None:

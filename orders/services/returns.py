@@ -2,8 +2,7 @@
 
 import datetime
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from django.conf import settings
@@ -49,28 +48,16 @@ from orders.models import (
     ReturnCondition,
     ReturnLine,
 )
-from orders.money import money
 from orders.services.inputs import ReturnLineInput, check_choice, check_quantity
-from orders.services.lines import line_part
 from orders.services.notices import customer_notify, money_text, timeline_record
-from orders.services.payments import ZERO, points_payment_given_back, refund_to_payments
+from orders.services.payments import (
+    RefundShare,
+    points_payment_given_back,
+    refundable_payments,
+    refunds_to_payments_create,
+)
+from orders.services.return_figures import ReturnFigures, ReturnRequest, loyalty_return_lines, return_figures
 from orders.services.transitions import order_customer_locked, order_locked
-
-
-@dataclass
-class ReturnFigures:
-    """What a return does, as the return desk previews it before confirming."""
-
-    amount: Decimal = ZERO
-    paid_amount: Decimal = ZERO
-    shortfall_points: int = 0
-    shortfall_value: Decimal = ZERO
-    refund_amount: Decimal = ZERO
-    refund_points: int = 0
-    points_reversed: int = 0
-    points_given_back: int = 0
-    late: bool = False
-    refunds: list[tuple[str, Decimal, int]] = field(default_factory=list)  # (method, amount, points)
 
 
 def return_window_days(order: Order) -> int:
@@ -104,9 +91,88 @@ def return_accept(
     location; faulty ones are returned and written off there (the ledger shows both). The refund
     is what was paid in money for exactly these units, less the value of earned points the
     customer already spent (loyalty's shortfall); to the original payments in proportion, or to
-    points where the customer chooses it and the programme allows it. Within the return window,
-    or later for faulty goods when a store manager accepts it (recorded on the return).
+    points where the customer chooses it and the programme allows it (``return_figures``).
+    Within the return window, or later for faulty goods when a store manager accepts it
+    (recorded on the return).
     """
+    reason, wanted = _check_return_input(location=location, lines=lines, reason=reason, refund_method=refund_method)
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = order_locked(order)
+        late = _check_returnable(order, lines, accept_late=accept_late, actor=actor, now=now)
+        requests = _requests(order, wanted)
+        customer = order_customer_locked(order)
+        if refund_method == RefundMethod.POINTS:
+            _check_refund_to_points(order, customer)
+        number = f"R-{sequence_next('order_return'):06d}"
+        reversal = None
+        if customer is not None:
+            reversal = loyalty.points_reverse(
+                reference=order.number,
+                return_reference=number,
+                lines=loyalty_return_lines(requests),
+                actor=actor,
+                now=now,
+            )
+            points_payment_given_back(order, reversal.value_given_back)
+        figures = return_figures(
+            order=order,
+            requests=requests,
+            reversal=reversal,
+            payments=refundable_payments(order, lock=True),
+            point_value=_refund_point_value(refund_method),
+            late=late,
+        )
+        order_return, return_lines = _return_record(
+            order, figures, number=number, location=location, reason=reason, refund_method=refund_method, actor=actor
+        )
+        _return_stock(order_return, return_lines, location, actor)
+        refunds = _refunds_create(order, order_return, figures, actor, now)
+        order.refunded += figures.refund_amount
+        order.save(update_fields=["refunded", "updated_at"])
+        _announce_return(order, order_return, figures, refunds, reason=reason, actor=actor)
+    return order_return
+
+
+def return_preview(
+    *,
+    order: Order,
+    location: Location,
+    lines: Sequence[ReturnLineInput],
+    reason: str,
+    refund_method: str = RefundMethod.ORIGINAL,
+    accept_late: bool = False,
+    actor: Actor = SYSTEM,
+    now: datetime.datetime | None = None,
+) -> ReturnFigures:
+    """What ``return_accept`` would do with this input (loyalty's reversal and its shortfall
+    included), refused for the same reasons: the return desk shows it before the cashier
+    confirms. It only reads: no row is locked, no return number is taken, nothing is written."""
+    _reason, wanted = _check_return_input(location=location, lines=lines, reason=reason, refund_method=refund_method)
+    now = now or timezone.now()
+    order = Order.objects.select_related("customer", "location").get(pk=order.pk)
+    late = _check_returnable(order, lines, accept_late=accept_late, actor=actor, now=now)
+    requests = _requests(order, wanted)
+    if refund_method == RefundMethod.POINTS:
+        _check_refund_to_points(order, order.customer)
+    reversal = None
+    if order.customer is not None:
+        reversal = loyalty.points_reverse_preview(reference=order.number, lines=loyalty_return_lines(requests), now=now)
+    return return_figures(
+        order=order,
+        requests=requests,
+        reversal=reversal,
+        payments=refundable_payments(order, lock=False),
+        point_value=_refund_point_value(refund_method),
+        late=late,
+    )
+
+
+def _check_return_input(
+    *, location: Location, lines: Sequence[ReturnLineInput], reason: str, refund_method: str
+) -> tuple[str, dict[str, list[ReturnLineInput]]]:
+    """The shape of a return: a reason, lines with valid quantities and conditions, a location
+    that takes returns. Returns the reason and the lines by SKU (in the order first named)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidReturn.for_field("reason", _("A return needs a reason."))
@@ -123,124 +189,186 @@ def return_accept(
             _("%(location)s does not accept returns.") % {"location": location.code},
             details={"location": location.code},
         )
-    now = now or timezone.now()
-    with transaction.atomic():
-        order = order_locked(order)
-        if order.status not in COMPLETED_STATUSES:
-            raise InvalidTransition(
-                _("Order %(number)s is %(status)s: only goods handed over can be returned.")
-                % {"number": order.number, "status": OrderStatus(order.status).label},
-                details={"number": order.number, "status": order.status},
-            )
-        late = now > return_deadline(order)
-        if late:
-            _check_late(order, lines, accept_late, actor)
-        order_lines = {line.sku: line for line in order.lines.select_related("product").order_by("id")}
-        unknown = sorted(sku for sku in wanted if sku not in order_lines)
-        if unknown:
-            raise InvalidReturn(
-                _("Not on order %(number)s: %(skus)s.") % {"number": order.number, "skus": ", ".join(unknown)},
-                details={"skus": unknown},
-            )
-        over = []
-        for sku, items in wanted.items():
-            line = order_lines[sku]
-            quantity = sum(item.quantity for item in items)
-            if quantity > line.kept_quantity:
-                over.append({"sku": sku, "requested": quantity, "returnable": line.kept_quantity})
-        if over:
-            raise ReturnExceedsPurchase(
-                _("More than was bought: %(skus)s.") % {"skus": ", ".join(item["sku"] for item in over)},
-                details={"lines": over},
-            )
-        customer = order_customer_locked(order)
-        if refund_method == RefundMethod.POINTS:
-            _check_refund_to_points(order, customer)
+    return reason, wanted
 
-        number = f"R-{sequence_next('order_return'):06d}"
-        order_return = OrderReturn.objects.create(
-            number=number,
-            order=order,
-            location=location,
-            reason=reason[:255],
-            refund_method=refund_method,
-            late_accepted=late,
-            **actor.audit_fields,
-        )
-        return_lines, loyalty_lines = [], []
-        for sku, items in wanted.items():
-            line = order_lines[sku]
-            done = line.refused_quantity + line.returned_quantity
-            for item in items:
-                part = line_part(line, done=done, count=item.quantity)
-                done += item.quantity
-                return_lines.append(
-                    ReturnLine(
-                        order_return=order_return,
-                        order_line=line,
-                        quantity=item.quantity,
-                        condition=item.condition,
-                        amount=part.amount,
-                        paid_amount=part.total,
-                    )
-                )
-                loyalty_lines.append(loyalty.ReturnLine(line.product_id, item.quantity, part.amount))
-            line.returned_quantity += sum(item.quantity for item in items)
-        ReturnLine.objects.bulk_create(return_lines)
-        OrderLine.objects.bulk_update([order_lines[sku] for sku in wanted], ["returned_quantity"])
 
-        amount = sum((rl.amount for rl in return_lines), ZERO)
-        paid_amount = sum((rl.paid_amount for rl in return_lines), ZERO)
-        if customer is not None:
-            reversal = loyalty.points_reverse(
-                reference=order.number, return_reference=number, lines=loyalty_lines, actor=actor, now=now
+def _check_returnable(
+    order: Order, lines: Sequence[ReturnLineInput], *, accept_late: bool, actor: Actor, now: datetime.datetime
+) -> bool:
+    """The order's goods were handed over, and the return is in time or accepted late (then
+    returns True)."""
+    if order.status not in COMPLETED_STATUSES:
+        raise InvalidTransition(
+            _("Order %(number)s is %(status)s: only goods handed over can be returned.")
+            % {"number": order.number, "status": OrderStatus(order.status).label},
+            details={"number": order.number, "status": order.status},
+        )
+    late = now > return_deadline(order)
+    if late:
+        _check_late(order, lines, accept_late, actor)
+    return late
+
+
+def _requests(order: Order, wanted: Mapping[str, Sequence[ReturnLineInput]]) -> list[ReturnRequest]:
+    """The lines asked for, on the order's lines: every SKU on the order, never more units than
+    the customer kept."""
+    order_lines = {line.sku: line for line in order.lines.select_related("product").order_by("id")}
+    unknown = sorted(sku for sku in wanted if sku not in order_lines)
+    if unknown:
+        raise InvalidReturn(
+            _("Not on order %(number)s: %(skus)s.") % {"number": order.number, "skus": ", ".join(unknown)},
+            details={"skus": unknown},
+        )
+    over = []
+    for sku, items in wanted.items():
+        line = order_lines[sku]
+        quantity = sum(item.quantity for item in items)
+        if quantity > line.kept_quantity:
+            over.append({"sku": sku, "requested": quantity, "returnable": line.kept_quantity})
+    if over:
+        raise ReturnExceedsPurchase(
+            _("More than was bought: %(skus)s.") % {"skus": ", ".join(item["sku"] for item in over)},
+            details={"lines": over},
+        )
+    return [
+        ReturnRequest(line=order_lines[sku], quantity=item.quantity, condition=item.condition)
+        for sku, items in wanted.items()
+        for item in items
+    ]
+
+
+def _refund_point_value(refund_method: str) -> Decimal | None:
+    """The value of a point when the refund is credited as points."""
+    if refund_method != RefundMethod.POINTS:
+        return None
+    return loyalty.programme_current().point_value
+
+
+def _return_record(
+    order: Order,
+    figures: ReturnFigures,
+    *,
+    number: str,
+    location: Location,
+    reason: str,
+    refund_method: str,
+    actor: Actor,
+) -> tuple[OrderReturn, list[ReturnLine]]:
+    """The return, its lines, and the units returned on the order's lines."""
+    order_return = OrderReturn.objects.create(
+        number=number,
+        order=order,
+        location=location,
+        reason=reason[:255],
+        refund_method=refund_method,
+        late_accepted=figures.late,
+        amount=figures.amount,
+        paid_amount=figures.paid_amount,
+        refund_amount=figures.refund_amount,
+        refund_points=figures.refund_points,
+        points_reversed=figures.points_reversed,
+        points_given_back=figures.points_given_back,
+        shortfall_points=figures.shortfall_points,
+        shortfall_value=figures.shortfall_value,
+        **actor.audit_fields,
+    )
+    return_lines = ReturnLine.objects.bulk_create(
+        [
+            ReturnLine(
+                order_return=order_return,
+                order_line=item.line,
+                quantity=item.quantity,
+                condition=item.condition,
+                amount=item.amount,
+                paid_amount=item.paid_amount,
             )
-            points_payment_given_back(order, reversal.value_given_back)
-            order_return.points_reversed = reversal.points_cancelled + reversal.points_taken_back
-            order_return.points_given_back = reversal.points_given_back
-            order_return.shortfall_points = reversal.shortfall_points
-            order_return.shortfall_value = reversal.shortfall_value
-        refundable = max(order.paid - order.refunded, ZERO)
-        paid_amount = min(paid_amount, refundable)
-        refund = max(paid_amount - order_return.shortfall_value, ZERO)
-        order_return.amount, order_return.paid_amount, order_return.refund_amount = amount, paid_amount, refund
+            for item in figures.lines
+        ]
+    )
+    order_lines = {}
+    for item in figures.lines:
+        order_lines[item.line.pk] = item.line
+        item.line.returned_quantity += item.quantity
+    OrderLine.objects.bulk_update(list(order_lines.values()), ["returned_quantity"])
+    return order_return, return_lines
 
-        _return_stock(order_return, return_lines, location, actor)
-        refunds = []
-        if refund > 0 and refund_method == RefundMethod.POINTS:
-            refunds += _refund_to_points(order, order_return, refund, actor, now)
-        in_points = sum((r.amount for r in refunds), ZERO)
-        refunds += refund_to_payments(
-            order,
-            refund - in_points,
-            actor,
-            order_return=order_return,
-            reason=_("Return %(number)s") % {"number": number},
-        )
-        order_return.refund_points = sum(r.points for r in refunds)
-        order_return.save()
-        order.refunded += refund
-        order.save(update_fields=["refunded", "updated_at"])
 
-        items = sum(rl.quantity for rl in return_lines)
-        timeline_record(
-            order,
-            kind=InteractionKind.RETURN,
-            summary=_("Return %(number)s of order %(order)s: %(items)d items, refund %(refund)s.")
-            % {"number": number, "order": order.number, "items": items, "refund": money_text(refund)},
-            details=reason,
-            location=location,
-            actor=actor,
-        )
-        customer_notify(
-            order,
-            kind="refund_made",
-            key=number,
-            subject=_("Refund for order %(number)s") % {"number": order.number},
-            text=_refund_text(order, order_return, refunds),
-            actor=actor,
-        )
-    return order_return
+def _refunds_create(
+    order: Order, order_return: OrderReturn, figures: ReturnFigures, actor: Actor, now: datetime.datetime
+) -> list[Refund]:
+    """The refunds of the figures: the points credited first, then the payments paid back."""
+    refunds = []
+    to_points = [share for share in figures.shares if share.payment is None]
+    for share in to_points:
+        refunds.append(_refund_to_points(order, order_return, share, actor, now))
+    refunds += refunds_to_payments_create(
+        order,
+        [share for share in figures.shares if share.payment is not None],
+        actor,
+        order_return=order_return,
+        reason=_("Return %(number)s") % {"number": order_return.number},
+    )
+    return refunds
+
+
+def _refund_to_points(
+    order: Order, order_return: OrderReturn, share: RefundShare, actor: Actor, now: datetime.datetime
+) -> Refund:
+    """Credit the points of the refund, granted as a refund bonus caused by ``refund``/<return
+    number>, once per return (``points_bonus`` is idempotent per cause); the loyalty KPIs do not
+    count it as earned."""
+    loyalty.points_bonus(
+        account=loyalty_selectors.account_of(order.customer),
+        points=share.points,
+        bonus_type=BonusType.REFUND,
+        cause=loyalty.Cause("refund", order_return.number),
+        actor=actor,
+        now=now,
+    )
+    return Refund.objects.create(
+        order=order,
+        order_return=order_return,
+        method=PaymentMethod.POINTS,
+        amount=share.amount,
+        points=share.points,
+        status=RefundStatus.DONE,
+        completed_at=now,
+        reason=_("Return %(number)s") % {"number": order_return.number},
+        **actor.audit_fields,
+    )
+
+
+def _announce_return(
+    order: Order,
+    order_return: OrderReturn,
+    figures: ReturnFigures,
+    refunds: Sequence[Refund],
+    *,
+    reason: str,
+    actor: Actor,
+) -> None:
+    timeline_record(
+        order,
+        kind=InteractionKind.RETURN,
+        summary=_("Return %(number)s of order %(order)s: %(items)d items, refund %(refund)s.")
+        % {
+            "number": order_return.number,
+            "order": order.number,
+            "items": sum(item.quantity for item in figures.lines),
+            "refund": money_text(order_return.refund_amount),
+        },
+        details=reason,
+        location=order_return.location,
+        actor=actor,
+    )
+    customer_notify(
+        order,
+        kind="refund_made",
+        key=order_return.number,
+        subject=_("Refund for order %(number)s") % {"number": order.number},
+        text=_refund_text(order, order_return, refunds),
+        actor=actor,
+    )
 
 
 def _check_late(order: Order, lines: Sequence[ReturnLineInput], accept_late: bool, actor: Actor) -> None:
@@ -269,40 +397,6 @@ def _check_refund_to_points(order: Order, customer: Customer | None) -> None:
     account = loyalty_selectors.account_of(customer)
     if account is None or not account.is_active:
         raise RefundToPointsNotAllowed(_("The customer has no active loyalty account."))
-
-
-def _refund_to_points(order: Order, order_return: OrderReturn, amount: Decimal, actor: Actor, now) -> list[Refund]:
-    """Credit the refund as points at the programme's value (whole points; the cents that do not
-    make a point go back to the payments).
-
-    Granted as a refund bonus caused by ``refund``/<return number>, once per return
-    (``points_bonus`` is idempotent per cause); the loyalty KPIs do not count it as earned.
-    """
-    programme = loyalty.programme_current()
-    points = int(amount // programme.point_value)
-    if points <= 0:
-        return []
-    account = loyalty_selectors.account_of(order.customer)
-    loyalty.points_bonus(
-        account=account,
-        points=points,
-        bonus_type=BonusType.REFUND,
-        cause=loyalty.Cause("refund", order_return.number),
-        actor=actor,
-        now=now,
-    )
-    refund = Refund.objects.create(
-        order=order,
-        order_return=order_return,
-        method=PaymentMethod.POINTS,
-        amount=money(points * programme.point_value),
-        points=points,
-        status=RefundStatus.DONE,
-        completed_at=now or timezone.now(),
-        reason=_("Return %(number)s") % {"number": order_return.number},
-        **actor.audit_fields,
-    )
-    return [refund]
 
 
 def _return_stock(order_return: OrderReturn, lines: Sequence[ReturnLine], location: Location, actor: Actor) -> None:
@@ -347,25 +441,3 @@ def _refund_text(order: Order, order_return: OrderReturn, refunds: Sequence[Refu
         "order": order.number,
         "refunds": "; ".join(parts),
     }
-
-
-def return_preview(**kwargs) -> ReturnFigures:
-    """What ``return_accept`` would do with this input, computed by it in a transaction that is
-    then rolled back (loyalty's reversal and its shortfall included): the return desk shows it
-    before the cashier confirms."""
-    with transaction.atomic():
-        order_return = return_accept(**kwargs)
-        figures = ReturnFigures(
-            amount=order_return.amount,
-            paid_amount=order_return.paid_amount,
-            shortfall_points=order_return.shortfall_points,
-            shortfall_value=order_return.shortfall_value,
-            refund_amount=order_return.refund_amount,
-            refund_points=order_return.refund_points,
-            points_reversed=order_return.points_reversed,
-            points_given_back=order_return.points_given_back,
-            late=order_return.late_accepted,
-            refunds=[(r.method, r.amount, r.points) for r in order_return.refunds.all()],
-        )
-        transaction.set_rollback(True)
-    return figures
