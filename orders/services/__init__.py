@@ -6,12 +6,19 @@ customer, the promo code (``loyalty.promo``), the loyalty account (``loyalty.ser
 transfers, then the stock rows (all of an action's rows in one sorted ``select_for_update``,
 ``lock_objects.stock_rows``) before the inventory services change them. Messages and timeline
 entries are written last, in the same transaction (the messaging outbox delivers after commit).
+Payment rows are only ever locked by an action that holds their order's row.
 
 Money: clients never send prices or totals. Lines take the catalogue price; the promo discount is
 spread over lines in proportion to their subtotals and the points spent in proportion to their
 amounts after discount (``orders.money``), so the lines always sum to the order. Refused and
 returned units take their share of each line figure cumulatively, and refunds are computed from
-what was paid for exactly those units.
+what was paid for exactly those units (``return_figures``).
+
+One module per area: ``placing``, ``allocation`` (stock), ``payments``, ``refunds``, ``fulfilment``
+(status actions and completion), ``handover``, ``transfers`` (arriving for click-and-collect),
+``returns`` with the pure ``return_figures``, ``customers`` (merge and personal data); the steps
+they share are in ``inputs``, ``lines``, ``notices`` and ``transitions``. This package re-exports
+what callers use.
 """
 
 from orders.services.customers import anonymise_orders, export_orders, move_orders
