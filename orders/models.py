@@ -263,15 +263,7 @@ class OrderLine(models.Model):
         """Units the customer has: bought, less refused and returned."""
         return self.quantity - self.refused_quantity - self.returned_quantity
 
-    @property
-    def refused_amount(self) -> Decimal:
-        return self.refused_subtotal - self.refused_discount
-
     # The line as it was ordered: what is kept and what was refused together.
-    @property
-    def ordered_subtotal(self) -> Decimal:
-        return self.subtotal + self.refused_subtotal
-
     @property
     def ordered_discount(self) -> Decimal:
         return self.discount + self.refused_discount

@@ -37,6 +37,7 @@ from loyalty.services.order_points import (
     points_quote,
     points_redeem,
     points_reverse,
+    points_reverse_preview,
     redemption_of,
 )
 from loyalty.services.otp import code_required, otp_send, otp_verify
@@ -76,6 +77,7 @@ __all__ = [
     "points_quote",
     "points_redeem",
     "points_reverse",
+    "points_reverse_preview",
     "programme_activate",
     "programme_current",
     "promo_apply",

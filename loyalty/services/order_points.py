@@ -629,13 +629,14 @@ class _EarnedBack:
     shortfall: int = 0
 
 
-def _earned_take_back(
-    order: OrderPoints, points: int, *, cause: Cause, actor: Actor, now: datetime.datetime
-) -> _EarnedBack:
-    """Take back ``points`` earned on the order: from the lots it earned first, then from the
-    account's other available points (an active account's only); what is missing is the shortfall."""
+def _earned_back_plan(
+    order: OrderPoints, points: int, now: datetime.datetime
+) -> tuple[list[tuple[PointsEntry, int]], _EarnedBack]:
+    """Where ``points`` earned on the order come back from, read only: the lots it earned first,
+    then the account's other available points (an active account's only); what is missing is the
+    shortfall."""
     if not points:
-        return _EarnedBack()
+        return [], _EarnedBack()
     account = order.account
     own = list(
         PointsEntry.objects.filter(
@@ -654,9 +655,17 @@ def _earned_take_back(
     moved = sum(taken for _lot, taken in plan)
     own_ids = {lot.pk for lot in own}
     cancelled = sum(taken for lot, taken in plan if lot.pk in own_ids and lot.spendable_from > now)
+    return plan, _EarnedBack(cancelled=cancelled, taken=moved - cancelled, shortfall=points - moved)
+
+
+def _earned_take_back(
+    order: OrderPoints, points: int, *, cause: Cause, actor: Actor, now: datetime.datetime
+) -> _EarnedBack:
+    """Take back ``points`` earned on the order, as ``_earned_back_plan`` says."""
+    plan, earned_back = _earned_back_plan(order, points, now)
     if plan:
         lots_consume(
-            account=account,
+            account=order.account,
             kind=EntryKind.REVERSAL,
             plan=plan,
             cause=cause,
@@ -666,18 +675,23 @@ def _earned_take_back(
             actor=actor,
             now=now,
         )
-    return _EarnedBack(cancelled=cancelled, taken=moved - cancelled, shortfall=points - moved)
+    return earned_back
+
+
+def _redeemed_to_give_back(order: OrderPoints, *, returned: Decimal) -> int:
+    """The points spent on the order that come back: in proportion of all that came back so far,
+    less those already given back."""
+    if not order.points_redeemed:
+        return 0
+    target = _proportion(order.points_redeemed, returned, order.order_total)
+    return max(target - order.points_redeemed_returned, 0)
 
 
 def _redeemed_give_back(
     order: OrderPoints, *, returned: Decimal, cause: Cause, actor: Actor, now: datetime.datetime
 ) -> tuple[int, Decimal]:
-    """Give back the points spent on the order in proportion of all that came back so far, less
-    those already given back; return them and their value."""
-    if not order.points_redeemed:
-        return 0, Decimal("0.00")
-    target = _proportion(order.points_redeemed, returned, order.order_total)
-    points = max(target - order.points_redeemed_returned, 0)
+    """Give back the points spent on the order (``_redeemed_to_give_back``); return them and their value."""
+    points = _redeemed_to_give_back(order, returned=returned)
     if not points:
         return 0, Decimal("0.00")
     value = redeemed_give_back(
@@ -701,6 +715,36 @@ def _spend_take_back(order: OrderPoints, amount: Decimal, *, cause: Cause, now: 
     spend = money(amount * order.paid_amount / order.order_total)
     if spend:
         _spend_add(order.account, -spend, occurred_at=order.completed_at, cause=cause, order=order, now=now)
+
+
+def points_reverse_preview(
+    *, reference: str, lines: Sequence[ReturnLine], now: datetime.datetime | None = None
+) -> Reversal:
+    """What ``points_reverse`` would do for a new return of ``lines``, read without a lock and
+    written nowhere (the return desk shows it before the cashier confirms)."""
+    reference = check_reference(reference)
+    cart_total(lines)
+    now = now or timezone.now()
+    order = OrderPoints.objects.filter(reference=reference).select_related("account", "redemption").first()
+    if order is None:
+        return Reversal(reference=reference, return_reference="")
+    amount, eligible = _amounts_back(order, lines)
+    returned = order.returned_amount + amount
+    to_reverse = _earned_to_reverse(
+        order, returned=returned, returned_eligible=order.returned_eligible_amount + eligible
+    )
+    _plan, earned_back = _earned_back_plan(order, to_reverse, now)
+    given_back = _redeemed_to_give_back(order, returned=returned)
+    return Reversal(
+        reference=reference,
+        return_reference="",
+        points_cancelled=earned_back.cancelled,
+        points_taken_back=earned_back.taken,
+        shortfall_points=earned_back.shortfall,
+        shortfall_value=money(earned_back.shortfall * programme_current().point_value),
+        points_given_back=given_back,
+        value_given_back=money(given_back * order.redemption.point_value) if given_back else Decimal("0.00"),
+    )
 
 
 def points_reverse(

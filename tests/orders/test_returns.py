@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inventory.models import MovementReason, Stock, StockMovement
@@ -13,6 +15,7 @@ from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty
 from loyalty.selectors import points_discrepancies
 from omni.core.actors import Actor
+from omni.core.models import NumberSequence
 from omni.core.roles import STORE_MANAGER, STORE_STAFF
 from orders import services
 from orders.errors import (
@@ -287,3 +290,133 @@ def test_preview_computes_the_same_figures_and_changes_nothing(setting):
     result = give_back(order, other, (shirt, 1, "resellable"))
     assert (preview.refund_amount, preview.points_given_back) == (result.refund_amount, result.points_given_back)
     assert preview.refunds == [(r.method, r.amount, r.points) for r in result.refunds.all()]
+
+
+def accepted_figures(order_return):
+    return (
+        order_return.amount,
+        order_return.paid_amount,
+        order_return.shortfall_points,
+        order_return.shortfall_value,
+        order_return.refund_amount,
+        order_return.refund_points,
+        order_return.points_reversed,
+        order_return.points_given_back,
+        order_return.late_accepted,
+        [(r.method, r.amount, r.points) for r in order_return.refunds.all()],
+    )
+
+
+def previewed_figures(preview):
+    return (
+        preview.amount,
+        preview.paid_amount,
+        preview.shortfall_points,
+        preview.shortfall_value,
+        preview.refund_amount,
+        preview.refund_points,
+        preview.points_reversed,
+        preview.points_given_back,
+        preview.late,
+        preview.refunds,
+    )
+
+
+class TestPreview:
+    def test_it_takes_no_lock_no_number_and_writes_nothing(self, setting):
+        # given: an order with points spent and earned, one shirt of two already returned
+        shop, other, shirt, _socks = setting
+        person = customer()
+        points_for(person, 300)
+        order = collected(person, shop, (shirt, 3), points=200)
+        first = give_back(order, other, (shirt, 1, "resellable"))
+        sequences = list(NumberSequence.objects.values_list("name", "last_value"))
+        stock_rows = list(Stock.objects.values_list("pk", "on_hand", "reserved"))
+
+        # when
+        with CaptureQueriesContext(connection) as queries:
+            services.return_preview(
+                order=order, location=other, lines=[ReturnLineInput(shirt.sku, 1)], reason="Too small"
+            )
+
+        # then: reads only
+        sql = [query["sql"].upper() for query in queries.captured_queries]
+        assert not [q for q in sql if "FOR UPDATE" in q or "NEXTVAL" in q]
+        assert not [q for q in sql if q.startswith(("INSERT", "UPDATE", "DELETE", "SAVEPOINT"))]
+        assert list(NumberSequence.objects.values_list("name", "last_value")) == sequences
+        assert list(Stock.objects.values_list("pk", "on_hand", "reserved")) == stock_rows
+        # and the next return takes the number right after the first one
+        second = give_back(order, other, (shirt, 1, "resellable"))
+        assert int(second.number.removeprefix("R-")) == int(first.number.removeprefix("R-")) + 1
+
+    def test_it_shows_what_the_return_then_does(self, setting):
+        shop, other, shirt, socks = setting
+        person = customer()
+        points_for(person, 300)
+        order = collected(person, shop, (shirt, 3), (socks, 1), points=250)
+        give_back(order, other, (shirt, 1, "resellable"))
+        asked = {
+            "order": order,
+            "location": other,
+            "lines": [
+                ReturnLineInput(shirt.sku, 1),
+                ReturnLineInput(socks.sku, 1),
+                ReturnLineInput(shirt.sku, 1, "faulty"),
+            ],
+            "reason": "Too small",
+        }
+
+        preview = services.return_preview(**asked)
+
+        assert previewed_figures(preview) == accepted_figures(services.return_accept(**asked))
+
+    def test_it_shows_the_shortfall_and_a_refund_to_points(self, setting, programme):
+        # given: the 100 points earned on a sale were spent elsewhere
+        programme.holding_days = 1
+        programme.save()
+        shop, other, _shirt, _socks = setting
+        expensive = product("2000.00")
+        stock(shop, expensive, 1)
+        person = customer()
+        order = sell(shop, (expensive, 1), person=person)
+        later = timezone.now() + datetime.timedelta(days=3)
+        loyalty.points_redeem(
+            customer=person,
+            points=100,
+            reference="OTHER-1",
+            lines=[loyalty.CartLine(None, None, 1, Decimal("1000.00"))],
+            channel="site",
+            now=later,
+        )
+        asked = {
+            "order": order,
+            "location": other,
+            "lines": [ReturnLineInput(expensive.sku, 1)],
+            "reason": "Broken",
+            "refund_method": "points",
+            "now": later,
+        }
+
+        preview = services.return_preview(**asked)
+
+        assert (preview.shortfall_points, preview.refund_amount, preview.refund_points) == (
+            100,
+            Decimal("1900.00"),
+            1900,
+        )
+        assert previewed_figures(preview) == accepted_figures(services.return_accept(**asked))
+
+    def test_it_refuses_what_the_return_refuses(self, setting):
+        shop, other, shirt, _socks = setting
+        order = collected(customer(), shop, (shirt, 1))
+
+        with pytest.raises(ReturnExceedsPurchase):
+            services.return_preview(order=order, location=other, lines=[ReturnLineInput(shirt.sku, 2)], reason="x")
+        with pytest.raises(RefundToPointsNotAllowed):
+            services.return_preview(
+                order=sell(shop, (shirt, 1)),
+                location=other,
+                lines=[ReturnLineInput(shirt.sku, 1)],
+                reason="x",
+                refund_method="points",
+            )

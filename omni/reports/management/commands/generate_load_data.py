@@ -1070,7 +1070,7 @@ class Command(BaseCommand):
         """``points_redeem`` when the order is placed, for a share of the orders of members with
         points available: the most the programme allows on the cart or the balance available then
         (sometimes a round part of it), taken first-in first-out, and spread over the lines
-        (``orders.services._price``). None when no points are spent."""
+        (``orders.services.placing._price``). None when no points are spent."""
         lots = self.book.available(account, now)
         available = sum(lot[REMAINING] for lot in lots)
         if available < MIN_REDEEM or self.rng.random() >= REDEEM_SHARE:
@@ -1220,7 +1220,7 @@ class Command(BaseCommand):
                 )
                 updated = returned["at"]
         elif redemption is not None and status in (S.CANCELLED, S.EXPIRED):
-            # points_reverse(lines=None) from orders.services._unwind
+            # points_reverse(lines=None) from orders.services.fulfilment._unwind
             at = reached[status]
             reference = f"{number}-{'cancel' if status == S.CANCELLED else 'expired'}"
             value_back = self.give_back(account, redemption, spent, at, reference, channel, store_id)

@@ -1,0 +1,72 @@
+"""What the order services tell the customer (messages) and record on their timeline."""
+
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+
+from customers.messaging.services import message_send
+from customers.models import Channel, Direction, MessagePurpose
+from customers.services import interaction_record
+from omni.core.actors import Actor
+from omni.core.errors import DomainError
+from orders.models import (
+    Order,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def loyalty_channel(channel: str) -> str:
+    """The customers' channel of an order channel: every order channel, the marketplace included,
+    is one of the customers' channels (loyalty and the timeline record it as such)."""
+    return Channel(channel).value
+
+
+def customer_notify(order: Order, *, kind: str, subject: str, text: str, actor: Actor, key: str = "") -> None:
+    """A service message to the order's customer; an unreachable customer is not an error."""
+    customer = order.customer
+    if customer is None:
+        return
+    try:
+        with transaction.atomic():
+            message_send(
+                customer=customer,
+                kind=kind,
+                purpose=MessagePurpose.SERVICE,
+                subject=subject,
+                text=text,
+                dedupe_key=f"{kind}:{key or order.number}",
+                cause_type="order",
+                cause_id=order.number,
+                actor=actor,
+            )
+    except DomainError as exc:
+        logger.info("Order %s: message %s not sent (%s).", order.number, kind, exc.code)
+
+
+def timeline_record(order: Order, *, kind: str, summary: str, actor: Actor, location=None, details: str = "") -> None:
+    """An entry on the customer's timeline about the order (skipped for inactive profiles)."""
+    if order.customer is None:
+        return
+    try:
+        with transaction.atomic():
+            interaction_record(
+                customer=order.customer,
+                channel=loyalty_channel(order.channel),
+                kind=kind,
+                direction=Direction.INBOUND,
+                summary=summary,
+                details=details,
+                location=location,
+                subject_type="order",
+                subject_id=order.number,
+                actor=actor,
+            )
+    except DomainError as exc:
+        logger.info("Order %s: timeline entry not recorded (%s).", order.number, exc.code)
+
+
+def money_text(value: Decimal) -> str:
+    return f"{value} {settings.OMNI_CURRENCY}"
