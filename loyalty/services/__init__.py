@@ -32,14 +32,12 @@ from loyalty.services.order_points import (
     Earning,
     Quote,
     Redemption,
-    Reversal,
     points_earn_for_order,
     points_quote,
     points_redeem,
-    points_reverse,
-    points_reverse_preview,
     redemption_of,
 )
+from loyalty.services.order_returns import Reversal, points_reverse, points_reverse_preview
 from loyalty.services.otp import code_required, otp_send, otp_verify
 from loyalty.services.programme import (
     programme_activate,
