@@ -37,7 +37,9 @@ from loyalty.errors import (
 from loyalty.models import PromoCode, PromoKind, PromoUsage, PromoUsageStatus
 from loyalty.services import CartLine, _check_channel, _check_reference, cart_total, money
 from omni.actors import SYSTEM, Actor
+from omni.audit import audit_changes
 from omni.errors import InvalidInput
+from omni.models import AuditKind
 from omni.validators import validate_identifier
 
 
@@ -196,6 +198,8 @@ def promo_release(
         for usage in released:
             usage.status, usage.released_at = PromoUsageStatus.RELEASED, now
             usage.save(update_fields=["status", "released_at"])
+            applied = {"status": PromoUsageStatus.APPLIED}
+            audit_changes(actor, usage, applied, {"status": usage.status}, kind=AuditKind.PROMO_RELEASED)
             PromoCode.objects.filter(pk=usage.promo_id, used_count__gt=0).update(
                 used_count=F("used_count") - 1, updated_at=now
             )

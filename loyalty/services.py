@@ -72,8 +72,10 @@ from loyalty.models import (
     TierChangeReason,
 )
 from omni.actors import SYSTEM, Actor
+from omni.audit import audit_changes
 from omni.barcodes import ean13_check_digit, ean13_from_typed
 from omni.errors import InvalidInput
+from omni.models import AuditKind
 from omni.services import sequence_next
 
 MAX_POINTS = 10**12
@@ -535,6 +537,8 @@ def card_block(*, card: Card, reason: str = "", actor: Actor = SYSTEM, now: date
             )
         card.status, card.blocked_at, card.block_reason = CardStatus.BLOCKED, now, reason.strip()[:255]
         card.save(update_fields=["status", "blocked_at", "block_reason", "updated_at"])
+        blocked = {"status": card.status, "block_reason": card.block_reason}
+        audit_changes(actor, card, {"status": CardStatus.ACTIVE}, blocked, kind=AuditKind.CARD_BLOCKED)
     return card
 
 

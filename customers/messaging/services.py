@@ -38,7 +38,9 @@ from customers.models import (
 )
 from customers.services import check_choice, locked_customer
 from omni.actors import SYSTEM, Actor
+from omni.audit import audit_event
 from omni.errors import InvalidInput
+from omni.models import AuditKind
 from omni.queueing import enqueue
 
 logger = logging.getLogger(__name__)
@@ -171,6 +173,7 @@ def message_send(
             if existing is None:
                 raise
             return existing
+        audit_event(actor, message, AuditKind.MESSAGE_SENT, field="channel", new=message.channel)
         transaction.on_commit(lambda: _schedule(message.pk))
     return message
 
