@@ -117,8 +117,8 @@ def audit_field_label(event: AuditEvent) -> str:
 
 
 def audit_value_label(event: AuditEvent, text: str) -> str:
-    """A recorded value in the reader's language: a choice by its label, yes or no, a date as dates
-    are shown; any other text as it was recorded."""
+    """A recorded value in the reader's language: a choice by its label, yes or no, numbers and
+    dates as the admin shows them; any other text as it was recorded."""
     if text == "":
         return "—"
     field = _model_field(event)
@@ -126,11 +126,13 @@ def audit_value_label(event: AuditEvent, text: str) -> str:
         return str(dict(field.flatchoices).get(text, text))
     if isinstance(field, models.BooleanField):
         return gettext("yes") if text == "True" else gettext("no")
-    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
-        try:
+    try:
+        if isinstance(field, models.DecimalField):
+            return formats.number_format(Decimal(text), field.decimal_places)
+        if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
             return formats.date_format(datetime.date.fromisoformat(text), "SHORT_DATE_FORMAT")
-        except ValueError:
-            return text
+    except (ArithmeticError, ValueError):  # recorded before the field's type changed
+        return text
     return text
 
 
