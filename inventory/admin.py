@@ -71,7 +71,7 @@ from inventory.services import (
     transfer_ship,
 )
 from omni.actors import Actor
-from omni.admin_mixins import ReadOnlyAdminMixin
+from omni.admin_mixins import AuditedSaveAdminMixin, ChangeHistoryAdminMixin, ReadOnlyAdminMixin
 from omni.errors import DomainError
 from omni.exports.admin import ListExportMixin
 
@@ -228,7 +228,9 @@ class ProductStockInline(ReadOnlyInline):
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceImportAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class ProductAdmin(
+    ChangeHistoryAdminMixin, AuditedSaveAdminMixin, ServiceImportAdminMixin, ImportExportMixin, admin.ModelAdmin
+):
     list_display = ["sku", "name", "category", "price", "unit", "is_active"]
     list_filter = ["category", "is_active"]
     list_select_related = ["category"]

@@ -45,7 +45,7 @@ from loyalty.models import (
 )
 from loyalty.resources import PromoUsageResource
 from omni.actors import Actor
-from omni.admin_mixins import ReadOnlyAdminMixin
+from omni.admin_mixins import ChangeHistoryAdminMixin, ReadOnlyAdminMixin
 from omni.errors import DomainError
 from omni.exports.admin import ListExportMixin
 from omni.validators import validate_identifier
@@ -497,7 +497,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Card)
-class CardAdmin(admin.ModelAdmin):
+class CardAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["number", "customer", "kind", "status", "store", "issued_at", "blocked_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["account__customer", "store"]
