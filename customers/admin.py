@@ -5,7 +5,6 @@ and ``customers.personal_data`` apply the rules, and their errors are shown as m
 attached to the form field they name.
 """
 
-import datetime
 import json
 
 from django import forms
@@ -17,8 +16,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import formats, timezone
-from django.utils.html import format_html, format_html_join
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
@@ -49,7 +48,7 @@ from customers.resources import CustomerResource
 from customers.services import PROFILE_FIELDS, ConsentChange, IdentityInput
 from inventory.selectors import locations_for_user
 from omni.core.actors import Actor
-from omni.core.admin_mixins import ReadOnlyAdminMixin
+from omni.core.admin_mixins import ChangeHistoryAdminMixin, ReadOnlyAdminMixin, panel_table
 from omni.core.errors import DomainError
 
 TIMELINE_ROWS = 20
@@ -64,23 +63,6 @@ def _customer_link(customer: Customer | None):
         return "—"
     url = reverse("admin:customers_customer_change", args=[customer.pk])
     return format_html('<a href="{}">{}</a>', url, str(customer))
-
-
-def _cell(value):
-    """Times in the staff member's time zone and locale, as the rest of the admin shows them."""
-    if isinstance(value, datetime.datetime):
-        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-    return value
-
-
-def _table(headers, rows):
-    if not rows:
-        return gettext("None.")
-    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
-    body = format_html_join(
-        "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((_cell(c),) for c in row)),) for row in rows)
-    )
-    return format_html('<table class="omni-panel"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body)
 
 
 # --- Customers --------------------------------------------------------------------------
@@ -143,7 +125,7 @@ class CustomerForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
     form = CustomerForm
     list_display = ["id", "full_name", "contacts", "city", "preferred_store", "created_channel", "created_at"]
     list_filter = [StatusFilter, SegmentFilter, "created_channel", "preferred_channel"]
@@ -208,9 +190,10 @@ class CustomerAdmin(admin.ModelAdmin):
         return False  # personal data is erased by anonymisation, which keeps the records
 
     def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
         if obj is not None and (obj.is_merged or obj.is_anonymised):
-            return [*self.readonly_fields, *PROFILE_FIELDS]
-        return self.readonly_fields
+            return [*fields, *PROFILE_FIELDS]
+        return fields
 
     @admin.display(description=_("contacts"))
     def contacts(self, obj):
@@ -226,7 +209,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("consents"))
     def consents_panel(self, obj):
-        current = _table(
+        current = panel_table(
             [_("purpose"), _("channel"), _("granted"), _("since")],
             [
                 (
@@ -255,7 +238,7 @@ class CustomerAdmin(admin.ModelAdmin):
             for i in selectors.timeline(obj)[:TIMELINE_ROWS]
         ]
         url = reverse("admin:customers_interaction_changelist") + f"?customer__id__exact={obj.pk}"
-        table = _table([_("time"), _("channel"), _("kind"), _("direction"), _("summary"), _("staff member")], rows)
+        table = panel_table([_("time"), _("channel"), _("kind"), _("direction"), _("summary"), _("staff member")], rows)
         return format_html('{}<p><a href="{}">{}</a></p>', table, url, gettext("The whole timeline"))
 
     def save_model(self, request, obj, form, change):

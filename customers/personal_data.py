@@ -34,6 +34,7 @@ from customers.models import (
 )
 from customers.services import locked_customer, timeline_note
 from omni.core.actors import SYSTEM, Actor
+from omni.core.audit import audit_values_erase
 
 FORMAT = "omni.customer.v1"
 
@@ -143,8 +144,9 @@ def customer_anonymise(*, customer: Customer, actor: Actor = SYSTEM) -> Customer
     with its personal fields emptied; its identities are deleted so that nothing leads to it any
     more (the other apps' steps do the same for their identifiers, such as loyalty cards); every
     free text it wrote or that is about it is erased (contact summaries, case subjects and
-    messages, feedback, consent notes, messages sent); consents are withdrawn, unsent messages are
-    cancelled, and the act is recorded.
+    messages, feedback, consent notes, messages sent, the old and new values in the profile's
+    history of changes); consents are withdrawn, unsent messages are cancelled, and the act is
+    recorded.
     """
     with transaction.atomic():
         customer = locked_customer(customer)
@@ -182,6 +184,7 @@ def customer_anonymise(*, customer: Customer, actor: Actor = SYSTEM) -> Customer
             status=MessageStatus.FAILED, last_error=_("Cancelled: the customer's personal data was erased.")
         )
         Message.objects.filter(customer=customer).update(recipient="", subject="", body="", updated_at=now)
+        audit_values_erase(Customer, [customer.pk])
         for step in _anonymise_steps.values():
             step(customer)
         customer.anonymised_at = now

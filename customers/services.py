@@ -51,7 +51,9 @@ from customers.models import (
 )
 from inventory.models import Location
 from omni.core.actors import SYSTEM, Actor
+from omni.core.audit import audit_changes, audit_event, audit_snapshot
 from omni.core.errors import InvalidInput
+from omni.core.models import AuditKind
 from omni.core.roles import STORE_MANAGER
 from omni.core.services import sequence_next
 
@@ -355,16 +357,17 @@ def customer_update(*, customer: Customer, data: dict, actor: Actor = SYSTEM) ->
     cleaned = _clean_profile(data)
     with transaction.atomic():
         customer = locked_customer(customer)
-        changed = []
+        before = {}
         for name in data:
             value = cleaned.get(name)
             if value is None:
                 value = [] if name == "tags" else (None if name in ("birthday", "preferred_store") else "")
             if getattr(customer, name) != value:
+                before[name] = getattr(customer, name)
                 setattr(customer, name, value)
-                changed.append(name)
-        if changed:
-            customer.save(update_fields=[*changed, "updated_at"])
+        if before:
+            customer.save(update_fields=[*before, "updated_at"])
+            audit_changes(actor, customer, before, audit_snapshot(customer, before))
     return customer
 
 
@@ -388,13 +391,9 @@ def identity_attach(*, customer: Customer, kind: str, value: str, system: str = 
         except IntegrityError:
             raise IdentityTaken(details={"identity": key.as_dict()})
         customer.save(update_fields=["updated_at"])
+        new = f"{identity.system}:{identity.value}" if identity.system else identity.value
+        audit_event(actor, customer, AuditKind.IDENTITY_ATTACHED, field="identities", new=new)
     return identity
-
-
-def identity_detach(*, identity: Identity, actor: Actor = SYSTEM) -> None:
-    with transaction.atomic():
-        locked_customer(identity.customer)
-        Identity.objects.filter(pk=identity.pk).delete()
 
 
 # --- Consents ---------------------------------------------------------------------------
@@ -660,10 +659,15 @@ def case_change_status(*, case: Case, status: str, actor: Actor = SYSTEM) -> Cas
 
 
 def case_assign(*, case: Case, assignee, actor: Actor = SYSTEM) -> Case:
+    """Give the case to a staff member (or to nobody); giving it to whom it has changes nothing."""
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=case.pk)
+        if case.assignee_id == (assignee.pk if assignee is not None else None):
+            return case
+        before = audit_snapshot(case, ["assignee"])
         case.assignee = assignee
         case.save(update_fields=["assignee", "updated_at"])
+        audit_changes(actor, case, before, {"assignee": assignee}, kind=AuditKind.CASE_ASSIGNED)
     return case
 
 

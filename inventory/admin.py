@@ -71,7 +71,13 @@ from inventory.services import (
     transfer_ship,
 )
 from omni.core.actors import Actor
-from omni.core.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, render_form_page
+from omni.core.admin_mixins import (
+    AuditedSaveAdminMixin,
+    ChangeHistoryAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    render_form_page,
+)
 from omni.core.errors import DomainError
 
 # --- Shared pieces (orders, returns and cases reuse them) --------------------------------
@@ -200,7 +206,9 @@ class ProductStockInline(ReadOnlyInline):
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceImportAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class ProductAdmin(
+    ChangeHistoryAdminMixin, AuditedSaveAdminMixin, ServiceImportAdminMixin, ImportExportMixin, admin.ModelAdmin
+):
     list_display = ["sku", "name", "category", "price", "unit", "is_active"]
     list_filter = ["category", "is_active"]
     list_select_related = ["category"]

@@ -49,8 +49,10 @@ from inventory.models import (
     validate_sku,
 )
 from omni.core.actors import SYSTEM, Actor
+from omni.core.audit import audit_changes, audit_event, audit_snapshot
 from omni.core.barcodes import is_valid_ean13
 from omni.core.errors import InvalidInput
+from omni.core.models import AuditKind
 from omni.core.services import sequence_next
 from omni.core.validators import validate_identifier, validate_storable_text
 
@@ -591,9 +593,22 @@ def _product_price(value) -> Decimal:
             "price",
             _("The price is too large: at most %(digits)d digits before the decimal point.") % {"digits": whole_digits},
         )
-    if price != price.quantize(Decimal(1).scaleb(-column.decimal_places)):
+    held = price.quantize(Decimal(1).scaleb(-column.decimal_places))
+    if price != held:
         raise InvalidInput.for_field("price", _("The price must be zero or more, with at most two decimal places."))
-    return price
+    return held
+
+
+def _product_before(sku: str, fields, *, with_barcodes: bool) -> dict:
+    """The ``fields`` (and barcodes) of the product with this SKU, locked, as they are before
+    ``product_upsert`` changes them; nothing when there is no such product yet."""
+    product = Product.objects.select_for_update(of=("self",)).select_related("category").filter(sku=sku).first()
+    if product is None:
+        return {}
+    before = audit_snapshot(product, fields)
+    if with_barcodes:
+        before["barcodes"] = sorted(product.barcodes.values_list("code", flat=True))
+    return before
 
 
 def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product, bool]:
@@ -622,18 +637,22 @@ def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product
             raise InvalidBarcode(message, details={"field": "barcodes", "fields": {"barcodes": [message]}})
         if not is_valid_ean13(code):
             raise InvalidBarcode(details={"barcode": code})
+    values = {
+        "name": name,
+        "description": data.description,
+        "category": category,
+        "unit": data.unit,
+        "price": price,
+        "is_active": data.is_active,
+    }
     with transaction.atomic():
-        product, created = Product.objects.select_for_update().update_or_create(
-            sku=sku,
-            defaults={
-                "name": name,
-                "description": data.description,
-                "category": category,
-                "unit": data.unit,
-                "price": price,
-                "is_active": data.is_active,
-            },
-        )
+        before = _product_before(sku, values, with_barcodes=barcodes is not None)
+        product, created = Product.objects.select_for_update().update_or_create(sku=sku, defaults=values)
+        if created:
+            audit_event(actor, product, AuditKind.CREATED)
+        else:
+            after = values if barcodes is None else {**values, "barcodes": barcodes}
+            audit_changes(actor, product, before, after)
         if barcodes is not None:
             taken = list(Barcode.objects.filter(code__in=barcodes).exclude(product=product).select_related("product"))
             if taken:

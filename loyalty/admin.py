@@ -45,7 +45,7 @@ from loyalty.models import (
 )
 from loyalty.resources import PromoUsageResource
 from omni.core.actors import Actor
-from omni.core.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, render_form_page
+from omni.core.admin_mixins import ChangeHistoryAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, render_form_page
 from omni.core.errors import DomainError
 from omni.core.validators import validate_identifier
 
@@ -496,7 +496,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Card)
-class CardAdmin(admin.ModelAdmin):
+class CardAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["number", "customer", "kind", "status", "store", "issued_at", "blocked_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["account__customer", "store"]

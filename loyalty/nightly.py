@@ -34,8 +34,9 @@ from loyalty.models import (
     TierChangeReason,
 )
 from loyalty.selectors import active_accounts
-from loyalty.services import money, programme_current, tier_change_summary, tier_for_spend, tiers_by_spend
+from loyalty.services import programme_current, tier_change_summary, tier_for_spend, tiers_by_spend
 from omni.core.errors import DomainError
+from omni.core.money import money
 
 logger = logging.getLogger(__name__)
 

@@ -3,8 +3,9 @@
 Anonymisation: the account, its points ledger and tier stay (the figures stay in the reports),
 but nothing loyalty holds leads to the customer any more: each card number is replaced by a
 marker that is no card number (so no lookup, search or scan finds it, and the number can be
-issued again) and the card is blocked; the staff's free-text notes on the ledger and the cards
-are erased. The export gives the account, its cards, the ledger and the tier with its history.
+issued again) and the card is blocked; the staff's free-text notes on the ledger and the cards,
+and the values in the cards' history of changes, are erased. The export gives the account, its
+cards, the ledger and the tier with its history.
 """
 
 from django.db.models import CharField, Q, Value
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer
 from loyalty import selectors
 from loyalty.models import Account, Card, CardStatus, PointsEntry, TierChange
+from omni.core.audit import audit_values_erase
 
 # Card numbers are digits, and a card lookup (the API, the till) strips "-" from the number it is
 # given: a number that starts with it is no card's and is found by no lookup.
@@ -30,6 +32,7 @@ def anonymise_loyalty(customer: Customer) -> None:
     cards = Card.objects.filter(account=account)
     cards.filter(status=CardStatus.ACTIVE).update(status=CardStatus.BLOCKED, blocked_at=now)
     cards.update(number=Concat(Value(ERASED_CARD_PREFIX), Cast("pk", CharField())), block_reason=erased, updated_at=now)
+    audit_values_erase(Card, cards.values("pk"))
     # An adjustment must keep a reason: it says the reason was erased.
     PointsEntry.objects.filter(account=account).filter(~Q(note="")).update(note=erased)
 

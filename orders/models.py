@@ -15,7 +15,7 @@ largest remainder, so lines always sum to the order. Units refused at handover (
 be brought to the store) take their share of each figure off the line into its ``refused_*``
 figures: the line shows what the customer keeps and still sums to the order, and the figures as
 ordered are the two together (``ordered_*``). Units returned later take their share of the
-figures as ordered cumulatively, after the refused ones (``orders.money``).
+figures as ordered cumulatively, after the refused ones (``omni.core.money``).
 """
 
 from decimal import Decimal

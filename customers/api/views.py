@@ -1,7 +1,7 @@
 """The customers API: identify, look up and update customers; their timeline and cases.
 
 Views parse input, call one service or selector and present the result; the rules are in
-``customers.services``, and the errors they raise are rendered by ``omni.api.exceptions``.
+``customers.services``, and the errors they raise are rendered by ``omni.core.api.exceptions``.
 
 An id of a customer merged into another keeps working: every ``/customers/{id}/...`` endpoint
 acts on the surviving profile. Its response then carries the survivor's ``id`` and a

@@ -38,7 +38,9 @@ from customers.models import (
 )
 from customers.services import check_choice, locked_customer
 from omni.core.actors import SYSTEM, Actor
+from omni.core.audit import audit_event
 from omni.core.errors import InvalidInput
+from omni.core.models import AuditKind
 from omni.core.queueing import enqueue
 
 logger = logging.getLogger(__name__)
@@ -171,6 +173,7 @@ def message_send(
             if existing is None:
                 raise
             return existing
+        audit_event(actor, message, AuditKind.MESSAGE_SENT, field="channel", new=message.channel)
         transaction.on_commit(lambda: _schedule(message.pk))
     return message
 

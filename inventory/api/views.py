@@ -1,7 +1,7 @@
 """The inventory API: catalogue, locations, availability, stock receipts and counts.
 
 Views parse input, call one service or selector and present the result; the rules are in
-``inventory.services``, and the errors they raise are rendered by ``omni.api.exceptions``.
+``inventory.services``, and the errors they raise are rendered by ``omni.core.api.exceptions``.
 """
 
 from django.utils.translation import gettext

@@ -2,7 +2,7 @@
 promo code validation.
 
 Views parse input, call one service or selector and present the result; the rules are in
-``loyalty.services``, and the errors they raise are rendered by ``omni.api.exceptions``. A
+``loyalty.services``, and the errors they raise are rendered by ``omni.core.api.exceptions``. A
 customer is named by ``customer_id`` (the id of a merged profile resolves to the survivor) or by
 a loyalty ``card`` number.
 """

@@ -25,7 +25,6 @@ from loyalty.services.checks import (
     Cause,
     ReturnLine,
     account_required,
-    money,
 )
 from loyalty.services.ledger import points_adjust, points_bonus
 from loyalty.services.order_points import (
@@ -66,7 +65,6 @@ __all__ = [
     "card_issue",
     "card_replace",
     "code_required",
-    "money",
     "otp_send",
     "otp_verify",
     "points_adjust",

@@ -34,8 +34,10 @@ from loyalty.services.checks import Cause, active_account_for_update, check_chan
 from loyalty.services.ledger import lot_add
 from loyalty.services.programme import programme_current, tier_for_spend, tiers_by_spend
 from omni.core.actors import SYSTEM, Actor
+from omni.core.audit import audit_changes
 from omni.core.barcodes import ean13_check_digit, ean13_from_typed
 from omni.core.errors import InvalidInput
+from omni.core.models import AuditKind
 from omni.core.services import sequence_next
 
 CARD_SEQUENCE = "loyalty_card"
@@ -197,6 +199,8 @@ def card_block(*, card: Card, reason: str = "", actor: Actor = SYSTEM, now: date
             )
         card.status, card.blocked_at, card.block_reason = CardStatus.BLOCKED, now, reason.strip()[:255]
         card.save(update_fields=["status", "blocked_at", "block_reason", "updated_at"])
+        blocked = {"status": card.status, "block_reason": card.block_reason}
+        audit_changes(actor, card, {"status": CardStatus.ACTIVE}, blocked, kind=AuditKind.CARD_BLOCKED)
     return card
 
 

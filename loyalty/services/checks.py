@@ -7,9 +7,8 @@ The services the orders app calls take plain values (``CartLine``, an order refe
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from customers.models import Channel, Customer
@@ -18,6 +17,7 @@ from loyalty.errors import AccountClosed, InvalidCart, InvalidPoints, InvalidRef
 from loyalty.lock_objects import account_for_update
 from loyalty.models import Account, AccountStatus
 from omni.core.errors import InvalidInput
+from omni.core.money import money
 
 MAX_POINTS = 10**12
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -48,10 +48,6 @@ class ReturnLine:
     product_id: int | None
     quantity: int
     amount: Decimal
-
-
-def money(value) -> Decimal:
-    return Decimal(value).quantize(settings.OMNI_MONEY_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 def check_points(points, *, field: str = "points", allow_negative: bool = False) -> int:

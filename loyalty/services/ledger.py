@@ -21,10 +21,11 @@ from inventory.models import Location
 from loyalty import selectors
 from loyalty.errors import NotEnoughPoints, ReasonRequired
 from loyalty.models import Account, Allocation, BonusType, EntryKind, PointsEntry
-from loyalty.services.checks import Cause, active_account_for_update, check_points, money
+from loyalty.services.checks import Cause, active_account_for_update, check_points
 from loyalty.services.programme import programme_current
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
+from omni.core.money import money
 
 
 def lot_add(

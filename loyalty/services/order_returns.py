@@ -17,11 +17,12 @@ from django.utils import timezone
 from loyalty import selectors
 from loyalty.lock_objects import account_for_update
 from loyalty.models import EntryKind, OrderPoints, OrderPointsReturn, PointsEntry, TierChangeReason
-from loyalty.services.checks import Cause, ReturnLine, cart_total, check_reference, money
+from loyalty.services.checks import Cause, ReturnLine, cart_total, check_reference
 from loyalty.services.ledger import fifo_plan, lots_consume, redeemed_give_back
 from loyalty.services.order_points import order_spend_add
 from loyalty.services.programme import programme_current, tier_recalculate_locked
 from omni.core.actors import SYSTEM, Actor
+from omni.core.money import money
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ from customers.models import Channel, Customer, Direction, InteractionKind
 from customers.services import interaction_record
 from inventory.models import Location
 from loyalty.models import Account, Programme, SpendRecord, Tier, TierChange, TierChangeReason
-from loyalty.services.checks import MAX_AMOUNT, Cause, account_required, active_account_for_update, money
+from loyalty.services.checks import MAX_AMOUNT, Cause, account_required, active_account_for_update
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
+from omni.core.money import money
 
 
 def programme_current() -> Programme:

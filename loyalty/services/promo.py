@@ -35,9 +35,12 @@ from loyalty.errors import (
     PromoWrongChannel,
 )
 from loyalty.models import PromoCode, PromoKind, PromoUsage, PromoUsageStatus
-from loyalty.services.checks import CartLine, cart_total, check_channel, check_reference, money
+from loyalty.services.checks import CartLine, cart_total, check_channel, check_reference
 from omni.core.actors import SYSTEM, Actor
+from omni.core.audit import audit_changes
 from omni.core.errors import InvalidInput
+from omni.core.models import AuditKind
+from omni.core.money import money
 from omni.core.validators import validate_identifier
 
 
@@ -196,6 +199,8 @@ def promo_release(
         for usage in released:
             usage.status, usage.released_at = PromoUsageStatus.RELEASED, now
             usage.save(update_fields=["status", "released_at"])
+            applied = {"status": PromoUsageStatus.APPLIED}
+            audit_changes(actor, usage, applied, {"status": usage.status}, kind=AuditKind.PROMO_RELEASED)
             PromoCode.objects.filter(pk=usage.promo_id, used_count__gt=0).update(
                 used_count=F("used_count") - 1, updated_at=now
             )

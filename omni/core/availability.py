@@ -1,5 +1,5 @@
 """When the database or the Celery broker cannot be reached, a request answers 503 ``unavailable``
-with ``Retry-After`` (``omni.api.exceptions`` for the API, ``omni.middleware`` for the admin)
+with ``Retry-After`` (``omni.core.api.exceptions`` for the API, ``omni.core.middleware`` for the admin)
 instead of a 500: the client retries, and with the same ``Idempotency-Key`` a retry is safe.
 
 Only connection-level failures count. An error from a database that answered (a lock or statement

@@ -2,6 +2,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,49 @@ def by_api_key(verbose_name=None, **options) -> models.ForeignKey:
         related_name="+",
         **options,
     )
+
+
+class AuditKind(models.TextChoices):
+    CREATED = "created", _("created")
+    CHANGED = "changed", _("changed")
+    IDENTITY_ATTACHED = "identity_attached", _("identity attached")
+    CASE_ASSIGNED = "case_assigned", _("case assigned")
+    CARD_BLOCKED = "card_blocked", _("card blocked")
+    PROMO_RELEASED = "promo_released", _("promo code use released")
+    MESSAGE_SENT = "message_sent", _("message sent")
+
+
+class AuditEvent(models.Model):
+    """Who changed what: one row per changed field of an object, or one per act that has no field
+    (a message sent), written by ``omni.core.audit`` in the transaction of the change. Zulip's
+    ``RealmAuditLog`` is the model.
+
+    Values are kept as plain text, not translated (a choice's value, a related object's name at
+    the time); the admin shows them in the reader's language. Rows are never edited; only the
+    erasure of a customer's personal data empties their values.
+    """
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("model"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.BigIntegerField(_("object id"))
+    obj = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(_("event"), max_length=32, choices=AuditKind.choices)
+    field_name = models.CharField(_("field"), max_length=64, blank=True)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    created_by = by_staff_member()
+    api_key = by_api_key()
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("change record")
+        verbose_name_plural = _("history of changes")
+        indexes = [models.Index(fields=["content_type", "object_id"], name="audit_event_object_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.content_type_id}#{self.object_id} {self.field_name}".rstrip()
 
 
 class ApiKeyQuerySet(models.QuerySet):

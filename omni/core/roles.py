@@ -155,6 +155,10 @@ GRANTS: dict[str, dict[str, set[str]]] = {
             "view_orderpoints",
             "view_spendrecord",
         },
+        # the history of every change the services recorded (each object's page shows its own)
+        "omni": {
+            "view_auditevent",
+        },
     },
     ADMINISTRATOR: {
         # who works where

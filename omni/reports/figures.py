@@ -6,6 +6,8 @@ Every figure and table carries its definition, shown on hover and below it.
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from omni.core.money import money
+
 TWO_PLACES = Decimal("0.01")
 
 
@@ -17,8 +19,9 @@ def ratio(numerator, denominator, *, percent: bool = False) -> Decimal | None:
     return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
-def money(value) -> Decimal:
-    return Decimal(value or 0).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+def sum_money(value) -> Decimal:
+    """An aggregate's sum as money: a sum over no rows (NULL) is zero."""
+    return money(value or 0)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Report summaries: completed orders summed ahead of time, kept up to date as orders change.
 
-Tables in ``omni.models`` hold what the dashboard would otherwise compute from millions of orders
+Tables in ``omni.reports.models`` hold what the dashboard would otherwise compute from millions of orders
 and lines: per day and location, ``DailySales`` (by channel, employee and fulfilment),
 ``DailyProductSales`` (by channel and product), ``DailyPickups`` (click-and-collect orders made
 ready, by channel) and ``DailyReturns`` (by the order's channel and the reason); and

@@ -2,7 +2,7 @@
 
 Views parse input, call one service or selector and present the result; the rules are in
 ``orders.services`` and ``orders.states``, and the errors they raise are rendered by
-``omni.api.exceptions``. Integrations (API keys) see every order; staff using their session see
+``omni.core.api.exceptions``. Integrations (API keys) see every order; staff using their session see
 the orders of their own locations only (another store's order answers 404).
 """
 

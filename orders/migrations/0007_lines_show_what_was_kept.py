@@ -4,7 +4,7 @@ order's lines sum to the order."""
 
 from django.db import migrations
 
-from orders.money import money, unit_share, unit_share_points
+from omni.core.money import money, unit_share, unit_share_points
 
 
 def move_refused_shares(apps, schema_editor):

@@ -10,7 +10,7 @@ Payment rows are only ever locked by an action that holds their order's row.
 
 Money: clients never send prices or totals. Lines take the catalogue price; the promo discount is
 spread over lines in proportion to their subtotals and the points spent in proportion to their
-amounts after discount (``orders.money``), so the lines always sum to the order. Refused and
+amounts after discount (``omni.core.money``), so the lines always sum to the order. Refused and
 returned units take their share of each line figure cumulatively, and refunds are computed from
 what was paid for exactly those units (``return_figures``).
 

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from loyalty import services as loyalty
 from omni.core.actors import Actor
+from omni.core.money import money, unit_share, unit_share_points
 from orders.models import (
     Order,
     OrderLine,
 )
-from orders.money import money, unit_share, unit_share_points
 from orders.services.payments import ZERO, points_payment_given_back
 
 

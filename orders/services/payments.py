@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
+from omni.core.money import money, spread_money
 from orders.errors import (
     InvalidTransition,
     Overpayment,
@@ -27,7 +28,6 @@ from orders.models import (
     Refund,
     RefundStatus,
 )
-from orders.money import money, spread_money
 from orders.services.inputs import PaymentInput
 from orders.services.notices import money_text
 from orders.services.transitions import order_locked

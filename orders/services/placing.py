@@ -15,6 +15,7 @@ from loyalty import services as loyalty
 from loyalty.services import promo as loyalty_promo
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
+from omni.core.money import money, spread_money, spread_units
 from omni.core.services import sequence_next
 from orders import states
 from orders.errors import (
@@ -31,7 +32,6 @@ from orders.models import (
     Payment,
     PaymentMethod,
 )
-from orders.money import money, spread_money, spread_units
 from orders.services.allocation import allocate_click_and_collect, allocate_delivery, sell_in_store
 from orders.services.fulfilment import completion_record
 from orders.services.inputs import MAX_LINES, LineInput, PaymentInput, check_choice, check_quantity

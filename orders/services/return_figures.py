@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from loyalty import services as loyalty
+from omni.core.money import money, spread_money
 from orders.models import Order, OrderLine, Payment, PaymentMethod, ReturnCondition
-from orders.money import money, spread_money
 from orders.services.lines import Part, line_part
 from orders.services.payments import ZERO, RefundShare, payment_shares
 

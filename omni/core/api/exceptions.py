@@ -73,7 +73,7 @@ def unavailable_body() -> dict:
 
 
 def api_unavailable(exc: Exception, component: str) -> Response:
-    """503 for a database or broker that cannot be reached (``omni.availability``); the client
+    """503 for a database or broker that cannot be reached (``omni.core.availability``); the client
     retries after ``Retry-After``, safely with the same ``Idempotency-Key``."""
     logger.error("The %s cannot be reached: %s", component, exc)
     set_rollback()

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from inventory.models import Product
-from omni.reports.figures import Column, Table, money
+from omni.reports.figures import Column, Table, sum_money
 from omni.reports.filters import ReportFilters
 from omni.reports.models import DailyProductSales
 from omni.reports.selectors.common import ZERO
@@ -52,7 +52,7 @@ def top_products(filters: ReportFilters, limit: int = 10, sales: list[dict] | No
                 "sku": names.get(row["product"], ("", ""))[0],
                 "name": names.get(row["product"], ("", ""))[1],
                 "units": int(row["units"] or 0),
-                "value": money(row["value"]),
+                "value": sum_money(row["value"]),
             }
             for row in top
         ],
@@ -81,7 +81,7 @@ def top_categories(filters: ReportFilters, limit: int = 10, sales: list[dict] | 
         _("Categories by units sold in the period; value = units sold × unit price, before discounts and points."),
         [Column("name", _("category")), Column("units", _("units sold"), True), Column("value", _("value"), True)],
         [
-            {"key": key, "name": cell["name"], "units": int(cell["units"]), "value": money(cell["value"])}
+            {"key": key, "name": cell["name"], "units": int(cell["units"]), "value": sum_money(cell["value"])}
             for key, cell in top
         ],
         chart=("bar", "name", "units"),

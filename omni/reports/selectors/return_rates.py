@@ -5,7 +5,7 @@ from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import npgettext
 
-from omni.reports.figures import Column, Figure, Table, money, ratio
+from omni.reports.figures import Column, Figure, Table, ratio, sum_money
 from omni.reports.filters import ReportFilters
 from omni.reports.models import DailyReturns
 from omni.reports.selectors.common import channel_label, location_labels
@@ -121,7 +121,7 @@ def _cross_channel_rows(in_period: QuerySet[DailyReturns]) -> list[dict]:
             "label": f"{row['location__code']} — {row['location__name']}",
             "returns": row["n_returns"],
             "units": int(row["n_units"] or 0),
-            "value": money(row["n_value"]),
+            "value": sum_money(row["n_value"]),
         }
         for row in cross
     ]

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import npgettext
 
-from omni.reports.figures import Column, Figure, Table, money, ratio
+from omni.reports.figures import Column, Figure, Table, ratio, sum_money
 from omni.reports.filters import Granularity, ReportFilters
 from omni.reports.selectors.common import channel_label, location_labels, report_currency
 from omni.reports.selectors.cube import SalesCube, empty_cell, period_total, sales_cube
@@ -19,7 +19,7 @@ def sales_totals(filters: ReportFilters, cube: SalesCube | None = None) -> dict:
     """Revenue, orders, units, average check and items per order."""
     total = (cube or sales_cube(filters)).total()
     return {
-        "revenue": money(total["revenue"]),
+        "revenue": sum_money(total["revenue"]),
         "orders": total["orders"],
         "units": int(total["units"]),
         "average_check": ratio(total["revenue"], total["orders"]),
@@ -31,7 +31,7 @@ def _previous_totals(filters: ReportFilters) -> dict:
     """The previous period's totals: one query over the daily summary."""
     total = period_total(filters.previous())
     return {
-        "revenue": money(total["revenue"]),
+        "revenue": sum_money(total["revenue"]),
         "orders": total["orders"],
         "average_check": ratio(total["revenue"], total["orders"]),
         "items_per_order": ratio(total["units"], total["orders"]),
@@ -96,7 +96,7 @@ def _sales_row(key, label, cell: dict) -> dict:
     return {
         "key": key,
         "label": label,
-        "revenue": money(cell["revenue"]),
+        "revenue": sum_money(cell["revenue"]),
         "orders": cell["orders"],
         "average_check": ratio(cell["revenue"], cell["orders"]),
         "units": int(cell["units"]),

@@ -8,7 +8,7 @@ from django.utils.translation import npgettext, pgettext
 
 from inventory.models import Stock, Transfer, TransferLine, TransferStatus
 from inventory.selectors import LOW_STOCK
-from omni.reports.figures import Column, Figure, Table, money
+from omni.reports.figures import Column, Figure, Table, sum_money
 from omni.reports.filters import ReportFilters
 from omni.reports.selectors.common import ZERO, report_currency
 from omni.reports.summaries import MONEY_FIELD
@@ -43,7 +43,7 @@ def _stock_by_location(rows: QuerySet[Stock]) -> list[dict]:
             "on_hand": int(row["units"] or 0),
             "reserved": int(row["held"] or 0),
             "available": int((row["units"] or 0) - (row["held"] or 0)),
-            "value": money(row["value"]),
+            "value": sum_money(row["value"]),
             "low": row["low"],
         }
         for row in by_location
@@ -96,7 +96,7 @@ def _stock_figures(by_location: list[dict], transit: list[dict]) -> list[Figure]
         Figure(
             "stock_value",
             _("Stock value"),
-            money(sum((row["value"] for row in by_location), ZERO)),
+            sum_money(sum((row["value"] for row in by_location), ZERO)),
             currency,
             _("Units on hand now × the product's current catalogue price."),
         ),
@@ -185,7 +185,7 @@ def _transit_table(transit: list[dict]) -> Table:
                 if row["transfer__shipped_at"]
                 else "",
                 "units": int(row["units"] or 0),
-                "value": money(row["value"]),
+                "value": sum_money(row["value"]),
             }
             for row in transit
         ],

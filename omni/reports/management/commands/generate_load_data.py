@@ -51,6 +51,7 @@ from loyalty.models import (
     TierChangeReason,
 )
 from loyalty.services import programme_current, tier_for_spend
+from omni.core.money import money, spread_units, unit_share
 from omni.reports.summaries import summaries_rebuild
 from orders.models import (
     COMPLETED_STATUSES,
@@ -71,7 +72,6 @@ from orders.models import (
     ReturnLine,
     StatusChange,
 )
-from orders.money import money, spread_units, unit_share
 from orders.services import loyalty_channel as order_loyalty_channel
 
 S = OrderStatus

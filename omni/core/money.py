@@ -1,4 +1,5 @@
-"""Arithmetic of order money: spreading an order figure over lines, and a line's figures over units.
+"""Money arithmetic: two places in the configured quantum, and spreading an order figure over lines
+and a line's figures over units.
 
 Both are deterministic and exact: the parts always sum to the whole.
 
