@@ -8,6 +8,7 @@ what is still pending again.
 
 import logging
 
+from celery import current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -32,3 +33,10 @@ def enqueue(task, *args) -> bool:
 def enqueue_on_commit(task, *args) -> None:
     """Queue ``task`` once the current transaction commits (at once outside one), guarded as ``enqueue``."""
     transaction.on_commit(lambda: enqueue(task, *args))
+
+
+def registered_task(name: str):
+    """The task registered under ``name`` ("omni.reports.tasks.run_export_job"). A service queues
+    the task that runs it by name, so that the service and the task module do not import each other:
+    the task module imports the service, never the other way round."""
+    return current_app.tasks[name]

@@ -14,7 +14,7 @@ class ReportsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from customers.merge import register_merge_step
-        from omni.reports import summaries
+        from omni.reports import summaries, tasks  # noqa: F401  (the services queue its tasks by name)
 
         # Every service that changes what the report summaries sum saves an order, a return or a
         # loyalty account: the summaries follow these signals rather than a call in each service.

@@ -50,7 +50,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 
-from omni.core.queueing import enqueue
+from omni.core.queueing import enqueue, registered_task
 from omni.reports.models import (
     CustomerSales,
     DailyPickups,
@@ -185,10 +185,8 @@ def customers_merged(survivor, merged) -> None:
 
 
 def _refresh_soon() -> None:
-    from omni.reports.tasks import refresh_report_summaries
-
     # Guarded: a refresh that cannot be queued must not fail the change; the every-minute beat folds it in.
-    enqueue(refresh_report_summaries)
+    enqueue(registered_task("omni.reports.tasks.refresh_report_summaries"))
 
 
 # --- Computing ---------------------------------------------------------------------------

@@ -1,27 +1,24 @@
 from celery import shared_task
 
+from omni.reports.exports.services import export_files_delete_old, export_job_run, export_jobs_requeue
+from omni.reports.summaries import summaries_refresh_pending
+
 
 @shared_task
 def run_export_job(job_id: int) -> str:
     """Write a large export's file in chunks (``omni.reports.exports.services``); returns its status."""
-    from omni.reports.exports.services import export_job_run
-
     return export_job_run(job_id=job_id).status
 
 
 @shared_task
 def requeue_pending_exports() -> int:
     """Every few minutes: queue again the export jobs still pending (the broker was down)."""
-    from omni.reports.exports.services import export_jobs_requeue
-
     return export_jobs_requeue()
 
 
 @shared_task
 def delete_old_exports() -> int:
     """Daily: delete export files and jobs past ``REPORTS_EXPORT_RETENTION_DAYS``."""
-    from omni.reports.exports.services import export_files_delete_old
-
     return export_files_delete_old()
 
 
@@ -29,6 +26,4 @@ def delete_old_exports() -> int:
 def refresh_report_summaries() -> int:
     """After each change to a completed order, and every minute: fold pending changes into the
     report summaries (``omni.reports.summaries``); returns how many were folded in."""
-    from omni.reports.summaries import summaries_refresh_pending
-
     return summaries_refresh_pending(wait=False)

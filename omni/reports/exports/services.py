@@ -29,15 +29,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omni.core.errors import DomainError, InvalidInput
-from omni.core.queueing import enqueue, enqueue_on_commit
+from omni.core.queueing import enqueue, enqueue_on_commit, registered_task
 from omni.reports.exports import kinds, lists
 from omni.reports.filters import ReportFilters
+from omni.reports.forms import filters_from_query
 from omni.reports.models import ExportFormat, ExportJob, ExportStatus
+from omni.reports.selectors import report_tables
 
 logger = logging.getLogger(__name__)
 
 # A job still pending after this long was not taken by the broker: queue it again.
 REQUEUE_AFTER = datetime.timedelta(minutes=5)
+# The task that writes a job's file (``omni.reports.tasks``, which imports this module).
+RUN_EXPORT_JOB = "omni.reports.tasks.run_export_job"
 
 CONTENT_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
@@ -56,8 +60,6 @@ class ExportRefused(DomainError):
 def export_source(what: str, filters: ReportFilters):
     """(resource, rows) for an export: rows are a queryset for a list, a list of dicts for a report."""
     if kinds.is_report(what):
-        from omni.reports.selectors import report_tables
-
         table = report_tables(filters).get(what.removeprefix(kinds.REPORT_PREFIX))
         if table is None:
             raise InvalidInput.for_field("what", _("There is no such report."))
@@ -227,24 +229,21 @@ def _export_or_queue(
         write_rows(resource, iter_rows(rows, settings.REPORTS_EXPORT_CHUNK_SIZE), file_format, buffer, title=what)
         return buffer.getvalue(), None
     job = ExportJob.objects.create(user=user, what=what, filters=stored, file_format=file_format, rows_total=total)
-    from omni.reports.tasks import run_export_job
-
-    enqueue_on_commit(run_export_job, job.pk)  # a job the broker did not take waits for export_jobs_requeue
+    enqueue_on_commit(
+        registered_task(RUN_EXPORT_JOB), job.pk
+    )  # a job the broker did not take waits for export_jobs_requeue
     return None, job
 
 
 def export_jobs_requeue(*, older_than: datetime.timedelta = REQUEUE_AFTER) -> int:
     """Queue again every job left pending (the broker was down when it was started); return how many."""
-    from omni.reports.tasks import run_export_job
-
+    run_export_job = registered_task(RUN_EXPORT_JOB)
     ids = ExportJob.objects.filter(status=ExportStatus.PENDING, updated_at__lte=timezone.now() - older_than)
     return sum(enqueue(run_export_job, job_id) for job_id in ids.order_by("pk").values_list("pk", flat=True))
 
 
 def job_filters(job: ExportJob) -> ReportFilters:
     """The job's filters, limited again to the locations its user works at now."""
-    from omni.reports.forms import filters_from_query
-
     return filters_from_query(job.filters, job.user)
 
 
