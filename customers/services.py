@@ -31,7 +31,6 @@ from customers.models import (
     Case,
     CaseMessage,
     CaseStatus,
-    Channel,
     Consent,
     ConsentEvent,
     ConsentPurpose,
@@ -51,6 +50,7 @@ from customers.models import (
 )
 from inventory.models import Location
 from omni.core.actors import SYSTEM, Actor
+from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
 from omni.core.roles import STORE_MANAGER
 from omni.core.services import sequence_next
