@@ -28,7 +28,6 @@ from customers.models import (
     Case,
     CaseMessage,
     CaseStatus,
-    Channel,
     ConsentEvent,
     ConsentPurpose,
     ContactChannel,
@@ -49,6 +48,7 @@ from customers.services import PROFILE_FIELDS, ConsentChange, IdentityInput
 from inventory.selectors import locations_for_user
 from omni.core.actors import Actor
 from omni.core.admin_mixins import ChangeHistoryAdminMixin, ReadOnlyAdminMixin, panel_table
+from omni.core.channels import Channel
 from omni.core.errors import DomainError
 
 TIMELINE_ROWS = 20

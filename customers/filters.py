@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from customers.identities import identity_key
-from customers.models import Channel, Customer, Direction, IdentityKind, Interaction, InteractionKind
+from customers.models import Customer, Direction, IdentityKind, Interaction, InteractionKind
 from omni.core import dates
+from omni.core.channels import Channel
 
 
 class CustomerFilter(filters.FilterSet):

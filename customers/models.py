@@ -13,23 +13,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from omni.core.channels import Channel
 from omni.core.models import TimeStampedModel, by_api_key, by_staff_member
-
-
-class Channel(models.TextChoices):
-    """Where a contact happened or a profile was created."""
-
-    SITE = "site", _("website")
-    APP = "app", _("mobile app")
-    STORE = "store", _("store")
-    CALL_CENTRE = "call_centre", _("call centre")
-    EMAIL = "email", _("e-mail")
-    SMS = "sms", _("SMS")
-    PUSH = "push", _("push notification")
-    MESSENGER = "messenger", _("messenger")
-    SOCIAL = "social", _("social network")
-    MARKETPLACE = "marketplace", _("marketplace")
-    SYSTEM = "system", _("system")
 
 
 class ContactChannel(models.TextChoices):

@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from customers.models import (
     Case,
     CaseMessage,
-    Channel,
     Consent,
     ConsentEvent,
     ConsentPurpose,
@@ -35,6 +34,7 @@ from customers.models import (
 from customers.services import locked_customer, timeline_note
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_values_erase
+from omni.core.channels import Channel
 
 FORMAT = "omni.customer.v1"
 

@@ -36,7 +36,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.errors import UnknownSegmentCondition
-from customers.models import Channel, Consent, ConsentPurpose, ContactChannel, Customer, Interaction, Segment
+from customers.models import Consent, ConsentPurpose, ContactChannel, Customer, Interaction, Segment
+from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
 
 Build = Callable[[str, datetime.date | None, datetime.date | None], Q]

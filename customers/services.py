@@ -31,7 +31,6 @@ from customers.models import (
     Case,
     CaseMessage,
     CaseStatus,
-    Channel,
     Consent,
     ConsentEvent,
     ConsentPurpose,
@@ -52,6 +51,7 @@ from customers.models import (
 from inventory.models import Location
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_changes, audit_event, audit_snapshot
+from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
 from omni.core.models import AuditKind
 from omni.core.roles import STORE_MANAGER

@@ -24,7 +24,7 @@ from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from customers.admin import DisplayOnlyFormSet, add_customer_page_inline
-from customers.models import Channel, Customer
+from customers.models import Customer
 from inventory.forms import message_domain_error
 from inventory.models import Location
 from loyalty import selectors, services
@@ -46,6 +46,7 @@ from loyalty.models import (
 from loyalty.resources import PromoUsageResource
 from omni.core.actors import Actor
 from omni.core.admin_mixins import ChangeHistoryAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, render_form_page
+from omni.core.channels import Channel
 from omni.core.errors import DomainError
 from omni.core.validators import validate_identifier
 

@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from customers.models import Channel
 from omni.core.barcodes import validate_ean13
+from omni.core.channels import Channel
 from omni.core.models import TimeStampedModel, by_api_key, by_staff_member
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers.messaging.services import message_send
-from customers.models import Channel, Customer, Direction, InteractionKind, MessagePurpose
+from customers.models import Customer, Direction, InteractionKind, MessagePurpose
 from customers.services import interaction_record
 from loyalty.lock_objects import accounts_for_update
 from loyalty.models import (
@@ -35,6 +35,7 @@ from loyalty.models import (
 )
 from loyalty.selectors import active_accounts
 from loyalty.services import programme_current, tier_change_summary, tier_for_spend, tiers_by_spend
+from omni.core.channels import Channel
 from omni.core.errors import DomainError
 from omni.core.money import money
 

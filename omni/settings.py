@@ -218,7 +218,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Choice sets named by their model, since several apps have a "channel" or a "kind".
     "ENUM_NAME_OVERRIDES": {
-        "CustomerChannelEnum": "customers.models.Channel",
+        "CustomerChannelEnum": "omni.core.channels.Channel",
         "ContactChannelEnum": "customers.models.ContactChannel",
         "IdentityKindEnum": "customers.models.IdentityKind",
         "InteractionKindEnum": "customers.models.InteractionKind",
@@ -226,7 +226,7 @@ SPECTACULAR_SETTINGS = {
         "LoyaltyCardStatusEnum": "loyalty.models.CardStatus",
         "PointsEntryKindEnum": "loyalty.models.EntryKind",
         "PointsBonusTypeEnum": "loyalty.models.BonusType",
-        "OrderChannelEnum": "orders.models.OrderChannel",
+        "OrderChannelEnum": "omni.core.channels.SALES_CHANNEL_CHOICES",
         "OrderFulfilmentEnum": "orders.models.Fulfilment",
         "OrderStatusEnum": "orders.models.OrderStatus",
         "OrderPaymentMethodEnum": "orders.models.PaymentMethod",

@@ -25,13 +25,13 @@ from inventory.models import LocationKind
 from inventory.selectors import locations_for_user, user_sees_all_locations
 from omni.core.actors import Actor
 from omni.core.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, render_form_page
+from omni.core.channels import Channel
 from omni.core.errors import DomainError
 from orders import selectors, services, states
 from orders.forms import CancelForm, HandoverForm, PaymentRecordForm, ReturnForm, ReturnSearchForm, SaleForm
 from orders.models import (
     Fulfilment,
     Order,
-    OrderChannel,
     OrderLine,
     OrderReturn,
     OrderStatus,
@@ -466,7 +466,7 @@ class OrderAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
         form = SaleForm(request.POST or None, stores=stores)
         receipt = None
         if request.method == "POST" and form.is_valid():
-            order_input = form.order_input(channel=OrderChannel.STORE, fulfilment=Fulfilment.IN_STORE)
+            order_input = form.order_input(channel=Channel.STORE, fulfilment=Fulfilment.IN_STORE)
             try:
                 if "_sell" in request.POST:
                     order = services.order_place(**order_input, actor=_actor(request))

@@ -8,7 +8,8 @@ from django_filters import rest_framework as filters
 from inventory.errors import UnknownLocation
 from inventory.models import Location
 from omni.core import dates
-from orders.models import Fulfilment, Order, OrderChannel, OrderStatus
+from omni.core.channels import SALES_CHANNEL_CHOICES
+from orders.models import Fulfilment, Order, OrderStatus
 
 
 class OrderFilter(filters.FilterSet):
@@ -16,7 +17,7 @@ class OrderFilter(filters.FilterSet):
         field_name="customer_id", min_value=1, max_value=2**63 - 1, help_text=_("The customer's id.")
     )
     status = filters.MultipleChoiceFilter(choices=OrderStatus.choices, help_text=_("A status; repeatable."))
-    channel = filters.MultipleChoiceFilter(choices=OrderChannel.choices, help_text=_("A channel; repeatable."))
+    channel = filters.MultipleChoiceFilter(choices=SALES_CHANNEL_CHOICES, help_text=_("A channel; repeatable."))
     fulfilment = filters.ChoiceFilter(
         choices=Fulfilment.choices, help_text=_("Delivery, click-and-collect or in store.")
     )

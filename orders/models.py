@@ -26,30 +26,21 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from omni.core.channels import SALES_CHANNEL_CHOICES, Channel
 from omni.core.models import TimeStampedModel, by_api_key, by_staff_member
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
-class OrderChannel(models.TextChoices):
-    SITE = "site", _("website")
-    APP = "app", _("mobile app")
-    STORE = "store", _("store")
-    CALL_CENTRE = "call_centre", _("call centre")
-    MESSENGER = "messenger", _("messenger")
-    SOCIAL = "social", _("social network")
-    MARKETPLACE = "marketplace", _("marketplace")
-
-
 # The prefix of each channel's order numbers.
 NUMBER_PREFIXES = {
-    OrderChannel.SITE: "W",
-    OrderChannel.APP: "A",
-    OrderChannel.STORE: "S",
-    OrderChannel.CALL_CENTRE: "C",
-    OrderChannel.MESSENGER: "M",
-    OrderChannel.SOCIAL: "N",
-    OrderChannel.MARKETPLACE: "P",
+    Channel.SITE: "W",
+    Channel.APP: "A",
+    Channel.STORE: "S",
+    Channel.CALL_CENTRE: "C",
+    Channel.MESSENGER: "M",
+    Channel.SOCIAL: "N",
+    Channel.MARKETPLACE: "P",
 }
 
 
@@ -109,7 +100,7 @@ class RefundMethod(models.TextChoices):
 
 class Order(TimeStampedModel):
     number = models.CharField(_("number"), max_length=32, unique=True)
-    channel = models.CharField(_("channel"), max_length=16, choices=OrderChannel.choices, db_index=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=SALES_CHANNEL_CHOICES, db_index=True)
     fulfilment = models.CharField(_("fulfilment"), max_length=24, choices=Fulfilment.choices)
     status = models.CharField(_("status"), max_length=24, choices=OrderStatus.choices, db_index=True)
     customer = models.ForeignKey(

@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from customers.segments import register_segment_condition
 from inventory.models import Category
 from inventory.selectors import category_subtree_ids
-from orders.models import COMPLETED_STATUSES, Order, OrderChannel, OrderLine
+from omni.core.channels import SALES_CHANNEL_CHOICES
+from orders.models import COMPLETED_STATUSES, Order, OrderLine
 
 
 def _purchases(date_from=None, date_to=None):
@@ -151,7 +152,7 @@ def register_conditions() -> None:
         _("bought through a channel (in the period)"),
         _bought_through,
         uses_dates=True,
-        choices=lambda: list(OrderChannel.choices),
+        choices=lambda: list(SALES_CHANNEL_CHOICES),
         help_text=_("One of: site, app, store, call_centre, messenger, social, marketplace."),
     )
     register_segment_condition(

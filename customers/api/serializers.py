@@ -6,7 +6,6 @@ from rest_framework import serializers
 from customers.models import (
     Case,
     CaseMessage,
-    Channel,
     Consent,
     ConsentPurpose,
     ContactChannel,
@@ -22,6 +21,7 @@ from customers.models import (
 from inventory.models import Location
 from omni.core import dates
 from omni.core.api.serializers import ModelSerializer, StrictInputSerializer, WholeNumberField
+from omni.core.channels import Channel
 
 MAX_TAGS = 50
 MAX_EXTERNAL_IDS = 10

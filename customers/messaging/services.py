@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy as _lazy
 from customers.errors import ConsentRequired, NoReachableChannel
 from customers.messaging.backends import backend_path, get_backend
 from customers.models import (
-    Channel,
     Consent,
     ConsentPurpose,
     Customer,
@@ -39,6 +38,7 @@ from customers.models import (
 from customers.services import check_choice, locked_customer
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_event
+from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
 from omni.core.models import AuditKind
 from omni.core.queueing import enqueue

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from customers.models import Channel
 from loyalty.models import CardKind, CardStatus, PointsEntry
 from omni.core.api.serializers import ModelSerializer, StrictInputSerializer, WholeNumberField
+from omni.core.channels import Channel
 from omni.core.validators import validate_identifier
 
 MAX_CART_LINES = 500

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Channel, Customer, Direction, IdentityKind, InteractionKind
+from customers.models import Customer, Direction, IdentityKind, InteractionKind
 from customers.services import identity_attach, interaction_record, locked_customer
 from inventory.models import Location
 from loyalty import selectors
@@ -36,6 +36,7 @@ from loyalty.services.programme import programme_current, tier_for_spend, tiers_
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_changes
 from omni.core.barcodes import ean13_check_digit, ean13_from_typed
+from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
 from omni.core.models import AuditKind
 from omni.core.services import sequence_next

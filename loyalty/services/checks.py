@@ -11,11 +11,12 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from customers.models import Channel, Customer
+from customers.models import Customer
 from loyalty import selectors
 from loyalty.errors import AccountClosed, InvalidCart, InvalidPoints, InvalidReference, NoAccount
 from loyalty.lock_objects import account_for_update
 from loyalty.models import Account, AccountStatus
+from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
 from omni.core.money import money
 
@@ -73,7 +74,7 @@ def check_reference(reference, field: str = "reference") -> str:
 
 
 def check_channel(channel: str) -> str:
-    """A sales channel of ``customers.models.Channel``; else ``InvalidInput``."""
+    """One of ``omni.core.channels.Channel``; else ``InvalidInput``."""
     if channel not in Channel.values:
         raise InvalidInput.for_field("channel", _("%(value)s is not a valid channel.") % {"value": channel})
     return channel

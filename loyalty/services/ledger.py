@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Channel, Direction, InteractionKind
+from customers.models import Direction, InteractionKind
 from customers.services import interaction_record
 from inventory.models import Location
 from loyalty import selectors
@@ -24,6 +24,7 @@ from loyalty.models import Account, Allocation, BonusType, EntryKind, PointsEntr
 from loyalty.services.checks import Cause, active_account_for_update, check_points
 from loyalty.services.programme import programme_current
 from omni.core.actors import SYSTEM, Actor
+from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
 from omni.core.money import money
 

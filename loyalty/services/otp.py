@@ -25,13 +25,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.messaging.services import message_send
-from customers.models import Channel, Customer, MessagePurpose
+from customers.models import Customer, MessagePurpose
 from customers.services import locked_customer
 from loyalty.errors import CodeExpired, CodeRequired, InvalidCode, TooManyCodes
 from loyalty.lock_objects import account_for_update
 from loyalty.models import Account, OneTimeCode, Programme
 from loyalty.services.checks import account_required, active_account_for_update, check_channel
 from omni.core.actors import SYSTEM, Actor
+from omni.core.channels import Channel
 
 # Where the cashier or the operator cannot see the customer's app: the code proves it is them.
 OTP_CHANNELS = frozenset({Channel.STORE, Channel.CALL_CENTRE})

@@ -15,12 +15,13 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Channel, Customer, Direction, InteractionKind
+from customers.models import Customer, Direction, InteractionKind
 from customers.services import interaction_record
 from inventory.models import Location
 from loyalty.models import Account, Programme, SpendRecord, Tier, TierChange, TierChangeReason
 from loyalty.services.checks import MAX_AMOUNT, Cause, account_required, active_account_for_update
 from omni.core.actors import SYSTEM, Actor
+from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
 from omni.core.money import money
 

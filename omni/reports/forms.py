@@ -6,16 +6,16 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Location
 from inventory.selectors import visible_locations
+from omni.core.channels import SALES_CHANNEL_CHOICES
 from omni.core.dates import DateFormField
 from omni.reports.filters import Granularity, ReportFilters, default_period
-from orders.models import OrderChannel
 
 
 class ReportFilterForm(forms.Form):
     date_from = DateFormField(label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = DateFormField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     channel = forms.ChoiceField(
-        label=_("channel"), required=False, choices=[("", _("every channel")), *OrderChannel.choices]
+        label=_("channel"), required=False, choices=[("", _("every channel")), *SALES_CHANNEL_CHOICES]
     )
     store = forms.ModelChoiceField(
         label=_("store"),

@@ -12,11 +12,11 @@ from rest_framework import serializers
 
 from omni.core.api import serializers as omni_serializers
 from omni.core.api.serializers import ModelSerializer, WholeNumberField
+from omni.core.channels import SALES_CHANNEL_CHOICES
 from orders import states
 from orders.models import (
     Fulfilment,
     Order,
-    OrderChannel,
     OrderLine,
     OrderReturn,
     Payment,
@@ -86,7 +86,7 @@ class PaymentInputSerializer(StrictInputSerializer):
 
 
 class OrderInputSerializer(StrictInputSerializer):
-    channel = serializers.ChoiceField(OrderChannel.choices)
+    channel = serializers.ChoiceField(SALES_CHANNEL_CHOICES)
     fulfilment = serializers.ChoiceField(Fulfilment.choices)
     customer = WholeNumberField(
         min_value=1,

@@ -32,7 +32,6 @@ from orders.services.fulfilment import (
 )
 from orders.services.handover import order_hand_over
 from orders.services.inputs import MAX_LINES, MAX_QUANTITY, LineInput, PaymentInput, ReturnLineInput
-from orders.services.notices import loyalty_channel
 from orders.services.payments import (
     CLOSED_STATUSES,
     COURIER_METHODS,
@@ -64,7 +63,6 @@ __all__ = [
     "ReturnLineInput",
     "anonymise_orders",
     "export_orders",
-    "loyalty_channel",
     "move_orders",
     "order_accept_partial",
     "order_cancel",

@@ -34,7 +34,7 @@ from orders.models import (
     OrderStatus,
 )
 from orders.services.lines import Part, cart_line, line_part
-from orders.services.notices import customer_notify, loyalty_channel, money_text, timeline_record
+from orders.services.notices import customer_notify, money_text, timeline_record
 from orders.services.payments import ZERO, points_payment_given_back, refund_to_payments
 from orders.services.transitions import order_customer_locked, order_locked, status_move
 from orders.states import Action
@@ -60,7 +60,7 @@ def completion_record(order: Order, lines: Sequence[OrderLine], actor: Actor, no
             customer=order.customer,
             reference=order.number,
             lines=[cart_line(line, part.amount, part.quantity) for line, part in kept],
-            channel=loyalty_channel(order.channel),
+            channel=order.channel,
             store=order.location if order.fulfilment != Fulfilment.DELIVERY else None,
             completed_at=now,
             actor=actor,

@@ -50,6 +50,12 @@ def check_quantity(quantity, field_name: str, *, allow_zero: bool = False) -> in
 
 
 def check_choice(value, choices, field_name: str) -> str:
-    if value not in choices.values:
+    """``value`` if it is one of a ``TextChoices``; else ``InvalidInput``."""
+    return check_one_of(value, choices.values, field_name)
+
+
+def check_one_of(value, values, field_name: str) -> str:
+    """``value`` if it is one of ``values``; else ``InvalidInput``."""
+    if value not in values:
         raise InvalidInput.for_field(field_name, _("%(value)s is not a valid choice.") % {"value": value})
     return value

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 
 from customers.messaging.services import message_send
-from customers.models import Channel, Direction, MessagePurpose
+from customers.models import Direction, MessagePurpose
 from customers.services import interaction_record
 from omni.core.actors import Actor
 from omni.core.errors import DomainError
@@ -16,12 +16,6 @@ from orders.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-def loyalty_channel(channel: str) -> str:
-    """The customers' channel of an order channel: every order channel, the marketplace included,
-    is one of the customers' channels (loyalty and the timeline record it as such)."""
-    return Channel(channel).value
 
 
 def customer_notify(order: Order, *, kind: str, subject: str, text: str, actor: Actor, key: str = "") -> None:
@@ -54,7 +48,7 @@ def timeline_record(order: Order, *, kind: str, summary: str, actor: Actor, loca
         with transaction.atomic():
             interaction_record(
                 customer=order.customer,
-                channel=loyalty_channel(order.channel),
+                channel=order.channel,
                 kind=kind,
                 direction=Direction.INBOUND,
                 summary=summary,

@@ -14,6 +14,7 @@ from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty
 from loyalty.services import promo as loyalty_promo
 from omni.core.actors import SYSTEM, Actor
+from omni.core.channels import SALES_CHANNELS, Channel
 from omni.core.errors import InvalidInput
 from omni.core.money import money, spread_money, spread_units
 from omni.core.services import sequence_next
@@ -27,16 +28,15 @@ from orders.models import (
     NUMBER_PREFIXES,
     Fulfilment,
     Order,
-    OrderChannel,
     OrderLine,
     Payment,
     PaymentMethod,
 )
 from orders.services.allocation import allocate_click_and_collect, allocate_delivery, sell_in_store
 from orders.services.fulfilment import completion_record
-from orders.services.inputs import MAX_LINES, LineInput, PaymentInput, check_choice, check_quantity
+from orders.services.inputs import MAX_LINES, LineInput, PaymentInput, check_choice, check_one_of, check_quantity
 from orders.services.lines import cart_line
-from orders.services.notices import customer_notify, loyalty_channel, money_text, timeline_record
+from orders.services.notices import customer_notify, money_text, timeline_record
 from orders.services.payments import (
     PREPAYMENT_METHODS,
     STORE_METHODS,
@@ -50,7 +50,7 @@ from orders.states import Action
 
 
 def order_number(channel: str) -> str:
-    prefix = NUMBER_PREFIXES[OrderChannel(channel)]
+    prefix = NUMBER_PREFIXES[Channel(channel)]
     return f"{prefix}-{sequence_next(f'order:{prefix}'):06d}"
 
 
@@ -169,9 +169,9 @@ def order_place(
 def _check_order_input(
     *, channel: str, fulfilment: str, customer: Customer | None, location: Location | None, address: str
 ) -> None:
-    check_choice(channel, OrderChannel, "channel")
+    check_one_of(channel, SALES_CHANNELS, "channel")
     check_choice(fulfilment, Fulfilment, "fulfilment")
-    if fulfilment == Fulfilment.IN_STORE and channel != OrderChannel.STORE:
+    if fulfilment == Fulfilment.IN_STORE and channel != Channel.STORE:
         raise InvalidInput.for_field("channel", _("A sale in a store is made through the store channel."))
     if customer is None and fulfilment != Fulfilment.IN_STORE:
         raise CustomerRequired.for_field("customer", str(CustomerRequired.message))
@@ -249,9 +249,9 @@ def order_code_verify(*, customer: Customer | None, channel: str, points: int, c
 
     if customer is None or not points:
         return None
-    check_choice(channel, OrderChannel, "channel")
+    check_one_of(channel, SALES_CHANNELS, "channel")
     account = loyalty_selectors.account_of(customer)
-    if account is None or not code_required(loyalty.programme_current(), loyalty_channel(channel)):
+    if account is None or not code_required(loyalty.programme_current(), channel):
         return None
     return otp_verify(account=account, code=code)
 
@@ -260,7 +260,6 @@ def _price(
     order: Order, lines: list[OrderLine], *, promo_code: str, points: int, verified_code: int | None, actor, now
 ) -> None:
     """Apply the promo code and the points to the lines and the order (still unsaved lines)."""
-    channel = loyalty_channel(order.channel)
     subtotal = sum((line.subtotal for line in lines), ZERO)
     discount = ZERO
     if promo_code.strip():
@@ -268,7 +267,7 @@ def _price(
             code=promo_code,
             reference=order.number,
             lines=[cart_line(line, line.subtotal) for line in lines],
-            channel=channel,
+            channel=order.channel,
             customer=order.customer,
             actor=actor,
             now=now,
@@ -286,7 +285,7 @@ def _price(
             points=points,
             reference=order.number,
             lines=[cart_line(line, line.amount) for line in lines],
-            channel=channel,
+            channel=order.channel,
             store=order.location if order.fulfilment != Fulfilment.DELIVERY else None,
             verified_code=verified_code,
             actor=actor,

@@ -1,7 +1,8 @@
 import factory
 
 from customers.identities import match_key
-from customers.models import Channel, Customer, Identity, IdentityKind
+from customers.models import Customer, Identity, IdentityKind
+from omni.core.channels import Channel
 
 
 def phone(n: int) -> str:

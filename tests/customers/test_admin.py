@@ -11,7 +11,6 @@ from customers.messaging.services import message_deliver, message_send
 from customers.models import (
     Case,
     CaseStatus,
-    Channel,
     Consent,
     ConsentPurpose,
     Customer,
@@ -21,6 +20,7 @@ from customers.models import (
     SegmentCondition,
 )
 from customers.services import ConsentChange, IdentityInput
+from omni.core.channels import Channel
 from tests.inventory.factories import LocationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers import merge, services
-from customers.models import Case, CaseMessage, Channel, Customer, Identity, Interaction, InteractionKind
+from customers.models import Case, CaseMessage, Customer, Identity, Interaction, InteractionKind
 from customers.services import IdentityInput
+from omni.core.channels import Channel
 from tests.customers.factories import CustomerFactory, IdentityFactory
 from tests.inventory.factories import LocationFactory
 

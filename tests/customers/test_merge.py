@@ -10,7 +10,6 @@ from customers.messaging.services import message_send
 from customers.models import (
     Case,
     CaseMessage,
-    Channel,
     Consent,
     ConsentEvent,
     ConsentPurpose,
@@ -25,6 +24,7 @@ from customers.models import (
 )
 from customers.selectors import customer_resolve
 from customers.services import ConsentChange, IdentityInput
+from omni.core.channels import Channel
 from tests.customers.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,6 @@ from customers.errors import ConsentRequired, NoReachableChannel
 from customers.messaging import services as messaging
 from customers.messaging.services import message_send
 from customers.models import (
-    Channel,
     ConsentPurpose,
     Customer,
     Interaction,
@@ -22,6 +21,7 @@ from customers.models import (
     MessageStatus,
 )
 from customers.services import ConsentChange, IdentityInput
+from omni.core.channels import Channel
 from tests.customers.backends import FailingBackend, RecordingBackend
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,6 @@ from customers.errors import CustomerAnonymised
 from customers.messaging.services import message_send
 from customers.models import (
     CaseMessage,
-    Channel,
     Consent,
     ConsentPurpose,
     Feedback,
@@ -21,6 +20,7 @@ from customers.models import (
 from customers.selectors import customer_lookup
 from customers.services import ConsentChange, IdentityInput
 from omni.core.actors import Actor
+from omni.core.channels import Channel
 from tests.inventory.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

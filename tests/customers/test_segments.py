@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from customers import merge, segments, services
 from customers.errors import UnknownSegmentCondition
-from customers.models import Channel, ConsentPurpose, Segment, SegmentCondition
+from customers.models import ConsentPurpose, Segment, SegmentCondition
 from customers.services import ConsentChange
+from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
 from tests.customers.factories import CustomerFactory
 from tests.inventory.factories import LocationFactory

@@ -18,7 +18,6 @@ from customers.errors import (
 from customers.models import (
     Case,
     CaseStatus,
-    Channel,
     Consent,
     ConsentEvent,
     ConsentPurpose,
@@ -33,6 +32,7 @@ from customers.models import (
 )
 from customers.services import ConsentChange, IdentityInput
 from omni.core.actors import Actor
+from omni.core.channels import Channel
 from omni.core.roles import STORE_MANAGER
 from tests.customers.factories import CustomerFactory, EmailFactory, IdentityFactory
 from tests.inventory.factories import EmployeeFactory, LocationFactory, UserFactory

@@ -5,8 +5,9 @@ from decimal import Decimal
 from inventory.services import ProductQuantity, stock_receive
 from loyalty import services as loyalty
 from loyalty.models import BonusType
+from omni.core.channels import Channel
 from orders import services
-from orders.models import Fulfilment, OrderChannel
+from orders.models import Fulfilment
 from orders.services import LineInput, PaymentInput
 from tests.inventory.factories import LocationFactory, ProductFactory, WarehouseFactory
 from tests.loyalty.factories import customer
@@ -47,7 +48,7 @@ def lines(*items) -> list[LineInput]:
 def collect(person, pickup, *items, **kwargs):
     """A click-and-collect order from the site."""
     return services.order_place(
-        channel=kwargs.pop("channel", OrderChannel.SITE),
+        channel=kwargs.pop("channel", Channel.SITE),
         fulfilment=Fulfilment.CLICK_AND_COLLECT,
         customer=person,
         location=pickup,
@@ -58,7 +59,7 @@ def collect(person, pickup, *items, **kwargs):
 
 def deliver(person, *items, **kwargs):
     return services.order_place(
-        channel=kwargs.pop("channel", OrderChannel.SITE),
+        channel=kwargs.pop("channel", Channel.SITE),
         fulfilment=Fulfilment.DELIVERY,
         customer=person,
         delivery_address=kwargs.pop("delivery_address", "Moscow, Tverskaya 1, flat 2"),
@@ -70,7 +71,7 @@ def deliver(person, *items, **kwargs):
 def sell(shop, *items, person=None, payments=None, **kwargs):
     """A sale in the store, paid in cash unless said otherwise."""
     return services.order_place(
-        channel=OrderChannel.STORE,
+        channel=Channel.STORE,
         fulfilment=Fulfilment.IN_STORE,
         customer=person,
         location=shop,

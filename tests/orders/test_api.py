@@ -122,6 +122,16 @@ class TestPlace:
             "This figure is computed by the server; do not send it."
         ]
 
+    @pytest.mark.parametrize("channel", ["email", "system"])
+    def test_a_channel_that_is_not_a_sales_channel_is_refused(self, writer, shop, goods, channel):
+        shirt, _socks, _hat = goods
+        body = order_body(customer(), shop, (shirt, 1)) | {"channel": channel}
+        error = error_of(writer.post(ORDERS, body), 400, "invalid")
+        assert error["details"]["fields"] == {"channel": [f'"{channel}" is not a valid choice.']}
+        assert not Order.objects.exists()
+        error = error_of(writer.get(ORDERS, {"channel": channel}), 400, "invalid")
+        assert list(error["details"]["fields"]) == ["channel"]
+
     def test_bad_input_changes_nothing(self, writer, shop, goods):
         shirt, _socks, _hat = goods
         person = customer()

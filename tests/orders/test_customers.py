@@ -7,10 +7,11 @@ import pytest
 from django.utils import timezone
 
 from customers.merge import customer_merge
-from customers.models import Channel, Segment, SegmentCondition
+from customers.models import Segment, SegmentCondition
 from customers.personal_data import customer_anonymise, customer_data_export
 from customers.segments import segment_members, validate_condition
 from loyalty.models import OrderPoints, PointsEntry
+from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
 from orders import services
 from orders.models import Order

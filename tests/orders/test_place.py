@@ -11,6 +11,7 @@ from inventory.services import transfer_receive, transfer_ship
 from loyalty import selectors as loyalty_selectors
 from loyalty.errors import ExceedsOrderShare, NotEnoughPoints
 from loyalty.models import PromoUsage, PromoUsageStatus
+from omni.core.channels import SALES_CHANNELS
 from omni.core.errors import InvalidInput
 from orders import services
 from orders.errors import CustomerRequired, InvalidLocation, PaymentMismatch
@@ -18,7 +19,6 @@ from orders.models import (
     Fulfilment,
     Order,
     OrderAllocation,
-    OrderChannel,
     OrderStatus,
     Payment,
     PaymentMethod,
@@ -323,6 +323,15 @@ class TestBadInput:
         assert error.value.status == 400
         assert Order.objects.count() == 0
 
+    @pytest.mark.parametrize("channel", ["email", "system", "fax"])
+    def test_only_a_sales_channel_places_an_order(self, channel):
+        shop, shirt = store(), product()
+        stock(shop, shirt, 5)
+        with pytest.raises(InvalidInput) as error:
+            collect(customer(), shop, (shirt, 1), channel=channel)
+        assert error.value.details == {"field": "channel", "fields": {"channel": [f"{channel} is not a valid choice."]}}
+        assert Order.objects.count() == 0
+
     def test_a_customer_is_required_except_for_a_sale_in_store(self):
         shop, shirt = store(), product()
         stock(shop, shirt, 5)
@@ -349,7 +358,7 @@ class TestBadInput:
 def test_order_numbers_have_a_prefix_per_channel():
     shop, shirt = store(), product()
     stock(shop, shirt, 10)
-    numbers = [collect(customer(), shop, (shirt, 1), channel=channel).number for channel in OrderChannel.values]
+    numbers = [collect(customer(), shop, (shirt, 1), channel=channel).number for channel in SALES_CHANNELS]
     assert [number.split("-")[0] for number in numbers] == ["W", "A", "S", "C", "M", "N", "P"]
     assert Order.objects.filter(fulfilment=Fulfilment.CLICK_AND_COLLECT).count() == 7
     assert StatusChange.objects.count() == 7

@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from customers.merge import customer_merge
 from loyalty import services as loyalty
+from omni.core.channels import Channel
 from omni.reports import selectors
 from omni.reports.filters import ReportFilters
 from omni.reports.models import CustomerSales, DailyPickups, DailyProductSales, DailyReturns, DailySales, SummaryChange
 from omni.reports.summaries import day_of, summaries_rebuild, summaries_refresh_pending
 from orders import services
-from orders.models import OrderChannel
 from orders.services import PaymentInput, ReturnLineInput
 from tests.loyalty.factories import ProgrammeFactory
 from tests.orders.factories import collect, customer, product, sell, stock, store
@@ -204,7 +204,7 @@ def test_an_order_whose_completion_moves_to_another_day_leaves_its_old_day():
     assert list(DailySales.objects.values_list("day", flat=True)) == [day_of(yesterday)]
 
 
-@pytest.mark.parametrize("channel", ["", OrderChannel.STORE, OrderChannel.SITE])
+@pytest.mark.parametrize("channel", ["", Channel.STORE, Channel.SITE])
 def test_customer_figures_from_summaries_equal_those_from_the_orders(channel):
     # given: customers with histories over several channels, months and stores
     shops = [store(), store()]

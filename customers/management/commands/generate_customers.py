@@ -15,7 +15,8 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from customers.models import Channel, Customer, Identity, IdentityKind
+from customers.models import Customer, Identity, IdentityKind
+from omni.core.channels import Channel
 
 PHONE_PREFIX = "+7999"
 CAPACITY = 10_000_000  # seven digits after the prefix

@@ -2,9 +2,10 @@
 
 import datetime
 
-from customers.models import Case, Channel, ConsentPurpose, ContactChannel, IdentityKind, InteractionKind
+from customers.models import Case, ConsentPurpose, ContactChannel, IdentityKind, InteractionKind
 from customers.services import ConsentChange, IdentityInput, case_open, customer_identify, interaction_record
 from inventory.models import Location
+from omni.core.channels import Channel
 
 # first, last, phone, e-mail, city, birthday, channel where the profile was created
 PEOPLE = [

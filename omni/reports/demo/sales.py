@@ -3,12 +3,13 @@ different states, so the click-and-collect desk, the till and the return desk ha
 
 from decimal import Decimal
 
-from customers.models import Channel, Customer, IdentityKind
+from customers.models import Customer, IdentityKind
 from customers.selectors import customer_lookup
 from inventory.models import Location
 from loyalty.models import Tier
 from loyalty.services import account_open, programme_current
-from orders.models import Fulfilment, Order, OrderChannel, PaymentMethod
+from omni.core.channels import Channel
+from orders.models import Fulfilment, Order, PaymentMethod
 from orders.services import (
     LineInput,
     PaymentInput,
@@ -43,7 +44,7 @@ def seed_orders() -> int:
 
     # Click-and-collect waiting at the Tverskaya store.
     pickup = order_place(
-        channel=OrderChannel.SITE,
+        channel=Channel.SITE,
         fulfilment=Fulfilment.CLICK_AND_COLLECT,
         customer=anna,
         location=tver,
@@ -56,7 +57,7 @@ def seed_orders() -> int:
 
     # Delivered by courier; the customer kept it all.
     delivered = order_place(
-        channel=OrderChannel.APP,
+        channel=Channel.APP,
         fulfilment=Fulfilment.DELIVERY,
         customer=ivan,
         delivery_address="Moscow, Lesnaya 7, flat 12",
@@ -69,7 +70,7 @@ def seed_orders() -> int:
 
     # An anonymous sale at the till.
     order_place(
-        channel=OrderChannel.STORE,
+        channel=Channel.STORE,
         fulfilment=Fulfilment.IN_STORE,
         location=tver,
         lines=[LineInput("BAG-0282-M", 1)],

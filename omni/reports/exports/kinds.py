@@ -123,11 +123,9 @@ def stock_ledger(filters: ReportFilters) -> QuerySet[StockMovement]:
 
 
 def points_entries(filters: ReportFilters) -> QuerySet[PointsEntry]:
-    from orders.services import loyalty_channel
-
     rows = PointsEntry.objects.filter(_period("created_at", filters))
     if filters.channel:
-        rows = rows.filter(channel=loyalty_channel(filters.channel))
+        rows = rows.filter(channel=filters.channel)
     if filters.location_ids is not None or filters.store_id or filters.city:
         rows = rows.filter(filters.location("store"))
     return rows.order_by("created_at", "id")

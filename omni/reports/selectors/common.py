@@ -7,9 +7,10 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from inventory.models import Location
+from omni.core.channels import SALES_CHANNEL_CHOICES
 from omni.reports.filters import ReportFilters
 from omni.reports.models import DailySales
-from orders.models import COMPLETED_STATUSES, Order, OrderChannel
+from orders.models import COMPLETED_STATUSES, Order
 
 ZERO = Decimal("0.00")
 
@@ -33,7 +34,7 @@ def daily_sales(filters: ReportFilters) -> QuerySet[DailySales]:
 
 def channel_label(value) -> str:
     """The channel's name, as the order's channel choices give it."""
-    return str(dict(OrderChannel.choices).get(value, value))
+    return str(dict(SALES_CHANNEL_CHOICES).get(value, value))
 
 
 def location_labels(ids) -> dict:

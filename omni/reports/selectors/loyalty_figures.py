@@ -16,16 +16,13 @@ from omni.reports.summaries import MONEY_FIELD
 def loyalty_period(filters: ReportFilters) -> tuple[loyalty_kpis.Period | None, str]:
     """The loyalty KPIs' period for these filters, or None with the reason when they cannot be
     limited to what the user may see (the KPIs take one store, not a list or a city)."""
-    from orders.services import loyalty_channel
-
     visible, store_id = filters.visible, filters.store_id
     if store_id is None and not visible.every and len(visible.ids) == 1:
         store_id = next(iter(visible.ids))
     if not (visible.every or store_id is not None and visible.includes(store_id)):
         return None, _("Choose one of your stores to see the loyalty KPIs.")
     note = _("The loyalty KPIs do not filter by city.") if filters.city else ""
-    channel = loyalty_channel(filters.channel) if filters.channel else ""
-    return loyalty_kpis.Period(filters.date_from, filters.date_to, channel=channel, store_id=store_id), note
+    return loyalty_kpis.Period(filters.date_from, filters.date_to, channel=filters.channel, store_id=store_id), note
 
 
 def membership(filters: ReportFilters, customers: dict | None = None) -> list[Figure]:

@@ -5,12 +5,12 @@ from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import npgettext
 
+from omni.core.channels import Channel
 from omni.reports.figures import Column, Figure, Table, ratio, sum_money
 from omni.reports.filters import ReportFilters
 from omni.reports.models import DailyReturns
 from omni.reports.selectors.common import channel_label, location_labels
 from omni.reports.selectors.cube import SalesCube, sales_cube
-from orders.models import OrderChannel
 
 
 def _return_rate_rows(cells: dict, labels: dict) -> list[dict]:
@@ -110,7 +110,7 @@ def _cross_channel_rows(in_period: QuerySet[DailyReturns]) -> list[dict]:
     """Per store, the returns it took for orders placed through another channel."""
     cross = (
         in_period.filter(location__kind="store")
-        .exclude(order_channel=OrderChannel.STORE)
+        .exclude(order_channel=Channel.STORE)
         .values("location", "location__code", "location__name")
         .annotate(n_returns=Sum("returns"), n_units=Sum("units"), n_value=Sum("value"))
         .order_by("location__code")

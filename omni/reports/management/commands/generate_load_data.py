@@ -51,6 +51,7 @@ from loyalty.models import (
     TierChangeReason,
 )
 from loyalty.services import programme_current, tier_for_spend
+from omni.core.channels import Channel
 from omni.core.money import money, spread_units, unit_share
 from omni.reports.summaries import summaries_rebuild
 from orders.models import (
@@ -59,7 +60,6 @@ from orders.models import (
     Fulfilment,
     Order,
     OrderAllocation,
-    OrderChannel,
     OrderLine,
     OrderReturn,
     OrderStatus,
@@ -72,18 +72,17 @@ from orders.models import (
     ReturnLine,
     StatusChange,
 )
-from orders.services import loyalty_channel as order_loyalty_channel
 
 S = OrderStatus
 CITIES = ["Moscow", "Saint Petersburg", "Kazan", "Novosibirsk", "Yekaterinburg", "Nizhny Novgorod", "Samara"]
 CHANNEL_WEIGHTS = [
-    (OrderChannel.STORE, 45),
-    (OrderChannel.SITE, 25),
-    (OrderChannel.APP, 18),
-    (OrderChannel.CALL_CENTRE, 5),
-    (OrderChannel.MESSENGER, 3),
-    (OrderChannel.SOCIAL, 2),
-    (OrderChannel.MARKETPLACE, 2),
+    (Channel.STORE, 45),
+    (Channel.SITE, 25),
+    (Channel.APP, 18),
+    (Channel.CALL_CENTRE, 5),
+    (Channel.MESSENGER, 3),
+    (Channel.SOCIAL, 2),
+    (Channel.MARKETPLACE, 2),
 ]
 RETURN_REASONS = ["Did not fit", "Changed my mind", "Faulty", "Not as described", "Arrived late", "Wrong colour"]
 HOUR, DAY = datetime.timedelta(hours=1), datetime.timedelta(days=1)
@@ -830,7 +829,7 @@ class Command(BaseCommand):
         channel = rng.choices(self.channels, self.weights)[0]
         store = rng.choice(self.stores)
         customer = self._customer()
-        if channel == OrderChannel.STORE:
+        if channel == Channel.STORE:
             fulfilment, location = Fulfilment.IN_STORE, store
             if rng.random() < 0.3:
                 customer = None
@@ -857,11 +856,10 @@ class Command(BaseCommand):
             for product_id, category_id, sku, name, price in rng.sample(self.products, count)
         ]
         account = self.accounts.get(customer) if customer is not None else None
-        points_channel = order_loyalty_channel(channel)
         points_store = location.pk if fulfilment != Fulfilment.DELIVERY else None
         redemption = None
         if account is not None:
-            redemption = self.redeem(account, number, lines, created, points_channel, points_store)
+            redemption = self.redeem(account, number, lines, created, channel, points_store)
         if completed_at is not None and fulfilment != Fulfilment.IN_STORE and redemption is None:
             # units refused at the door or the counter (orders paying with points keep them all)
             for line in lines:
@@ -897,7 +895,7 @@ class Command(BaseCommand):
         points_earned, value_back = 0, Decimal("0.00")
         if account is not None and (completed_at is not None or redemption is not None):
             points_earned, value_back = self.order_points(
-                account, number, status, reached, created, lines, redemption, returned, points_channel, points_store
+                account, number, status, reached, created, lines, redemption, returned, channel, points_store
             )
         refunded = returned["paid_amount"] if returned else Decimal("0.00")
         updated = max(steps[-1][2], returned["at"] if returned else created)
@@ -998,7 +996,7 @@ class Command(BaseCommand):
         if transfer is not None:
             self.ship_to_store(lines, location, created, transfer)
         if customer is not None:
-            self.timeline(customer, number, points_channel, fulfilment, location, steps, lines, returned)
+            self.timeline(customer, number, channel, fulfilment, location, steps, lines, returned)
 
     def timeline(self, customer, number, channel, fulfilment, location, steps, lines, returned) -> None:
         """The entries ``orders.services`` puts on the customer's timeline: the order placed (not for a
