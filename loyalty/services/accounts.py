@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer, Direction, IdentityKind, InteractionKind
 from customers.services import identity_attach, interaction_record, locked_customer
 from inventory.models import Location
-from loyalty import selectors
+from loyalty import hooks, selectors
 from loyalty.errors import CardBlocked, CardNumberTaken, InvalidCardNumber, InvalidCardStatus, UnknownCard
 from loyalty.models import (
     Account,
@@ -167,6 +167,7 @@ def account_open(
             subject_id=str(account.pk),
             actor=actor,
         )
+        hooks.account_opened(account)
     return account, True
 
 

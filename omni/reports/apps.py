@@ -11,14 +11,14 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self):
-        from django.db.models.signals import post_save
-
         from customers.merge import register_merge_step
+        from loyalty.hooks import register_account_opened
         from omni.reports import summaries, tasks  # noqa: F401  (the services queue its tasks by name)
+        from orders.hooks import register_order_changed, register_return_accepted
 
-        # Every service that changes what the report summaries sum saves an order, a return or a
-        # loyalty account: the summaries follow these signals rather than a call in each service.
-        post_save.connect(summaries.order_saved, sender="orders.Order", dispatch_uid="omni.summaries.order")
-        post_save.connect(summaries.return_saved, sender="orders.OrderReturn", dispatch_uid="omni.summaries.return")
-        post_save.connect(summaries.account_saved, sender="loyalty.Account", dispatch_uid="omni.summaries.account")
+        # The report summaries hear from the services that change what they sum: orders, returns,
+        # loyalty accounts opened (members' orders) and customers merged.
+        register_order_changed(summaries.summaries_note_order)
+        register_return_accepted(summaries.summaries_note_return)
+        register_account_opened(summaries.account_opened)
         register_merge_step("omni.report_summaries", summaries.customers_merged)

@@ -7,11 +7,14 @@ ready, by channel) and ``DailyReturns`` (by the order's channel and the reason);
 ``CustomerSales``, each customer's whole history. They are always recomputed from the orders
 (never adjusted by a delta), so a recomputation is right whatever happened before it:
 
-1. Whenever an order is saved once completed or made ready (completed, paid, refunded, returned,
-   collected, expired...), a ``SummaryChange`` row naming its day (of completion, of being made
-   ready), location and customer is written in the same transaction; so is one for each return
-   accepted. Merging customers writes one for each order of the two customers, and opening a
-   loyalty account one for its customer.
+1. Whenever a service changes an order once completed or made ready (completed, paid, refunded,
+   returned, collected, expired...), a ``SummaryChange`` row naming its day (of completion, of
+   being made ready), location and customer is written in the same transaction; so is one for
+   each return accepted. Merging customers writes one for each order of the two customers, and
+   opening a loyalty account one for its customer. The services tell the summaries through the
+   hooks of the apps below (``orders.hooks``, ``loyalty.hooks``, the merge steps of
+   ``customers.merge``), registered in ``ReportsConfig.ready``; a row written around them (a
+   queryset ``update()``, an import) is not heard, and needs the rebuild below.
 2. ``summaries_refresh_pending`` recomputes every daily summary of the named (day, location) cells
    and the named customers from the orders, and deletes the changes it folded in. It runs after
    each such commit (a Celery task), every minute (beat), and before the dashboard is computed,
@@ -127,8 +130,8 @@ def _at_locations(location_ids: Iterable[int | None] | None, prefix: str = "") -
 
 
 def summaries_note_order(order: Order) -> None:
-    """The ``order`` changed: the days it was completed and made ready for pickup, at its location,
-    and its customer, are to be summed again."""
+    """The ``order`` changed (``orders.hooks`` callback): the days it was completed and made ready
+    for pickup, at its location, and its customer, are to be summed again."""
     changes = []
     if order.completed_at is not None:
         changes.append(
@@ -142,7 +145,7 @@ def summaries_note_order(order: Order) -> None:
 
 
 def summaries_note_return(order_return: OrderReturn) -> None:
-    """A return was accepted (or its figures written): its day at its location is to be summed again."""
+    """A return was accepted (``orders.hooks`` callback): its day at its location is to be summed again."""
     SummaryChange.objects.create(day=day_of(order_return.created_at), location_id=order_return.location_id)
     transaction.on_commit(_refresh_soon)
 
@@ -163,20 +166,9 @@ def summaries_note_customers(customer_ids: Iterable[int]) -> None:
     transaction.on_commit(_refresh_soon)
 
 
-def order_saved(sender, instance: Order, **kwargs) -> None:
-    """``post_save`` receiver for orders (connected in ``omni.apps``)."""
-    summaries_note_order(instance)
-
-
-def return_saved(sender, instance: OrderReturn, **kwargs) -> None:
-    """``post_save`` receiver for returns (connected in ``omni.apps``)."""
-    summaries_note_return(instance)
-
-
-def account_saved(sender, instance, created: bool, **kwargs) -> None:
-    """``post_save`` receiver for loyalty accounts: a new member's orders from now on are members'."""
-    if created:
-        summaries_note_customers([instance.customer_id])
+def account_opened(account) -> None:
+    """``loyalty.hooks`` callback: a new member's orders from now on are members'."""
+    summaries_note_customers([account.customer_id])
 
 
 def customers_merged(survivor, merged) -> None:

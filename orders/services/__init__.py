@@ -6,6 +6,7 @@ customer, the promo code (``loyalty.services.promo``), the loyalty account (``lo
 transfers, then the stock rows (all of an action's rows in one sorted ``select_for_update``,
 ``lock_objects.stock_rows``) before the inventory services change them. Messages and timeline
 entries are written last, in the same transaction (the messaging outbox delivers after commit).
+An action that writes an order tells the higher apps last, in its transaction (``orders.hooks``).
 Payment rows are only ever locked by an action that holds their order's row.
 
 Money: clients never send prices or totals. Lines take the catalogue price; the promo discount is

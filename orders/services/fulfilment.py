@@ -21,7 +21,7 @@ from inventory.services import (
 from loyalty import services as loyalty
 from loyalty.services import promo as loyalty_promo
 from omni.core.actors import SYSTEM, Actor
-from orders import states
+from orders import hooks, states
 from orders.errors import (
     InvalidTransition,
 )
@@ -90,6 +90,7 @@ def order_mark_ready(*, order: Order, actor: Actor = SYSTEM) -> Order:
         order = order_locked(order)
         states.next_status(order, Action.READY)
         ready_for_pickup(order, Action.READY, actor)
+        hooks.order_changed(order)
     return order
 
 
@@ -124,6 +125,7 @@ def order_pack(*, order: Order, actor: Actor = SYSTEM) -> Order:
         order = order_locked(order)
         order.packed_at = timezone.now()
         status_move(order, Action.PACK, actor, fields=["packed_at"])
+        hooks.order_changed(order)
     return order
 
 
@@ -141,6 +143,7 @@ def order_ship(*, order: Order, actor: Actor = SYSTEM) -> Order:
             % {"number": order.number, "address": order.delivery_address, "due": money_text(order.due)},
             actor=actor,
         )
+        hooks.order_changed(order)
     return order
 
 
@@ -219,6 +222,7 @@ def order_cancel(*, order: Order, reason: str = "", actor: Actor = SYSTEM) -> Or
             text=text,
             actor=actor,
         )
+        hooks.order_changed(order)
     return order
 
 
@@ -252,6 +256,7 @@ def order_expire(*, order: Order, now: datetime.datetime | None = None, actor: A
             % {"number": order.number, "until": date_format(timezone.localtime(order.pickup_until), "DATETIME_FORMAT")},
             actor=actor,
         )
+        hooks.order_changed(order)
     return order
 
 
@@ -264,6 +269,7 @@ def order_remind_pickup(*, order: Order, now: datetime.datetime | None = None, a
             return False
         order.reminded_at = now
         order.save(update_fields=["reminded_at", "updated_at"])
+        hooks.order_changed(order)
         store = order.location
         customer_notify(
             order,

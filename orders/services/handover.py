@@ -15,7 +15,7 @@ from inventory.services import (
 )
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
-from orders import states
+from orders import hooks, states
 from orders.errors import (
     InvalidOrder,
     PaymentMismatch,
@@ -116,6 +116,7 @@ def order_hand_over(
         order.save(update_fields=["subtotal", "discount", "points_value", "total", "paid", "refunded", "updated_at"])
         status_move(order, Action.HAND_OVER, actor)
         completion_record(order, lines, actor, timezone.now())
+        hooks.order_changed(order)
     return order
 
 

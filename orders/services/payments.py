@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
 from omni.core.money import money, spread_money
+from orders import hooks
 from orders.errors import (
     InvalidTransition,
     Overpayment,
@@ -264,6 +265,7 @@ def payment_record(*, order: Order, payment: PaymentInput, actor: Actor = SYSTEM
         )
         order.paid += amount
         order.save(update_fields=["paid", "updated_at"])
+        hooks.order_changed(order)
     return recorded, True
 
 

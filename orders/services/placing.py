@@ -18,7 +18,7 @@ from omni.core.channels import SALES_CHANNELS, Channel
 from omni.core.errors import InvalidInput
 from omni.core.money import money, spread_money, spread_units
 from omni.core.services import sequence_next
-from orders import states
+from orders import hooks, states
 from orders.errors import (
     CustomerRequired,
     InvalidLocation,
@@ -163,6 +163,7 @@ def order_place(
             completion_record(order, order_lines, actor, now)
         else:
             _announce_placed(order, actor)
+        hooks.order_changed(order)
     return order
 
 

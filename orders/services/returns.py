@@ -25,6 +25,7 @@ from loyalty import services as loyalty
 from loyalty.models import BonusType
 from omni.core.actors import SYSTEM, Actor
 from omni.core.services import sequence_next
+from orders import hooks
 from orders.errors import (
     InvalidReturn,
     InvalidTransition,
@@ -131,6 +132,8 @@ def return_accept(
         order.refunded += figures.refund_amount
         order.save(update_fields=["refunded", "updated_at"])
         _announce_return(order, order_return, figures, refunds, reason=reason, actor=actor)
+        hooks.order_changed(order)
+        hooks.return_accepted(order_return)
     return order_return
 
 

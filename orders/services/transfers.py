@@ -19,7 +19,7 @@ from inventory.services import (
     stock_reserve,
 )
 from omni.core.actors import SYSTEM, Actor
-from orders import states
+from orders import hooks, states
 from orders.errors import (
     InvalidTransition,
 )
@@ -121,6 +121,7 @@ def _settle_transfer(order: Order, transfer, received: Mapping[int, int], actor:
     waiting = OrderAllocation.objects.filter(line__order=order, pending=True)
     if not waiting.exists():
         ready_for_pickup(order, Action.TRANSFER_ARRIVED, actor)
+        hooks.order_changed(order)
         return False
     return waiting.filter(transfer=None).exists()
 
@@ -177,6 +178,7 @@ def order_source_shortfall(*, order: Order, actor: Actor = SYSTEM) -> Order:
             ready_for_pickup(order, Action.TRANSFER_ARRIVED, actor)
         elif not waiting.filter(transfer__isnull=False).exists():
             _await_decision(order, {lines[pid]: qty for pid, qty in missing.items()}, actor)
+        hooks.order_changed(order)
     return order
 
 
@@ -233,4 +235,5 @@ def order_accept_partial(*, order: Order, actor: Actor = SYSTEM) -> Order:
             order.refunded += sum((r.amount for r in refunds), ZERO)
         order.save(update_fields=["subtotal", "discount", "points_value", "total", "refunded", "updated_at"])
         ready_for_pickup(order, Action.ACCEPT_PARTIAL, actor)
+        hooks.order_changed(order)
     return order

@@ -7,16 +7,19 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from customers.merge import customer_merge
 from loyalty import services as loyalty
 from omni.core.channels import Channel
+from loyalty.models import Account
 from omni.reports import selectors
 from omni.reports.filters import ReportFilters
 from omni.reports.models import CustomerSales, DailyPickups, DailyProductSales, DailyReturns, DailySales, SummaryChange
-from omni.reports.summaries import day_of, summaries_rebuild, summaries_refresh_pending
+from omni.reports.summaries import day_of, summaries_note_order, summaries_rebuild, summaries_refresh_pending
 from orders import services
+from orders.models import Order, OrderReturn
 from orders.services import PaymentInput, ReturnLineInput
 from tests.loyalty.factories import ProgrammeFactory
 from tests.orders.factories import collect, customer, product, sell, stock, store
@@ -155,6 +158,7 @@ def test_orders_before_joining_are_guest_orders_and_after_it_members_orders():
     first = sell(shop, (shirt, 1), person=person)
     first.completed_at -= datetime.timedelta(days=10)
     first.save(update_fields=["completed_at"])
+    summaries_rebuild()  # history written around the services is summed by a rebuild
 
     # when
     sell(shop, (shirt, 2), person=person)
@@ -194,10 +198,12 @@ def test_an_order_whose_completion_moves_to_another_day_leaves_its_old_day():
     summaries_refresh_pending()
     yesterday = order.completed_at - datetime.timedelta(days=1)
 
-    # Only a correction in the database would do this; the summaries must still follow it.
+    # Only a correction in the database would do this; the summaries must still follow it once
+    # told of the order (as the services tell them) and of the day it left.
     old_day = day_of(order.completed_at)
     order.completed_at = yesterday
     order.save(update_fields=["completed_at"])
+    summaries_note_order(order)
     SummaryChange.objects.create(day=old_day, location_id=shop.pk)
 
     assert_summaries_equal_a_rebuild()
@@ -260,3 +266,26 @@ def test_rebuild_command_refuses_a_bad_date():
 
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("rebuild_report_summaries", "--from", "yesterday")
+
+
+def test_no_signal_keeps_the_summaries():
+    # The services tell the summaries through the hooks of orders and loyalty (``ReportsConfig.ready``).
+    assert not [model for model in (Order, OrderReturn, Account) if post_save.has_listeners(model)]
+
+
+def test_a_change_written_around_the_services_is_not_heard():
+    # given
+    shop, shirt = store(), product("100.00")
+    stock(shop, shirt, 5)
+    order = sell(shop, (shirt, 1))
+    summaries_refresh_pending()
+
+    # when: a queryset update, as an import or a correction in the database would write
+    Order.objects.filter(pk=order.pk).update(paid=0)
+
+    # then: nothing is recorded; the services are the only writers, and a rebuild
+    # (``manage.py rebuild_report_summaries``) sums what was written around them
+    assert not SummaryChange.objects.exists()
+    assert DailySales.objects.get().revenue == D("100.00")
+    summaries_rebuild()
+    assert DailySales.objects.get().revenue == D("0.00")

@@ -500,7 +500,7 @@ class Command(BaseCommand):
             self.writer.flush()
             self.settle_lots(first_entry)
             self.writer.reset_sequences(WITH_IDS)
-        # The rows bypassed the services (and their signals): the report summaries are summed anew.
+        # The rows bypassed the services (and their hooks): the report summaries are summed anew.
         summaries_started = time.monotonic()
         summaries_rebuild()
         self.summaries_seconds = time.monotonic() - summaries_started
