@@ -8,19 +8,7 @@ uses it to move a click-and-collect order waiting for its goods to "ready for pi
 that raises refuses the whole receipt, so callbacks must not raise for their own reasons.
 """
 
-from collections.abc import Callable
+from omni.core.hooks import Hook
 
-TransferReceived = Callable[..., object]
-
-_transfer_received: dict[str, TransferReceived] = {}
-
-
-def register_transfer_received(callback: TransferReceived) -> None:
-    """Add a callback run when a transfer is received; registering the same function again
-    (``ready()`` run twice) replaces it rather than adding it twice."""
-    _transfer_received[f"{callback.__module__}.{callback.__qualname__}"] = callback
-
-
-def transfer_received(*, transfer, received: dict[int, int]) -> None:
-    for callback in list(_transfer_received.values()):
-        callback(transfer=transfer, received=dict(received))
+transfer_received = Hook("inventory.transfer_received")
+register_transfer_received = transfer_received.register

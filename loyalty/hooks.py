@@ -8,19 +8,7 @@ member's. A callback that raises refuses the opening, so callbacks must not rais
 reasons.
 """
 
-from collections.abc import Callable
+from omni.core.hooks import Hook
 
-AccountOpened = Callable[..., object]
-
-_account_opened: dict[str, AccountOpened] = {}
-
-
-def register_account_opened(callback: AccountOpened) -> None:
-    """Add a callback run when an account is opened; registering the same function again
-    (``ready()`` run twice) replaces it rather than adding it twice."""
-    _account_opened[f"{callback.__module__}.{callback.__qualname__}"] = callback
-
-
-def account_opened(account) -> None:
-    for callback in list(_account_opened.values()):
-        callback(account)
+account_opened = Hook("loyalty.account_opened")
+register_account_opened = account_opened.register

@@ -16,35 +16,9 @@ whoever writes them tells the higher apps themselves (for the summaries,
 ``manage.py rebuild_report_summaries``).
 """
 
-from collections.abc import Callable
+from omni.core.hooks import Hook
 
-OrderChanged = Callable[..., object]
-ReturnAccepted = Callable[..., object]
-
-_order_changed: dict[str, OrderChanged] = {}
-_return_accepted: dict[str, ReturnAccepted] = {}
-
-
-def _name(callback: Callable) -> str:
-    # Keyed by name: registering the same function again (``ready()`` run twice) replaces it.
-    return f"{callback.__module__}.{callback.__qualname__}"
-
-
-def register_order_changed(callback: OrderChanged) -> None:
-    """Add a callback run after a service action wrote an order."""
-    _order_changed[_name(callback)] = callback
-
-
-def register_return_accepted(callback: ReturnAccepted) -> None:
-    """Add a callback run when a return is accepted."""
-    _return_accepted[_name(callback)] = callback
-
-
-def order_changed(order) -> None:
-    for callback in list(_order_changed.values()):
-        callback(order)
-
-
-def return_accepted(order_return) -> None:
-    for callback in list(_return_accepted.values()):
-        callback(order_return)
+order_changed = Hook("orders.order_changed")
+register_order_changed = order_changed.register
+return_accepted = Hook("orders.return_accepted")
+register_return_accepted = return_accepted.register

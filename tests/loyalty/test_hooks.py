@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def heard(monkeypatch):
     """The accounts heard of; the registered callbacks keep running, the recording one is gone after the test."""
-    monkeypatch.setattr(hooks, "_account_opened", dict(hooks._account_opened))
+    monkeypatch.setattr(hooks.account_opened, "_callbacks", dict(hooks.account_opened._callbacks))
     accounts = []
 
     def account_opened(account):
@@ -35,7 +35,7 @@ def test_an_account_opened_is_heard_once(heard):
 
 def test_a_failing_callback_refuses_the_opening(monkeypatch):
     person = customer()
-    monkeypatch.setattr(hooks, "_account_opened", {})
+    monkeypatch.setattr(hooks.account_opened, "_callbacks", {})
 
     def broken(account):
         raise RuntimeError("no")

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 def heard(monkeypatch):
     """What the hooks heard, as (what, number, status); the registered callbacks (the reports')
     keep running, and the recording ones are gone after the test."""
-    monkeypatch.setattr(hooks, "_order_changed", dict(hooks._order_changed))
-    monkeypatch.setattr(hooks, "_return_accepted", dict(hooks._return_accepted))
+    monkeypatch.setattr(hooks.order_changed, "_callbacks", dict(hooks.order_changed._callbacks))
+    monkeypatch.setattr(hooks.return_accepted, "_callbacks", dict(hooks.return_accepted._callbacks))
     calls = []
 
     def order_changed(order):
@@ -157,7 +157,7 @@ def test_a_failing_callback_refuses_the_action(monkeypatch, shirt):
     shop = store()
     stock(shop, shirt, 1)
     order = collect(customer(), shop, (shirt, 1))
-    monkeypatch.setattr(hooks, "_order_changed", {})
+    monkeypatch.setattr(hooks.order_changed, "_callbacks", {})
 
     def broken(order):
         raise RuntimeError("no")

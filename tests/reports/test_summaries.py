@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from customers.merge import customer_merge
 from loyalty import services as loyalty
-from omni.core.channels import Channel
 from loyalty.models import Account
+from omni.core.channels import Channel
 from omni.reports import selectors
 from omni.reports.filters import ReportFilters
 from omni.reports.models import CustomerSales, DailyPickups, DailyProductSales, DailyReturns, DailySales, SummaryChange
