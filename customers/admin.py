@@ -22,7 +22,7 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
-from customers import merge, personal_data, segments, selectors, services
+from customers import cases, merge, personal_data, segments, selectors, services
 from customers.errors import InvalidIdentity
 from customers.models import (
     Case,
@@ -620,7 +620,7 @@ class CaseAdmin(admin.ModelAdmin):
         data, actor = form.cleaned_data, _actor(request)
         try:
             if not change:
-                created = services.case_open(
+                created = cases.case_open(
                     customer=data["customer"],
                     subject=data["subject"],
                     channel=data["channel"],
@@ -633,9 +633,9 @@ class CaseAdmin(admin.ModelAdmin):
                 return
             case = Case.objects.get(pk=obj.pk)
             if "assignee" in form.changed_data:
-                case = services.case_assign(case=case, assignee=data["assignee"], actor=actor)
+                case = cases.case_assign(case=case, assignee=data["assignee"], actor=actor)
             if data["new_message"].strip():
-                services.case_add_message(
+                cases.case_add_message(
                     case=case,
                     body=data["new_message"],
                     channel=data["message_channel"],
@@ -643,7 +643,7 @@ class CaseAdmin(admin.ModelAdmin):
                     actor=actor,
                 )
             if "status" in form.changed_data:
-                services.case_change_status(case=case, status=data["status"], actor=actor)
+                cases.case_change_status(case=case, status=data["status"], actor=actor)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 

@@ -35,6 +35,7 @@ from customers.api.serializers import (
     LookupQuerySerializer,
     ProfileSerializer,
 )
+from customers.cases import case_add_message, case_open, feedback_record
 from customers.filters import CustomerFilter, InteractionFilter
 from customers.models import Case, CaseMessage, Consent, Customer, Interaction
 from customers.services import ConsentChange, IdentityInput
@@ -437,7 +438,7 @@ class FeedbackCreateView(APIView):
         serializer = FeedbackInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        feedback = services.feedback_record(
+        feedback = feedback_record(
             customer=_customer_or_404(pk),
             score=data["score"],
             comment=data["comment"],
@@ -510,7 +511,7 @@ class CustomerCasesView(generics.ListAPIView):
         serializer = CaseInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = _customer_or_404(pk)
-        case = services.case_open(customer=customer, actor=Actor.from_request(request), **serializer.validated_data)
+        case = case_open(customer=customer, actor=Actor.from_request(request), **serializer.validated_data)
         case = _cases_queryset(request).filter(pk=case.pk).first() or case
         return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
@@ -563,5 +564,5 @@ class CaseMessageCreateView(APIView):
         serializer = CaseMessageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         case = _case_or_404(request, pk)
-        message = services.case_add_message(case=case, actor=Actor.from_request(request), **serializer.validated_data)
+        message = case_add_message(case=case, actor=Actor.from_request(request), **serializer.validated_data)
         return Response(CaseMessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -2,8 +2,9 @@
 
 import datetime
 
+from customers.cases import case_open
 from customers.models import Case, Channel, ConsentPurpose, ContactChannel, IdentityKind, InteractionKind
-from customers.services import ConsentChange, IdentityInput, case_open, customer_identify, interaction_record
+from customers.services import ConsentChange, IdentityInput, customer_identify, interaction_record
 from inventory.models import Location
 
 # first, last, phone, e-mail, city, birthday, channel where the profile was created
