@@ -58,18 +58,6 @@ def assert_ledger_matches():
 
 
 @pytest.fixture
-def login(client, staff_in_role):
-    """``login("Store staff", store)``: the test client, logged in as a new member of the role."""
-
-    def make(role, *locations):
-        user = staff_in_role(role, locations=locations)
-        client.force_login(user)
-        return user
-
-    return make
-
-
-@pytest.fixture
 def world():
     """Two stores and a warehouse, each with a product only it holds."""
     store_a = LocationFactory(code="store-a", name="Store Alpha")
