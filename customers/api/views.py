@@ -63,6 +63,15 @@ CONTENT_LOCATION = OpenApiParameter(
     description="Present when the id asked for was merged into another profile: the survivor's URL.",
 )
 
+# What a write on a customer's records (a contact, feedback, a case) answers when it is refused.
+WRITE_REFUSALS = error_responses(
+    400,
+    404,
+    409,
+    e400="Invalid input (`invalid`): nothing was changed.",
+    e409="The customer was anonymised (`customer_anonymised`).",
+)
+
 _READ = {"GET": Scope.CUSTOMERS_READ}
 _WRITE = {"POST": Scope.CUSTOMERS_WRITE, "PATCH": Scope.CUSTOMERS_WRITE}
 
@@ -329,13 +338,7 @@ class InteractionCreateView(APIView):
         request=InteractionInputSerializer,
         responses={
             201: InteractionSerializer,
-            **error_responses(
-                400,
-                404,
-                409,
-                e400="Invalid input (`invalid`): nothing was changed.",
-                e409="The customer was anonymised (`customer_anonymised`).",
-            ),
+            **WRITE_REFUSALS,
         },
         tags=[CUSTOMERS],
     )
@@ -424,13 +427,7 @@ class FeedbackCreateView(APIView):
         request=FeedbackInputSerializer,
         responses={
             201: FeedbackSerializer,
-            **error_responses(
-                400,
-                404,
-                409,
-                e400="Invalid input (`invalid`): nothing was changed.",
-                e409="The customer was anonymised (`customer_anonymised`).",
-            ),
+            **WRITE_REFUSALS,
         },
         tags=[CUSTOMERS],
     )
@@ -497,13 +494,7 @@ class CustomerCasesView(generics.ListAPIView):
         request=CaseInputSerializer,
         responses={
             201: CaseSerializer,
-            **error_responses(
-                400,
-                404,
-                409,
-                e400="Invalid input (`invalid`): nothing was changed.",
-                e409="The customer was anonymised (`customer_anonymised`).",
-            ),
+            **WRITE_REFUSALS,
         },
         tags=[CASES],
     )
