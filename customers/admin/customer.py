@@ -31,7 +31,7 @@ from customers.models import (
 from customers.services import PROFILE_FIELDS, ConsentChange, IdentityInput
 from inventory.selectors import locations_for_user
 from omni.core.actors import Actor
-from omni.core.admin_mixins import ChangeHistoryAdminMixin, panel_table
+from omni.core.admin_mixins import ChangeHistoryAdminMixin, panel_table, render_form_page
 from omni.core.errors import DomainError
 
 TIMELINE_ROWS = 20
@@ -303,13 +303,17 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
                         messages.WARNING,
                     )
                 return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": gettext("Register a customer"),
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/customers/customer/register.html", context)
+        return render_form_page(
+            self,
+            request,
+            form=form,
+            title=gettext("Register a customer"),
+            submit_label=gettext("Register"),
+            intro=gettext(
+                "Give at least a phone, an e-mail or a card number. A customer who is already known is found, "
+                "not created again."
+            ),
+        )
 
     def anonymise_view(self, request, pk: int):
         if not request.user.has_perm("customers.anonymise_customer"):
@@ -369,14 +373,18 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
                     % {"count": len(events)},
                 )
                 return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": gettext("Consents of %(customer)s") % {"customer": customer},
-            "customer": customer,
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/customers/customer/consents.html", context)
+        return render_form_page(
+            self,
+            request,
+            form=form,
+            original=customer,
+            title=gettext("Consents of %(customer)s") % {"customer": customer},
+            submit_label=gettext("Save"),
+            intro=gettext(
+                "Tick what the customer agrees to now. Every change is kept with its time, the channel and your "
+                "name; withdrawing consent to personal data processing withdraws every marketing consent."
+            ),
+        )
 
     def export_view(self, request, pk: int):
         if not request.user.has_perm("customers.export_customer_data"):
