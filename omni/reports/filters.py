@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inventory.selectors import VisibleLocations
+from omni.core.dates import local_day_start
 
 
 class Granularity:
@@ -34,14 +35,12 @@ class ReportFilters:
 
     @property
     def start(self) -> datetime.datetime:
-        return timezone.make_aware(datetime.datetime.combine(self.date_from, datetime.time.min))
+        return local_day_start(self.date_from)
 
     @property
     def end(self) -> datetime.datetime:
         """The first moment after the period (its last day is included)."""
-        return timezone.make_aware(
-            datetime.datetime.combine(self.date_to + datetime.timedelta(days=1), datetime.time.min)
-        )
+        return local_day_start(self.date_to + datetime.timedelta(days=1))
 
     @property
     def visible(self) -> VisibleLocations:
