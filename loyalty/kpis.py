@@ -24,26 +24,17 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.models import Account, AccountStatus, Allocation, BonusType, EntryKind, PointsEntry
-from omni.core.dates import local_day_start
+from omni.core.dates import LocalDays
 
 TWO_PLACES = Decimal("0.01")
 
 
 @dataclass(frozen=True)
-class Period:
+class Period(LocalDays):
     date_from: datetime.date
     date_to: datetime.date
     channel: str = ""
     store_id: int | None = None
-
-    @property
-    def start(self) -> datetime.datetime:
-        return local_day_start(self.date_from)
-
-    @property
-    def end(self) -> datetime.datetime:
-        """The first moment after the period (its last day is included)."""
-        return local_day_start(self.date_to + datetime.timedelta(days=1))
 
     def where(self, prefix: str = "") -> Q:
         condition = Q(**{f"{prefix}created_at__gte": self.start, f"{prefix}created_at__lt": self.end})

@@ -36,6 +36,23 @@ def local_day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
+class LocalDays:
+    """A period of whole local days, from ``date_from`` to ``date_to`` included, for the dataclasses
+    that declare those two fields (a report's filters, loyalty's KPI period)."""
+
+    date_from: datetime.date
+    date_to: datetime.date
+
+    @property
+    def start(self) -> datetime.datetime:
+        return local_day_start(self.date_from)
+
+    @property
+    def end(self) -> datetime.datetime:
+        """The first moment after the period (its last day is included)."""
+        return local_day_start(self.date_to + datetime.timedelta(days=1))
+
+
 # Admin and report forms.
 class DateFormField(forms.DateField):
     default_validators = [validate_in_calendar]

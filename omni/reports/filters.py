@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inventory.selectors import VisibleLocations
-from omni.core.dates import local_day_start
+from omni.core.dates import LocalDays
 
 
 class Granularity:
@@ -18,7 +18,7 @@ class Granularity:
 
 
 @dataclass(frozen=True)
-class ReportFilters:
+class ReportFilters(LocalDays):
     """The filters of a report. ``location_ids`` are the user's ``VisibleLocations``: None for head
     office (every location), else the ids of the locations the user works at; figures about places
     are limited to them."""
@@ -32,15 +32,6 @@ class ReportFilters:
     granularity: str = ""
     churn_days: int = 180
     extra: dict = field(default_factory=dict, compare=False, hash=False)
-
-    @property
-    def start(self) -> datetime.datetime:
-        return local_day_start(self.date_from)
-
-    @property
-    def end(self) -> datetime.datetime:
-        """The first moment after the period (its last day is included)."""
-        return local_day_start(self.date_to + datetime.timedelta(days=1))
 
     @property
     def visible(self) -> VisibleLocations:
