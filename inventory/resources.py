@@ -195,6 +195,20 @@ class AtomicImportMixin:
                 errors[column] = exc.messages
         return ValidationError(errors) if errors else None
 
+    def import_row(self, row, instance_loader, **kwargs):
+        """Whatever the import: a blank row is skipped, a row with a cell no text can hold is refused;
+        the others are read by ``import_readable_row``."""
+        row_result = self.get_row_result_class()()
+        if _is_blank(row):
+            row_result.import_type = RowResult.IMPORT_TYPE_SKIP
+            return row_result
+        if error := self.unstorable_cells(row):
+            return self.invalid(row_result, error)
+        return self.import_readable_row(row, row_result, kwargs["row_number"])
+
+    def import_readable_row(self, row, row_result: RowResult, number: int) -> RowResult:
+        raise NotImplementedError
+
     def invalid(self, row_result: RowResult, error: ValidationError) -> RowResult:
         row_result.import_type = RowResult.IMPORT_TYPE_INVALID
         row_result.validation_error = error
@@ -277,13 +291,7 @@ class ProductResource(AtomicImportMixin, resources.ModelResource):
             Prefetch("barcodes", queryset=Barcode.objects.order_by("code"))
         )
 
-    def import_row(self, row, instance_loader, **kwargs):
-        row_result = self.get_row_result_class()()
-        if _is_blank(row):
-            row_result.import_type = RowResult.IMPORT_TYPE_SKIP
-            return row_result
-        if error := self.unstorable_cells(row):
-            return self.invalid(row_result, error)
+    def import_readable_row(self, row, row_result: RowResult, number: int) -> RowResult:
         try:
             sku = _cell(row, "sku")
             known = sku and is_identifier_text(sku)  # else product_upsert names the character
@@ -296,7 +304,7 @@ class ProductResource(AtomicImportMixin, resources.ModelResource):
         except DomainError as exc:
             return self.invalid(row_result, _product_error(exc))
         except Exception as exc:
-            return self.unexpected(row_result, exc, row, kwargs["row_number"])
+            return self.unexpected(row_result, exc, row, number)
         row_result.import_type = RowResult.IMPORT_TYPE_NEW if created else RowResult.IMPORT_TYPE_UPDATE
         row_result.add_instance_info(product)
         row_result.instance = product
@@ -410,14 +418,7 @@ class StockImportResource(AtomicImportMixin, resources.Resource):
         self._known_locations = {location.code: location for location in self.locations.filter(code__in=codes)}
         self._products = products_by_code(normalize_cell(value) for value in dataset["sku"])
 
-    def import_row(self, row, instance_loader, **kwargs):
-        number = kwargs["row_number"]
-        row_result = self.get_row_result_class()()
-        if _is_blank(row):
-            row_result.import_type = RowResult.IMPORT_TYPE_SKIP
-            return row_result
-        if error := self.unstorable_cells(row):
-            return self.invalid(row_result, error)
+    def import_readable_row(self, row, row_result: RowResult, number: int) -> RowResult:
         try:
             location, product, quantity = self.parse(row)
         except ValidationError as exc:

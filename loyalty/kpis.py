@@ -21,31 +21,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.models import Account, AccountStatus, Allocation, BonusType, EntryKind, PointsEntry
+from omni.core.dates import LocalDays
 
 TWO_PLACES = Decimal("0.01")
 
 
 @dataclass(frozen=True)
-class Period:
+class Period(LocalDays):
     date_from: datetime.date
     date_to: datetime.date
     channel: str = ""
     store_id: int | None = None
-
-    @property
-    def start(self) -> datetime.datetime:
-        return timezone.make_aware(datetime.datetime.combine(self.date_from, datetime.time.min))
-
-    @property
-    def end(self) -> datetime.datetime:
-        """The first moment after the period (its last day is included)."""
-        return timezone.make_aware(
-            datetime.datetime.combine(self.date_to + datetime.timedelta(days=1), datetime.time.min)
-        )
 
     def where(self, prefix: str = "") -> Q:
         condition = Q(**{f"{prefix}created_at__gte": self.start, f"{prefix}created_at__lt": self.end})

@@ -36,6 +36,7 @@ from loyalty.models import (
 from loyalty.selectors import active_accounts
 from loyalty.services import programme_current, tier_change_summary, tier_for_spend, tiers_by_spend
 from omni.core.channels import Channel
+from omni.core.dates import local_day_start
 from omni.core.errors import DomainError
 from omni.core.money import money
 
@@ -244,7 +245,7 @@ def birthday_bonuses_grant(*, today: datetime.date | None = None, batch_size: in
     if not programme.birthday_bonus:
         return 0
     today = today or timezone.localdate()
-    now = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    now = local_day_start(today)
     year = str(today.year)
     expires_at = now + datetime.timedelta(days=programme.expiry_days)
     size = _batch_size(batch_size)

@@ -21,6 +21,7 @@ from customers.models import Customer
 from inventory.models import Category
 from loyalty.models import Account, AccountStatus, Allocation, Card, CardStatus, PointsEntry, Programme
 from omni.core.barcodes import ean13_from_typed
+from omni.core.dates import local_day_start
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,7 @@ class Balance:
 
 
 def _end_of_local_day(moment: datetime.datetime) -> datetime.datetime:
-    day = timezone.localdate(moment) + datetime.timedelta(days=1)
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return local_day_start(timezone.localdate(moment) + datetime.timedelta(days=1))
 
 
 def _available(now) -> Q:

@@ -35,6 +35,7 @@ from customers.api.serializers import (
     LookupQuerySerializer,
     ProfileSerializer,
 )
+from customers.cases import case_add_message, case_open, feedback_record
 from customers.filters import CustomerFilter, InteractionFilter
 from customers.models import Case, CaseMessage, Consent, Customer, Interaction
 from customers.services import ConsentChange, IdentityInput
@@ -60,6 +61,15 @@ CONTENT_LOCATION = OpenApiParameter(
     OpenApiParameter.HEADER,
     response=[200, 201],
     description="Present when the id asked for was merged into another profile: the survivor's URL.",
+)
+
+# What a write on a customer's records (a contact, feedback, a case) answers when it is refused.
+WRITE_REFUSALS = error_responses(
+    400,
+    404,
+    409,
+    e400="Invalid input (`invalid`): nothing was changed.",
+    e409="The customer was anonymised (`customer_anonymised`).",
 )
 
 _READ = {"GET": Scope.CUSTOMERS_READ}
@@ -328,13 +338,7 @@ class InteractionCreateView(APIView):
         request=InteractionInputSerializer,
         responses={
             201: InteractionSerializer,
-            **error_responses(
-                400,
-                404,
-                409,
-                e400="Invalid input (`invalid`): nothing was changed.",
-                e409="The customer was anonymised (`customer_anonymised`).",
-            ),
+            **WRITE_REFUSALS,
         },
         tags=[CUSTOMERS],
     )
@@ -423,13 +427,7 @@ class FeedbackCreateView(APIView):
         request=FeedbackInputSerializer,
         responses={
             201: FeedbackSerializer,
-            **error_responses(
-                400,
-                404,
-                409,
-                e400="Invalid input (`invalid`): nothing was changed.",
-                e409="The customer was anonymised (`customer_anonymised`).",
-            ),
+            **WRITE_REFUSALS,
         },
         tags=[CUSTOMERS],
     )
@@ -437,7 +435,7 @@ class FeedbackCreateView(APIView):
         serializer = FeedbackInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        feedback = services.feedback_record(
+        feedback = feedback_record(
             customer=_customer_or_404(pk),
             score=data["score"],
             comment=data["comment"],
@@ -496,13 +494,7 @@ class CustomerCasesView(generics.ListAPIView):
         request=CaseInputSerializer,
         responses={
             201: CaseSerializer,
-            **error_responses(
-                400,
-                404,
-                409,
-                e400="Invalid input (`invalid`): nothing was changed.",
-                e409="The customer was anonymised (`customer_anonymised`).",
-            ),
+            **WRITE_REFUSALS,
         },
         tags=[CASES],
     )
@@ -510,7 +502,7 @@ class CustomerCasesView(generics.ListAPIView):
         serializer = CaseInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = _customer_or_404(pk)
-        case = services.case_open(customer=customer, actor=Actor.from_request(request), **serializer.validated_data)
+        case = case_open(customer=customer, actor=Actor.from_request(request), **serializer.validated_data)
         case = _cases_queryset(request).filter(pk=case.pk).first() or case
         return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
@@ -563,5 +555,5 @@ class CaseMessageCreateView(APIView):
         serializer = CaseMessageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         case = _case_or_404(request, pk)
-        message = services.case_add_message(case=case, actor=Actor.from_request(request), **serializer.validated_data)
+        message = case_add_message(case=case, actor=Actor.from_request(request), **serializer.validated_data)
         return Response(CaseMessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -114,8 +114,8 @@ class OrdersCsvView(APIView):
         serializer = PeriodSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         date_from, date_to = serializer.validated_data["date_from"], serializer.validated_data["date_to"]
-        start = timezone.make_aware(datetime.datetime.combine(date_from, datetime.time.min))
-        end = timezone.make_aware(datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min))
+        start = dates.local_day_start(date_from)
+        end = dates.local_day_start(date_to + datetime.timedelta(days=1))
         rows = OrderLine.objects.filter(order__created_at__gte=start, order__created_at__lt=end)
         if not isinstance(request.auth, ApiKey):  # staff signed in to the admin: their own stores
             visible = visible_locations(request.user)

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inventory.selectors import VisibleLocations
+from omni.core.dates import LocalDays
 
 
 class Granularity:
@@ -17,7 +18,7 @@ class Granularity:
 
 
 @dataclass(frozen=True)
-class ReportFilters:
+class ReportFilters(LocalDays):
     """The filters of a report. ``location_ids`` are the user's ``VisibleLocations``: None for head
     office (every location), else the ids of the locations the user works at; figures about places
     are limited to them."""
@@ -31,17 +32,6 @@ class ReportFilters:
     granularity: str = ""
     churn_days: int = 180
     extra: dict = field(default_factory=dict, compare=False, hash=False)
-
-    @property
-    def start(self) -> datetime.datetime:
-        return timezone.make_aware(datetime.datetime.combine(self.date_from, datetime.time.min))
-
-    @property
-    def end(self) -> datetime.datetime:
-        """The first moment after the period (its last day is included)."""
-        return timezone.make_aware(
-            datetime.datetime.combine(self.date_to + datetime.timedelta(days=1), datetime.time.min)
-        )
 
     @property
     def visible(self) -> VisibleLocations:

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from customers import services
+from customers import cases, services
 from customers.messaging.services import message_deliver, message_send
 from customers.models import (
     Case,
@@ -66,8 +66,8 @@ class TestCustomerPage:
             consents=[ConsentChange(ConsentPurpose.PERSONAL_DATA, True)],
         ).customer
         services.interaction_record(customer=customer, channel=Channel.CALL_CENTRE, kind="call", summary="Called us")
-        services.case_open(customer=customer, subject="Our store case", channel=Channel.STORE, store=own)
-        services.case_open(customer=customer, subject="Another store case", channel=Channel.STORE, store=other)
+        cases.case_open(customer=customer, subject="Our store case", channel=Channel.STORE, store=own)
+        cases.case_open(customer=customer, subject="Another store case", channel=Channel.STORE, store=other)
 
         response = client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
 
@@ -195,8 +195,8 @@ class TestCases:
         user = staff_in_role("Store staff", locations=[own])
         client.force_login(user)
         customer = make_customer()
-        mine = services.case_open(customer=customer, subject="Mine", channel=Channel.SITE, body="Hi", store=own)
-        services.case_open(customer=customer, subject="Theirs", channel=Channel.SITE, store=other)
+        mine = cases.case_open(customer=customer, subject="Mine", channel=Channel.SITE, body="Hi", store=own)
+        cases.case_open(customer=customer, subject="Theirs", channel=Channel.SITE, store=other)
 
         listed = client.get(reverse("admin:customers_case_changelist")).context["cl"].result_list
         assert list(listed) == [mine]

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers import merge, services
+from customers import cases, merge, services
 from customers.models import Case, CaseMessage, Customer, Identity, Interaction, InteractionKind
 from customers.services import IdentityInput
 from omni.core.channels import Channel
@@ -294,7 +294,7 @@ class TestInteractionsAndCases:
         assert [c["id"] for c in listed] == [case_id]
 
     def test_empty_message_is_refused(self, writer):
-        case = services.case_open(customer=make_customer(), subject="Q", channel=Channel.SITE)
+        case = cases.case_open(customer=make_customer(), subject="Q", channel=Channel.SITE)
         response = writer.post(f"/api/v1/cases/{case.pk}/messages/", {"body": "  ", "channel": "site"})
         assert response.status_code == 400
         assert not CaseMessage.objects.exists()
@@ -306,8 +306,8 @@ class TestStaffSession:
         own, other = LocationFactory(), LocationFactory()
         user = staff_in_role("Store staff", locations=[own])
         customer = make_customer()
-        mine = services.case_open(customer=customer, subject="Mine", channel=Channel.STORE, store=own)
-        theirs = services.case_open(customer=customer, subject="Theirs", channel=Channel.STORE, store=other)
+        mine = cases.case_open(customer=customer, subject="Mine", channel=Channel.STORE, store=own)
+        theirs = cases.case_open(customer=customer, subject="Theirs", channel=Channel.STORE, store=other)
         client.force_login(user)
 
         assert client.get(f"/api/v1/cases/{mine.pk}/").status_code == 200

@@ -5,13 +5,14 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from customers import services
+from customers import cases, services
 from customers.messaging.services import message_send
-from customers.models import Case, Channel, Customer, Message
+from customers.models import Case, Customer, Message
 from customers.personal_data import customer_anonymise
 from customers.services import IdentityInput
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_events_for
+from omni.core.channels import Channel
 from omni.core.models import AuditKind
 from omni.core.roles import STORE_STAFF
 from omni.core.services import api_key_create
@@ -93,13 +94,11 @@ def test_identity_attach_records_the_identity_on_the_customer(staff):
 
 def test_case_assign_records_old_and_new_assignee_and_nothing_when_the_same(staff):
     first, second = UserFactory(username="anna"), UserFactory(username="boris")
-    case = services.case_open(
-        customer=make_customer(), subject="Late order", channel=Channel.CALL_CENTRE, assignee=first
-    )
+    case = cases.case_open(customer=make_customer(), subject="Late order", channel=Channel.CALL_CENTRE, assignee=first)
 
-    services.case_assign(case=case, assignee=second, actor=Actor(user=staff))
-    services.case_assign(case=case, assignee=second, actor=Actor(user=staff))
-    services.case_assign(case=case, assignee=None, actor=SYSTEM)
+    cases.case_assign(case=case, assignee=second, actor=Actor(user=staff))
+    cases.case_assign(case=case, assignee=second, actor=Actor(user=staff))
+    cases.case_assign(case=case, assignee=None, actor=SYSTEM)
 
     assert rows(case) == [
         (AuditKind.CASE_ASSIGNED, "assignee", "anna", "boris", staff.pk, None),

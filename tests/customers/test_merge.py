@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from customers import merge, services
+from customers import cases, merge, services
 from customers.errors import CannotMergeWithItself, CustomerMerged
 from customers.messaging.services import message_send
 from customers.models import (
@@ -43,9 +43,9 @@ def rich_customer(phone: str, email: str, **profile) -> Customer:
     services.interaction_record(
         customer=customer, channel=Channel.CALL_CENTRE, kind=InteractionKind.CALL, summary="Call"
     )
-    case = services.case_open(customer=customer, subject="Question", channel=Channel.SITE, body="Hello")
-    services.case_add_message(case=case, body="Answer", channel=Channel.EMAIL, direction="outbound")
-    services.feedback_record(customer=customer, score=9, channel=Channel.SITE)
+    case = cases.case_open(customer=customer, subject="Question", channel=Channel.SITE, body="Hello")
+    cases.case_add_message(case=case, body="Answer", channel=Channel.EMAIL, direction="outbound")
+    cases.feedback_record(customer=customer, score=9, channel=Channel.SITE)
     message_send(customer=customer, kind="promo", purpose="marketing", text="Sale!", dedupe_key="promo-november")
     return customer
 

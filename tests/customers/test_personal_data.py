@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from customers import personal_data, services
+from customers import cases, personal_data, services
 from customers.errors import CustomerAnonymised
 from customers.messaging.services import message_send
 from customers.models import (
@@ -37,8 +37,8 @@ def customer():
         ],
         channel=Channel.SITE,
     ).customer
-    services.case_open(customer=customer, subject="Refund", channel=Channel.SITE, body="My card is 1234")
-    services.feedback_record(customer=customer, score=3, comment="Ivan was unhappy", channel=Channel.SITE)
+    cases.case_open(customer=customer, subject="Refund", channel=Channel.SITE, body="My card is 1234")
+    cases.feedback_record(customer=customer, score=3, comment="Ivan was unhappy", channel=Channel.SITE)
     message_send(customer=customer, kind="order_ready", purpose="service", text="Hello {{ customer.first_name }}")
     return customer
 
@@ -110,7 +110,7 @@ def test_anonymisation_erases_every_free_text_about_the_customer(customer):
         summary="Ivan Petrov called about the refund to his card 1234",
         details="Lives at Arbat 5",
     )
-    services.case_open(customer=customer, subject="Ivan Petrov: parcel left at Arbat 5", channel=Channel.SITE, body="?")
+    cases.case_open(customer=customer, subject="Ivan Petrov: parcel left at Arbat 5", channel=Channel.SITE, body="?")
     services.consents_record(
         customer=customer,
         changes=[ConsentChange(ConsentPurpose.MARKETING, False, "sms")],

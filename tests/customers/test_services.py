@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 
-from customers import services
+from customers import cases, services
 from customers.errors import (
     ConsentRequired,
     CustomerAnonymised,
@@ -269,13 +269,11 @@ class TestTimelineAndCases:
 
     def test_case_keeps_messages_from_every_channel_in_order(self):
         customer = CustomerFactory()
-        case = services.case_open(
-            customer=customer, subject="Broken zip", channel=Channel.MESSENGER, body="The zip broke"
-        )
-        services.case_add_message(case=case, body="Bring it to the store", channel=Channel.EMAIL, direction="outbound")
+        case = cases.case_open(customer=customer, subject="Broken zip", channel=Channel.MESSENGER, body="The zip broke")
+        cases.case_add_message(case=case, body="Bring it to the store", channel=Channel.EMAIL, direction="outbound")
         case.refresh_from_db()
         assert case.status == CaseStatus.WAITING
-        services.case_add_message(case=case, body="I called instead", channel=Channel.CALL_CENTRE)
+        cases.case_add_message(case=case, body="I called instead", channel=Channel.CALL_CENTRE)
 
         case.refresh_from_db()
         assert case.number.startswith("C-")
@@ -288,10 +286,10 @@ class TestTimelineAndCases:
         assert Interaction.objects.filter(customer=customer, kind=InteractionKind.CASE_UPDATE).count() == 3
 
     def test_resolving_and_reopening(self):
-        case = services.case_open(customer=CustomerFactory(), subject="Where is my order", channel=Channel.SITE)
-        case = services.case_change_status(case=case, status=CaseStatus.RESOLVED)
+        case = cases.case_open(customer=CustomerFactory(), subject="Where is my order", channel=Channel.SITE)
+        case = cases.case_change_status(case=case, status=CaseStatus.RESOLVED)
         assert case.resolved_at is not None
-        services.case_add_message(case=case, body="Still not here", channel=Channel.SITE)
+        cases.case_add_message(case=case, body="Still not here", channel=Channel.SITE)
         case.refresh_from_db()
         assert (case.status, case.resolved_at) == (CaseStatus.OPEN, None)
 
@@ -304,7 +302,7 @@ class TestFeedback:
         EmployeeFactory(locations=[store])  # a colleague who is not the manager
         customer = CustomerFactory()
 
-        feedback = services.feedback_record(
+        feedback = cases.feedback_record(
             customer=customer, score=4, comment="Rude cashier", channel=Channel.SITE, store=store, order_ref="W-7"
         )
 
@@ -315,14 +313,14 @@ class TestFeedback:
         assert Interaction.objects.filter(customer=customer, kind=InteractionKind.FEEDBACK).count() == 1
 
     def test_good_score_opens_no_case(self):
-        feedback = services.feedback_record(customer=CustomerFactory(), score=7, channel=Channel.SITE)
+        feedback = cases.feedback_record(customer=CustomerFactory(), score=7, channel=Channel.SITE)
         assert feedback.case is None
         assert not Case.objects.exists()
 
     @pytest.mark.parametrize("score", [-1, 11, 5.5, "7", True, None])
     def test_bad_score_is_refused(self, score):
         with pytest.raises(InvalidScore):
-            services.feedback_record(customer=CustomerFactory(), score=score, channel=Channel.SITE)
+            cases.feedback_record(customer=CustomerFactory(), score=score, channel=Channel.SITE)
 
 
 class TestDuplicates:

@@ -7,8 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-import inventory.admin as inventory_admin
 from inventory import services
+from inventory.admin import LocationScopedAdminMixin
+from inventory.admin import stock as stock_admin
+from inventory.admin.transfers import TransferAdmin
 from inventory.models import (
     Barcode,
     MovementReason,
@@ -53,18 +55,6 @@ def message_texts(response) -> list[str]:
 
 def assert_ledger_matches():
     assert stock_discrepancies() == []
-
-
-@pytest.fixture
-def login(client, staff_in_role):
-    """``login("Store staff", store)``: the test client, logged in as a new member of the role."""
-
-    def make(role, *locations):
-        user = staff_in_role(role, locations=locations)
-        client.force_login(user)
-        return user
-
-    return make
 
 
 @pytest.fixture
@@ -140,13 +130,13 @@ def test_administrator_manages_employees(client, login, world):
 
 
 def test_a_scoped_admin_must_name_its_location_fields():
-    class Unscoped(inventory_admin.LocationScopedAdminMixin, ModelAdmin):
+    class Unscoped(LocationScopedAdminMixin, ModelAdmin):
         pass
 
     errors = Unscoped(Stock, AdminSite()).check()
 
     assert [error.id for error in errors] == ["inventory.E001"]
-    assert inventory_admin.TransferAdmin(Transfer, AdminSite()).check() == []
+    assert TransferAdmin(Transfer, AdminSite()).check() == []
 
 
 def test_store_staff_cannot_open_head_office_screens(client, login, world):
@@ -281,13 +271,13 @@ class TestScoping:
 class TestMinimumQuantity:
     def test_minimum_is_saved_through_the_service_and_figures_stay(self, client, login, world, monkeypatch):
         calls = []
-        real = inventory_admin.stock_set_minimum
+        real = stock_admin.stock_set_minimum
 
         def spy(**kwargs):
             calls.append(kwargs)
             return real(**kwargs)
 
-        monkeypatch.setattr(inventory_admin, "stock_set_minimum", spy)
+        monkeypatch.setattr(stock_admin, "stock_set_minimum", spy)
         login(STORE_MANAGER, world["a"])
         row = stock_of(world["only_a"], world["a"])
 

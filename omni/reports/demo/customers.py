@@ -2,8 +2,9 @@
 
 import datetime
 
+from customers.cases import case_open
 from customers.models import Case, ConsentPurpose, ContactChannel, IdentityKind, InteractionKind
-from customers.services import ConsentChange, IdentityInput, case_open, customer_identify, interaction_record
+from customers.services import ConsentChange, IdentityInput, customer_identify, interaction_record
 from inventory.models import Location
 from omni.core.channels import Channel
 

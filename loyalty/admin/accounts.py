@@ -1,12 +1,5 @@
-"""Loyalty in the Django admin: the programme and its tiers, accounts with their balances and
-ledger, cards, promo codes with their uses. The loyalty KPIs are on the managers' dashboard
-(``omni.reports``), with the figures only the orders give.
-
-Every screen is thin: it parses the input, checks the permission, calls one service of
-``loyalty.services`` and shows its result. Points are never edited here: the ledger is read-only,
-and a manual adjustment is a service call with its own permission (``loyalty.adjust_points``) and
-a mandatory reason.
-"""
+"""Accounts and their cards: opened, given cards, adjusted, blocked and replaced through
+``loyalty.services``; an account's page shows its balance and its ledger."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,36 +9,19 @@ from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 
-from customers.admin import DisplayOnlyFormSet, add_customer_page_inline
 from customers.models import Customer
 from inventory.forms import message_domain_error
 from inventory.models import Location
+from inventory.selectors import locations_for_user
 from loyalty import selectors, services
-from loyalty.models import (
-    Account,
-    Card,
-    CardKind,
-    CardStatus,
-    OrderPoints,
-    OrderPointsReturn,
-    PointsEntry,
-    Programme,
-    PromoCode,
-    PromoKind,
-    PromoUsage,
-    Tier,
-    TierChange,
-)
-from loyalty.resources import PromoUsageResource
+from loyalty.models import Account, Card, CardKind, CardStatus, PointsEntry, TierChange
 from omni.core.actors import Actor
-from omni.core.admin_mixins import ChangeHistoryAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline, render_form_page
+from omni.core.admin_mixins import ChangeHistoryAdminMixin, ReadOnlyInline, render_form_page
 from omni.core.channels import Channel
 from omni.core.errors import DomainError
 from omni.core.validators import validate_identifier
@@ -61,121 +37,6 @@ LEDGER_COLUMNS = (
     _("cause"),
     _("reason or author"),
 )
-
-
-# --- Programme and tiers ----------------------------------------------------------------
-
-
-class ProgrammeForm(forms.ModelForm):
-    """``is_active`` is not edited directly: one programme is active, so activating one switches
-    the other off (``programme_activate``), in one transaction."""
-
-    activate = forms.BooleanField(
-        label=_("active"),
-        required=False,
-        help_text=_("One programme is active; making this one active switches the other off."),
-    )
-
-    class Meta:
-        model = Programme
-        fields = [
-            "name",
-            "point_value",
-            "max_redeem_percent",
-            "holding_days",
-            "expiry_days",
-            "tier_period_days",
-            "welcome_bonus",
-            "birthday_bonus",
-            "otp_required",
-            "excluded_categories",
-            "excluded_products",
-        ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["activate"].initial = self.instance.is_active
-        else:
-            self.fields["activate"].initial = not Programme.objects.filter(is_active=True).exists()
-
-
-class TierInline(admin.TabularInline):
-    model = Tier
-    extra = 0
-    fields = ["name", "min_spend", "earn_rate"]
-
-
-@admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "is_active",
-        "point_value",
-        "max_redeem_percent",
-        "holding_days",
-        "expiry_days",
-        "welcome_bonus",
-        "birthday_bonus",
-        "otp_required",
-    ]
-    list_filter = ["is_active"]
-    form = ProgrammeForm
-    inlines = [TierInline]
-    autocomplete_fields = ["excluded_categories", "excluded_products"]
-    actions = ["activate"]
-    change_list_template = "admin/loyalty/programme/change_list.html"
-    fieldsets = [
-        (None, {"fields": ["name", "activate"]}),
-        (_("Points"), {"fields": ["point_value", "max_redeem_percent", "holding_days", "expiry_days"]}),
-        (_("Tiers"), {"fields": ["tier_period_days"]}),
-        (_("Bonuses"), {"fields": ["welcome_bonus", "birthday_bonus"]}),
-        (_("Security"), {"fields": ["otp_required"]}),
-        (_("What earns nothing"), {"fields": ["excluded_categories", "excluded_products"]}),
-    ]
-
-    def save_model(self, request, obj, form, change):
-        wanted = bool(form.cleaned_data.get("activate"))
-        activate = wanted and not (change and obj.is_active)
-        if not change:
-            obj.is_active = False  # made active below, once saved, switching the other off
-        elif obj.is_active and not wanted:
-            self.message_user(
-                request, gettext("One programme is always active: activate another one instead."), messages.WARNING
-            )
-        super().save_model(request, obj, form, change)
-        if activate:
-            services.programme_activate(programme=obj)
-            self.message_user(request, gettext("%(name)s is now the active programme.") % {"name": obj.name})
-
-    @admin.action(description=_("Make the selected programme the active one"), permissions=["change"])
-    def activate(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(request, gettext("Select exactly one programme."), messages.ERROR)
-            return
-        programme = services.programme_activate(programme=queryset.get())
-        self.message_user(request, gettext("%(name)s is now the active programme.") % {"name": programme.name})
-
-    def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path("kpis/", self.admin_site.admin_view(self.kpi_view), name="{}_{}_kpis".format(*info)),
-            *super().get_urls(),
-        ]
-
-    def changelist_view(self, request, extra_context=None):
-        can_see = request.user.has_perm("reports.view_dashboard")
-        return super().changelist_view(request, {**(extra_context or {}), "show_kpi_link": can_see})
-
-    def kpi_view(self, request):
-        """The loyalty KPIs are the dashboard's loyalty section, next to the figures only the orders
-        give (participation, non-members): a bookmark of the old page goes there with its filters."""
-        query = request.GET.urlencode()
-        dashboard = reverse("admin:reports_dashboard_changelist")
-        return redirect(f"{dashboard}?{query}#section-loyalty" if query else f"{dashboard}#section-loyalty")
-
-
-# --- Accounts ---------------------------------------------------------------------------
 
 
 class AccountOpenForm(forms.Form):
@@ -234,8 +95,6 @@ class AdjustmentForm(forms.Form):
 
 
 def _stores_for(user):
-    from inventory.selectors import locations_for_user
-
     return locations_for_user(user).order_by("code")
 
 
@@ -590,218 +449,3 @@ class CardAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
             submit_label=gettext("Replace"),
             original=card,
         )
-
-
-# --- The ledger (read-only) -------------------------------------------------------------
-
-
-@admin.register(PointsEntry)
-class PointsEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "account",
-        "kind",
-        "bonus_type",
-        "points",
-        "remaining",
-        "spendable_from",
-        "expires_at",
-        "cause_type",
-        "cause_id",
-        "channel",
-        "store",
-        "created_by",
-        "note",
-    ]
-    list_filter = ["kind", "bonus_type", "channel", "store"]
-    list_select_related = ["account__customer", "store", "created_by"]
-    search_fields = ["=cause_id", "=account__cards__number"]
-    search_help_text = _("Search by the exact reference of an order or a return, or a card number.")
-    date_hierarchy = "created_at"
-
-
-class OrderReturnInline(ReadOnlyInline):
-    model = OrderPointsReturn
-    fields = [
-        "created_at",
-        "reference",
-        "amount",
-        "points_cancelled",
-        "points_taken_back",
-        "shortfall_points",
-        "shortfall_value",
-        "points_given_back",
-    ]
-    readonly_fields = fields
-
-
-@admin.register(OrderPoints)
-class OrderPointsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "reference",
-        "account",
-        "channel",
-        "store",
-        "order_total",
-        "points_redeemed",
-        "points_earned",
-        "completed_at",
-    ]
-    list_filter = ["channel", "store"]
-    list_select_related = ["account__customer", "store"]
-    search_fields = ["=reference"]
-    inlines = [OrderReturnInline]
-
-
-# --- Promo codes ------------------------------------------------------------------------
-
-
-class PromoCodeForm(forms.ModelForm):
-    channels = forms.MultipleChoiceField(
-        label=_("channels"),
-        choices=Channel.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Where the code is valid; none ticked: everywhere."),
-    )
-
-    class Meta:
-        model = PromoCode
-        fields = [
-            "code",
-            "description",
-            "kind",
-            "value",
-            "valid_from",
-            "valid_until",
-            "max_uses",
-            "max_uses_per_customer",
-            "min_order_total",
-            "channels",
-            "segments",
-            "is_active",
-        ]
-
-    def clean_code(self):
-        code = self.cleaned_data["code"].strip().upper()
-        validate_identifier(code)
-        return code
-
-    def clean(self):
-        data = super().clean()
-        value = data.get("value")
-        if data.get("kind") == PromoKind.POINTS and value is not None and value != int(value):
-            self.add_error("value", _("Extra points are a whole number."))
-        return data
-
-
-class PromoUsageInline(ReadOnlyInline):
-    model = PromoUsage
-    fields = ["created_at", "reference", "customer", "channel", "order_total", "discount", "points", "status"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("customer")
-
-
-@admin.register(PromoUsage)
-class PromoUsageAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "promo",
-        "reference",
-        "customer",
-        "channel",
-        "order_total",
-        "discount",
-        "points",
-        "status",
-    ]
-    list_filter = ["status", "channel", "promo"]
-    list_select_related = ["promo", "customer"]
-    search_fields = ["=reference", "=promo__code"]
-    date_hierarchy = "created_at"
-    resource_classes = [PromoUsageResource]
-    export_formats = [CSV, XLSX]
-
-    def has_export_permission(self, request):
-        return self.has_view_permission(request)
-
-
-@admin.register(PromoCode)
-class PromoCodeAdmin(admin.ModelAdmin):
-    form = PromoCodeForm
-    list_display = ["code", "kind", "value", "valid_from", "valid_until", "uses", "min_order_total", "is_active"]
-    list_filter = ["kind", "is_active"]
-    search_fields = ["code", "description"]
-    filter_horizontal = ["segments"]
-    readonly_fields = ["used_count"]
-    inlines = [PromoUsageInline]
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # switch a code off instead: its uses keep pointing at it
-
-    @admin.display(description=_("used"), ordering="used_count")
-    def uses(self, obj):
-        if obj.max_uses is None:
-            return str(obj.used_count)
-        return f"{obj.used_count} / {obj.max_uses}"
-
-
-# --- The customer's page: the loyalty balance -----------------------------------------------
-
-
-class CustomerLoyaltyInline(ReadOnlyInline):
-    """The customer's account, card, tier and balances on their page; customers never imports
-    loyalty."""
-
-    model = Account
-    fk_name = "customer"
-    formset = DisplayOnlyFormSet
-    verbose_name = _("loyalty account")
-    verbose_name_plural = _("loyalty balance")
-    fields = ["account_link", "status", "tier", "card", "available", "pending", "next_expiry"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("tier").filter(merged_into__isnull=True)
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("loyalty.view_account")
-
-    @admin.display(description=_("account"))
-    def account_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:loyalty_account_change", args=[obj.pk]), obj)
-
-    @admin.display(description=_("card"))
-    def card(self, obj):
-        card = selectors.primary_card(obj)
-        return card.number if card else "—"
-
-    @staticmethod
-    def _balance(obj):
-        """One balance query per account row, shared by the three columns."""
-        if not hasattr(obj, "_balance"):
-            obj._balance = selectors.balance(obj)
-        return obj._balance
-
-    @admin.display(description=_("available"))
-    def available(self, obj):
-        return self._balance(obj).available
-
-    @admin.display(description=_("pending"))
-    def pending(self, obj):
-        return self._balance(obj).pending
-
-    @admin.display(description=_("next to expire"))
-    def next_expiry(self, obj):
-        balance = self._balance(obj)
-        if not balance.next_expiry_points:
-            return "—"
-        return gettext("%(points)d on %(date)s") % {
-            "points": balance.next_expiry_points,
-            "date": formats.date_format(balance.next_expiry_date, "SHORT_DATE_FORMAT"),
-        }
-
-
-add_customer_page_inline(CustomerLoyaltyInline, first=True)

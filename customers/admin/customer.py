@@ -1,9 +1,5 @@
-"""The customers admin: find a customer, see everything about them, register them in a store.
-
-Thin, like the API: forms parse input, the services in ``customers.services``, ``customers.merge``
-and ``customers.personal_data`` apply the rules, and their errors are shown as messages or
-attached to the form field they name.
-"""
+"""The customer's page: find a customer, see everything about them, register them in a store,
+record their consents, export or erase their personal data."""
 
 import json
 
@@ -11,61 +7,42 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from import_export.formats.base_formats import CSV, XLSX
 
-from customers import merge, personal_data, segments, selectors, services
+from customers import personal_data, segments, selectors, services
 from customers.errors import InvalidIdentity
 from customers.models import (
     Case,
-    CaseMessage,
     CaseStatus,
-    ConsentEvent,
     ConsentPurpose,
     ContactChannel,
     Customer,
-    Direction,
-    DuplicateCandidate,
-    DuplicateStatus,
     Gender,
     Identity,
-    Interaction,
-    Message,
-    MessageStatus,
     Segment,
-    SegmentCondition,
 )
-from customers.resources import CustomerResource
 from customers.services import PROFILE_FIELDS, ConsentChange, IdentityInput
 from inventory.selectors import locations_for_user
 from omni.core.actors import Actor
-from omni.core.admin_mixins import ChangeHistoryAdminMixin, ReadOnlyAdminMixin, panel_table
+from omni.core.admin_mixins import ChangeHistoryAdminMixin, panel_table, render_form_page
 from omni.core.channels import Channel
 from omni.core.errors import DomainError
 
 TIMELINE_ROWS = 20
 
 
-def _actor(request) -> Actor:
-    return Actor(user=request.user)
-
-
-def _customer_link(customer: Customer | None):
+def customer_link(customer: Customer | None):
+    """A link to the customer's page, or a dash."""
     if customer is None:
         return "—"
     url = reverse("admin:customers_customer_change", args=[customer.pk])
     return format_html('<a href="{}">{}</a>', url, str(customer))
-
-
-# --- Customers --------------------------------------------------------------------------
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -205,7 +182,7 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("merged into"))
     def merged_into_link(self, obj):
-        return _customer_link(obj.merged_into) if obj.merged_into_id else "—"
+        return customer_link(obj.merged_into) if obj.merged_into_id else "—"
 
     @admin.display(description=_("consents"))
     def consents_panel(self, obj):
@@ -244,7 +221,7 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in PROFILE_FIELDS}
         try:
-            services.customer_update(customer=obj, data=data, actor=_actor(request))
+            services.customer_update(customer=obj, data=data, actor=Actor(user=request.user))
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
@@ -304,7 +281,7 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
                     profile=form.profile(),
                     consents=form.consents(),
                     store=form.cleaned_data["store"],
-                    actor=_actor(request),
+                    actor=Actor(user=request.user),
                 )
             except InvalidIdentity as exc:
                 form.add_error(exc.details["field"] if exc.details["field"] in form.fields else None, exc.message)
@@ -326,13 +303,17 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
                         messages.WARNING,
                     )
                 return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": gettext("Register a customer"),
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/customers/customer/register.html", context)
+        return render_form_page(
+            self,
+            request,
+            form=form,
+            title=gettext("Register a customer"),
+            submit_label=gettext("Register"),
+            intro=gettext(
+                "Give at least a phone, an e-mail or a card number. A customer who is already known is found, "
+                "not created again."
+            ),
+        )
 
     def anonymise_view(self, request, pk: int):
         if not request.user.has_perm("customers.anonymise_customer"):
@@ -340,7 +321,7 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
         customer = get_object_or_404(Customer, pk=pk)
         if request.method == "POST":
             try:
-                personal_data.customer_anonymise(customer=customer, actor=_actor(request))
+                personal_data.customer_anonymise(customer=customer, actor=Actor(user=request.user))
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -381,7 +362,7 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
                     changes=changes,
                     source_channel=wanted["source_channel"],
                     note=wanted["note"],
-                    actor=_actor(request),
+                    actor=Actor(user=request.user),
                 )
             except DomainError as exc:
                 form.add_error(None, exc.message)
@@ -392,14 +373,18 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
                     % {"count": len(events)},
                 )
                 return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": gettext("Consents of %(customer)s") % {"customer": customer},
-            "customer": customer,
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/customers/customer/consents.html", context)
+        return render_form_page(
+            self,
+            request,
+            form=form,
+            original=customer,
+            title=gettext("Consents of %(customer)s") % {"customer": customer},
+            submit_label=gettext("Save"),
+            intro=gettext(
+                "Tick what the customer agrees to now. Every change is kept with its time, the channel and your "
+                "name; withdrawing consent to personal data processing withdraws every marketing consent."
+            ),
+        )
 
     def export_view(self, request, pk: int):
         if not request.user.has_perm("customers.export_customer_data"):
@@ -408,7 +393,7 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[pk]))
         customer = get_object_or_404(Customer, pk=pk)
         try:
-            document = personal_data.customer_data_export(customer=customer, actor=_actor(request))
+            document = personal_data.customer_data_export(customer=customer, actor=Actor(user=request.user))
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[pk]))
@@ -478,380 +463,3 @@ class RegistrationForm(forms.Form):
             changes.append(ConsentChange(ConsentPurpose.PERSONAL_DATA, True))
         changes += [ConsentChange(ConsentPurpose.MARKETING, True, ch) for ch in self.cleaned_data["consent_marketing"]]
         return changes
-
-
-# --- Consents, timeline, messages -------------------------------------------------------
-
-
-@admin.register(ConsentEvent)
-class ConsentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "customer", "purpose", "channel", "granted", "source_channel", "created_by"]
-    list_filter = ["purpose", "channel", "granted", "source_channel"]
-    list_select_related = ["customer", "created_by"]
-    raw_id_fields = ["customer"]
-
-
-class InteractionForm(forms.ModelForm):
-    class Meta:
-        model = Interaction
-        fields = ["customer", "channel", "kind", "direction", "summary", "details", "location"]
-
-
-@admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
-    """The timeline of every customer; call-centre operators record contacts here."""
-
-    form = InteractionForm
-    list_display = ["occurred_at", "customer", "channel", "kind", "direction", "summary", "staff"]
-    list_filter = ["channel", "kind", "direction"]
-    list_select_related = ["customer", "staff"]
-    raw_id_fields = ["customer"]
-    date_hierarchy = "occurred_at"
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        created = services.interaction_record(
-            customer=data["customer"],
-            channel=data["channel"],
-            kind=data["kind"],
-            direction=data["direction"],
-            summary=data["summary"],
-            details=data["details"],
-            location=data["location"],
-            actor=_actor(request),
-        )
-        obj.pk = created.pk
-
-
-@admin.register(Message)
-class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "customer",
-        "kind",
-        "purpose",
-        "channel",
-        "recipient",
-        "status",
-        "delivery",
-        "sent_at",
-    ]
-    list_filter = ["status", "channel", "purpose", "kind"]
-    list_select_related = ["customer"]
-    raw_id_fields = ["customer"]
-    search_fields = ["recipient", "kind", "dedupe_key"]
-    readonly_fields = ["delivery"]
-
-    @admin.display(description=_("delivery"))
-    def delivery(self, obj):
-        if obj.status == MessageStatus.STORED:
-            return gettext("Stored only, not delivered: no provider is configured for this channel.")
-        if obj.status == MessageStatus.SENT:
-            return gettext("Handed to the provider.")
-        return obj.get_status_display()
-
-
-# --- Cases ------------------------------------------------------------------------------
-
-
-class CaseMessageInline(admin.TabularInline):
-    model = CaseMessage
-    fields = ["created_at", "channel", "direction", "body", "author"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ["created_at", "id"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class CaseForm(forms.ModelForm):
-    new_message = forms.CharField(label=_("new message"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    message_channel = forms.ChoiceField(label=_("through"), choices=Channel.choices, initial=Channel.STORE)
-    message_direction = forms.ChoiceField(label=_("direction"), choices=Direction.choices, initial=Direction.OUTBOUND)
-
-    class Meta:
-        model = Case
-        fields = ["customer", "subject", "channel", "store", "status", "assignee"]
-
-
-@admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
-    form = CaseForm
-    list_display = ["number", "customer", "subject", "status", "store", "assignee", "created_at"]
-    list_filter = ["status", "channel", "store"]
-    search_fields = ["number", "subject"]
-    raw_id_fields = ["customer", "assignee"]
-    inlines = [CaseMessageInline]
-
-    def get_queryset(self, request):
-        return selectors.cases_for_user(request.user)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "store":
-            kwargs["queryset"] = locations_for_user(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_fieldsets(self, request, obj=None):
-        if obj is None:
-            fields = ["customer", "subject", "channel", "store", "assignee", "new_message"]
-        else:
-            fields = ["customer", "subject", "channel", "store", "status", "assignee"]
-            fields += ["new_message", "message_channel", "message_direction"]
-        return [(None, {"fields": fields})]
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["customer", "subject", "channel", "store"] if obj is not None else []
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        data, actor = form.cleaned_data, _actor(request)
-        try:
-            if not change:
-                created = services.case_open(
-                    customer=data["customer"],
-                    subject=data["subject"],
-                    channel=data["channel"],
-                    body=data["new_message"],
-                    store=data["store"],
-                    assignee=data["assignee"],
-                    actor=actor,
-                )
-                obj.pk = created.pk
-                return
-            case = Case.objects.get(pk=obj.pk)
-            if "assignee" in form.changed_data:
-                case = services.case_assign(case=case, assignee=data["assignee"], actor=actor)
-            if data["new_message"].strip():
-                services.case_add_message(
-                    case=case,
-                    body=data["new_message"],
-                    channel=data["message_channel"],
-                    direction=data["message_direction"],
-                    actor=actor,
-                )
-            if "status" in form.changed_data:
-                services.case_change_status(case=case, status=data["status"], actor=actor)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-
-    def save_related(self, request, form, formsets, change):
-        pass  # messages are added through the service above
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        return super().construct_change_message(request, form, [], add)
-
-
-# --- Duplicates -------------------------------------------------------------------------
-
-
-@admin.register(DuplicateCandidate)
-class DuplicateCandidateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "first_customer", "second_customer", "reason", "status", "created_at", "reviewed_by"]
-    list_filter = ["status", "reason"]
-    actions = ["merge_pairs", "dismiss_pairs"]
-    change_list_template = "admin/customers/duplicatecandidate/change_list.html"
-
-    def get_queryset(self, request):
-        identities = Prefetch("identities", queryset=Identity.objects.order_by("kind", "id"))
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("first", "second", "reviewed_by")
-            .prefetch_related(
-                Prefetch("first__identities", queryset=identities.queryset),
-                Prefetch("second__identities", queryset=identities.queryset),
-            )
-        )
-
-    def has_merge_permission(self, request):
-        return request.user.has_perm("customers.merge_customer")
-
-    @staticmethod
-    def _describe(customer: Customer):
-        contacts = ", ".join(i.value for i in customer.identities.all())
-        born = customer.birthday.isoformat() if customer.birthday else ""
-        return format_html("{}<br><small>{} {}</small>", _customer_link(customer), contacts, born)
-
-    @admin.display(description=_("first customer"))
-    def first_customer(self, obj):
-        return self._describe(obj.first)
-
-    @admin.display(description=_("second customer"))
-    def second_customer(self, obj):
-        return self._describe(obj.second)
-
-    @admin.action(description=_("Merge each pair, keeping the older profile"), permissions=["merge"])
-    def merge_pairs(self, request, queryset):
-        merged = 0
-        for candidate in queryset.filter(status=DuplicateStatus.OPEN).order_by("pk"):
-            try:
-                merge.customer_merge(survivor=candidate.first, merged=candidate.second, actor=_actor(request))
-            except DomainError as exc:
-                self.message_user(request, f"{candidate}: {exc.message}", messages.ERROR)
-            else:
-                merged += 1
-        self.message_user(
-            request,
-            ngettext("%(count)d pair merged.", "%(count)d pairs merged.", merged) % {"count": merged},
-            messages.SUCCESS,
-        )
-
-    @admin.action(description=_("Mark as different people"), permissions=["merge"])
-    def dismiss_pairs(self, request, queryset):
-        count = 0
-        for candidate in queryset.filter(status=DuplicateStatus.OPEN):
-            services.duplicate_dismiss(candidate=candidate, actor=_actor(request))
-            count += 1
-        self.message_user(
-            request,
-            ngettext("%(count)d pair dismissed.", "%(count)d pairs dismissed.", count) % {"count": count},
-            messages.SUCCESS,
-        )
-
-    def get_urls(self):
-        detect = path(
-            "detect/", self.admin_site.admin_view(self.detect_view), name="customers_duplicatecandidate_detect"
-        )
-        return [detect, *super().get_urls()]
-
-    def detect_view(self, request):
-        if request.method != "POST" or not self.has_view_permission(request):
-            raise PermissionDenied
-        count = services.duplicates_detect()
-        self.message_user(
-            request,
-            ngettext("%(count)d new probable duplicate found.", "%(count)d new probable duplicates found.", count)
-            % {"count": count},
-        )
-        return HttpResponseRedirect(reverse("admin:customers_duplicatecandidate_changelist"))
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_merge": self.has_merge_permission(request)}
-        return super().changelist_view(request, extra_context)
-
-
-# --- Segments ---------------------------------------------------------------------------
-
-
-class SegmentConditionForm(forms.ModelForm):
-    condition = forms.ChoiceField(label=_("condition"), choices=())
-
-    class Meta:
-        model = SegmentCondition
-        fields = ["condition", "value", "date_from", "date_to"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["condition"].choices = [("", "—"), *segments.condition_choices()]
-        hints = [f"{kind.label}: {kind.help_text}" for kind in segments.condition_types().values() if kind.help_text]
-        self.fields["value"].help_text = "; ".join(str(hint) for hint in hints)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("condition"):
-            try:
-                segments.validate_condition(
-                    data["condition"], data.get("value", ""), data.get("date_from"), data.get("date_to")
-                )
-            except DomainError as exc:
-                field = exc.details.get("field")
-                self.add_error(field if field in self.fields else None, exc.message)
-        return data
-
-
-class SegmentConditionInline(admin.TabularInline):
-    model = SegmentCondition
-    form = SegmentConditionForm
-    extra = 1
-
-
-@admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "member_count", "members_link", "updated_at"]
-    search_fields = ["name"]
-    inlines = [SegmentConditionInline]
-    readonly_fields = ["member_count", "members_link"]
-    fields = ["name", "description", "member_count", "members_link"]
-
-    @admin.display(description=_("members now"))
-    def member_count(self, obj):
-        if obj.pk is None:
-            return "—"
-        try:
-            return segments.segment_members(obj).count()
-        except DomainError as exc:
-            return exc.message
-
-    @admin.display(description=_("members"))
-    def members_link(self, obj):
-        if obj.pk is None:
-            return "—"
-        members = reverse("admin:customers_customer_changelist") + f"?segment={obj.pk}"
-        return format_html(
-            '<a href="{}">{}</a> · <a href="{}">CSV</a> · <a href="{}">XLSX</a>',
-            members,
-            gettext("List"),
-            reverse("admin:customers_segment_export", args=[obj.pk, "csv"]),
-            reverse("admin:customers_segment_export", args=[obj.pk, "xlsx"]),
-        )
-
-    def get_urls(self):
-        export = path(
-            "<int:pk>/export/<str:fmt>/",
-            self.admin_site.admin_view(self.export_view),
-            name="customers_segment_export",
-        )
-        return [export, *super().get_urls()]
-
-    def export_view(self, request, pk: int, fmt: str):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        formats = {"csv": CSV(), "xlsx": XLSX()}
-        if fmt not in formats:
-            raise PermissionDenied
-        segment = get_object_or_404(Segment, pk=pk)
-        members = selectors.customers_with_identities(segments.segment_members(segment))
-        dataset = CustomerResource().export(queryset=members)
-        file_format = formats[fmt]
-        response = HttpResponse(file_format.export_data(dataset), content_type=file_format.get_content_type())
-        stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-{stamp}.{fmt}"'
-        return response
-
-
-# --- Panels other apps add to the customer's page ------------------------------------------
-
-
-class DisplayOnlyFormSet(BaseInlineFormSet):
-    """A list another app shows on the customer's page: never bound to what is posted and never
-    saved, so the customer's form is saved exactly as it would be without it."""
-
-    def __init__(self, data=None, files=None, *args, **kwargs):
-        super().__init__(None, None, *args, **kwargs)
-
-    def is_valid(self):
-        return True
-
-    def save(self, commit=True):
-        return []
-
-
-def add_customer_page_inline(inline, *, first: bool = False, site=admin.site) -> None:
-    """Show ``inline`` (built on ``DisplayOnlyFormSet``) on the customer's page. Orders and
-    loyalty call this from their admin modules; customers never imports them."""
-    customer_admin = site._registry.get(Customer)
-    if customer_admin is not None and inline not in customer_admin.inlines:
-        customer_admin.inlines = [inline, *customer_admin.inlines] if first else [*customer_admin.inlines, inline]

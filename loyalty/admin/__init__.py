@@ -1,0 +1,15 @@
+"""Loyalty in the Django admin: the programme and its tiers, accounts with their balances and
+ledger, cards, promo codes with their uses. The loyalty KPIs are on the managers' dashboard
+(``omni.reports``), with the figures only the orders give.
+
+Every screen is thin: it parses the input, checks the permission, calls one service of
+``loyalty.services`` and shows its result. Points are never edited here: the ledger is read-only,
+and a manual adjustment is a service call with its own permission (``loyalty.adjust_points``) and
+a mandatory reason.
+
+One module per area: ``programme`` (and tiers), ``accounts`` (and cards), ``ledger``, ``promo``,
+and ``customer_panel``, the balance on the customer's page. Importing this package registers
+every screen.
+"""
+
+from loyalty.admin import accounts, customer_panel, ledger, programme, promo  # noqa: F401 (registers them)
