@@ -280,14 +280,7 @@ class Interaction(models.Model):
     )
     subject_type = models.CharField(_("concerns"), max_length=32, blank=True)
     subject_id = models.CharField(_("concerns reference"), max_length=64, blank=True)
-    staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    staff = by_staff_member(_("staff member"))
     api_key = by_api_key()
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -347,14 +340,7 @@ class CaseMessage(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
     body = models.TextField(_("text"))
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("staff member"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    author = by_staff_member(_("staff member"))
     api_key = by_api_key()
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
@@ -480,14 +466,7 @@ class DuplicateCandidate(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=16, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN, db_index=True
     )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("reviewed by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    reviewed_by = by_staff_member(_("reviewed by"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
 
     class Meta:

@@ -94,12 +94,23 @@ def order_mark_ready(*, order: Order, actor: Actor = SYSTEM) -> Order:
     return order
 
 
+def pickup_place(order: Order) -> dict:
+    """What a pickup message says of the order and where it waits: number, store, address, hours, until when."""
+    store = order.location
+    return {
+        "number": order.number,
+        "store": store.name,
+        "address": store.address or store.city,
+        "hours": store.opening_hours or "—",
+        "until": date_format(timezone.localtime(order.pickup_until), "DATETIME_FORMAT"),
+    }
+
+
 def ready_for_pickup(order: Order, action: str, actor: Actor) -> None:
     now = timezone.now()
     order.ready_at = now
     order.pickup_until = now + datetime.timedelta(days=settings.ORDERS_PICKUP_DAYS)
     status_move(order, action, actor, fields=["ready_at", "pickup_until"])
-    store = order.location
     customer_notify(
         order,
         kind="order_ready",
@@ -108,14 +119,7 @@ def ready_for_pickup(order: Order, action: str, actor: Actor) -> None:
             "Your order %(number)s is ready for pickup at %(store)s, %(address)s (open %(hours)s). "
             "It is kept for you until %(until)s. To pay: %(due)s."
         )
-        % {
-            "number": order.number,
-            "store": store.name,
-            "address": store.address or store.city,
-            "hours": store.opening_hours or "—",
-            "until": date_format(timezone.localtime(order.pickup_until), "DATETIME_FORMAT"),
-            "due": money_text(order.due),
-        },
+        % {**pickup_place(order), "due": money_text(order.due)},
         actor=actor,
     )
 
@@ -270,7 +274,6 @@ def order_remind_pickup(*, order: Order, now: datetime.datetime | None = None, a
         order.reminded_at = now
         order.save(update_fields=["reminded_at", "updated_at"])
         hooks.order_changed(order)
-        store = order.location
         customer_notify(
             order,
             kind="order_pickup_reminder",
@@ -278,13 +281,7 @@ def order_remind_pickup(*, order: Order, now: datetime.datetime | None = None, a
             text=_(
                 "Your order %(number)s is waiting for you at %(store)s, %(address)s (open %(hours)s) until %(until)s."
             )
-            % {
-                "number": order.number,
-                "store": store.name,
-                "address": store.address or store.city,
-                "hours": store.opening_hours or "—",
-                "until": date_format(timezone.localtime(order.pickup_until), "DATETIME_FORMAT"),
-            },
+            % pickup_place(order),
             actor=actor,
         )
     return True

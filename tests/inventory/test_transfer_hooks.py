@@ -58,7 +58,7 @@ def test_the_flag_needs_a_cause(moving):
 
 def test_callbacks_are_called_in_the_receipt_transaction(moving, monkeypatch):
     warehouse, store, product = moving
-    monkeypatch.setattr(hooks, "_transfer_received", dict(hooks._transfer_received))
+    monkeypatch.setattr(hooks.transfer_received, "_callbacks", dict(hooks.transfer_received._callbacks))
     heard = []
 
     def listener(*, transfer, received):
@@ -76,7 +76,7 @@ def test_callbacks_are_called_in_the_receipt_transaction(moving, monkeypatch):
 
 def test_a_failing_callback_refuses_the_receipt(moving, monkeypatch):
     warehouse, store, product = moving
-    monkeypatch.setattr(hooks, "_transfer_received", {})
+    monkeypatch.setattr(hooks.transfer_received, "_callbacks", {})
 
     def broken(*, transfer, received):
         raise RuntimeError("no")
