@@ -84,7 +84,9 @@ class Browser:
 
     def log_in(self, username: str, password: str) -> None:
         self.request("GET", "/admin/login/")
-        status, _ = self.request("POST", "/admin/login/", {"username": username, "password": password, "next": "/admin/"})
+        status, _ = self.request(
+            "POST", "/admin/login/", {"username": username, "password": password, "next": "/admin/"}
+        )
         if status != 302:
             sys.exit(f"Could not log in as {username}: {status}")
 
@@ -96,7 +98,7 @@ def wait_for_server() -> None:
             return
         except OSError:
             time.sleep(0.1)
-    sys.exit("gunicorn did not start on port %d" % PORT)
+    sys.exit(f"gunicorn did not start on port {PORT}")
 
 
 def timed(browser: Browser, action, repeat: int) -> list[float]:
@@ -142,7 +144,16 @@ def main() -> None:
     env = environment()
     prepare(env)
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "omni.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", "1", "--log-level", "warning"],
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "omni.wsgi",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "-w",
+            "1",
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
