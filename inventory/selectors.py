@@ -14,6 +14,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
 from django.db.models.functions import Coalesce
@@ -28,6 +29,8 @@ from inventory.models import (
     StockDocument,
     StockDocumentLine,
     StockMovement,
+    TransferLine,
+    TransferStatus,
 )
 from omni.core.validators import is_identifier_text
 
@@ -207,6 +210,22 @@ def stock_levels(queryset: QuerySet[Stock] | None = None) -> QuerySet[Stock]:
         available_qty=F("on_hand") - F("reserved"),
         is_low=ExpressionWrapper(LOW_STOCK, output_field=BooleanField()),
     )
+
+
+def with_units_in_transit(queryset: QuerySet[Stock]) -> QuerySet[Stock]:
+    """Stock rows annotated with ``in_transit_qty``: units shipped to their location, not yet received."""
+    shipped = (
+        TransferLine.objects.filter(
+            transfer__status=TransferStatus.IN_TRANSIT,
+            transfer__destination=OuterRef("location"),
+            product=OuterRef("product"),
+        )
+        .order_by()
+        .values("product")
+        .annotate(units=Sum("quantity"))
+        .values("units")
+    )
+    return queryset.annotate(in_transit_qty=Coalesce(Subquery(shipped), 0, output_field=IntegerField()))
 
 
 def products_by_code(codes: Iterable[str]) -> dict[str, Product]:
