@@ -102,7 +102,10 @@ def parse_product_lines(text: str, *, allow_zero: bool) -> list[ProductQuantity]
 
 
 def stock_line_message(line: dict) -> str:
-    """One short line of a stock error's details (``InsufficientStock``, ``CountBelowReserved``)."""
+    """One short line of a stock error's details (``InsufficientStock``, ``CountBelowReserved``,
+    ``StockChangedSinceCount``)."""
+    if "shown" in line:
+        return gettext("%(sku)s at %(location)s: the preview showed %(shown)s on hand, now %(on_hand)s.") % line
     if "counted" in line:
         return gettext("%(sku)s at %(location)s: counted %(counted)s, but %(reserved)s are reserved for orders.") % line
     return gettext("%(sku)s at %(location)s: %(requested)s requested, %(available)s available.") % line
@@ -139,6 +142,13 @@ def message_domain_error(model_admin, request, exc: DomainError) -> None:
 # --- Stock documents and transfers ------------------------------------------------------
 
 
+def preselect_only_choice(field: forms.ModelChoiceField) -> None:
+    """A store worker with one location has it chosen already (their first submit must not fail)."""
+    choices = list(field.queryset[:2])
+    if len(choices) == 1:
+        field.initial = choices[0].pk
+
+
 class StockDocumentForm(forms.Form):
     """A receipt, a count or a write-off typed in the admin."""
 
@@ -161,9 +171,33 @@ class StockDocumentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.allow_zero = allow_zero
         self.fields["location"].queryset = locations
+        preselect_only_choice(self.fields["location"])
 
     def clean_lines(self) -> list[ProductQuantity]:
         return parse_product_lines(self.cleaned_data["lines"], allow_zero=self.allow_zero)
+
+
+def merged_quantities(lines: list[ProductQuantity]) -> dict[int, int]:
+    """Product id → units, a product typed on several lines summed (as the services sum them)."""
+    merged: dict[int, int] = {}
+    for line in lines:
+        merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
+    return merged
+
+
+def format_count_snapshot(location_id: int, on_hand: dict[int, int]) -> str:
+    """What a count preview showed, carried by the page to the posting: ``location|product:on hand,…``."""
+    return f"{location_id}|" + ",".join(f"{pid}:{qty}" for pid, qty in sorted(on_hand.items()))
+
+
+def parse_count_snapshot(text: str) -> tuple[int, dict[int, int]] | None:
+    """The location id and on-hand figures of ``format_count_snapshot``; None if it is not one."""
+    location, _bar, pairs = text.partition("|")
+    try:
+        on_hand = {int(pid): int(qty) for pid, qty in (pair.split(":") for pair in pairs.split(",") if pair)}
+        return int(location), on_hand
+    except ValueError:
+        return None
 
 
 class TransferCreateForm(forms.Form):

@@ -241,3 +241,44 @@ def products_by_code(codes: Iterable[str]) -> dict[str, Product]:
         for barcode in Barcode.objects.filter(code__in=rest).select_related("product"):
             found[barcode.code] = barcode.product
     return found
+
+
+# --- A count before it is posted --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountPreviewLine:
+    """One counted product beside what the system holds of it now."""
+
+    product: Product
+    on_hand: int
+    reserved: int
+    counted: int
+
+    @property
+    def difference(self) -> int:
+        return self.counted - self.on_hand
+
+    @property
+    def below_reserved(self) -> bool:
+        return self.counted < self.reserved
+
+
+def count_preview(location: Location, counted: dict[int, int]) -> list[CountPreviewLine]:
+    """Each counted product (product id → units counted) with its on hand and reserved units at
+    the location now; a product the location never held stands at zero. In SKU order."""
+    figures = {
+        product_id: (on_hand, reserved)
+        for product_id, on_hand, reserved in Stock.objects.filter(
+            location=location, product_id__in=counted
+        ).values_list("product_id", "on_hand", "reserved")
+    }
+    products = Product.objects.filter(pk__in=counted).order_by("sku")
+    return [
+        CountPreviewLine(product, *figures.get(product.pk, (0, 0)), counted=counted[product.pk]) for product in products
+    ]
+
+
+def uncounted_items(location: Location, counted: Iterable[int]) -> int:
+    """How many products held at the location (on hand) a count of ``counted`` leaves as they are."""
+    return Stock.objects.filter(location=location, on_hand__gt=0).exclude(product_id__in=set(counted)).count()

@@ -23,6 +23,7 @@ from inventory.errors import (
     InvalidQuantity,
     InvalidTransferStatus,
     ReleaseExceedsReserved,
+    StockChangedSinceCount,
     StockLimitExceeded,
 )
 from inventory.lock_objects import StockKey, stock_rows_for_update
@@ -346,12 +347,26 @@ def stock_receive(
 
 
 def stock_count(
-    *, location: Location, lines: Sequence[ProductQuantity], number: str = "", actor: Actor = SYSTEM, note: str = ""
+    *,
+    location: Location,
+    lines: Sequence[ProductQuantity],
+    number: str = "",
+    actor: Actor = SYSTEM,
+    note: str = "",
+    expected_on_hand: dict[int, int] | None = None,
 ) -> tuple[StockDocument, bool]:
-    """An inventory count: set on hand to what was counted. Refused below what is reserved."""
+    """An inventory count: set on hand to what was counted. Refused below what is reserved.
+
+    ``expected_on_hand`` (product id → on hand as the preview showed it) guards a count posted
+    after a preview: if any counted product's on hand is no longer what was shown (a sale, a
+    receipt in between), the count is refused with ``StockChangedSinceCount`` rather than
+    silently undoing that change. The check is made on the locked rows, so it cannot race.
+    """
     quantities = _document_lines(lines, allow_zero=True)
 
     def deltas(rows, quantities):
+        if expected_on_hand is not None:
+            _check_unchanged_since_preview(rows, location, quantities, expected_on_hand)
         below = [
             ((pid, location.pk), counted, rows[(pid, location.pk)].reserved)
             for pid, counted in quantities.items()
@@ -376,6 +391,19 @@ def stock_count(
         deltas=deltas,
         reason=MovementReason.COUNT,
     )
+
+
+def _check_unchanged_since_preview(rows, location: Location, quantities: dict[int, int], expected: dict[int, int]):
+    changed = [
+        ((pid, location.pk), expected.get(pid), rows[(pid, location.pk)].on_hand)
+        for pid in quantities
+        if expected.get(pid) != rows[(pid, location.pk)].on_hand
+    ]
+    if changed:
+        details = _shortage_details(changed)
+        for line in details["lines"]:
+            line["shown"], line["on_hand"] = line.pop("requested"), line.pop("available")
+        raise StockChangedSinceCount(details=details)
 
 
 def stock_write_off(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
+from inventory.admin.counts import StockCountScreenMixin
 from inventory.admin.mixins import LocationScopedAdminMixin, ServiceImportAdminMixin, UserLocationFilter
 from inventory.forms import (
     StockConfirmImportForm,
@@ -75,7 +76,10 @@ STOCK_DOCUMENT_SCREENS = (
         service=stock_count,
         allow_zero=True,
         title=_("Record a count"),
-        intro=_("What was counted: stock on hand is set to these quantities."),
+        intro=_(
+            "Enter what was counted and press Preview: each product's difference is shown before anything "
+            "changes. Posting sets stock on hand to the counted quantities."
+        ),
     ),
     StockDocumentScreen(
         kind=StockDocumentKind.WRITE_OFF,
@@ -90,7 +94,9 @@ STOCK_DOCUMENT_SCREENS = (
 
 
 @admin.register(Stock)
-class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportMixin, admin.ModelAdmin):
+class StockAdmin(
+    LocationScopedAdminMixin, StockCountScreenMixin, ServiceImportAdminMixin, ImportMixin, admin.ModelAdmin
+):
     """Stock levels. Only the minimum quantity is edited here; figures change through documents."""
 
     location_lookups = ("location",)
@@ -174,6 +180,8 @@ class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportMixin,
     def stock_document_view(self, request, screen: StockDocumentScreen):
         if not request.user.has_perm(screen.permission):
             raise PermissionDenied
+        if screen.kind == StockDocumentKind.COUNT:
+            return self.count_view(request, screen)
         form = StockDocumentForm(
             request.POST or None, locations=self.user_locations(request), allow_zero=screen.allow_zero
         )
