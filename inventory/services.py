@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -44,6 +45,7 @@ from inventory.models import (
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
 from omni.core.services import sequence_next
+from omni.core.validators import validate_storable_text
 
 
 @dataclass(frozen=True)
@@ -437,9 +439,9 @@ def stock_write_off(
 # --- Transfers --------------------------------------------------------------------------
 
 
-def _locked_transfer(transfer: Transfer, *, expected: str) -> Transfer:
+def _locked_transfer(transfer: Transfer, *, expected: str | tuple[str, ...]) -> Transfer:
     locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
-    if locked.status != expected:
+    if locked.status not in ((expected,) if isinstance(expected, str) else expected):
         raise InvalidTransferStatus(
             _("Transfer %(number)s is %(status)s.") % {"number": locked.number, "status": locked.get_status_display()},
             details={"number": locked.number, "status": locked.status},
@@ -492,7 +494,7 @@ def transfer_ship(*, transfer: Transfer, actor: Actor = SYSTEM) -> Transfer:
     """The goods leave the source: its on-hand and reservation drop; they are in transit."""
     with transaction.atomic():
         transfer = _locked_transfer(transfer, expected=TransferStatus.REQUESTED)
-        lines = list(transfer.lines.all())
+        lines = [line for line in transfer.lines.all() if line.quantity]  # refused lines ship nothing
         _consume_reservation(
             [StockLine(line.product_id, transfer.source_id, line.quantity) for line in lines],
             cause=Cause("transfer", transfer.number),
@@ -559,18 +561,127 @@ def transfer_receive(*, transfer: Transfer, received: dict[int, int] | None = No
 
 
 def transfer_cancel(*, transfer: Transfer, actor: Actor = SYSTEM) -> Transfer:
-    """Call off a transfer not yet shipped: its reservation at the source is released."""
+    """Call off a transfer not yet shipped: its reservation at the source is released (a request
+    not yet accepted reserved nothing)."""
     with transaction.atomic():
-        transfer = _locked_transfer(transfer, expected=TransferStatus.REQUESTED)
-        stock_release(
-            lines=[StockLine(line.product_id, transfer.source_id, line.quantity) for line in transfer.lines.all()],
-            cause=Cause("transfer", transfer.number),
-            actor=actor,
-        )
+        transfer = _locked_transfer(transfer, expected=(TransferStatus.REQUESTED, TransferStatus.ASKED))
+        if transfer.status == TransferStatus.REQUESTED:
+            stock_release(
+                lines=[
+                    StockLine(line.product_id, transfer.source_id, line.quantity)
+                    for line in transfer.lines.all()
+                    if line.quantity
+                ],
+                cause=Cause("transfer", transfer.number),
+                actor=actor,
+            )
         transfer.status = TransferStatus.CANCELLED
         transfer.cancelled_at = timezone.now()
         transfer.save(update_fields=["status", "cancelled_at", "updated_at"])
     return transfer
+
+
+# --- Requests: the destination asks, the source ships or declines ------------------------
+
+
+def transfer_ask(
+    *, source: Location, destination: Location, lines: Sequence[ProductQuantity], actor: Actor = SYSTEM, note: str = ""
+) -> Transfer:
+    """The destination asks the source for goods. Nothing is reserved or moved: the source's
+    stock is its own until it ships the request (``transfer_ship_asked``) or declines it."""
+    if source.pk == destination.pk:
+        raise InvalidTransferStatus(_("A transfer needs two different locations."), details={"location": source.code})
+    quantities = _document_lines(lines, allow_zero=False)
+    with transaction.atomic():
+        transfer = Transfer.objects.create(
+            number=f"TR-{sequence_next('transfer'):06d}",
+            source=source,
+            destination=destination,
+            status=TransferStatus.ASKED,
+            note=note,
+            **actor.audit_fields,
+        )
+        TransferLine.objects.bulk_create(
+            [
+                TransferLine(transfer=transfer, product_id=pid, quantity=qty, asked_quantity=qty)
+                for pid, qty in quantities.items()
+            ]
+        )
+    return transfer
+
+
+def _sending(lines: list[TransferLine], sending: dict[int, int] | None) -> dict[int, int]:
+    """What the source sends of each line asked for: all of it (``None``), or less, 0 refusing it."""
+    asked = {line.product_id: line.asked_quantity for line in lines}
+    if sending is None:
+        return asked
+    unknown = set(sending) - set(asked)
+    if unknown:
+        raise InvalidQuantity(_("These products are not on the transfer."), details={"product_ids": sorted(unknown)})
+    result = {pid: sending.get(pid, 0) for pid in asked}
+    for pid, quantity in result.items():
+        _check_quantity(quantity, allow_zero=True)
+        if quantity > asked[pid]:
+            raise InvalidQuantity(
+                _("Cannot send more than was asked for."),
+                details={"product_id": pid, "asked": asked[pid], "sending": quantity},
+            )
+    if not any(result.values()):
+        raise InvalidQuantity(_("Nothing would be sent: decline the request instead, with a reason."))
+    return result
+
+
+def transfer_accept(*, transfer: Transfer, sending: dict[int, int] | None = None, actor: Actor = SYSTEM) -> Transfer:
+    """The source agrees to a request: ``sending`` maps product id to the units it sends (less
+    than asked, or 0 to refuse a line; ``None`` sends everything asked for). They are reserved at
+    the source through ``stock_reserve``, all or nothing, and the transfer is then reserved, to
+    ship, like one the source made."""
+    with transaction.atomic():
+        transfer = _locked_transfer(transfer, expected=TransferStatus.ASKED)
+        lines = list(transfer.lines.all())
+        quantities = _sending(lines, sending)
+        for line in lines:
+            line.quantity = quantities[line.product_id]
+        TransferLine.objects.bulk_update(lines, ["quantity"])
+        stock_reserve(
+            lines=[StockLine(pid, transfer.source_id, qty) for pid, qty in quantities.items() if qty],
+            cause=Cause("transfer", transfer.number),
+            actor=actor,
+        )
+        transfer.status = TransferStatus.REQUESTED
+        transfer.save(update_fields=["status", "updated_at"])
+    return transfer
+
+
+def transfer_ship_asked(
+    *, transfer: Transfer, sending: dict[int, int] | None = None, actor: Actor = SYSTEM
+) -> Transfer:
+    """Accept a request and ship it in one transaction (``transfer_accept``, then ``transfer_ship``)."""
+    with transaction.atomic():
+        transfer = transfer_accept(transfer=transfer, sending=sending, actor=actor)
+        return transfer_ship(transfer=transfer, actor=actor)
+
+
+def transfer_decline(*, transfer: Transfer, reason: str, actor: Actor = SYSTEM) -> Transfer:
+    """The source will not send what was asked for; the destination sees why. Nothing was reserved."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput.for_field("reason", _("Say why the request is declined."))
+    _check_text("reason", reason)
+    with transaction.atomic():
+        transfer = _locked_transfer(transfer, expected=TransferStatus.ASKED)
+        transfer.status = TransferStatus.DECLINED
+        transfer.declined_at = timezone.now()
+        transfer.decline_reason = reason[: Transfer._meta.get_field("decline_reason").max_length]
+        transfer.save(update_fields=["status", "declined_at", "decline_reason", "updated_at"])
+    return transfer
+
+
+def _check_text(field: str, value: str) -> None:
+    try:
+        validate_storable_text(value)
+    except ValidationError as error:
+        raise InvalidInput.for_field(field, error.messages[0])
 
 
 def stock_set_minimum(*, stock: Stock, min_quantity: int) -> Stock:

@@ -669,7 +669,7 @@ class TestTransfers:
 
         response = run_action(client, "receive_selected", transfer)
 
-        assert f"Transfer {transfer.number} was not received. Transfer {transfer.number} is requested." in (
+        assert f"Transfer {transfer.number} was not received. Transfer {transfer.number} is reserved." in (
             message_texts(response)
         )
 
