@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
@@ -222,6 +222,51 @@ class TransferCreateForm(forms.Form):
         if source is not None and source == destination:
             self.add_error("destination", _("Choose a destination other than the source."))
         return cleaned
+
+
+class TransferAskForm(TransferCreateForm):
+    """A destination's request: where from, where to (one of the user's locations), what."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].label = pgettext_lazy("transfer", "from")
+        self.fields["source"].help_text = _("The warehouse or store that has the goods.")
+        self.fields["destination"].label = pgettext_lazy("transfer", "to")
+        preselect_only_choice(self.fields["destination"])
+
+
+class TransferShipForm(forms.Form):
+    """The source's answer to a request: the units it sends per line (0 refuses the line), or a
+    reason to decline the whole request."""
+
+    reason = forms.CharField(
+        label=_("reason for declining"),
+        max_length=255,
+        required=False,
+        help_text=_("Only when declining the whole request: the store sees it."),
+    )
+
+    def __init__(self, *args, lines: list[TransferLine], available: dict[int, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        fields = {}
+        for line in lines:
+            fields[f"line_{line.pk}"] = forms.IntegerField(
+                label=gettext("%(sku)s — %(name)s (asked for %(asked)d, %(available)d available)")
+                % {
+                    "sku": line.product.sku,
+                    "name": line.product.name,
+                    "asked": line.asked_quantity,
+                    "available": available.get(line.product_id, 0),
+                },
+                min_value=0,
+                max_value=line.asked_quantity,
+                initial=max(0, min(line.asked_quantity, available.get(line.product_id, 0))),
+            )
+        self.fields = {**fields, "reason": self.fields["reason"]}
+
+    def sending(self) -> dict[int, int]:
+        return {line.product_id: self.cleaned_data[f"line_{line.pk}"] for line in self.lines}
 
 
 class TransferReceiveForm(forms.Form):

@@ -282,3 +282,9 @@ def count_preview(location: Location, counted: dict[int, int]) -> list[CountPrev
 def uncounted_items(location: Location, counted: Iterable[int]) -> int:
     """How many products held at the location (on hand) a count of ``counted`` leaves as they are."""
     return Stock.objects.filter(location=location, on_hand__gt=0).exclude(product_id__in=set(counted)).count()
+
+
+def available_at(location_id: int, product_ids: Iterable[int]) -> dict[int, int]:
+    """Units on hand and not reserved of each product at a location; products it never held are left out."""
+    rows = Stock.objects.filter(location_id=location_id, product_id__in=set(product_ids))
+    return {pid: on_hand - reserved for pid, on_hand, reserved in rows.values_list("product_id", "on_hand", "reserved")}

@@ -11,10 +11,17 @@ from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from inventory.admin.mixins import LocationScopedAdminMixin, UserLocationFilter
+from inventory.admin.transfer_requests import TransferRequestsMixin
 from inventory.forms import TransferCreateForm, TransferReceiveForm, domain_error_messages, message_domain_error
 from inventory.models import Location, Transfer, TransferLine, TransferStatus
 from inventory.selectors import visible_locations
-from inventory.services import transfer_cancel, transfer_create, transfer_receive, transfer_ship
+from inventory.services import (
+    transfer_cancel,
+    transfer_create,
+    transfer_receive,
+    transfer_ship,
+    transfer_ship_asked,
+)
 from omni.core.actors import Actor
 from omni.core.admin_mixins import ReadOnlyInline, render_form_page
 from omni.core.errors import DomainError
@@ -22,7 +29,7 @@ from omni.core.errors import DomainError
 
 class TransferLineInline(ReadOnlyInline):
     model = TransferLine
-    fields = ["product", "quantity", "received_quantity", "discrepancy"]
+    fields = ["product", "asked_quantity", "quantity", "received_quantity", "discrepancy"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -33,8 +40,15 @@ class TransferLineInline(ReadOnlyInline):
         return obj.discrepancy
 
 
+def ship_in_full(*, transfer: Transfer, actor: Actor) -> Transfer:
+    """The list's ship action: a request is shipped as asked for (its page ships less)."""
+    if transfer.status == TransferStatus.ASKED:
+        return transfer_ship_asked(transfer=transfer, actor=actor)
+    return transfer_ship(transfer=transfer, actor=actor)
+
+
 @admin.register(Transfer)
-class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
+class TransferAdmin(LocationScopedAdminMixin, TransferRequestsMixin, admin.ModelAdmin):
     """Transfers are created, shipped, received and cancelled only through their services."""
 
     location_lookups = ("source", "destination")
@@ -64,12 +78,15 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
         "shipped_at",
         "received_at",
         "cancelled_at",
+        "declined_at",
+        "decline_reason",
         "discrepancy_summary",
     ]
     readonly_fields = fields
     inlines = [TransferLineInline]
     actions = ["ship_selected", "receive_selected", "cancel_selected"]
     change_form_template = "admin/inventory/transfer/change_form.html"
+    change_list_template = "admin/inventory/transfer/change_list.html"
 
     def get_queryset(self, request):
         return (
@@ -144,8 +161,8 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
             self,
             request,
             form=form,
-            title=gettext("Request a transfer"),
-            submit_label=gettext("Request the transfer"),
+            title=gettext("Send goods"),
+            submit_label=gettext("Reserve and create the transfer"),
             intro=gettext("The goods are reserved at the source until the transfer is shipped or cancelled."),
         )
 
@@ -156,7 +173,7 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
         self.run_on_transfers(
             request,
             queryset,
-            service=transfer_ship,
+            service=ship_in_full,
             location_field="source",
             outside=_("Transfer %(number)s was not shipped: it leaves from %(location)s, which is not your location."),
             refused=_("Transfer %(number)s was not shipped. %(reason)s"),
@@ -211,7 +228,7 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
     # --- Receiving part of a transfer
 
     def get_urls(self):
-        urls = [
+        urls = self.request_urls() + [
             path(
                 "<path:object_id>/receive/",
                 self.admin_site.admin_view(self.receive_view),
@@ -237,7 +254,7 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
                 messages.ERROR,
             )
             return redirect("admin:inventory_transfer_change", transfer.pk)
-        lines = list(transfer.lines.all())
+        lines = [line for line in transfer.lines.all() if line.quantity]  # a refused line brings nothing
         form = TransferReceiveForm(request.POST or None, lines=lines)
         if request.method == "POST" and form.is_valid():
             received = form.received()
@@ -281,4 +298,12 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
             and self.can_receive(request, transfer)
         ):
             extra_context["receive_url"] = reverse("admin:inventory_transfer_receive", args=[transfer.pk])
+        if transfer is not None and self.can_answer(request, transfer):
+            extra_context["ship_url"] = reverse("admin:inventory_transfer_ship", args=[transfer.pk])
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        if self.has_add_permission(request):
+            extra_context["ask_url"] = reverse("admin:inventory_transfer_ask")
+        return super().changelist_view(request, extra_context)
