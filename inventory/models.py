@@ -292,9 +292,9 @@ class StockDocumentLine(models.Model):
 
 class TransferStatus(models.TextChoices):
     # Asked for by the destination: nothing reserved yet; the source ships it or declines it.
-    ASKED = "asked", _("asked for")
+    ASKED = "asked", pgettext_lazy("transfer status", "asked for")
     # Reserved at the source, to ship (the value predates requests from the destination).
-    REQUESTED = "requested", _("reserved")
+    REQUESTED = "requested", pgettext_lazy("transfer status", "reserved")
     IN_TRANSIT = "in_transit", _("in transit")
     RECEIVED = "received", _("received")
     CANCELLED = "cancelled", _("cancelled")

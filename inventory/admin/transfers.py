@@ -96,6 +96,11 @@ class TransferAdmin(LocationScopedAdminMixin, TransferRequestsMixin, admin.Model
             .prefetch_related(Prefetch("lines", queryset=TransferLine.objects.select_related("product")))
         )
 
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.status == TransferStatus.DECLINED:
+            return self.fields
+        return [name for name in self.fields if name not in ("declined_at", "decline_reason")]
+
     def has_change_permission(self, request, obj=None):
         return False  # a transfer changes only through its actions
 
