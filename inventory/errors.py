@@ -23,6 +23,11 @@ class CountBelowReserved(DomainError):
     message = _("The counted quantity is below what is reserved for orders; release the reservations first.")
 
 
+class StockChangedSinceCount(DomainError):
+    code = "stock_changed_since_count"
+    message = _("Stock changed since the count was previewed; check the new figures and post again.")
+
+
 class DocumentNumberConflict(DomainError):
     code = "document_number_conflict"
     message = _("This document number was already used for different contents.")

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
@@ -102,7 +102,10 @@ def parse_product_lines(text: str, *, allow_zero: bool) -> list[ProductQuantity]
 
 
 def stock_line_message(line: dict) -> str:
-    """One short line of a stock error's details (``InsufficientStock``, ``CountBelowReserved``)."""
+    """One short line of a stock error's details (``InsufficientStock``, ``CountBelowReserved``,
+    ``StockChangedSinceCount``)."""
+    if "shown" in line:
+        return gettext("%(sku)s at %(location)s: the preview showed %(shown)s on hand, now %(on_hand)s.") % line
     if "counted" in line:
         return gettext("%(sku)s at %(location)s: counted %(counted)s, but %(reserved)s are reserved for orders.") % line
     return gettext("%(sku)s at %(location)s: %(requested)s requested, %(available)s available.") % line
@@ -139,6 +142,13 @@ def message_domain_error(model_admin, request, exc: DomainError) -> None:
 # --- Stock documents and transfers ------------------------------------------------------
 
 
+def preselect_only_choice(field: forms.ModelChoiceField) -> None:
+    """A store worker with one location has it chosen already (their first submit must not fail)."""
+    choices = list(field.queryset[:2])
+    if len(choices) == 1:
+        field.initial = choices[0].pk
+
+
 class StockDocumentForm(forms.Form):
     """A receipt, a count or a write-off typed in the admin."""
 
@@ -161,9 +171,33 @@ class StockDocumentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.allow_zero = allow_zero
         self.fields["location"].queryset = locations
+        preselect_only_choice(self.fields["location"])
 
     def clean_lines(self) -> list[ProductQuantity]:
         return parse_product_lines(self.cleaned_data["lines"], allow_zero=self.allow_zero)
+
+
+def merged_quantities(lines: list[ProductQuantity]) -> dict[int, int]:
+    """Product id → units, a product typed on several lines summed (as the services sum them)."""
+    merged: dict[int, int] = {}
+    for line in lines:
+        merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
+    return merged
+
+
+def format_count_snapshot(location_id: int, on_hand: dict[int, int]) -> str:
+    """What a count preview showed, carried by the page to the posting: ``location|product:on hand,…``."""
+    return f"{location_id}|" + ",".join(f"{pid}:{qty}" for pid, qty in sorted(on_hand.items()))
+
+
+def parse_count_snapshot(text: str) -> tuple[int, dict[int, int]] | None:
+    """The location id and on-hand figures of ``format_count_snapshot``; None if it is not one."""
+    location, _bar, pairs = text.partition("|")
+    try:
+        on_hand = {int(pid): int(qty) for pid, qty in (pair.split(":") for pair in pairs.split(",") if pair)}
+        return int(location), on_hand
+    except ValueError:
+        return None
 
 
 class TransferCreateForm(forms.Form):
@@ -188,6 +222,51 @@ class TransferCreateForm(forms.Form):
         if source is not None and source == destination:
             self.add_error("destination", _("Choose a destination other than the source."))
         return cleaned
+
+
+class TransferAskForm(TransferCreateForm):
+    """A destination's request: where from, where to (one of the user's locations), what."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].label = pgettext_lazy("transfer", "from")
+        self.fields["source"].help_text = _("The warehouse or store that has the goods.")
+        self.fields["destination"].label = pgettext_lazy("transfer", "to")
+        preselect_only_choice(self.fields["destination"])
+
+
+class TransferShipForm(forms.Form):
+    """The source's answer to a request: the units it sends per line (0 refuses the line), or a
+    reason to decline the whole request."""
+
+    reason = forms.CharField(
+        label=_("reason for declining"),
+        max_length=255,
+        required=False,
+        help_text=_("Only when declining the whole request: the store sees it."),
+    )
+
+    def __init__(self, *args, lines: list[TransferLine], available: dict[int, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        fields = {}
+        for line in lines:
+            fields[f"line_{line.pk}"] = forms.IntegerField(
+                label=gettext("%(sku)s — %(name)s (asked for %(asked)d, %(available)d available)")
+                % {
+                    "sku": line.product.sku,
+                    "name": line.product.name,
+                    "asked": line.asked_quantity,
+                    "available": available.get(line.product_id, 0),
+                },
+                min_value=0,
+                max_value=line.asked_quantity,
+                initial=max(0, min(line.asked_quantity, available.get(line.product_id, 0))),
+            )
+        self.fields = {**fields, "reason": self.fields["reason"]}
+
+    def sending(self) -> dict[int, int]:
+        return {line.product_id: self.cleaned_data[f"line_{line.pk}"] for line in self.lines}
 
 
 class TransferReceiveForm(forms.Form):

@@ -291,16 +291,22 @@ class StockDocumentLine(models.Model):
 
 
 class TransferStatus(models.TextChoices):
-    REQUESTED = "requested", _("requested")
+    # Asked for by the destination: nothing reserved yet; the source ships it or declines it.
+    ASKED = "asked", pgettext_lazy("transfer status", "asked for")
+    # Reserved at the source, to ship (the value predates requests from the destination).
+    REQUESTED = "requested", pgettext_lazy("transfer status", "reserved")
     IN_TRANSIT = "in_transit", _("in transit")
     RECEIVED = "received", _("received")
     CANCELLED = "cancelled", _("cancelled")
+    DECLINED = "declined", _("declined")
 
 
 class Transfer(TimeStampedModel):
     """Goods moving between two locations.
 
-    Requested: reserved at the source. Shipped: gone from the source, in transit.
+    Asked for: the destination asked the source for goods; nothing is reserved, and the source
+    ships it (all, less, or some lines refused) or declines it with a reason. Requested (shown
+    as "reserved"): reserved at the source. Shipped: gone from the source, in transit.
     Received: on hand at the destination; what did not arrive is the discrepancy.
     """
 
@@ -327,6 +333,8 @@ class Transfer(TimeStampedModel):
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined at"), null=True, blank=True)
+    decline_reason = models.CharField(_("reason for declining"), max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -353,6 +361,9 @@ class TransferLine(models.Model):
     transfer = models.ForeignKey(Transfer, verbose_name=_("transfer"), on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"))
+    asked_quantity = models.PositiveIntegerField(
+        _("asked for"), null=True, blank=True, help_text=_("What the destination asked for, when it asked.")
+    )
     received_quantity = models.PositiveIntegerField(_("received"), null=True, blank=True)
 
     class Meta:
@@ -361,7 +372,14 @@ class TransferLine(models.Model):
         verbose_name_plural = _("transfer lines")
         constraints = [
             models.UniqueConstraint(fields=["transfer", "product"], name="transfer_line_unique_product"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_line_quantity_positive"),
+            # A line may ship nothing only when it was asked for and the source refused it.
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0) | Q(asked_quantity__isnull=False), name="transfer_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(asked_quantity__isnull=True) | Q(quantity__lte=F("asked_quantity")),
+                name="transfer_line_within_asked",
+            ),
             models.CheckConstraint(
                 condition=Q(received_quantity__isnull=True) | Q(received_quantity__lte=F("quantity")),
                 name="transfer_line_received_within_shipped",

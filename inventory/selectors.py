@@ -14,6 +14,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
 from django.db.models.functions import Coalesce
@@ -28,6 +29,8 @@ from inventory.models import (
     StockDocument,
     StockDocumentLine,
     StockMovement,
+    TransferLine,
+    TransferStatus,
 )
 from omni.core.validators import is_identifier_text
 
@@ -209,6 +212,22 @@ def stock_levels(queryset: QuerySet[Stock] | None = None) -> QuerySet[Stock]:
     )
 
 
+def with_units_in_transit(queryset: QuerySet[Stock]) -> QuerySet[Stock]:
+    """Stock rows annotated with ``in_transit_qty``: units shipped to their location, not yet received."""
+    shipped = (
+        TransferLine.objects.filter(
+            transfer__status=TransferStatus.IN_TRANSIT,
+            transfer__destination=OuterRef("location"),
+            product=OuterRef("product"),
+        )
+        .order_by()
+        .values("product")
+        .annotate(units=Sum("quantity"))
+        .values("units")
+    )
+    return queryset.annotate(in_transit_qty=Coalesce(Subquery(shipped), 0, output_field=IntegerField()))
+
+
 def products_by_code(codes: Iterable[str]) -> dict[str, Product]:
     """The products that codes name, by SKU or else by barcode, in at most two queries.
 
@@ -222,3 +241,50 @@ def products_by_code(codes: Iterable[str]) -> dict[str, Product]:
         for barcode in Barcode.objects.filter(code__in=rest).select_related("product"):
             found[barcode.code] = barcode.product
     return found
+
+
+# --- A count before it is posted --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountPreviewLine:
+    """One counted product beside what the system holds of it now."""
+
+    product: Product
+    on_hand: int
+    reserved: int
+    counted: int
+
+    @property
+    def difference(self) -> int:
+        return self.counted - self.on_hand
+
+    @property
+    def below_reserved(self) -> bool:
+        return self.counted < self.reserved
+
+
+def count_preview(location: Location, counted: dict[int, int]) -> list[CountPreviewLine]:
+    """Each counted product (product id → units counted) with its on hand and reserved units at
+    the location now; a product the location never held stands at zero. In SKU order."""
+    figures = {
+        product_id: (on_hand, reserved)
+        for product_id, on_hand, reserved in Stock.objects.filter(
+            location=location, product_id__in=counted
+        ).values_list("product_id", "on_hand", "reserved")
+    }
+    products = Product.objects.filter(pk__in=counted).order_by("sku")
+    return [
+        CountPreviewLine(product, *figures.get(product.pk, (0, 0)), counted=counted[product.pk]) for product in products
+    ]
+
+
+def uncounted_items(location: Location, counted: Iterable[int]) -> int:
+    """How many products held at the location (on hand) a count of ``counted`` leaves as they are."""
+    return Stock.objects.filter(location=location, on_hand__gt=0).exclude(product_id__in=set(counted)).count()
+
+
+def available_at(location_id: int, product_ids: Iterable[int]) -> dict[int, int]:
+    """Units on hand and not reserved of each product at a location; products it never held are left out."""
+    rows = Stock.objects.filter(location_id=location_id, product_id__in=set(product_ids))
+    return {pid: on_hand - reserved for pid, on_hand, reserved in rows.values_list("product_id", "on_hand", "reserved")}

@@ -8,7 +8,6 @@ sums to the stored figures.
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -17,23 +16,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory import hooks
+from inventory.catalogue import ProductData, product_upsert  # noqa: F401 (written there, called from here)
 from inventory.errors import (
-    BarcodeTaken,
     CountBelowReserved,
     DocumentNumberConflict,
     InsufficientStock,
-    InvalidBarcode,
     InvalidQuantity,
     InvalidTransferStatus,
     ReleaseExceedsReserved,
+    StockChangedSinceCount,
     StockLimitExceeded,
-    UnknownCategory,
 )
 from inventory.lock_objects import StockKey, stock_rows_for_update
 from inventory.models import (
     MAX_STOCK_QUANTITY,
-    Barcode,
-    Category,
     Location,
     MovementReason,
     Product,
@@ -45,16 +41,11 @@ from inventory.models import (
     Transfer,
     TransferLine,
     TransferStatus,
-    Unit,
-    validate_sku,
 )
 from omni.core.actors import SYSTEM, Actor
-from omni.core.audit import audit_changes, audit_event, audit_snapshot
-from omni.core.barcodes import is_valid_ean13
 from omni.core.errors import InvalidInput
-from omni.core.models import AuditKind
 from omni.core.services import sequence_next
-from omni.core.validators import validate_identifier, validate_storable_text
+from omni.core.validators import validate_storable_text
 
 
 @dataclass(frozen=True)
@@ -358,12 +349,26 @@ def stock_receive(
 
 
 def stock_count(
-    *, location: Location, lines: Sequence[ProductQuantity], number: str = "", actor: Actor = SYSTEM, note: str = ""
+    *,
+    location: Location,
+    lines: Sequence[ProductQuantity],
+    number: str = "",
+    actor: Actor = SYSTEM,
+    note: str = "",
+    expected_on_hand: dict[int, int] | None = None,
 ) -> tuple[StockDocument, bool]:
-    """An inventory count: set on hand to what was counted. Refused below what is reserved."""
+    """An inventory count: set on hand to what was counted. Refused below what is reserved.
+
+    ``expected_on_hand`` (product id → on hand as the preview showed it) guards a count posted
+    after a preview: if any counted product's on hand is no longer what was shown (a sale, a
+    receipt in between), the count is refused with ``StockChangedSinceCount`` rather than
+    silently undoing that change. The check is made on the locked rows, so it cannot race.
+    """
     quantities = _document_lines(lines, allow_zero=True)
 
     def deltas(rows, quantities):
+        if expected_on_hand is not None:
+            _check_unchanged_since_preview(rows, location, quantities, expected_on_hand)
         below = [
             ((pid, location.pk), counted, rows[(pid, location.pk)].reserved)
             for pid, counted in quantities.items()
@@ -388,6 +393,19 @@ def stock_count(
         deltas=deltas,
         reason=MovementReason.COUNT,
     )
+
+
+def _check_unchanged_since_preview(rows, location: Location, quantities: dict[int, int], expected: dict[int, int]):
+    changed = [
+        ((pid, location.pk), expected.get(pid), rows[(pid, location.pk)].on_hand)
+        for pid in quantities
+        if expected.get(pid) != rows[(pid, location.pk)].on_hand
+    ]
+    if changed:
+        details = _shortage_details(changed)
+        for line in details["lines"]:
+            line["shown"], line["on_hand"] = line.pop("requested"), line.pop("available")
+        raise StockChangedSinceCount(details=details)
 
 
 def stock_write_off(
@@ -421,9 +439,9 @@ def stock_write_off(
 # --- Transfers --------------------------------------------------------------------------
 
 
-def _locked_transfer(transfer: Transfer, *, expected: str) -> Transfer:
+def _locked_transfer(transfer: Transfer, *, expected: str | tuple[str, ...]) -> Transfer:
     locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
-    if locked.status != expected:
+    if locked.status not in ((expected,) if isinstance(expected, str) else expected):
         raise InvalidTransferStatus(
             _("Transfer %(number)s is %(status)s.") % {"number": locked.number, "status": locked.get_status_display()},
             details={"number": locked.number, "status": locked.status},
@@ -476,7 +494,7 @@ def transfer_ship(*, transfer: Transfer, actor: Actor = SYSTEM) -> Transfer:
     """The goods leave the source: its on-hand and reservation drop; they are in transit."""
     with transaction.atomic():
         transfer = _locked_transfer(transfer, expected=TransferStatus.REQUESTED)
-        lines = list(transfer.lines.all())
+        lines = [line for line in transfer.lines.all() if line.quantity]  # refused lines ship nothing
         _consume_reservation(
             [StockLine(line.product_id, transfer.source_id, line.quantity) for line in lines],
             cause=Cause("transfer", transfer.number),
@@ -543,129 +561,127 @@ def transfer_receive(*, transfer: Transfer, received: dict[int, int] | None = No
 
 
 def transfer_cancel(*, transfer: Transfer, actor: Actor = SYSTEM) -> Transfer:
-    """Call off a transfer not yet shipped: its reservation at the source is released."""
+    """Call off a transfer not yet shipped: its reservation at the source is released (a request
+    not yet accepted reserved nothing)."""
     with transaction.atomic():
-        transfer = _locked_transfer(transfer, expected=TransferStatus.REQUESTED)
-        stock_release(
-            lines=[StockLine(line.product_id, transfer.source_id, line.quantity) for line in transfer.lines.all()],
-            cause=Cause("transfer", transfer.number),
-            actor=actor,
-        )
+        transfer = _locked_transfer(transfer, expected=(TransferStatus.REQUESTED, TransferStatus.ASKED))
+        if transfer.status == TransferStatus.REQUESTED:
+            stock_release(
+                lines=[
+                    StockLine(line.product_id, transfer.source_id, line.quantity)
+                    for line in transfer.lines.all()
+                    if line.quantity
+                ],
+                cause=Cause("transfer", transfer.number),
+                actor=actor,
+            )
         transfer.status = TransferStatus.CANCELLED
         transfer.cancelled_at = timezone.now()
         transfer.save(update_fields=["status", "cancelled_at", "updated_at"])
     return transfer
 
 
-# --- Catalogue --------------------------------------------------------------------------
+# --- Requests: the destination asks, the source ships or declines ------------------------
 
 
-@dataclass(frozen=True)
-class ProductData:
-    """A product as the ERP, an import file or the admin describes it."""
+def transfer_ask(
+    *, source: Location, destination: Location, lines: Sequence[ProductQuantity], actor: Actor = SYSTEM, note: str = ""
+) -> Transfer:
+    """The destination asks the source for goods. Nothing is reserved or moved: the source's
+    stock is its own until it ships the request (``transfer_ship_asked``) or declines it."""
+    if source.pk == destination.pk:
+        raise InvalidTransferStatus(_("A transfer needs two different locations."), details={"location": source.code})
+    quantities = _document_lines(lines, allow_zero=False)
+    with transaction.atomic():
+        transfer = Transfer.objects.create(
+            number=f"TR-{sequence_next('transfer'):06d}",
+            source=source,
+            destination=destination,
+            status=TransferStatus.ASKED,
+            note=note,
+            **actor.audit_fields,
+        )
+        TransferLine.objects.bulk_create(
+            [
+                TransferLine(transfer=transfer, product_id=pid, quantity=qty, asked_quantity=qty)
+                for pid, qty in quantities.items()
+            ]
+        )
+    return transfer
 
-    sku: str
-    name: str
-    price: Decimal
-    description: str = ""
-    category_code: str | None = None
-    unit: str = Unit.PIECE
-    is_active: bool = True
-    barcodes: tuple[str, ...] | None = None  # None: leave the product's barcodes as they are
+
+def _sending(lines: list[TransferLine], sending: dict[int, int] | None) -> dict[int, int]:
+    """What the source sends of each line asked for: all of it (``None``), or less, 0 refusing it."""
+    asked = {line.product_id: line.asked_quantity for line in lines}
+    if sending is None:
+        return asked
+    unknown = set(sending) - set(asked)
+    if unknown:
+        raise InvalidQuantity(_("These products are not on the transfer."), details={"product_ids": sorted(unknown)})
+    result = {pid: sending.get(pid, 0) for pid in asked}
+    for pid, quantity in result.items():
+        _check_quantity(quantity, allow_zero=True)
+        if quantity > asked[pid]:
+            raise InvalidQuantity(
+                _("Cannot send more than was asked for."),
+                details={"product_id": pid, "asked": asked[pid], "sending": quantity},
+            )
+    if not any(result.values()):
+        raise InvalidQuantity(_("Nothing would be sent: decline the request instead, with a reason."))
+    return result
 
 
-def _check_field(field: str, value: str, validator) -> None:
+def transfer_accept(*, transfer: Transfer, sending: dict[int, int] | None = None, actor: Actor = SYSTEM) -> Transfer:
+    """The source agrees to a request: ``sending`` maps product id to the units it sends (less
+    than asked, or 0 to refuse a line; ``None`` sends everything asked for). They are reserved at
+    the source through ``stock_reserve``, all or nothing, and the transfer is then reserved, to
+    ship, like one the source made."""
+    with transaction.atomic():
+        transfer = _locked_transfer(transfer, expected=TransferStatus.ASKED)
+        lines = list(transfer.lines.all())
+        quantities = _sending(lines, sending)
+        for line in lines:
+            line.quantity = quantities[line.product_id]
+        TransferLine.objects.bulk_update(lines, ["quantity"])
+        stock_reserve(
+            lines=[StockLine(pid, transfer.source_id, qty) for pid, qty in quantities.items() if qty],
+            cause=Cause("transfer", transfer.number),
+            actor=actor,
+        )
+        transfer.status = TransferStatus.REQUESTED
+        transfer.save(update_fields=["status", "updated_at"])
+    return transfer
+
+
+def transfer_ship_asked(
+    *, transfer: Transfer, sending: dict[int, int] | None = None, actor: Actor = SYSTEM
+) -> Transfer:
+    """Accept a request and ship it in one transaction (``transfer_accept``, then ``transfer_ship``)."""
+    with transaction.atomic():
+        transfer = transfer_accept(transfer=transfer, sending=sending, actor=actor)
+        return transfer_ship(transfer=transfer, actor=actor)
+
+
+def transfer_decline(*, transfer: Transfer, reason: str, actor: Actor = SYSTEM) -> Transfer:
+    """The source will not send what was asked for; the destination sees why. Nothing was reserved."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput.for_field("reason", _("Say why the request is declined."))
+    _check_text("reason", reason)
+    with transaction.atomic():
+        transfer = _locked_transfer(transfer, expected=TransferStatus.ASKED)
+        transfer.status = TransferStatus.DECLINED
+        transfer.declined_at = timezone.now()
+        transfer.decline_reason = reason[: Transfer._meta.get_field("decline_reason").max_length]
+        transfer.save(update_fields=["status", "declined_at", "decline_reason", "updated_at"])
+    return transfer
+
+
+def _check_text(field: str, value: str) -> None:
     try:
-        validator(value)
+        validate_storable_text(value)
     except ValidationError as error:
         raise InvalidInput.for_field(field, error.messages[0])
-
-
-def _product_price(value) -> Decimal:
-    """The price as the column holds it; a number it cannot hold is refused, never sent to the database."""
-    price = Decimal(value)
-    column = Product._meta.get_field("price")
-    whole_digits = column.max_digits - column.decimal_places
-    if not price.is_finite() or price < 0:
-        raise InvalidInput.for_field("price", _("The price must be zero or more, with at most two decimal places."))
-    if price >= 10**whole_digits:
-        raise InvalidInput.for_field(
-            "price",
-            _("The price is too large: at most %(digits)d digits before the decimal point.") % {"digits": whole_digits},
-        )
-    held = price.quantize(Decimal(1).scaleb(-column.decimal_places))
-    if price != held:
-        raise InvalidInput.for_field("price", _("The price must be zero or more, with at most two decimal places."))
-    return held
-
-
-def _product_before(sku: str, fields, *, with_barcodes: bool) -> dict:
-    """The ``fields`` (and barcodes) of the product with this SKU, locked, as they are before
-    ``product_upsert`` changes them; nothing when there is no such product yet."""
-    product = Product.objects.select_for_update(of=("self",)).select_related("category").filter(sku=sku).first()
-    if product is None:
-        return {}
-    before = audit_snapshot(product, fields)
-    if with_barcodes:
-        before["barcodes"] = sorted(product.barcodes.values_list("code", flat=True))
-    return before
-
-
-def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product, bool]:
-    """Create the product with this SKU or update it. Returns it and whether it was created."""
-    sku, name = data.sku.strip(), data.name.strip()
-    _check_field("sku", sku, validate_sku)
-    if not name:
-        raise InvalidInput.for_field("name", _("A product needs a name."))
-    _check_field("name", name, validate_storable_text)
-    _check_field("description", data.description, validate_storable_text)
-    price = _product_price(data.price)
-    if data.unit not in Unit.values:
-        raise InvalidInput.for_field("unit", _("Unknown unit %(unit)s.") % {"unit": data.unit})
-    category = None
-    if data.category_code:
-        _check_field("category", data.category_code, validate_identifier)
-        category = Category.objects.filter(code=data.category_code).first()
-        if category is None:
-            raise UnknownCategory(details={"category": data.category_code})
-    barcodes = None if data.barcodes is None else sorted(set(data.barcodes))
-    for code in barcodes or []:
-        try:
-            validate_identifier(code)
-        except ValidationError as error:
-            message = error.messages[0]
-            raise InvalidBarcode(message, details={"field": "barcodes", "fields": {"barcodes": [message]}})
-        if not is_valid_ean13(code):
-            raise InvalidBarcode(details={"barcode": code})
-    values = {
-        "name": name,
-        "description": data.description,
-        "category": category,
-        "unit": data.unit,
-        "price": price,
-        "is_active": data.is_active,
-    }
-    with transaction.atomic():
-        before = _product_before(sku, values, with_barcodes=barcodes is not None)
-        product, created = Product.objects.select_for_update().update_or_create(sku=sku, defaults=values)
-        if created:
-            audit_event(actor, product, AuditKind.CREATED)
-        else:
-            after = values if barcodes is None else {**values, "barcodes": barcodes}
-            audit_changes(actor, product, before, after)
-        if barcodes is not None:
-            taken = list(Barcode.objects.filter(code__in=barcodes).exclude(product=product).select_related("product"))
-            if taken:
-                raise BarcodeTaken(details={"barcodes": {b.code: b.product.sku for b in taken}})
-            product.barcodes.exclude(code__in=barcodes).delete()
-            new = [code for code in barcodes if code not in set(product.barcodes.values_list("code", flat=True))]
-            try:
-                with transaction.atomic():
-                    Barcode.objects.bulk_create([Barcode(product=product, code=code) for code in new])
-            except IntegrityError:
-                # Another product claimed one of these barcodes since the check above.
-                raise BarcodeTaken(details={"barcodes": new})
-    return product, created
 
 
 def stock_set_minimum(*, stock: Stock, min_quantity: int) -> Stock:

@@ -8,10 +8,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
+from inventory.admin.counts import StockCountScreenMixin
 from inventory.admin.mixins import LocationScopedAdminMixin, ServiceImportAdminMixin, UserLocationFilter
 from inventory.forms import (
     StockConfirmImportForm,
@@ -22,7 +24,7 @@ from inventory.forms import (
 )
 from inventory.models import Stock, StockDocument, StockDocumentKind, StockDocumentLine, StockMovement
 from inventory.resources import StockImportResource
-from inventory.selectors import stock_levels
+from inventory.selectors import stock_levels, with_units_in_transit
 from inventory.services import stock_count, stock_receive, stock_set_minimum, stock_write_off
 from omni.core.actors import Actor
 from omni.core.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, render_form_page
@@ -74,7 +76,10 @@ STOCK_DOCUMENT_SCREENS = (
         service=stock_count,
         allow_zero=True,
         title=_("Record a count"),
-        intro=_("What was counted: stock on hand is set to these quantities."),
+        intro=_(
+            "Enter what was counted and press Preview: each product's difference is shown before anything "
+            "changes. Posting sets stock on hand to the counted quantities."
+        ),
     ),
     StockDocumentScreen(
         kind=StockDocumentKind.WRITE_OFF,
@@ -89,21 +94,16 @@ STOCK_DOCUMENT_SCREENS = (
 
 
 @admin.register(Stock)
-class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportMixin, admin.ModelAdmin):
+class StockAdmin(
+    LocationScopedAdminMixin, StockCountScreenMixin, ServiceImportAdminMixin, ImportMixin, admin.ModelAdmin
+):
     """Stock levels. Only the minimum quantity is edited here; figures change through documents."""
 
     location_lookups = ("location",)
-    list_display = [
-        "product_sku",
-        "product_name",
-        "location",
-        "on_hand",
-        "reserved",
-        "available",
-        "min_quantity",
-        "low_stock",
-    ]
-    list_display_links = ["product_sku"]
+    # Short columns so the list fits a 1,366 px screen beside the menu and the filters; the
+    # location column only for those who see more than one location (get_list_display).
+    list_display = ["product_label", "location_code", "on_hand", "reserved", "available", "in_transit", "minimum"]
+    list_display_links = ["product_label"]
     list_filter = [("location", UserLocationFilter), "product__category", LowStockFilter]
     search_fields = ["product__sku", "product__name", "=product__barcodes__code"]
     search_help_text = _("Search by SKU or product name, or by the exact barcode.")
@@ -116,7 +116,12 @@ class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportMixin,
     skip_admin_log = True
 
     def get_queryset(self, request):
-        return stock_levels(super().get_queryset(request))
+        return with_units_in_transit(stock_levels(super().get_queryset(request)))
+
+    def get_list_display(self, request):
+        if self.user_location_ids(request) is not None and len(self.user_location_ids(request)) < 2:
+            return [name for name in self.list_display if name != "location_code"]
+        return self.list_display
 
     def has_add_permission(self, request):
         return False
@@ -124,21 +129,31 @@ class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportMixin,
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("SKU"), ordering="product__sku")
-    def product_sku(self, obj):
-        return obj.product.sku
-
     @admin.display(description=_("product"), ordering="product__name")
-    def product_name(self, obj):
-        return obj.product.name
+    def product_label(self, obj):
+        return format_html('{}<br><span class="quiet">{}</span>', obj.product.name, obj.product.sku)
+
+    @admin.display(description=_("location"), ordering="location__code")
+    def location_code(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.location.name, obj.location.code)
 
     @admin.display(description=_("available"), ordering="available_qty")
     def available(self, obj):
-        return obj.available
+        if not obj.is_low:  # annotated by stock_levels (inventory.selectors.LOW_STOCK)
+            return obj.available
+        return format_html(
+            '<strong class="low-stock" title="{}">▼ {}</strong>',
+            gettext("Below the minimum of %(minimum)d") % {"minimum": obj.min_quantity},
+            obj.available,
+        )
 
-    @admin.display(description=_("low stock"), boolean=True, ordering="is_low")
-    def low_stock(self, obj):
-        return obj.is_low  # annotated by stock_levels (inventory.selectors.LOW_STOCK)
+    @admin.display(description=pgettext_lazy("goods", "in transit"), ordering="in_transit_qty")
+    def in_transit(self, obj):
+        return obj.in_transit_qty or "—"
+
+    @admin.display(description=pgettext_lazy("stock level", "minimum"), ordering="min_quantity")
+    def minimum(self, obj):
+        return obj.min_quantity
 
     def save_model(self, request, obj, form, change):
         # Only the minimum quantity is in the form; obj.save() would also write back figures
@@ -165,6 +180,8 @@ class StockAdmin(LocationScopedAdminMixin, ServiceImportAdminMixin, ImportMixin,
     def stock_document_view(self, request, screen: StockDocumentScreen):
         if not request.user.has_perm(screen.permission):
             raise PermissionDenied
+        if screen.kind == StockDocumentKind.COUNT:
+            return self.count_view(request, screen)
         form = StockDocumentForm(
             request.POST or None, locations=self.user_locations(request), allow_zero=screen.allow_zero
         )

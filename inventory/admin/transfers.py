@@ -7,14 +7,24 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
+from django.utils.translation import gettext, ngettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from inventory.admin.mixins import LocationScopedAdminMixin, UserLocationFilter
+from inventory.admin.transfer_requests import TransferRequestsMixin
 from inventory.forms import TransferCreateForm, TransferReceiveForm, domain_error_messages, message_domain_error
 from inventory.models import Location, Transfer, TransferLine, TransferStatus
 from inventory.selectors import visible_locations
-from inventory.services import transfer_cancel, transfer_create, transfer_receive, transfer_ship
+from inventory.services import (
+    transfer_cancel,
+    transfer_create,
+    transfer_receive,
+    transfer_ship,
+    transfer_ship_asked,
+)
 from omni.core.actors import Actor
 from omni.core.admin_mixins import ReadOnlyInline, render_form_page
 from omni.core.errors import DomainError
@@ -22,7 +32,7 @@ from omni.core.errors import DomainError
 
 class TransferLineInline(ReadOnlyInline):
     model = TransferLine
-    fields = ["product", "quantity", "received_quantity", "discrepancy"]
+    fields = ["product", "asked_quantity", "quantity", "received_quantity", "discrepancy"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -33,19 +43,31 @@ class TransferLineInline(ReadOnlyInline):
         return obj.discrepancy
 
 
+def short_datetime(value) -> str:
+    return date_format(localtime(value), "SHORT_DATETIME_FORMAT") if value else "—"
+
+
+def ship_in_full(*, transfer: Transfer, actor: Actor) -> Transfer:
+    """The list's ship action: a request is shipped as asked for (its page ships less)."""
+    if transfer.status == TransferStatus.ASKED:
+        return transfer_ship_asked(transfer=transfer, actor=actor)
+    return transfer_ship(transfer=transfer, actor=actor)
+
+
 @admin.register(Transfer)
-class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
+class TransferAdmin(LocationScopedAdminMixin, TransferRequestsMixin, admin.ModelAdmin):
     """Transfers are created, shipped, received and cancelled only through their services."""
 
     location_lookups = ("source", "destination")
+    # Location codes and short dates, so the list fits a 1,366 px screen (the status says whether
+    # it was received; its page says when).
     list_display = [
         "number",
-        "source",
-        "destination",
+        "source_code",
+        "destination_code",
         "status",
-        "created_at",
-        "shipped_at",
-        "received_at",
+        "created",
+        "shipped",
         "has_discrepancy",
     ]
     list_filter = ["status", ("source", UserLocationFilter), ("destination", UserLocationFilter)]
@@ -64,12 +86,15 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
         "shipped_at",
         "received_at",
         "cancelled_at",
+        "declined_at",
+        "decline_reason",
         "discrepancy_summary",
     ]
     readonly_fields = fields
     inlines = [TransferLineInline]
     actions = ["ship_selected", "receive_selected", "cancel_selected"]
     change_form_template = "admin/inventory/transfer/change_form.html"
+    change_list_template = "admin/inventory/transfer/change_list.html"
 
     def get_queryset(self, request):
         return (
@@ -78,6 +103,11 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
             .select_related("source", "destination")
             .prefetch_related(Prefetch("lines", queryset=TransferLine.objects.select_related("product")))
         )
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.status == TransferStatus.DECLINED:
+            return self.fields
+        return [name for name in self.fields if name not in ("declined_at", "decline_reason")]
 
     def has_change_permission(self, request, obj=None):
         return False  # a transfer changes only through its actions
@@ -93,6 +123,22 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("inventory.cancel_transfer")
+
+    @admin.display(description=_("source"), ordering="source__code")
+    def source_code(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.source.name, obj.source.code)
+
+    @admin.display(description=_("destination"), ordering="destination__code")
+    def destination_code(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.destination.name, obj.destination.code)
+
+    @admin.display(description=pgettext_lazy("transfer", "created"), ordering="created_at")
+    def created(self, obj):
+        return short_datetime(obj.created_at)
+
+    @admin.display(description=pgettext_lazy("transfer", "shipped"), ordering="shipped_at")
+    def shipped(self, obj):
+        return short_datetime(obj.shipped_at)
 
     @admin.display(description=_("discrepancy"), boolean=True)
     def has_discrepancy(self, obj):
@@ -144,8 +190,8 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
             self,
             request,
             form=form,
-            title=gettext("Request a transfer"),
-            submit_label=gettext("Request the transfer"),
+            title=gettext("Send goods"),
+            submit_label=gettext("Reserve and create the transfer"),
             intro=gettext("The goods are reserved at the source until the transfer is shipped or cancelled."),
         )
 
@@ -156,7 +202,7 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
         self.run_on_transfers(
             request,
             queryset,
-            service=transfer_ship,
+            service=ship_in_full,
             location_field="source",
             outside=_("Transfer %(number)s was not shipped: it leaves from %(location)s, which is not your location."),
             refused=_("Transfer %(number)s was not shipped. %(reason)s"),
@@ -211,7 +257,7 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
     # --- Receiving part of a transfer
 
     def get_urls(self):
-        urls = [
+        urls = self.request_urls() + [
             path(
                 "<path:object_id>/receive/",
                 self.admin_site.admin_view(self.receive_view),
@@ -237,7 +283,7 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
                 messages.ERROR,
             )
             return redirect("admin:inventory_transfer_change", transfer.pk)
-        lines = list(transfer.lines.all())
+        lines = [line for line in transfer.lines.all() if line.quantity]  # a refused line brings nothing
         form = TransferReceiveForm(request.POST or None, lines=lines)
         if request.method == "POST" and form.is_valid():
             received = form.received()
@@ -281,4 +327,12 @@ class TransferAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
             and self.can_receive(request, transfer)
         ):
             extra_context["receive_url"] = reverse("admin:inventory_transfer_receive", args=[transfer.pk])
+        if transfer is not None and self.can_answer(request, transfer):
+            extra_context["ship_url"] = reverse("admin:inventory_transfer_ship", args=[transfer.pk])
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        if self.has_add_permission(request):
+            extra_context["ask_url"] = reverse("admin:inventory_transfer_ask")
+        return super().changelist_view(request, extra_context)

@@ -6,7 +6,15 @@ from decimal import Decimal
 import pytest
 
 from omni.core.scopes import Scope
-from tests.inventory.factories import BarcodeFactory, CategoryFactory, LocationFactory, ProductFactory, ean13
+from tests.inventory.admin_support import receive as admin_receive
+from tests.inventory.factories import (
+    BarcodeFactory,
+    CategoryFactory,
+    LocationFactory,
+    ProductFactory,
+    WarehouseFactory,
+    ean13,
+)
 from tests.inventory.import_support import receive
 
 
@@ -55,3 +63,25 @@ def stores():
     BarcodeFactory(product=mug, code=ean13(77))
     receive(store_a, (kettle, 10), (mug, 5), number="R-0")
     return {"a": store_a, "b": store_b, "kettle": kettle, "mug": mug}
+
+
+@pytest.fixture
+def world():
+    """Two stores and a warehouse, each with a product only it holds."""
+    store_a = LocationFactory(code="store-a", name="Store Alpha")
+    store_b = LocationFactory(code="store-b", name="Store Bravo")
+    warehouse = WarehouseFactory(code="wh-1", name="Main Warehouse")
+    only_a = ProductFactory(sku="ONLY-A", name="Kettle")
+    only_b = ProductFactory(sku="ONLY-B", name="Toaster")
+    shared = ProductFactory(sku="SHARED", name="Mug")
+    admin_receive(store_a, (only_a, 10), (shared, 4), number="R-A")
+    admin_receive(store_b, (only_b, 7), (shared, 3), number="R-B")
+    admin_receive(warehouse, (only_a, 50), (only_b, 50), (shared, 50), number="R-W")
+    return {
+        "a": store_a,
+        "b": store_b,
+        "wh": warehouse,
+        "only_a": only_a,
+        "only_b": only_b,
+        "shared": shared,
+    }

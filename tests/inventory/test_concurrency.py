@@ -140,3 +140,15 @@ def test_two_products_racing_for_one_new_barcode():
     assert sum(not isinstance(o, Exception) for o in outcomes) == 1
     assert all(isinstance(o, BarcodeTaken) for o in outcomes if isinstance(o, Exception)), outcomes
     assert Barcode.objects.filter(code=ean13(7)).count() == 1
+
+
+def test_shipping_one_request_twice_at_once_ships_it_once():
+    warehouse, store, product = WarehouseFactory(), LocationFactory(), ProductFactory()
+    services.stock_receive(location=warehouse, lines=[ProductQuantity(product.pk, 5)])
+    request = services.transfer_ask(source=warehouse, destination=store, lines=[ProductQuantity(product.pk, 4)])
+
+    outcomes = race(6, lambda i: services.transfer_ship_asked(transfer=request))
+
+    assert sum(not isinstance(o, Exception) for o in outcomes) == 1
+    assert (Stock.objects.get(product=product, location=warehouse).on_hand, StockMovement.objects.count()) == (1, 3)
+    assert stock_discrepancies() == []

@@ -10,6 +10,7 @@ from inventory.errors import (
     InvalidQuantity,
     InvalidTransferStatus,
     ReleaseExceedsReserved,
+    StockChangedSinceCount,
     StockLimitExceeded,
     UnknownCategory,
 )
@@ -201,6 +202,36 @@ class TestCountAndWriteOff:
         line = document.lines.get()
         assert (line.quantity, line.on_hand_before, line.on_hand_delta) == (7, 10, -3)
         assert StockMovement.objects.get(reason=MovementReason.COUNT).on_hand_delta == -3
+        assert_ledger_matches()
+
+    def test_count_checks_the_on_hand_its_preview_showed(self):
+        store, product, other = LocationFactory(), ProductFactory(sku="SOLD"), ProductFactory()
+        receive(store, (product, 10), (other, 4))
+        shown = {product.pk: 10, other.pk: 4}
+        services.stock_sell(lines=[StockLine(product.pk, store.pk, 1)], cause=ORDER)  # after the preview
+
+        with pytest.raises(StockChangedSinceCount) as error:
+            services.stock_count(
+                location=store,
+                lines=[ProductQuantity(product.pk, 8), ProductQuantity(other.pk, 4)],
+                expected_on_hand=shown,
+            )
+
+        assert error.value.details["lines"] == [{"sku": "SOLD", "location": store.code, "shown": 10, "on_hand": 9}]
+        assert (stock_of(product, store).on_hand, stock_of(other, store).on_hand) == (9, 4)
+        assert not StockDocument.objects.filter(kind="count").exists()
+
+    def test_count_whose_preview_still_holds_is_recorded(self):
+        store, product, never_held = LocationFactory(), ProductFactory(), ProductFactory()
+        receive(store, (product, 10))
+
+        services.stock_count(
+            location=store,
+            lines=[ProductQuantity(product.pk, 8), ProductQuantity(never_held.pk, 2)],
+            expected_on_hand={product.pk: 10, never_held.pk: 0},
+        )
+
+        assert (stock_of(product, store).on_hand, stock_of(never_held, store).on_hand) == (8, 2)
         assert_ledger_matches()
 
     def test_count_to_zero_is_allowed(self):
