@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from omni.core.admin_mixins import ReadOnlyAdminMixin
 from omni.core.errors import DomainError
 from omni.reports import selectors
-from omni.reports.charts import chart_for
+from omni.reports.display import table_display
 from omni.reports.exports import kinds
 from omni.reports.exports.admin import add_list_exports, export_response
 from omni.reports.exports.services import CONTENT_TYPES, export_start, file_name
@@ -53,17 +53,10 @@ class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form = ReportFilterForm(request.GET or None, user=request.user)
         filters = form.filters()
         sections, computed_at = selectors.dashboard_cached(filters, refresh=bool(request.GET.get("refresh")))
-        for section in sections.values():
-            section["tables"] = [
-                {
-                    "table": table,
-                    "chart": chart_for(table),
-                    "cells": [
-                        [(column.numeric, row.get(column.key)) for column in table.columns] for row in table.rows
-                    ],
-                }
-                for table in section["tables"]
-            ]
+        sections = {
+            key: {**section, "tables": [table_display(table) for table in section["tables"]]}
+            for key, section in sections.items()
+        }
         query = request.GET.copy()
         query.pop("what", None)
         query.pop("format", None)

@@ -160,6 +160,7 @@ def _low_stock_table(low_items: list[dict]) -> Table:
             }
             for row in low_items
         ],
+        empty_text=_("No item is below its minimum."),
     )
 
 
@@ -189,4 +190,5 @@ def _transit_table(transit: list[dict]) -> Table:
             }
             for row in transit
         ],
+        empty_text=_("No transfer is in transit."),
     )
