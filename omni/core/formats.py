@@ -15,7 +15,7 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import pgettext
 
 #: Signs of the usual currencies; any other shows its code.
@@ -73,6 +73,10 @@ def format_number(value) -> str:
         return format_count(value)
     if isinstance(value, Decimal | float):
         return format_decimal(value, 2)
+    if isinstance(value, datetime.datetime):
+        return formats.date_format(
+            timezone.localtime(value) if timezone.is_aware(value) else value, "SHORT_DATETIME_FORMAT"
+        )
     if isinstance(value, datetime.date):
         return format_day(value)
     return str(value)

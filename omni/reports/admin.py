@@ -21,6 +21,7 @@ from omni.reports import selectors
 from omni.reports.display import table_display
 from omni.reports.exports import kinds
 from omni.reports.exports.admin import add_list_exports, export_response
+from omni.reports.exports.headers import ExportHeaders
 from omni.reports.exports.services import CONTENT_TYPES, export_start, file_name
 from omni.reports.forms import ReportFilterForm
 from omni.reports.models import Dashboard, ExportFormat, ExportJob, ExportStatus
@@ -60,6 +61,7 @@ class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         query = request.GET.copy()
         query.pop("what", None)
         query.pop("format", None)
+        query.pop("headers", None)
         query.pop("refresh", None)
         lists = [(key, kind.label) for key, kind in kinds.LISTS.items() if kinds.can_export(request.user, key)]
         context = {
@@ -74,6 +76,7 @@ class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "can_export": request.user.has_perm("reports.export_reports"),
             "lists": lists,
             "formats": ExportFormat.choices,
+            "header_choices": ExportHeaders.choices,
             "scoped": not filters.visible.every,
             "computed_at": computed_at,
             "kept_until": selectors.dashboard_kept_until(computed_at),
@@ -93,7 +96,13 @@ class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         filters = form.filters()
         try:
-            content, job = export_start(user=request.user, what=what, filters=filters, file_format=file_format)
+            content, job = export_start(
+                user=request.user,
+                what=what,
+                filters=filters,
+                file_format=file_format,
+                headers=request.GET.get("headers", ExportHeaders.LABELS),
+            )
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return redirect(reverse("admin:reports_dashboard_changelist") + "?" + request.GET.urlencode())

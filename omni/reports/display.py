@@ -18,9 +18,7 @@ def table_display(table: Table) -> dict:
 
 
 def _cells(table: Table, row: dict) -> list[tuple[bool, str]]:
-    return [
-        (column.numeric, formats.format_number(row.get(column.text_key or column.key))) for column in table.columns
-    ]
+    return [(column.numeric, formats.format_number(row.get(column.text_key or column.key))) for column in table.columns]
 
 
 def _is_empty(table: Table, row: dict) -> bool:

@@ -7,11 +7,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from omni.reports.exports.headers import ExportHeaders
+
 # --- Reports: exports and the dashboard -----------------------------------------------------
 
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
+    # Excel with Russian settings splits columns at ";" and reads "1234,50" as a number.
+    CSV_EXCEL_RU = "csv_ru", _("CSV for Excel (Russia)")
     XLSX = "xlsx", "XLSX"
 
 
@@ -35,6 +39,11 @@ class ExportJob(models.Model):
     what = models.CharField(_("what"), max_length=64)
     filters = models.JSONField(_("filters"), default=dict, blank=True)
     file_format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    headers = models.CharField(
+        _("column names"), max_length=8, choices=ExportHeaders.choices, default=ExportHeaders.LABELS
+    )
+    # The language of the people's column names and of the report's words: the user's when asked.
+    language = models.CharField(_("language"), max_length=16, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING, db_index=True
     )

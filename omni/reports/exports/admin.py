@@ -22,8 +22,13 @@ from import_export.admin import ExportMixin
 
 from omni.core.errors import DomainError
 from omni.reports.exports import kinds, lists
+from omni.reports.exports.headers import ExportHeaders
 from omni.reports.exports.services import CONTENT_TYPES, ExportRefused, list_export_start
 from omni.reports.models import ExportFormat
+
+# The column names of a change list's export (for people by default; ``names`` for integrations),
+# kept apart from the list's own filters.
+HEADERS_PARAMETER = "_headers"
 
 
 def _is_library_page(url, name: str) -> bool:
@@ -88,9 +93,11 @@ class ListExportMixin(ExportMixin):
         if not self.has_export_permission(request):
             raise PermissionDenied
         what = self.list_export
+        query = request.GET.copy()
+        headers = query.pop(HEADERS_PARAMETER, [ExportHeaders.LABELS])[-1]
         try:
             content, job = list_export_start(
-                user=request.user, what=what, query=request.GET.urlencode(), file_format=file_format
+                user=request.user, what=what, query=query.urlencode(), file_format=file_format, headers=headers
             )
         except ExportRefused as exc:
             raise PermissionDenied from exc
