@@ -25,7 +25,9 @@ def test_money_counts_and_points_are_grouped_in_the_language(language, money, co
 
 
 def test_the_template_filters_say_the_same_and_a_dash_for_nothing():
-    template = Template("{% load omni_format %}{{ a|money }}|{{ a|money_amount }}|{{ n|count }}|{{ p|points }}|{{ x|money }}")
+    template = Template(
+        "{% load omni_format %}{{ a|money }}|{{ a|money_amount }}|{{ n|count }}|{{ p|points }}|{{ x|money }}"
+    )
     with translation.override("ru"):
         text = template.render(Context({"a": Decimal("2690"), "n": 1562, "p": Decimal("200.00"), "x": None}))
     assert text == "2\xa0690,00\xa0₽|2\xa0690,00|1\xa0562|200|—"
