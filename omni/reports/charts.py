@@ -45,11 +45,12 @@ def _cut(text: str, chars: int) -> str:
 
 
 def nice_top(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above ``value``: an axis people read at a glance."""
+    """The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ⁿ at or above ``value``: an axis people
+    read at a glance (its middle line is a round number too)."""
     if value <= 0:
         return 1.0
     scale = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if step * scale >= value:
             return step * scale
     return 10 * scale
@@ -126,11 +127,13 @@ def line_chart(title: str, items: list[tuple[object, object]]) -> SafeString:
 
 
 def chart_for(table) -> SafeString | None:
-    """The chart a report table asks for (``Table.chart``), or None."""
+    """The chart a report table asks for (``Table.chart``), or None when it has no figure to draw."""
     if not table.chart or not table.rows:
         return None
     kind, label_key, value_key = table.chart
     items = [(row.get(label_key), row.get(value_key)) for row in table.rows]
+    if not any(_number(value) > 0 for _label_text, value in items):
+        return None
     column = next((c.label for c in table.columns if c.key == value_key), value_key)
     title = f"{table.title}: {column}"
     return line_chart(title, items) if kind == "line" else bar_chart(title, items)

@@ -73,6 +73,12 @@ class Figure:
         return formats.currency_sign() if self.shown_kind == "money" else self.unit
 
     @property
+    def previous_unit_text(self) -> str:
+        """The unit after the previous value: a sign (``₽``, ``%``), never a noun whose plural
+        agrees with the current value."""
+        return self.unit_text if self.shown_kind == "money" or self.unit == "%" else ""
+
+    @property
     def change_text(self) -> str:
         """The change from the previous period with its sign: ``+12,50 %``, or ""."""
         change = self.change_percent
