@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from import_export.admin import ExportMixin
 
 from omni.core.errors import DomainError
@@ -25,6 +25,13 @@ from omni.reports.exports import kinds, lists
 from omni.reports.exports.headers import ExportHeaders
 from omni.reports.exports.services import CONTENT_TYPES, ExportRefused, list_export_start
 from omni.reports.models import ExportFormat
+
+# What a change list's export link says: short, beside the page's own tools (the whole name on hover).
+SHORT_FORMAT_LABELS = {
+    ExportFormat.CSV: "CSV",
+    ExportFormat.CSV_EXCEL_RU: pgettext_lazy("export format, short", "Excel (Russia)"),
+    ExportFormat.XLSX: "XLSX",
+}
 
 # The column names of a change list's export (for people by default; ``names`` for integrations),
 # kept apart from the list's own filters.
@@ -83,7 +90,9 @@ class ListExportMixin(ExportMixin):
 
     def changelist_view(self, request, extra_context=None):
         context = {
-            "list_export_formats": ExportFormat.choices,
+            "list_export_formats": [
+                (value, label, SHORT_FORMAT_LABELS[value]) for value, label in ExportFormat.choices
+            ],
             "list_export_base_template": self.list_export_base_template,
         }
         return super().changelist_view(request, {**(extra_context or {}), **context})
