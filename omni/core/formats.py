@@ -102,6 +102,11 @@ def format_day(day: datetime.date, *, year: bool = True) -> str:
     return formats.date_format(day, pgettext("day format", "j E Y") if year else pgettext("day format", "j E"))
 
 
+def format_day_short(day: datetime.date) -> str:
+    """A day in few characters, under a chart's axis: ``4 ноя`` / ``Nov 4``."""
+    return formats.date_format(day, pgettext("day format, short", "M j"))
+
+
 def format_days(first: datetime.date, last: datetime.date, *, year: bool = False) -> str:
     """A run of days: ``4–12 ноября``, ``28 октября – 3 ноября``, or one day."""
     if first == last:

@@ -32,7 +32,7 @@ def _number(value) -> float:
 
 def _label(value) -> str:
     if isinstance(value, datetime.date):
-        return formats.format_day(value, year=False)
+        return formats.format_day_short(value)
     return "" if value is None else str(value)
 
 

@@ -155,7 +155,7 @@ def _period_words(day: datetime.date, kind: str, *, spans_years: bool) -> dict:
         "first_day": day,
         "last_day": last,
         "period": formats.format_days(day, last, year=spans_years),
-        "short": formats.format_day(day, year=False),
+        "short": formats.format_day_short(day),
     }
 
 
