@@ -7,8 +7,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from omni.reports.exports.headers import ExportHeaders
-
 # --- Reports: exports and the dashboard -----------------------------------------------------
 
 
@@ -17,6 +15,13 @@ class ExportFormat(models.TextChoices):
     # Excel with Russian settings splits columns at ";" and reads "1234,50" as a number.
     CSV_EXCEL_RU = "csv_ru", _("CSV for Excel (Russia)")
     XLSX = "xlsx", "XLSX"
+
+
+class ExportHeaders(models.TextChoices):
+    """An export's column names: for people (in the language of whoever asked) or machine names."""
+
+    LABELS = "labels", _("for people")
+    NAMES = "names", _("for integrations (machine names)")
 
 
 class ExportStatus(models.TextChoices):

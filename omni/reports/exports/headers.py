@@ -13,16 +13,11 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-
-class ExportHeaders(models.TextChoices):
-    LABELS = "labels", _("for people")
-    NAMES = "names", _("for integrations (machine names)")
-
+from omni.reports.models import ExportHeaders
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
