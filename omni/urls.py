@@ -8,6 +8,9 @@ from omni.core.api.exceptions import api_bad_request, api_not_found, api_server_
 
 admin.site.site_header = "Omni"
 admin.site.site_title = "Omni"
+# Omni has no public site: "View site" led to a 404. Not the dashboard either, which store staff
+# may not see; the admin's own title already leads home.
+admin.site.site_url = None
 
 urlpatterns = [
     # Bookmarks of the dashboard from before it moved to the reports app (label "reports").

@@ -18,9 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from omni.core.admin_mixins import ReadOnlyAdminMixin
 from omni.core.errors import DomainError
 from omni.reports import selectors
-from omni.reports.charts import chart_for
+from omni.reports.display import table_display
 from omni.reports.exports import kinds
 from omni.reports.exports.admin import add_list_exports, export_response
+from omni.reports.exports.headers import ExportHeaders
 from omni.reports.exports.services import CONTENT_TYPES, export_start, file_name
 from omni.reports.forms import ReportFilterForm
 from omni.reports.models import Dashboard, ExportFormat, ExportJob, ExportStatus
@@ -53,20 +54,14 @@ class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form = ReportFilterForm(request.GET or None, user=request.user)
         filters = form.filters()
         sections, computed_at = selectors.dashboard_cached(filters, refresh=bool(request.GET.get("refresh")))
-        for section in sections.values():
-            section["tables"] = [
-                {
-                    "table": table,
-                    "chart": chart_for(table),
-                    "cells": [
-                        [(column.numeric, row.get(column.key)) for column in table.columns] for row in table.rows
-                    ],
-                }
-                for table in section["tables"]
-            ]
+        sections = {
+            key: {**section, "tables": [table_display(table) for table in section["tables"]]}
+            for key, section in sections.items()
+        }
         query = request.GET.copy()
         query.pop("what", None)
         query.pop("format", None)
+        query.pop("headers", None)
         query.pop("refresh", None)
         lists = [(key, kind.label) for key, kind in kinds.LISTS.items() if kinds.can_export(request.user, key)]
         context = {
@@ -81,6 +76,7 @@ class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "can_export": request.user.has_perm("reports.export_reports"),
             "lists": lists,
             "formats": ExportFormat.choices,
+            "header_choices": ExportHeaders.choices,
             "scoped": not filters.visible.every,
             "computed_at": computed_at,
             "kept_until": selectors.dashboard_kept_until(computed_at),
@@ -100,7 +96,13 @@ class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         filters = form.filters()
         try:
-            content, job = export_start(user=request.user, what=what, filters=filters, file_format=file_format)
+            content, job = export_start(
+                user=request.user,
+                what=what,
+                filters=filters,
+                file_format=file_format,
+                headers=request.GET.get("headers", ExportHeaders.LABELS),
+            )
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return redirect(reverse("admin:reports_dashboard_changelist") + "?" + request.GET.urlencode())

@@ -5,6 +5,7 @@ import datetime
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -17,6 +18,9 @@ from omni.core import dates
 from omni.core.api.schema import error_responses
 from omni.core.models import ApiKey
 from omni.core.scopes import Scope
+from omni.reports.exports.headers import LABELS, CsvStyle, ExportHeaders
+from omni.reports.exports.services import CSV_STYLES, csv_cell
+from omni.reports.models import ExportFormat
 from orders.models import OrderLine
 
 MAX_DAYS = 366
@@ -47,9 +51,29 @@ COLUMNS = (
 )
 
 
+#: ``dialect``: plain CSV for programs (``,``, no byte order mark, ``1234.50``), or for Excel with
+#: Russian settings (``;``, a byte order mark, ``1234,50``). Not ``format``: DRF reads that one.
+API_CSV_STYLES = {
+    "standard": CsvStyle(bom=False),
+    "excel_ru": CSV_STYLES[ExportFormat.CSV_EXCEL_RU],
+}
+
+
 class PeriodSerializer(serializers.Serializer):
     date_from = dates.DateField(help_text="First day of the period (YYYY-MM-DD), included.")
     date_to = dates.DateField(help_text="Last day of the period (YYYY-MM-DD), included.")
+    headers = serializers.ChoiceField(
+        choices=ExportHeaders.choices,
+        default=ExportHeaders.NAMES,
+        help_text="Column names: `names` (stable machine names, the default) or `labels` (for people, in the "
+        "request's language).",
+    )
+    dialect = serializers.ChoiceField(
+        choices=list(API_CSV_STYLES),
+        default="standard",
+        help_text="`standard` (comma, no byte order mark, decimal point) or `excel_ru` (for Excel with Russian "
+        "settings: semicolon, byte order mark, decimal comma).",
+    )
 
     def validate(self, attrs):
         if attrs["date_from"] > attrs["date_to"]:
@@ -68,17 +92,21 @@ class _Echo:
         return value
 
 
-def _cell(value):
+def _cell(value, style: CsvStyle):
     if isinstance(value, datetime.datetime):
+        if style.decimal_comma:  # Excel reads this as a date and time; not an ISO moment with its offset
+            return csv_cell(value, style)
         return timezone.localtime(value).isoformat()
-    return "" if value is None else value
+    return csv_cell(value, style)
 
 
-def order_lines_csv(rows):
-    writer = csv.writer(_Echo())
-    yield writer.writerow([name for name, _field in COLUMNS])
+def order_lines_csv(rows, *, headers: str = ExportHeaders.NAMES, style: CsvStyle = API_CSV_STYLES["standard"]):
+    writer = csv.writer(_Echo(), delimiter=style.delimiter)
+    names = [name for name, _field in COLUMNS]
+    header = writer.writerow(names if headers == ExportHeaders.NAMES else [capfirst(str(LABELS[n])) for n in names])
+    yield ("\ufeff" + header) if style.bom else header
     for row in rows:
-        yield writer.writerow([_cell(value) for value in row])
+        yield writer.writerow([_cell(value, style) for value in row])
 
 
 class OrdersCsvView(APIView):
@@ -103,6 +131,19 @@ class OrdersCsvView(APIView):
         parameters=[
             OpenApiParameter("date_from", OpenApiTypes.DATE, required=True, description="First day, included."),
             OpenApiParameter("date_to", OpenApiTypes.DATE, required=True, description="Last day, included."),
+            OpenApiParameter(
+                "headers",
+                OpenApiTypes.STR,
+                enum=ExportHeaders.values,
+                description="`names` (machine names, the default) or `labels` (for people, in the request's language).",
+            ),
+            OpenApiParameter(
+                "dialect",
+                OpenApiTypes.STR,
+                enum=list(API_CSV_STYLES),
+                description="`standard` (the default) or `excel_ru`: for Excel with Russian settings (`;`, BOM, "
+                "`1234,50`).",
+            ),
         ],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row."),
@@ -122,8 +163,10 @@ class OrdersCsvView(APIView):
             if not visible.every:
                 rows = rows.filter(order__location_id__in=visible.ids)
         rows = rows.order_by("order__created_at", "order_id", "id").values_list(*(field for _name, field in COLUMNS))
-        response = StreamingHttpResponse(
-            order_lines_csv(rows.iterator(chunk_size=CHUNK_SIZE)), content_type="text/csv; charset=utf-8"
+        options = serializer.validated_data
+        lines = order_lines_csv(
+            rows.iterator(chunk_size=CHUNK_SIZE), headers=options["headers"], style=API_CSV_STYLES[options["dialect"]]
         )
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="orders-{date_from:%Y%m%d}-{date_to:%Y%m%d}.csv"'
         return response

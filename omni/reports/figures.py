@@ -6,6 +6,9 @@ Every figure and table carries its definition, shown on hover and below it.
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
+
+from omni.core import formats
 from omni.core.money import money
 
 TWO_PLACES = Decimal("0.01")
@@ -33,6 +36,9 @@ class Figure:
     definition: str
     previous: Decimal | int | None = None
     note: str = ""
+    #: How the value is written (``FIGURE_KINDS``); "" reads it from the value: money when the unit
+    #: is the currency, a count when it is whole, else a number with two decimals.
+    kind: str = ""
 
     @property
     def change_percent(self) -> Decimal | None:
@@ -41,19 +47,72 @@ class Figure:
             return None
         return ratio(Decimal(self.value) - Decimal(self.previous), abs(Decimal(self.previous)), percent=True)
 
+    @property
+    def shown_kind(self) -> str:
+        if self.kind:
+            return self.kind
+        if self.unit == settings.OMNI_CURRENCY:
+            return "money"
+        return "count" if isinstance(self.value, int) else "decimal"
+
+    def _shown(self, value) -> str:
+        return FIGURE_KINDS[self.shown_kind](value)
+
+    @property
+    def value_text(self) -> str:
+        """The value as people read it: ``208 555 280,00`` (the unit apart, ``unit_text``)."""
+        return self._shown(self.value)
+
+    @property
+    def previous_text(self) -> str:
+        return self._shown(self.previous)
+
+    @property
+    def unit_text(self) -> str:
+        """The unit after the value: the currency's sign for money (``₽``), else ``unit``."""
+        return formats.currency_sign() if self.shown_kind == "money" else self.unit
+
+    @property
+    def previous_unit_text(self) -> str:
+        """The unit after the previous value: a sign (``₽``, ``%``), never a noun whose plural
+        agrees with the current value."""
+        return self.unit_text if self.shown_kind == "money" or self.unit == "%" else ""
+
+    @property
+    def change_text(self) -> str:
+        """The change from the previous period with its sign: ``+12,50 %``, or ""."""
+        change = self.change_percent
+        if change is None:
+            return ""
+        return f"{'+' if change > 0 else ''}{formats.format_decimal(change)}{formats.NBSP}%"
+
+
+#: How a figure's value is written, by its ``kind``.
+FIGURE_KINDS = {
+    "money": lambda value: formats.format_money(value, sign=False),
+    "count": formats.format_count,
+    "points": formats.format_points,
+    "decimal": formats.format_decimal,
+}
+
 
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str
     numeric: bool = False
+    #: The row's key holding the cell as people read it on the dashboard (a period's days in
+    #: words), when it differs from the value an export writes (the period's first day).
+    text_key: str = ""
 
 
 @dataclass
 class Table:
     """Rows of a report (dicts keyed by the columns' keys) with what they mean.
 
-    ``chart`` is ``("line" | "bar", label column, value column)`` when a chart reads better.
+    ``chart`` is ``("line" | "bar", label key, value column)`` when a chart reads better;
+    ``fold_empty`` folds a run of rows without a figure into one line on the dashboard (days
+    without sales); exports keep every row.
     """
 
     key: str
@@ -63,3 +122,6 @@ class Table:
     rows: list[dict] = field(default_factory=list)
     chart: tuple[str, str, str] | None = None
     note: str = ""
+    fold_empty: bool = False
+    #: What the dashboard says when there are no rows (default: nothing in this period).
+    empty_text: str = ""

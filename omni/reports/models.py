@@ -12,7 +12,16 @@ from django.utils.translation import gettext_lazy as _
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
+    # Excel with Russian settings splits columns at ";" and reads "1234,50" as a number.
+    CSV_EXCEL_RU = "csv_ru", _("CSV for Excel (Russia)")
     XLSX = "xlsx", "XLSX"
+
+
+class ExportHeaders(models.TextChoices):
+    """An export's column names: for people (in the language of whoever asked) or machine names."""
+
+    LABELS = "labels", _("for people")
+    NAMES = "names", _("for integrations (machine names)")
 
 
 class ExportStatus(models.TextChoices):
@@ -35,6 +44,11 @@ class ExportJob(models.Model):
     what = models.CharField(_("what"), max_length=64)
     filters = models.JSONField(_("filters"), default=dict, blank=True)
     file_format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    headers = models.CharField(
+        _("column names"), max_length=8, choices=ExportHeaders.choices, default=ExportHeaders.LABELS
+    )
+    # The language of the people's column names and of the report's words: the user's when asked.
+    language = models.CharField(_("language"), max_length=16, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING, db_index=True
     )

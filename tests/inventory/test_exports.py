@@ -44,7 +44,8 @@ def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
-STOCK_COLUMNS = ["location", "sku", "name", "on_hand", "reserved", "available", "min_quantity"]
+# Column names for people (the machine names are ``?_headers=names``: tests/omni/test_list_exports.py).
+STOCK_COLUMNS = ["Location", "SKU", "Name", "On hand", "Reserved", "Available", "Minimum"]
 
 
 class TestExports:
@@ -131,16 +132,16 @@ class TestExports:
         receive(stores["b"], (stores["mug"], 9), number="R-B")
         login(STORE_MANAGER, stores["a"])
         columns = [
-            "at",
-            "location",
-            "sku",
-            "on_hand_delta",
-            "reserved_delta",
-            "reason",
-            "cause_type",
-            "cause_id",
-            "note",
-            "by",
+            "Date and time",
+            "Location",
+            "SKU",
+            "On hand, change",
+            "Reserved, change",
+            "Reason",
+            "Cause",
+            "Cause ID",
+            "Note",
+            "By",
         ]
 
         rows = csv_rows(export_list(client, "stockmovement"))

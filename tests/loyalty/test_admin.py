@@ -288,7 +288,7 @@ def test_the_ledger_exports_to_csv(client, login, account):
     response = client.get(reverse("admin:loyalty_pointsentry_export_list", args=["csv"]))
 
     header, *rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
-    kind, points, cause = header.index("kind"), header.index("points"), header.index("cause_id")
+    kind, points, cause = header.index("Kind"), header.index("Points"), header.index("Cause ID")
     assert sorted((row[kind], row[points]) for row in rows) == [("bonus", "500"), ("earn", "50")]
     assert {row[cause] for row in rows} >= {"W-1"}
 

@@ -26,7 +26,7 @@ def media(settings, tmp_path):
 
 
 def read_csv(content: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(content.decode())))
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
 
 
 def test_report_table_exports_to_csv_at_once(client, shop, manager_of):
@@ -37,8 +37,9 @@ def test_report_table_exports_to_csv_at_once(client, shop, manager_of):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert 'filename="report-sales-by-channel-20260301-20260331.csv"' in response["Content-Disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 with its byte order mark
     rows = read_csv(response.content)
-    assert rows[0] == ["channel", "revenue", "orders", "average check", "units sold", "items per order"]
+    assert rows[0] == ["Channel", "Revenue", "Orders", "Average check", "Units sold", "Items per order"]
     assert ["store", "250.00", "2", "125.00", "3", "1.50"] in rows
     assert len(rows) == 4
 
@@ -51,9 +52,9 @@ def test_key_figures_export_to_xlsx(client, shop, manager_of):
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("section", "figure", "value", "unit", "previous period", "definition")
+    assert rows[0] == ("Section", "Figure", "Value", "Unit", "Previous period", "Definition")
     revenue = next(row for row in rows if row[1] == "Revenue")
-    assert revenue[2] == "650.00" and revenue[4] == "100.00"
+    assert revenue[2] == 650 and revenue[4] == 100
 
 
 def test_orders_list_export_has_lines_and_filters(client, shop, manager_of):
@@ -63,8 +64,8 @@ def test_orders_list_export_has_lines_and_filters(client, shop, manager_of):
 
     rows = read_csv(response.content)
     header, body = rows[0], rows[1:]
-    assert header[:3] == ["order", "created_at", "completed_at"]
-    assert "sku" in header and "line_total" in header
+    assert header[:3] == ["Order", "Created at", "Completed at"]
+    assert "SKU" in header and "Line total" in header
     assert sorted({row[0] for row in body}) == ["W-000002", "W-000004", "W-000005", "W-000008"]
 
 

@@ -1,5 +1,6 @@
 """Every figure of the dashboard on the hand-built shop of ``conftest.py``, against hand-computed values."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -70,7 +71,7 @@ def test_sales_by_period_fills_empty_days(shop):
     table = selectors.sales_by_period(march())
     assert table.title == "Sales by day"
     assert len(table.rows) == 31
-    days = {row["label"]: row for row in table.rows}
+    days = {row["key"]: row for row in table.rows}
     assert days["2026-03-05"]["revenue"] == D("200.00")
     assert days["2026-03-11"]["revenue"] == D("150.00")
     assert days["2026-03-11"]["units"] == 3
@@ -80,7 +81,10 @@ def test_sales_by_period_fills_empty_days(shop):
 
 def test_sales_by_month(shop):
     table = selectors.sales_by_period(march(granularity="month"))
-    assert [(row["label"], row["revenue"], row["orders"]) for row in table.rows] == [("2026-03-01", D("650.00"), 5)]
+    assert [(row["label"], row["revenue"], row["orders"]) for row in table.rows] == [
+        (datetime.date(2026, 3, 1), D("650.00"), 5)
+    ]
+    assert table.rows[0]["period"] == "March 2026"
 
 
 def test_top_products_and_categories(shop):

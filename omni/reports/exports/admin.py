@@ -17,13 +17,25 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from import_export.admin import ExportMixin
 
 from omni.core.errors import DomainError
 from omni.reports.exports import kinds, lists
+from omni.reports.exports.headers import ExportHeaders
 from omni.reports.exports.services import CONTENT_TYPES, ExportRefused, list_export_start
 from omni.reports.models import ExportFormat
+
+# What a change list's export link says: short, beside the page's own tools (the whole name on hover).
+SHORT_FORMAT_LABELS = {
+    ExportFormat.CSV: "CSV",
+    ExportFormat.CSV_EXCEL_RU: pgettext_lazy("export format, short", "Excel (Russia)"),
+    ExportFormat.XLSX: "XLSX",
+}
+
+# The column names of a change list's export (for people by default; ``names`` for integrations),
+# kept apart from the list's own filters.
+HEADERS_PARAMETER = "_headers"
 
 
 def _is_library_page(url, name: str) -> bool:
@@ -78,7 +90,9 @@ class ListExportMixin(ExportMixin):
 
     def changelist_view(self, request, extra_context=None):
         context = {
-            "list_export_formats": ExportFormat.choices,
+            "list_export_formats": [
+                (value, label, SHORT_FORMAT_LABELS[value]) for value, label in ExportFormat.choices
+            ],
             "list_export_base_template": self.list_export_base_template,
         }
         return super().changelist_view(request, {**(extra_context or {}), **context})
@@ -88,9 +102,11 @@ class ListExportMixin(ExportMixin):
         if not self.has_export_permission(request):
             raise PermissionDenied
         what = self.list_export
+        query = request.GET.copy()
+        headers = query.pop(HEADERS_PARAMETER, [ExportHeaders.LABELS])[-1]
         try:
             content, job = list_export_start(
-                user=request.user, what=what, query=request.GET.urlencode(), file_format=file_format
+                user=request.user, what=what, query=query.urlencode(), file_format=file_format, headers=headers
             )
         except ExportRefused as exc:
             raise PermissionDenied from exc

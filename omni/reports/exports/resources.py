@@ -5,6 +5,9 @@ The lists the other apps already export (customers, stock levels, the stock ledg
 ledger) use those apps' own Resources (``omni.reports.exports.kinds``).
 """
 
+import datetime
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import resources, widgets
 from import_export.fields import Field
@@ -14,9 +17,12 @@ from orders.models import OrderLine, ReturnLine
 
 class PlainNumberWidget(widgets.Widget):
     """Numbers as machine-readable text (``1234.50``) whatever the language: the library's number
-    widgets format them for the locale (``1 234,50`` in Russian) and cost half of an export's time."""
+    widgets format them for the locale (``1 234,50`` in Russian) and cost half of an export's time.
+    A file that keeps numbers as numbers (XLSX) gets the number itself."""
 
     def render(self, value, obj=None, **kwargs):
+        if kwargs.get("force_native_type"):
+            return value
         return "" if value is None else str(value)
 
 
@@ -126,14 +132,14 @@ class ReturnLineExportResource(resources.ModelResource):
 
 
 class ReportTableResource(resources.Resource):
-    """A report table (``omni.reports.figures.Table``): its columns are the fields, its rows dicts."""
+    """A report table (``omni.reports.figures.Table``): its columns are the fields (the column's
+    key is its machine name, its label the name for people), its rows dicts."""
 
     def __init__(self, table, **kwargs):
         super().__init__()
         self.table = table
-        self.fields = {
-            column.key: Field(attribute=column.key, column_name=str(column.label)) for column in table.columns
-        }
+        self.fields = {column.key: Field(attribute=column.key, column_name=column.key) for column in table.columns}
+        self.people_names = {column.key: column.label for column in table.columns}
 
     def get_export_fields(self, selected_fields=None):
         return list(self.fields.values())
@@ -143,7 +149,13 @@ class ReportTableResource(resources.Resource):
 
     def export_field(self, field, instance, **kwargs):
         value = instance.get(field.attribute)
-        return "" if value is None else str(value)
+        if kwargs.get("force_native_type"):
+            return value
+        if value is None:
+            return ""
+        if isinstance(value, datetime.datetime):
+            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+        return value.isoformat() if isinstance(value, datetime.date) else str(value)
 
     def filter_export(self, queryset, **kwargs):
         return queryset

@@ -19,18 +19,21 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from omni.core.errors import DomainError, InvalidInput
 from omni.core.queueing import enqueue, enqueue_on_commit, registered_task
 from omni.reports.exports import kinds, lists
+from omni.reports.exports.headers import CsvStyle, ExportHeaders, header_row
 from omni.reports.filters import ReportFilters
 from omni.reports.forms import filters_from_query
 from omni.reports.models import ExportFormat, ExportJob, ExportStatus
@@ -45,7 +48,13 @@ RUN_EXPORT_JOB = "omni.reports.tasks.run_export_job"
 
 CONTENT_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.CSV_EXCEL_RU: "text/csv; charset=utf-8",
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+EXTENSIONS = {ExportFormat.CSV: "csv", ExportFormat.CSV_EXCEL_RU: "csv", ExportFormat.XLSX: "xlsx"}
+CSV_STYLES = {
+    ExportFormat.CSV: CsvStyle(),
+    ExportFormat.CSV_EXCEL_RU: CsvStyle(delimiter=";", decimal_comma=True),
 }
 
 
@@ -91,10 +100,9 @@ def iter_rows(rows, chunk_size: int) -> Iterator:
         last = chunk[-1].pk
 
 
-def _export_fields(resource):
+def _export_fields(resource, headers: str):
     fields = resource.get_export_fields()
-    headers = [str(field.column_name) for field in fields]
-    return fields, headers
+    return fields, header_row(resource, fields, headers)
 
 
 def _exporters(resource, fields, *, native: bool = False) -> list:
@@ -115,9 +123,31 @@ def _exporters(resource, fields, *, native: bool = False) -> list:
     return result
 
 
-def _cell(value):
+def csv_cell(value, style: CsvStyle):
+    """A native value as a CSV cell in ``style``: ``1234,50`` with a decimal comma, a moment in
+    local time (``2026-03-05 14:30:00``, which spreadsheets read as a date and time)."""
     if value is None:
         return ""
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, Decimal | float) and style.decimal_comma:
+        return str(value).replace(".", ",")
+    return value
+
+
+def xlsx_cell(value):
+    """A native value as an XLSX cell: numbers and dates stay numbers and dates (a moment in local
+    time, which has no time zone in a spreadsheet); text loses what XML cannot hold."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).replace(tzinfo=None)
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
     return value
 
 
@@ -130,18 +160,22 @@ def write_rows(
     title: str = "export",
     progress: Callable[[int], None] | None = None,
     every: int = 2000,
+    headers: str = ExportHeaders.LABELS,
 ) -> int:
-    """Write a header and every row through the Resource to ``target`` (a binary file or path for
-    XLSX, a binary file for CSV). Returns the number of rows written."""
-    fields, headers = _export_fields(resource)
-    exporters = _exporters(resource, fields, native=file_format == ExportFormat.XLSX)
+    """Write a header (``headers``: for people or machine names) and every row through the
+    Resource to ``target`` (a binary file or path for XLSX, a binary file for CSV). Returns the
+    number of rows written."""
+    fields, header = _export_fields(resource, headers)
+    style = CSV_STYLES.get(file_format)
+    # The library's own text for plain CSV; native values where the file keeps numbers as numbers.
+    exporters = _exporters(resource, fields, native=file_format != ExportFormat.CSV)
     count = 0
-    if file_format == ExportFormat.CSV:
-        text = io.TextIOWrapper(target, encoding="utf-8", newline="", write_through=False)
-        writer = csv.writer(text)
-        writer.writerow(headers)
+    if style is not None:
+        text = io.TextIOWrapper(target, encoding="utf-8-sig" if style.bom else "utf-8", newline="", write_through=False)
+        writer = csv.writer(text, delimiter=style.delimiter)
+        writer.writerow(header)
         for row in rows:
-            writer.writerow([_cell(export(row)) for export in exporters])
+            writer.writerow([csv_cell(export(row), style) for export in exporters])
             count += 1
             if progress and count % every == 0:
                 progress(count)
@@ -149,19 +183,12 @@ def write_rows(
         text.detach()
     elif file_format == ExportFormat.XLSX:
         from openpyxl import Workbook
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title=re.sub(r"[\\/*?:\[\]]", "-", title)[:31] or "export")
-        sheet.append(headers)
+        sheet.append(header)
         for row in rows:
-            values = []
-            for export in exporters:
-                value = _cell(export(row))
-                if isinstance(value, str):
-                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                values.append(value)
-            sheet.append(values)
+            sheet.append([xlsx_cell(export(row)) for export in exporters])
             count += 1
             if progress and count % every == 0:
                 progress(count)
@@ -175,7 +202,7 @@ def write_rows(
 
 def file_name(what: str, filters: ReportFilters, file_format: str) -> str:
     slug = what.replace(kinds.REPORT_PREFIX, "report-").replace("_", "-")
-    return f"{slug}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.{file_format}"
+    return f"{slug}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.{EXTENSIONS[file_format]}"
 
 
 def row_count(rows) -> int:
@@ -185,50 +212,84 @@ def row_count(rows) -> int:
 # --- At once, or as a job ---------------------------------------------------------------
 
 
-def export_start(*, user, what: str, filters: ReportFilters, file_format: str) -> tuple[bytes | None, ExportJob | None]:
-    """Export at once when the rows fit ``REPORTS_ASYNC_EXPORT_ROWS``, else start a job.
+def export_start(
+    *, user, what: str, filters: ReportFilters, file_format: str, headers: str = ExportHeaders.LABELS
+) -> tuple[bytes | None, ExportJob | None]:
+    """Export at once when the rows fit ``REPORTS_ASYNC_EXPORT_ROWS``, else start a job; column
+    names for people (in the active language) or machine names (``headers``).
 
     Returns (file content, None) or (None, the job).
     """
-    _check_export(user, what, file_format)
+    _check_export(user, what, file_format, headers)
     resource, rows = export_source(what, filters)
     return _export_or_queue(
-        user=user, what=what, stored=filters.as_query(), resource=resource, rows=rows, file_format=file_format
+        user=user,
+        what=what,
+        stored=filters.as_query(),
+        resource=resource,
+        rows=rows,
+        shape=FileShape(file_format, headers),
     )
 
 
-def list_export_start(*, user, what: str, query: str, file_format: str) -> tuple[bytes | None, ExportJob | None]:
+def list_export_start(
+    *, user, what: str, query: str, file_format: str, headers: str = ExportHeaders.LABELS
+) -> tuple[bytes | None, ExportJob | None]:
     """Export an admin change list (``what`` is ``admin:<list key>``) with the list's query string
     (its filters, search and ordering), as the user sees it: at once when small, else as a job,
     which stores the query string and rebuilds the same rows (``omni.reports.exports.lists``).
 
     Returns (file content, None) or (None, the job).
     """
-    _check_export(user, what, file_format)
+    _check_export(user, what, file_format, headers)
     if not kinds.is_admin_list(what):
         raise InvalidInput.for_field("what", _("There is no such export."))
     resource, rows = lists.list_source(user=user, what=what, query=query)
     return _export_or_queue(
-        user=user, what=what, stored={"query": query}, resource=resource, rows=rows, file_format=file_format
+        user=user,
+        what=what,
+        stored={"query": query},
+        resource=resource,
+        rows=rows,
+        shape=FileShape(file_format, headers),
     )
 
 
-def _check_export(user, what: str, file_format: str) -> None:
+@dataclass(frozen=True)
+class FileShape:
+    """What an export writes: its format and its column names (for people or machine names)."""
+
+    file_format: str
+    headers: str = ExportHeaders.LABELS
+
+
+def _check_export(user, what: str, file_format: str, headers: str) -> None:
     if not kinds.can_export(user, what):
         raise ExportRefused(_("You may not export this."))
     if file_format not in ExportFormat.values:
         raise InvalidInput.for_field("format", _("Export to CSV or XLSX."))
+    if headers not in ExportHeaders.values:
+        raise InvalidInput.for_field("headers", _("Choose column names for people or for integrations."))
 
 
 def _export_or_queue(
-    *, user, what: str, stored: dict, resource, rows, file_format: str
+    *, user, what: str, stored: dict, resource, rows, shape: FileShape
 ) -> tuple[bytes | None, ExportJob | None]:
     total = row_count(rows)
     if total <= settings.REPORTS_ASYNC_EXPORT_ROWS:
         buffer = io.BytesIO()
-        write_rows(resource, iter_rows(rows, settings.REPORTS_EXPORT_CHUNK_SIZE), file_format, buffer, title=what)
+        chunks = iter_rows(rows, settings.REPORTS_EXPORT_CHUNK_SIZE)
+        write_rows(resource, chunks, shape.file_format, buffer, title=what, headers=shape.headers)
         return buffer.getvalue(), None
-    job = ExportJob.objects.create(user=user, what=what, filters=stored, file_format=file_format, rows_total=total)
+    job = ExportJob.objects.create(
+        user=user,
+        what=what,
+        filters=stored,
+        file_format=shape.file_format,
+        headers=shape.headers,
+        language=translation.get_language() or "",
+        rows_total=total,
+    )
     enqueue_on_commit(
         registered_task(RUN_EXPORT_JOB), job.pk
     )  # a job the broker did not take waits for export_jobs_requeue
@@ -259,8 +320,14 @@ def job_source(job: ExportJob):
 
 
 def export_job_run(*, job_id: int) -> ExportJob:
-    """Write the job's file in chunks, recording progress; a failure is recorded with its reason."""
+    """Write the job's file in chunks, in the language of whoever started it, recording progress;
+    a failure is recorded with its reason."""
     job = ExportJob.objects.select_related("user").get(pk=job_id)
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        return _export_job_write(job)
+
+
+def _export_job_write(job: ExportJob) -> ExportJob:
     # Claimed with a conditional update: a job queued twice (by the re-queue) is written once.
     claimed = (
         ExportJob.objects.filter(pk=job.pk)
@@ -292,6 +359,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
                 title=job.what,
                 progress=progress,
                 every=chunk,
+                headers=job.headers,
             )
         with open(temp_path, "rb") as source:
             stored = default_storage.save(f"exports/{timezone.now():%Y/%m}/{job.pk}-{name}", File(source))

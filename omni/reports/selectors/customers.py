@@ -7,7 +7,7 @@ from django.db.models import Case, Count, F, Max, Min, OuterRef, Q, QuerySet, Su
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import npgettext
+from django.utils.translation import npgettext, pgettext
 
 from omni.reports.figures import Column, Figure, Table, ratio
 from omni.reports.filters import ReportFilters
@@ -184,7 +184,7 @@ def _customer_figures(filters: ReportFilters, f: dict) -> list[Figure]:
             "purchase_frequency",
             _("Purchase frequency"),
             ratio(f["period_orders"], f["period_customers"]),
-            _("orders per customer"),
+            pgettext("unit after a fractional number", "orders per customer"),
             _("Completed orders of identified customers in the period ÷ distinct customers who bought in the period."),
         ),
         Figure(

@@ -4,8 +4,10 @@ loyalty computes from its own ledger (``loyalty.kpis``)."""
 from django.db.models import Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import npgettext, pgettext
 
 from loyalty import kpis as loyalty_kpis
+from omni.core.formats import whole_points
 from omni.reports.figures import Figure, ratio
 from omni.reports.filters import ReportFilters
 from omni.reports.selectors.common import ZERO, daily_sales, report_currency
@@ -89,7 +91,7 @@ def _membership_figures(f: dict) -> list[Figure]:
             "members_purchase_frequency",
             _("Members' purchase frequency"),
             ratio(f["member_orders"], f["member_buyers"]),
-            _("orders per customer"),
+            pgettext("unit after a fractional number", "orders per customer"),
             _(
                 "Orders completed in the period while the customer's account was open ÷ customers who completed "
                 "such an order in the period."
@@ -99,7 +101,7 @@ def _membership_figures(f: dict) -> list[Figure]:
             "non_members_purchase_frequency",
             _("Non-members' purchase frequency"),
             ratio(f["guest_orders"], f["guest_buyers"]),
-            _("orders per customer"),
+            pgettext("unit after a fractional number", "orders per customer"),
             _(
                 "Orders completed in the period by identified customers without an open account at the time ÷ "
                 "customers who completed such an order in the period."
@@ -114,6 +116,17 @@ def loyalty(filters: ReportFilters, customers: dict | None = None) -> tuple[list
     figures = membership(filters, customers)
     if period is None:
         return figures, note
-    for kpi in loyalty_kpis.loyalty_kpis(period):
-        figures.append(Figure(kpi.key, kpi.label, kpi.value, kpi.unit, kpi.formula))
+    figures += [_kpi_figure(kpi) for kpi in loyalty_kpis.loyalty_kpis(period)]
     return figures, note
+
+
+#: Loyalty's KPIs counted in points: written as whole points, with the noun for that number.
+POINTS_KPIS = {"average_redemption"}
+
+
+def _kpi_figure(kpi: loyalty_kpis.Kpi) -> Figure:
+    if kpi.key in POINTS_KPIS:
+        whole = None if kpi.value is None else whole_points(kpi.value)
+        unit = npgettext("unit after a count", "point", "points", whole if whole is not None else 0)
+        return Figure(kpi.key, kpi.label, kpi.value, unit, kpi.formula, kind="points")
+    return Figure(kpi.key, kpi.label, kpi.value, kpi.unit, kpi.formula)

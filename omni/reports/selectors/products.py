@@ -53,10 +53,11 @@ def top_products(filters: ReportFilters, limit: int = 10, sales: list[dict] | No
                 "name": names.get(row["product"], ("", ""))[1],
                 "units": int(row["units"] or 0),
                 "value": sum_money(row["value"]),
+                "chart_label": " ".join(names.get(row["product"], ("", ""))),
             }
             for row in top
         ],
-        chart=("bar", "sku", "units"),
+        chart=("bar", "chart_label", "units"),
     )
 
 

@@ -6,8 +6,9 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from django.utils.translation import npgettext
+from django.utils.translation import npgettext, pgettext
 
+from omni.core import formats
 from omni.reports.figures import Column, Figure, Table, ratio, sum_money
 from omni.reports.filters import Granularity, ReportFilters
 from omni.reports.selectors.common import channel_label, location_labels, report_currency
@@ -74,7 +75,7 @@ def sales_figures(filters: ReportFilters, *, compare: bool = True, cube: SalesCu
             "items_per_order",
             _("Items per order"),
             now["items_per_order"],
-            _("units"),
+            pgettext("unit after a fractional number", "units"),
             _("Units sold (ordered − refused at handover − returned) ÷ orders completed in the period."),
             before.get("items_per_order"),
         ),
@@ -109,11 +110,18 @@ def _by_revenue(rows: list[dict]) -> list[dict]:
 
 
 def sales_by_period(filters: ReportFilters, cube: SalesCube | None = None) -> Table:
-    """Revenue, orders and units per day, week or month of the period (empty buckets at zero)."""
+    """Revenue, orders and units per day, week or month of the period (empty buckets at zero).
+
+    A row's ``label`` is the bucket's first day (a date in exports); ``period`` says it in words
+    and ``short`` under the chart; ``first_day`` and ``last_day`` let the dashboard fold days
+    without sales."""
     cube = cube or sales_cube(filters)
     cells = cube.rollup("bucket")
     rows = [
-        _sales_row(day.isoformat(), day.isoformat(), cells.get(day, empty_cell()))
+        {
+            **_sales_row(day.isoformat(), day, cells.get(day, empty_cell())),
+            **_period_words(day, cube.kind, spans_years=filters.date_from.year != filters.date_to.year),
+        }
         for day in _buckets(filters.date_from, filters.date_to, cube.kind)
     ]
     titles = {
@@ -125,10 +133,30 @@ def sales_by_period(filters: ReportFilters, cube: SalesCube | None = None) -> Ta
         "sales_by_period",
         titles[cube.kind],
         _("Revenue, orders and units of the orders completed in each day, week (from Monday) or month."),
-        _sales_columns(_("period")),
+        [Column("label", _("period"), text_key="period"), *_sales_columns("")[1:]],
         rows,
-        chart=("line", "label", "revenue"),
+        chart=("line", "short", "revenue"),
+        fold_empty=True,
     )
+
+
+def _period_words(day: datetime.date, kind: str, *, spans_years: bool) -> dict:
+    """A bucket starting on ``day``: its last day, and how the dashboard and its chart name it."""
+    if kind == Granularity.MONTH:
+        last = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
+        return {
+            "first_day": day,
+            "last_day": last,
+            "period": formats.format_month(day),
+            "short": formats.format_month(day),
+        }
+    last = day + datetime.timedelta(days=6 if kind == Granularity.WEEK else 0)
+    return {
+        "first_day": day,
+        "last_day": last,
+        "period": formats.format_days(day, last, year=spans_years),
+        "short": formats.format_day_short(day),
+    }
 
 
 def _buckets(date_from: datetime.date, date_to: datetime.date, kind: str) -> list[datetime.date]:

@@ -2,7 +2,6 @@
 transfers in transit."""
 
 from django.db.models import Count, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import npgettext, pgettext
 
@@ -160,6 +159,7 @@ def _low_stock_table(low_items: list[dict]) -> Table:
             }
             for row in low_items
         ],
+        empty_text=_("No item is below its minimum."),
     )
 
 
@@ -181,12 +181,11 @@ def _transit_table(transit: list[dict]) -> Table:
                 "number": row["transfer__number"],
                 "source": row["transfer__source__code"],
                 "destination": row["transfer__destination__code"],
-                "shipped_at": timezone.localtime(row["transfer__shipped_at"]).strftime("%Y-%m-%d %H:%M")
-                if row["transfer__shipped_at"]
-                else "",
+                "shipped_at": row["transfer__shipped_at"],
                 "units": int(row["units"] or 0),
                 "value": sum_money(row["value"]),
             }
             for row in transit
         ],
+        empty_text=_("No transfer is in transit."),
     )
