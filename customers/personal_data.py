@@ -130,7 +130,7 @@ def customer_data_export(*, customer: Customer, actor: Actor = SYSTEM) -> dict:
         timeline_note(
             customer,
             kind=InteractionKind.PERSONAL_DATA,
-            summary=_("Personal data exported on request."),
+            event="personal_data.exported",
             actor=actor,
         )
     # One pass through the encoder: dates, decimals and UUIDs become strings.
@@ -192,7 +192,7 @@ def customer_anonymise(*, customer: Customer, actor: Actor = SYSTEM) -> Customer
         timeline_note(
             customer,
             kind=InteractionKind.PERSONAL_DATA,
-            summary=_("Personal data erased on request."),
+            event="personal_data.erased",
             actor=actor,
         )
     return customer

@@ -42,8 +42,13 @@ def customers_with_identities(queryset: QuerySet[Customer] | None = None) -> Que
     )
 
 
+MIN_TAIL_DIGITS = 4
+_TAIL_SEPARATORS = " -().+"
+
+
 def customer_search(query: str) -> Q:
-    """A filter matching a phone in any form, an e-mail, a card number, an external id or a name."""
+    """A filter matching a phone in any form, an e-mail, a card number, an external id, a name, or
+    the last 4 or more digits of a phone or card ("100-00-02", "0002"; several customers may match)."""
     from customers.errors import InvalidIdentity
 
     text = query.strip()
@@ -54,6 +59,9 @@ def customer_search(query: str) -> Q:
     with contextlib.suppress(InvalidIdentity):
         values.add(identity_key("phone", text).value)
     condition |= Q(pk__in=Identity.objects.filter(value__in=values).values("customer_id"))
+    tail = _tail(text)
+    if tail:
+        condition |= Q(pk__in=Identity.objects.filter(reversed_tail__startswith=tail[::-1]).values("customer_id"))
     words = text.split()
     if words and not any(ch.isdigit() for ch in text) and "@" not in text:
         name = Q()
@@ -63,6 +71,15 @@ def customer_search(query: str) -> Q:
     if text.isdigit():
         condition |= Q(pk=int(text)) if len(text) < 12 else Q()
     return condition
+
+
+def _tail(text: str) -> str:
+    """The digits (and card letters) a cashier typed, without separators, when there are enough of
+    them to search the end of phones and cards by; "" otherwise."""
+    compact = "".join(ch for ch in text.upper() if ch not in _TAIL_SEPARATORS)
+    if len(compact) < MIN_TAIL_DIGITS or not compact.isalnum() or not any(ch.isdigit() for ch in compact):
+        return ""
+    return compact
 
 
 def timeline(customer: Customer) -> QuerySet[Interaction]:
