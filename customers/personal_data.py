@@ -98,7 +98,16 @@ def customer_data_export(*, customer: Customer, actor: Actor = SYSTEM) -> dict:
                 Interaction.objects.filter(customer=customer)
                 .order_by("occurred_at", "id")
                 .values(
-                    "channel", "kind", "direction", "summary", "details", "occurred_at", "subject_type", "subject_id"
+                    "channel",
+                    "kind",
+                    "direction",
+                    "summary",
+                    "event",
+                    "params",
+                    "details",
+                    "occurred_at",
+                    "subject_type",
+                    "subject_id",
                 )
             ),
             "cases": [

@@ -140,6 +140,8 @@ def _register_customer_events() -> None:
     register_event("case.message", _("Message on case %(number)s"))
     register_event("case.status", _("Case %(number)s is now %(status)s."), status=choice_label(CaseStatus))
     register_event("feedback.received", _("Score %(score)d of 10"))
+    register_event("message.sent", _("Message sent: %(title)s"))
+    register_event("message.stored", _("Message stored, not delivered (no provider configured): %(title)s"))
 
 
 _register_customer_events()

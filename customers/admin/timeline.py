@@ -31,7 +31,7 @@ class InteractionAdmin(admin.ModelAdmin):
     """The timeline of every customer; call-centre operators record contacts here."""
 
     form = InteractionForm
-    list_display = ["occurred_at", "customer", "channel", "kind", "direction", "summary", "staff"]
+    list_display = ["occurred_at", "customer", "channel", "kind", "direction", "text", "staff"]
     list_filter = ["channel", "kind", "direction"]
     list_select_related = ["customer", "staff"]
     raw_id_fields = ["customer"]
@@ -39,6 +39,10 @@ class InteractionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
+
+    @admin.display(description=_("summary"))
+    def text(self, obj):
+        return obj.text
 
     def has_delete_permission(self, request, obj=None):
         return False
