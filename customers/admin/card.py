@@ -41,7 +41,7 @@ def consent_chips(customer: Customer) -> list[dict]:
     current = {(c.purpose, c.channel): c.granted for c in customer.consents.all()}
     chips = [
         {
-            "label": _("personal data"),
+            "label": ConsentPurpose.PERSONAL_DATA.label,
             "granted": current.get((ConsentPurpose.PERSONAL_DATA, ""), False),
         }
     ]

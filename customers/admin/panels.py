@@ -37,7 +37,8 @@ def add_customer_page_inline(inline, *, first: bool = False, site=admin.site) ->
 @dataclass(frozen=True)
 class CardPanel:
     """A box of the summary at the top of the customer's card. ``render(request, customer)``
-    returns its HTML, or "" when the staff member may not see it or there is nothing to show."""
+    returns its HTML (made safe with ``format_html`` or ``render_to_string``; a plain string is
+    escaped), or "" when the staff member may not see it or there is nothing to show."""
 
     key: str
     title: object
