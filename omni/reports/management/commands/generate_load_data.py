@@ -594,12 +594,11 @@ class Command(BaseCommand):
         self.pickup_time = datetime.timedelta(days=settings.ORDERS_PICKUP_DAYS)
 
         # The texts the services write (``orders.services``, ``loyalty.services``), in the active language;
-        # the order entries on the timeline are event codes (``orders.timeline_events``).
+        # the timeline entries are event codes (``orders.timeline_events``, ``loyalty.timeline_events``).
         self.texts = {
             "refund": _("Return %(number)s"),
-            "joined": _("Joined the loyalty programme."),
-            "joined_bonus": _("Joined the loyalty programme with a welcome bonus of %(points)d points."),
         }
+
     def next_id(self, model) -> int:
         pk = self.ids[model]
         self.ids[model] += 1
@@ -693,9 +692,7 @@ class Command(BaseCommand):
                 },
             )
             self.book.add(account_id, joined, expires, entry_id, welcome)
-            summary = self.texts["joined_bonus"] % {"points": welcome}
-        else:
-            summary = self.texts["joined"]
+        params = {"bonus": welcome or 0}
         w.add(
             Interaction,
             {
@@ -703,7 +700,9 @@ class Command(BaseCommand):
                 "channel": channel,
                 "kind": InteractionKind.POINTS_CHANGE,
                 "direction": Direction.INTERNAL,
-                "summary": summary,
+                "summary": event_summary("loyalty.joined", params),
+                "event": "loyalty.joined",
+                "params": params,
                 "occurred_at": joined,
                 "subject_type": "loyalty_account",
                 "subject_id": str(account_id),
