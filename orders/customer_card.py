@@ -25,7 +25,7 @@ def last_orders_box(request, customer) -> str:
         (
             format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[order.pk]), order.number),
             order.created_at,
-            order.get_channel_display(),
+            f"{order.get_channel_display()}, {order.get_fulfilment_display()}",
             order.location.name if order.location else "—",
             order.get_status_display(),
             format_html('<span style="white-space:nowrap">{}</span>', money_label(order.total)),
@@ -33,7 +33,7 @@ def last_orders_box(request, customer) -> str:
         for order in orders.order_by("-created_at", "-id")[:LAST_ORDERS]
     ]
     table = panel_table(
-        [_("order"), _("date"), _("channel"), _("store"), _("status"), _("total to pay")],
+        [_("order"), _("date"), _("channel"), Order._meta.get_field("location").verbose_name, _("status"), _("total")],
         rows,
     )
     if count <= LAST_ORDERS:

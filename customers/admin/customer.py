@@ -128,7 +128,7 @@ class TagsField(forms.CharField):
 
 class CustomerForm(forms.ModelForm):
     tags = TagsField(
-        label=_("preferences"),
+        label=_("Preferences"),
         required=False,
         max_length=1000,
         widget=forms.TextInput(attrs={"size": 60}),

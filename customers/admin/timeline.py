@@ -40,6 +40,16 @@ class InteractionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["text"] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        """An entry the system wrote shows its sentence in the reader's language, not the stored one."""
+        fields = InteractionForm._meta.fields
+        if obj is not None and obj.event:
+            return ["text" if name == "summary" else name for name in fields]
+        return fields
+
     @admin.display(description=_("summary"))
     def text(self, obj):
         return obj.text

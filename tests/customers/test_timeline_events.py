@@ -109,3 +109,24 @@ class TestApi:
         assert russian["summary"] == f"Открыто обращение {number}: Zip"
         assert english["summary"] == f"Case {number} opened: Zip"
         assert (russian["event"], russian["params"]) == ("case.opened", {"number": number, "subject": "Zip"})
+
+
+class TestAdmin:
+    def test_the_timeline_screens_show_the_sentence_in_the_readers_language(self, client):
+        from django.urls import reverse
+
+        from tests.inventory.factories import UserFactory
+
+        client.force_login(UserFactory(is_superuser=True))
+        customer = CustomerFactory()
+        entry = written_in("en", lambda: cases.case_open(customer=customer, subject="Zip", channel=Channel.SITE))
+        russian = f"Открыто обращение {entry.params['number']}: Zip"
+
+        listed = client.get(reverse("admin:customers_interaction_changelist"), HTTP_ACCEPT_LANGUAGE="ru")
+        shown = client.get(reverse("admin:customers_interaction_change", args=[entry.pk]), HTTP_ACCEPT_LANGUAGE="ru")
+        card = client.get(reverse("admin:customers_customer_change", args=[customer.pk]), HTTP_ACCEPT_LANGUAGE="ru")
+
+        for response in (listed, shown, card):
+            assert response.status_code == 200
+            assert russian in response.content.decode()
+        assert client.get(reverse("admin:customers_interaction_add")).status_code == 200

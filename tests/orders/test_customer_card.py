@@ -81,8 +81,8 @@ class TestSummaryFirst:
             assert order.number in summary
         assert "мобильное приложение" in summary and "Tverskaya" in summary
         assert "Zip broken" in summary
-        assert '<li class="yes" title="дано">SMS</li>' in summary
-        assert '<li class="no" title="не дано">e-mail</li>' in summary
+        assert '<li class="yes" title="дано">✓ SMS</li>' in summary
+        assert '<li class="no" title="не дано">✗ e-mail</li>' in summary
         assert "<li>size:M</li><li>likes:shoes</li>" in summary
 
     def test_pending_points_and_when_they_become_spendable(self, client, staff_in_role, shop_and_shirt):
