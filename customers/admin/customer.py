@@ -146,7 +146,10 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["id", "full_name", "contacts", "city", "preferred_store", "created_channel", "created_at"]
     list_filter = [StatusFilter, SegmentFilter, "created_channel", "preferred_channel"]
     search_fields = ["last_name"]  # replaced by get_search_results: phone in any form, e-mail, card, name
-    search_help_text = _("A phone in any form, an e-mail, a card number, a customer number or a name.")
+    search_help_text = _(
+        "A phone in any form or its last 4 or more digits, an e-mail, a card number or its end, a customer number "
+        "or a name."
+    )
     list_select_related = ["preferred_store"]
     inlines = [IdentityInline]
     readonly_fields = [

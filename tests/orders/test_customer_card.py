@@ -160,3 +160,19 @@ def test_order_entries_of_the_timeline_read_in_the_readers_language(shop_and_shi
         assert entry.text == f"Оформлен заказ {order.number} на сумму 1\xa0234,00 RUB."
     with translation.override("en"):
         assert entry.text == f"Order {order.number} placed: 1,234.00 RUB."
+
+
+def test_an_erased_profile_says_so_first_and_its_form_is_only_shown(client, staff_in_role, shop_and_shirt):
+    from customers.personal_data import customer_anonymise
+
+    shop, _shirt = shop_and_shirt
+    client.force_login(staff_in_role(STORE_STAFF, locations=[shop]))
+    person = customer()
+    customer_anonymise(customer=person)
+
+    html = card_html(client, person)
+
+    assert "Персональные данные удалены" in summary_of(html)
+    assert "Не участвует в программе лояльности." in summary_of(html)
+    assert "Заказов пока нет." in summary_of(html)
+    assert "<summary>Весь профиль</summary>" in html
