@@ -40,10 +40,19 @@ def customer_notify(order: Order, *, kind: str, subject: str, text: str, actor: 
 
 
 def timeline_record(
-    order: Order, *, kind: str, event: str, params: dict, actor: Actor, location=None, details: str = ""
+    order: Order,
+    *,
+    kind: str,
+    actor: Actor,
+    event: str = "",
+    params: dict | None = None,
+    summary: str = "",
+    location=None,
+    details: str = "",
 ) -> None:
     """An entry on the customer's timeline about the order (skipped for inactive profiles): an event
-    of ``orders.timeline_events``, shown in the reader's language."""
+    of ``orders.timeline_events``, shown in the reader's language (a ``summary`` without an event
+    is kept as written, in one language: only for text a person typed)."""
     if order.customer is None:
         return
     try:
@@ -55,6 +64,7 @@ def timeline_record(
                 direction=Direction.INBOUND,
                 event=event,
                 params=params,
+                summary=summary,
                 details=details,
                 location=location,
                 subject_type="order",
