@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers import personal_data, segments, selectors, services
-from customers.admin.card import card_context
+from customers.admin.card import card_context, identity_label
 from customers.errors import InvalidIdentity
 from customers.models import (
     Case,
@@ -217,7 +217,7 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("contacts"))
     def contacts(self, obj):
-        return ", ".join(i.value for i in obj.identities.all() if i.kind in ("phone", "email"))
+        return ", ".join(identity_label(i.kind, i.value) for i in obj.identities.all() if i.kind in ("phone", "email"))
 
     @admin.display(description=pgettext_lazy("person", "name"))
     def full_name(self, obj):
