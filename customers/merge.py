@@ -24,7 +24,6 @@ from collections.abc import Callable
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from customers.errors import CannotMergeWithItself
 from customers.models import (
@@ -79,7 +78,8 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Actor = SYSTE
         timeline_note(
             survivor,
             kind=InteractionKind.MERGE,
-            summary=_("Profile #%(merged)d was merged into this one.") % {"merged": merged.pk},
+            event="customer.merged",
+            params={"merged": merged.pk},
             subject_type="customer",
             subject_id=str(merged.pk),
             actor=actor,

@@ -143,12 +143,24 @@ class IdentityKind(models.TextChoices):
     EXTERNAL_ID = "external_id", _("external id")
 
 
+def reversed_tail(kind: str, value: str) -> str:
+    """What the last digits of a phone or card are searched in: its digits (letters too for a
+    card) from the last one back; empty for e-mails and external ids."""
+    if kind == IdentityKind.PHONE:
+        return "".join(ch for ch in value if ch.isdigit())[::-1]
+    if kind == IdentityKind.CARD:
+        return "".join(ch for ch in value.upper() if ch.isalnum())[::-1]
+    return ""
+
+
 class Identity(TimeStampedModel):
     """A phone, e-mail, loyalty card or external account that identifies one customer.
 
     ``value`` is normalised (``customers.identities``): E.164 phones, lower-cased e-mails.
     ``system`` names where an external id comes from (``shop``, ``telegram``); it is empty for
     the other kinds. ``match_key`` is a looser form used only to find probable duplicates.
+    ``reversed_tail`` is a phone's digits or a card number written backwards, so the last digits a
+    cashier types are a prefix that an index finds (``customers.selectors.customer_search``).
     """
 
     customer = models.ForeignKey(
@@ -158,6 +170,8 @@ class Identity(TimeStampedModel):
     system = models.CharField(_("system"), max_length=32, blank=True)
     value = models.CharField(_("value"), max_length=254)
     match_key = models.CharField(_("match key"), max_length=254, blank=True, db_index=True, editable=False)
+    # db_index on PostgreSQL adds a varchar_pattern_ops index too, which serves LIKE 'prefix%'.
+    reversed_tail = models.CharField(_("reversed digits"), max_length=254, blank=True, db_index=True, editable=False)
 
     class Meta:
         ordering = ["kind", "id"]
@@ -170,6 +184,10 @@ class Identity(TimeStampedModel):
                 name="identity_system_only_for_external_ids",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        self.reversed_tail = reversed_tail(self.kind, self.value)
+        super().save(*args, **kwargs)
 
     def __str__(self):
         if self.system:
@@ -264,6 +282,11 @@ class Interaction(models.Model):
 
     ``subject_type``/``subject_id`` name what it concerns (``case``/``C-000012``,
     ``order``/``W-2026-000001``) by reference, so customers never imports the apps above it.
+
+    What the system writes itself has an ``event`` code and its ``params``; the sentence is
+    rendered in the reader's language when shown (``customers.timeline_events``). ``summary``
+    keeps it in the site's language for search and exports, and is what a contact staff or the API
+    typed, as typed.
     """
 
     customer = models.ForeignKey(
@@ -273,6 +296,8 @@ class Interaction(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=InteractionKind.choices)
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.INBOUND)
     summary = models.CharField(_("summary"), max_length=255)
+    event = models.CharField(_("event"), max_length=64, blank=True)
+    params = models.JSONField(_("event parameters"), default=dict, blank=True)
     details = models.TextField(_("details"), blank=True)
     occurred_at = models.DateTimeField(_("time"))
     location = models.ForeignKey(
@@ -294,7 +319,14 @@ class Interaction(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()}: {self.summary}"
+        return f"{self.get_kind_display()}: {self.text}"
+
+    @property
+    def text(self) -> str:
+        """The summary in the active language (an entry without an event code: as stored)."""
+        from customers.timeline_events import event_text
+
+        return event_text(self.event, self.params, self.summary)
 
 
 class CaseStatus(models.TextChoices):

@@ -98,7 +98,16 @@ def customer_data_export(*, customer: Customer, actor: Actor = SYSTEM) -> dict:
                 Interaction.objects.filter(customer=customer)
                 .order_by("occurred_at", "id")
                 .values(
-                    "channel", "kind", "direction", "summary", "details", "occurred_at", "subject_type", "subject_id"
+                    "channel",
+                    "kind",
+                    "direction",
+                    "summary",
+                    "event",
+                    "params",
+                    "details",
+                    "occurred_at",
+                    "subject_type",
+                    "subject_id",
                 )
             ),
             "cases": [
@@ -130,7 +139,7 @@ def customer_data_export(*, customer: Customer, actor: Actor = SYSTEM) -> dict:
         timeline_note(
             customer,
             kind=InteractionKind.PERSONAL_DATA,
-            summary=_("Personal data exported on request."),
+            event="personal_data.exported",
             actor=actor,
         )
     # One pass through the encoder: dates, decimals and UUIDs become strings.
@@ -192,7 +201,7 @@ def customer_anonymise(*, customer: Customer, actor: Actor = SYSTEM) -> Customer
         timeline_note(
             customer,
             kind=InteractionKind.PERSONAL_DATA,
-            summary=_("Personal data erased on request."),
+            event="personal_data.erased",
             actor=actor,
         )
     return customer

@@ -5,7 +5,7 @@ import contextlib
 from django.db.models import Prefetch, Q, QuerySet
 
 from customers.identities import IdentityKey, identity_key
-from customers.models import Case, CaseStatus, Customer, Identity, Interaction
+from customers.models import Case, CaseStatus, Customer, Identity, IdentityKind, Interaction
 from inventory.selectors import locations_for_user
 
 MAX_MERGE_HOPS = 20
@@ -42,27 +42,57 @@ def customers_with_identities(queryset: QuerySet[Customer] | None = None) -> Que
     )
 
 
-def customer_search(query: str) -> Q:
-    """A filter matching a phone in any form, an e-mail, a card number, an external id or a name."""
-    from customers.errors import InvalidIdentity
+MIN_TAIL_DIGITS = 4
+KINDS_WITHOUT_SYSTEM = [IdentityKind.PHONE, IdentityKind.EMAIL, IdentityKind.CARD]
+_TAIL_SEPARATORS = " -().+"
 
+
+def customer_search(query: str) -> Q:
+    """A filter matching a phone in any form, an e-mail, a card number, an external id, a name, a
+    customer number, or the last 4 or more digits of a phone or card ("100-00-02", "0002"; several
+    customers may match).
+
+    The identities are found in one subquery whose every branch an index answers on PostgreSQL
+    (the unique kind/system/value index, the reversed digits' pattern index); a customer number is
+    added to it by a union rather than an OR, which would make the planner scan every customer."""
     text = query.strip()
-    condition = Q(pk__in=[])
     if not text:
-        return condition
-    values = {text, text.lower(), text.upper().replace(" ", "").replace("-", "")}
-    with contextlib.suppress(InvalidIdentity):
-        values.add(identity_key("phone", text).value)
-    condition |= Q(pk__in=Identity.objects.filter(value__in=values).values("customer_id"))
+        return Q(pk__in=[])
+    ids = Identity.objects.filter(_identity_condition(text)).order_by().values("customer_id")
+    if text.isdigit() and not text.startswith("0") and len(text) < 12:
+        # A customer number; "0002" is the end of a phone or card.
+        ids = ids.union(Customer.objects.filter(pk=int(text)).order_by().values("pk"))
+    condition = Q(pk__in=ids)
     words = text.split()
     if words and not any(ch.isdigit() for ch in text) and "@" not in text:
         name = Q()
         for word in words[:3]:
             name &= Q(last_name__istartswith=word) | Q(first_name__istartswith=word) | Q(middle_name__istartswith=word)
         condition |= name
-    if text.isdigit():
-        condition |= Q(pk=int(text)) if len(text) < 12 else Q()
     return condition
+
+
+def _identity_condition(text: str) -> Q:
+    from customers.errors import InvalidIdentity
+
+    values = {text, text.lower(), text.upper().replace(" ", "").replace("-", "")}
+    with contextlib.suppress(InvalidIdentity):
+        values.add(identity_key("phone", text).value)
+    condition = Q(kind__in=KINDS_WITHOUT_SYSTEM, system="", value__in=values)
+    condition |= Q(kind=IdentityKind.EXTERNAL_ID, value__in=values)
+    tail = _tail(text)
+    if tail:
+        condition |= Q(reversed_tail__startswith=tail[::-1])
+    return condition
+
+
+def _tail(text: str) -> str:
+    """The digits (and card letters) a cashier typed, without separators, when there are enough of
+    them to search the end of phones and cards by; "" otherwise."""
+    compact = "".join(ch for ch in text.upper() if ch not in _TAIL_SEPARATORS)
+    if len(compact) < MIN_TAIL_DIGITS or not compact.isalnum() or not any(ch.isdigit() for ch in compact):
+        return ""
+    return compact
 
 
 def timeline(customer: Customer) -> QuerySet[Interaction]:

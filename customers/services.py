@@ -39,7 +39,9 @@ from customers.models import (
     Interaction,
     InteractionKind,
     PaymentMethod,
+    reversed_tail,
 )
+from customers.timeline_events import event_summary, is_registered
 from inventory.models import Location
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_changes, audit_event, audit_snapshot
@@ -176,20 +178,40 @@ def _identity_filter(keys: Sequence[IdentityKey]) -> Q:
 def _new_identities(customer: Customer, keys: Sequence[IdentityKey]) -> list[Identity]:
     return Identity.objects.bulk_create(
         [
-            Identity(customer=customer, kind=key.kind, system=key.system, value=key.value, match_key=key.match_key)
+            Identity(
+                customer=customer,
+                kind=key.kind,
+                system=key.system,
+                value=key.value,
+                match_key=key.match_key,
+                reversed_tail=reversed_tail(key.kind, key.value),
+            )
             for key in keys
         ]
     )
 
 
-def timeline_note(customer: Customer, *, kind: str, summary: str, actor: Actor, channel: str = Channel.SYSTEM, **extra):
-    """An entry the system writes itself on the timeline (internal unless ``direction`` says otherwise)."""
+def timeline_note(
+    customer: Customer,
+    *,
+    kind: str,
+    event: str,
+    params: dict | None = None,
+    actor: Actor,
+    channel: str = Channel.SYSTEM,
+    **extra,
+):
+    """An entry the system writes itself on the timeline (internal unless ``direction`` says
+    otherwise): an event code of ``customers.timeline_events``, shown in the reader's language."""
+    params = params or {}
     return Interaction.objects.create(
         customer=customer,
         channel=channel,
         kind=kind,
         direction=extra.pop("direction", Direction.INTERNAL),
-        summary=summary[:255],
+        summary=event_summary(event, params),
+        event=event,
+        params=params,
         occurred_at=extra.pop("occurred_at", None) or timezone.now(),
         staff=actor.user,
         api_key=actor.api_key,
@@ -266,7 +288,8 @@ def _identify(keys, profile, consents, channel, location, actor) -> IdentifyResu
             kind=InteractionKind.NOTE,
             channel=channel,
             location=location,
-            summary=_("Profile created through %(channel)s.") % {"channel": Channel(channel).label},
+            event="customer.created",
+            params={"channel": channel},
             actor=actor,
         )
         return IdentifyResult(customer=customer, created=True, attached=list(keys))
@@ -463,26 +486,19 @@ def consents_record(
                         apply(purpose, channel, False)
         if events:
             ConsentEvent.objects.bulk_create(events)
-            granted = [_consent_label(e) for e in events if e.granted]
-            withdrawn = [_consent_label(e) for e in events if not e.granted]
-            parts = []
-            if granted:
-                parts.append(_("Consents given: %(list)s.") % {"list": ", ".join(granted)})
-            if withdrawn:
-                parts.append(_("Consents withdrawn: %(list)s.") % {"list": ", ".join(withdrawn)})
+            params = {
+                "given": [[e.purpose, e.channel] for e in events if e.granted],
+                "withdrawn": [[e.purpose, e.channel] for e in events if not e.granted],
+            }
             timeline_note(
-                customer, kind=InteractionKind.CONSENT, channel=source_channel, summary=" ".join(parts), actor=actor
+                customer,
+                kind=InteractionKind.CONSENT,
+                channel=source_channel,
+                event="consents.changed",
+                params=params,
+                actor=actor,
             )
     return events
-
-
-def _consent_label(event: ConsentEvent) -> str:
-    if event.purpose == ConsentPurpose.PERSONAL_DATA:
-        return str(ConsentPurpose.PERSONAL_DATA.label)
-    return _("%(purpose)s by %(channel)s") % {
-        "purpose": ConsentPurpose(event.purpose).label,
-        "channel": ContactChannel(event.channel).label,
-    }
 
 
 # --- Timeline ---------------------------------------------------------------------------
@@ -493,19 +509,29 @@ def interaction_record(
     customer: Customer,
     channel: str,
     kind: str,
-    summary: str,
+    summary: str = "",
     direction: str = Direction.INBOUND,
     details: str = "",
     occurred_at: datetime.datetime | None = None,
     location: Location | None = None,
     subject_type: str = "",
     subject_id: str = "",
+    event: str = "",
+    params: dict | None = None,
     actor: Actor = SYSTEM,
 ) -> Interaction:
-    """Put a contact on the customer's timeline (a call, a chat message, a store visit, an order...)."""
+    """Put a contact on the customer's timeline (a call, a chat message, a store visit, an order...).
+
+    What people say is a ``summary``, kept as typed; what the system records is an ``event`` code of
+    ``customers.timeline_events`` with its ``params``, rendered in the reader's language."""
     check_choice(channel, Channel, "channel")
     check_choice(kind, InteractionKind, "kind")
     check_choice(direction, Direction, "direction")
+    params = params or {}
+    if event:
+        if not is_registered(event):
+            raise InvalidInput.for_field("event", _("Unknown timeline event."))
+        summary = event_summary(event, params)
     summary = summary.strip()
     if not summary:
         raise InvalidInput.for_field("summary", _("A contact needs a summary."))
@@ -516,6 +542,8 @@ def interaction_record(
         kind=kind,
         direction=direction,
         summary=summary[:255],
+        event=event,
+        params=params,
         details=details,
         occurred_at=occurred_at or timezone.now(),
         location=location,

@@ -11,7 +11,7 @@ class LoyaltyConfig(AppConfig):
         # customer; the personal data export holds the account; segments can name a loyalty tier.
         from customers.merge import register_merge_step
         from customers.personal_data import register_anonymise_step, register_export_section
-        from loyalty import segments
+        from loyalty import segments, timeline_events  # noqa: F401 (timeline_events registers its events)
         from loyalty.merge import move_loyalty
         from loyalty.personal_data import anonymise_loyalty, export_loyalty
 

@@ -34,7 +34,7 @@ from loyalty.models import (
     TierChangeReason,
 )
 from loyalty.selectors import active_accounts
-from loyalty.services import programme_current, tier_change_summary, tier_for_spend, tiers_by_spend
+from loyalty.services import programme_current, tier_change_event, tier_for_spend, tiers_by_spend
 from omni.core.channels import Channel
 from omni.core.dates import local_day_start
 from omni.core.errors import DomainError
@@ -344,7 +344,7 @@ def tiers_recalculate_all(*, now: datetime.datetime | None = None, batch_size: i
                     channel=Channel.SYSTEM,
                     kind=InteractionKind.POINTS_CHANGE,
                     direction=Direction.INTERNAL,
-                    summary=tier_change_summary(old_by_id.get(tier_id), new),
+                    **tier_change_event(old_by_id.get(tier_id), new),
                     occurred_at=now,
                     subject_type="loyalty_account",
                     subject_id=str(pk),

@@ -201,6 +201,14 @@ def accounts_for_display(queryset: QuerySet[Account] | None = None) -> QuerySet[
     )
 
 
+def next_spendable_at(account: Account, *, now: datetime.datetime | None = None) -> datetime.datetime | None:
+    """When the earliest pending points of the account become spendable (None when none are pending)."""
+    now = now or timezone.now()
+    return PointsEntry.objects.filter(account=account, remaining__gt=0, spendable_from__gt=now).aggregate(
+        first=Min("spendable_from")
+    )["first"]
+
+
 def primary_card(account: Account) -> Card | None:
     """The newest active card (uses the prefetched cards when there are some)."""
     return next((card for card in account.cards.all() if card.status == CardStatus.ACTIVE), None)

@@ -13,7 +13,9 @@ class OrdersConfig(AppConfig):
         from customers.merge import register_merge_step
         from customers.personal_data import register_anonymise_step, register_export_section
         from inventory.hooks import register_transfer_received
-        from orders import segments
+
+        # Its box on the customer's card and its events on the timeline register when imported.
+        from orders import customer_card, segments, timeline_events  # noqa: F401
         from orders.services import anonymise_orders, export_orders, move_orders, order_transfer_received
 
         register_merge_step("orders.orders", move_orders)

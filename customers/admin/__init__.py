@@ -6,11 +6,12 @@ messages or attached to the form field they name.
 
 One module per area: ``customer`` (the customer's page, registration, consents, personal data),
 ``timeline`` (consent events, contacts, messages), ``cases``, ``duplicates``, ``segments``, and
-``panels``, through which orders and loyalty show their lists on the customer's page. Importing
+``panels``, through which orders and loyalty show their lists and summary boxes on the customer's
+page. Importing
 this package registers every screen.
 """
 
 from customers.admin import cases, customer, duplicates, segments, timeline  # noqa: F401 (registers them)
-from customers.admin.panels import DisplayOnlyFormSet, add_customer_page_inline
+from customers.admin.panels import DisplayOnlyFormSet, add_customer_card_panel, add_customer_page_inline
 
-__all__ = ["DisplayOnlyFormSet", "add_customer_page_inline"]
+__all__ = ["DisplayOnlyFormSet", "add_customer_card_panel", "add_customer_page_inline"]

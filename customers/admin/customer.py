@@ -1,6 +1,7 @@
 """The customer's page: find a customer, see everything about them, register them in a store,
 record their consents, export or erase their personal data."""
 
+import contextlib
 import json
 
 from django import forms
@@ -16,6 +17,7 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers import personal_data, segments, selectors, services
+from customers.admin.card import card_context, identity_label
 from customers.errors import InvalidIdentity
 from customers.models import (
     Case,
@@ -30,11 +32,9 @@ from customers.models import (
 from customers.services import PROFILE_FIELDS, ConsentChange, IdentityInput
 from inventory.selectors import locations_for_user
 from omni.core.actors import Actor
-from omni.core.admin_mixins import ChangeHistoryAdminMixin, panel_table, render_form_page
+from omni.core.admin_mixins import ChangeHistoryAdminMixin, render_form_page
 from omni.core.channels import Channel
 from omni.core.errors import DomainError
-
-TIMELINE_ROWS = 20
 
 
 def customer_link(customer: Customer | None):
@@ -95,7 +95,46 @@ class IdentityInline(admin.TabularInline):
         return False
 
 
+TAGS_HELP = _("Separated by commas: sizes, favourite categories, price range, for example size:M, likes:shoes.")
+
+
+class TagsField(forms.CharField):
+    """Preferences typed as "size:M, likes:shoes" (a JSON list is accepted too)."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(str(tag) for tag in value)
+        if isinstance(value, str) and value.startswith("["):
+            with contextlib.suppress(ValueError):
+                return self.prepare_value(json.loads(value))
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value).strip()
+        if text.startswith("["):
+            try:
+                tags = json.loads(text)
+            except ValueError:
+                raise forms.ValidationError(
+                    _("Write the preferences separated by commas, for example size:M, likes:shoes.")
+                )
+            if not isinstance(tags, list):
+                raise forms.ValidationError(
+                    _("Write the preferences separated by commas, for example size:M, likes:shoes.")
+                )
+            return [str(tag).strip() for tag in tags if str(tag).strip()]
+        return [tag.strip() for tag in text.split(",") if tag.strip()]
+
+
 class CustomerForm(forms.ModelForm):
+    tags = TagsField(
+        label=_("Preferences"),
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text=TAGS_HELP,
+    )
+
     class Meta:
         model = Customer
         fields = list(PROFILE_FIELDS)
@@ -107,20 +146,20 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["id", "full_name", "contacts", "city", "preferred_store", "created_channel", "created_at"]
     list_filter = [StatusFilter, SegmentFilter, "created_channel", "preferred_channel"]
     search_fields = ["last_name"]  # replaced by get_search_results: phone in any form, e-mail, card, name
-    search_help_text = _("A phone in any form, an e-mail, a card number, a customer number or a name.")
+    search_help_text = _(
+        "A phone in any form or its last 4 or more digits, an e-mail, a card number or its end, a customer number "
+        "or a name."
+    )
     list_select_related = ["preferred_store"]
     inlines = [IdentityInline]
     readonly_fields = [
         "merged_into_link",
         "anonymised_at",
-        "consents_panel",
-        "timeline_panel",
         "created_channel",
         "created_at",
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["merged_into_link", "anonymised_at"]}),
         (
             _("Profile"),
             {
@@ -134,8 +173,6 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Consents"), {"fields": ["consents_panel"]}),
-        (_("Timeline"), {"fields": ["timeline_panel"]}),
         (
             _("Acquisition"),
             {
@@ -158,6 +195,12 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
             .prefetch_related(Prefetch("identities", queryset=Identity.objects.order_by("kind", "id")))
         )
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and (obj.is_merged or obj.is_anonymised):
+            return [(None, {"fields": ["merged_into_link", "anonymised_at"]}), *fieldsets]
+        return fieldsets
+
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
@@ -174,7 +217,7 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("contacts"))
     def contacts(self, obj):
-        return ", ".join(i.value for i in obj.identities.all() if i.kind in ("phone", "email"))
+        return ", ".join(identity_label(i.kind, i.value) for i in obj.identities.all() if i.kind in ("phone", "email"))
 
     @admin.display(description=pgettext_lazy("person", "name"))
     def full_name(self, obj):
@@ -183,40 +226,6 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("merged into"))
     def merged_into_link(self, obj):
         return customer_link(obj.merged_into) if obj.merged_into_id else "—"
-
-    @admin.display(description=_("consents"))
-    def consents_panel(self, obj):
-        current = panel_table(
-            [_("purpose"), _("channel"), _("granted"), _("since")],
-            [
-                (
-                    c.get_purpose_display(),
-                    c.get_channel_display() or "—",
-                    _("yes") if c.granted else _("no"),
-                    c.changed_at,
-                )
-                for c in obj.consents.all()
-            ],
-        )
-        url = reverse("admin:customers_consentevent_changelist") + f"?customer__id__exact={obj.pk}"
-        return format_html('{}<p><a href="{}">{}</a></p>', current, url, gettext("Every grant and withdrawal"))
-
-    @admin.display(description=_("recent contacts"))
-    def timeline_panel(self, obj):
-        rows = [
-            (
-                i.occurred_at,
-                i.get_channel_display(),
-                i.get_kind_display(),
-                i.get_direction_display(),
-                i.summary,
-                i.staff or "—",
-            )
-            for i in selectors.timeline(obj)[:TIMELINE_ROWS]
-        ]
-        url = reverse("admin:customers_interaction_changelist") + f"?customer__id__exact={obj.pk}"
-        table = panel_table([_("time"), _("channel"), _("kind"), _("direction"), _("summary"), _("staff member")], rows)
-        return format_html('{}<p><a href="{}">{}</a></p>', table, url, gettext("The whole timeline"))
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in PROFILE_FIELDS}
@@ -261,8 +270,12 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
             if str(object_id).isdigit()
             else Case.objects.none()
         )
+        customer = self.get_object(request, object_id) if str(object_id).isdigit() else None
+        card = card_context(request, customer, open_cases) if customer is not None else {}
         extra_context = {
             **(extra_context or {}),
+            **card,
+            **({"title": str(customer), "subtitle": None} if customer is not None else {}),
             "open_cases": open_cases,
             "can_anonymise": request.user.has_perm("customers.anonymise_customer"),
             "can_export": request.user.has_perm("customers.export_customer_data"),

@@ -31,7 +31,7 @@ class InteractionAdmin(admin.ModelAdmin):
     """The timeline of every customer; call-centre operators record contacts here."""
 
     form = InteractionForm
-    list_display = ["occurred_at", "customer", "channel", "kind", "direction", "summary", "staff"]
+    list_display = ["occurred_at", "customer", "channel", "kind", "direction", "text", "staff"]
     list_filter = ["channel", "kind", "direction"]
     list_select_related = ["customer", "staff"]
     raw_id_fields = ["customer"]
@@ -39,6 +39,20 @@ class InteractionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["text"] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        """An entry the system wrote shows its sentence in the reader's language, not the stored one."""
+        fields = InteractionForm._meta.fields
+        if obj is not None and obj.event:
+            return ["text" if name == "summary" else name for name in fields]
+        return fields
+
+    @admin.display(description=_("summary"))
+    def text(self, obj):
+        return obj.text
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -80,6 +80,15 @@ class CustomerSerializer(ModelSerializer):
 class InteractionSerializer(ModelSerializer):
     location = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     staff = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    summary = serializers.CharField(
+        source="text",
+        read_only=True,
+        help_text="In the request's language (Accept-Language) when the system wrote it; as typed otherwise.",
+    )
+    event = serializers.CharField(
+        read_only=True, help_text="The event code of an entry the system wrote (order.placed); empty for a contact."
+    )
+    params = serializers.JSONField(read_only=True, help_text="The event's parameters, for machines.")
 
     class Meta:
         model = Interaction
@@ -90,6 +99,8 @@ class InteractionSerializer(ModelSerializer):
             "kind",
             "direction",
             "summary",
+            "event",
+            "params",
             "details",
             "location",
             "subject_type",

@@ -36,6 +36,7 @@ from customers.models import (
     MessageStatus,
 )
 from customers.services import check_choice, locked_customer
+from customers.timeline_events import event_summary
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_event
 from omni.core.channels import Channel
@@ -225,18 +226,16 @@ def message_deliver(*, message_id: int) -> str:
             last_error="",
             updated_at=sent_at,
         )
-        if status == MessageStatus.SENT:
-            summary = _("Message sent: %(title)s") % {"title": message.subject or message.kind}
-        else:
-            summary = _("Message stored, not delivered (no provider configured): %(title)s") % {
-                "title": message.subject or message.kind
-            }
+        event = "message.sent" if status == MessageStatus.SENT else "message.stored"
+        params = {"title": message.subject or message.kind}
         Interaction.objects.create(
             customer_id=message.customer_id,
             channel=Channel(message.channel),
             kind=InteractionKind.MESSAGE_SENT,
             direction=Direction.OUTBOUND,
-            summary=summary[:255],
+            summary=event_summary(event, params),
+            event=event,
+            params=params,
             details="" if message.is_sensitive else message.body,
             occurred_at=sent_at,
             subject_type=message.cause_type or "message",

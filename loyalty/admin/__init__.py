@@ -8,8 +8,8 @@ and a manual adjustment is a service call with its own permission (``loyalty.adj
 a mandatory reason.
 
 One module per area: ``programme`` (and tiers), ``accounts`` (and cards), ``ledger``, ``promo``,
-and ``customer_panel``, the balance on the customer's page. Importing this package registers
-every screen.
+``customer_panel``, the balance listed on the customer's page, and ``customer_card``, the balance
+in the summary at the top of it. Importing this package registers every screen.
 """
 
-from loyalty.admin import accounts, customer_panel, ledger, programme, promo  # noqa: F401 (registers them)
+from loyalty.admin import accounts, customer_card, customer_panel, ledger, programme, promo  # noqa: F401 (registers them)

@@ -150,17 +150,13 @@ def account_open(
                 actor=actor,
                 now=now,
             )
-            summary = _("Joined the loyalty programme with a welcome bonus of %(points)d points.") % {
-                "points": programme.welcome_bonus
-            }
-        else:
-            summary = _("Joined the loyalty programme.")
         interaction_record(
             customer=customer,
             channel=channel,
             kind=InteractionKind.POINTS_CHANGE,
             direction=Direction.INTERNAL,
-            summary=summary,
+            event="loyalty.joined",
+            params={"bonus": programme.welcome_bonus},
             occurred_at=now,
             location=store,
             subject_type="loyalty_account",

@@ -77,10 +77,11 @@ def qualifying_spend(account: Account, *, programme: Programme, now: datetime.da
     return money(total or 0)
 
 
-def tier_change_summary(old: Tier | None, new: Tier | None) -> str:
-    return _("Loyalty tier changed from %(old)s to %(new)s.") % {
-        "old": old.name if old else "—",
-        "new": new.name if new else "—",
+def tier_change_event(old: Tier | None, new: Tier | None) -> dict:
+    """The timeline event of a tier change, as ``interaction_record`` keywords."""
+    return {
+        "event": "loyalty.tier_changed",
+        "params": {"old": old.name if old else "—", "new": new.name if new else "—"},
     }
 
 
@@ -105,7 +106,7 @@ def tier_recalculate_locked(
             channel=Channel.SYSTEM,
             kind=InteractionKind.POINTS_CHANGE,
             direction=Direction.INTERNAL,
-            summary=tier_change_summary(old, new),
+            **tier_change_event(old, new),
             occurred_at=now,
             subject_type="loyalty_account",
             subject_id=str(account.pk),

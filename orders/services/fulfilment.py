@@ -71,12 +71,12 @@ def completion_record(order: Order, lines: Sequence[OrderLine], actor: Actor, no
     timeline_record(
         order,
         kind=InteractionKind.ORDER,
-        summary=_("Order %(number)s completed (%(status)s): %(items)d items for %(total)s.")
-        % {
+        event="order.completed",
+        params={
             "number": order.number,
-            "status": OrderStatus(order.status).label,
+            "status": order.status,
             "items": items,
-            "total": money_text(order.total + order.points_value),
+            "total": str(order.total + order.points_value),
         },
         details="\n".join(f"{line.sku} {line.name} × {part.quantity}: {part.total}" for line, part in kept),
         location=order.location,
@@ -211,7 +211,8 @@ def order_cancel(*, order: Order, reason: str = "", actor: Actor = SYSTEM) -> Or
         timeline_record(
             order,
             kind=InteractionKind.ORDER,
-            summary=_("Order %(number)s cancelled.") % {"number": order.number},
+            event="order.cancelled",
+            params={"number": order.number},
             details=order.cancel_reason,
             location=order.location,
             actor=actor,
@@ -248,7 +249,8 @@ def order_expire(*, order: Order, now: datetime.datetime | None = None, actor: A
         timeline_record(
             order,
             kind=InteractionKind.ORDER,
-            summary=_("Order %(number)s was not collected in time and is cancelled.") % {"number": order.number},
+            event="order.expired",
+            params={"number": order.number},
             location=order.location,
             actor=actor,
         )

@@ -11,9 +11,8 @@ from customers.models import Direction, MessagePurpose
 from customers.services import interaction_record
 from omni.core.actors import Actor
 from omni.core.errors import DomainError
-from orders.models import (
-    Order,
-)
+from orders import timeline_events  # noqa: F401 (registers the order events)
+from orders.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +39,20 @@ def customer_notify(order: Order, *, kind: str, subject: str, text: str, actor: 
         logger.info("Order %s: message %s not sent (%s).", order.number, kind, exc.code)
 
 
-def timeline_record(order: Order, *, kind: str, summary: str, actor: Actor, location=None, details: str = "") -> None:
-    """An entry on the customer's timeline about the order (skipped for inactive profiles)."""
+def timeline_record(
+    order: Order,
+    *,
+    kind: str,
+    actor: Actor,
+    event: str = "",
+    params: dict | None = None,
+    summary: str = "",
+    location=None,
+    details: str = "",
+) -> None:
+    """An entry on the customer's timeline about the order (skipped for inactive profiles): an event
+    of ``orders.timeline_events``, shown in the reader's language (a ``summary`` without an event
+    is kept as written, in one language: only for text a person typed)."""
     if order.customer is None:
         return
     try:
@@ -51,6 +62,8 @@ def timeline_record(order: Order, *, kind: str, summary: str, actor: Actor, loca
                 channel=order.channel,
                 kind=kind,
                 direction=Direction.INBOUND,
+                event=event,
+                params=params,
                 summary=summary,
                 details=details,
                 location=location,

@@ -229,7 +229,8 @@ def _announce_placed(order: Order, actor: Actor) -> None:
     timeline_record(
         order,
         kind=InteractionKind.ORDER,
-        summary=_("Order %(number)s placed: %(total)s.") % {"number": order.number, "total": money_text(order.total)},
+        event="order.placed",
+        params={"number": order.number, "total": str(order.total)},
         location=order.location,
         actor=actor,
     )

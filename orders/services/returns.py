@@ -353,12 +353,12 @@ def _announce_return(
     timeline_record(
         order,
         kind=InteractionKind.RETURN,
-        summary=_("Return %(number)s of order %(order)s: %(items)d items, refund %(refund)s.")
-        % {
+        event="return.accepted",
+        params={
             "number": order_return.number,
             "order": order.number,
             "items": sum(item.quantity for item in figures.lines),
-            "refund": money_text(order_return.refund_amount),
+            "refund": str(order_return.refund_amount),
         },
         details=reason,
         location=order_return.location,

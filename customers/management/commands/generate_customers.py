@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from customers.models import Customer, Identity, IdentityKind
+from customers.models import Customer, Identity, IdentityKind, reversed_tail
 from omni.core.channels import Channel
 
 PHONE_PREFIX = "+7999"
@@ -46,7 +46,7 @@ CUSTOMER_COLUMNS = [
     "created_at",
     "updated_at",
 ]
-IDENTITY_COLUMNS = ["customer_id", "kind", "system", "value", "match_key", "created_at", "updated_at"]
+IDENTITY_COLUMNS = ["customer_id", "kind", "system", "value", "match_key", "reversed_tail", "created_at", "updated_at"]
 
 
 def bench_phone(n: int) -> str:
@@ -125,8 +125,10 @@ class Command(BaseCommand):
             )
             phone = bench_phone(number)
             email = f"bench{number}@example.com"
-            identities.append((pk, IdentityKind.PHONE, "", phone, phone[2:], now, now))
-            identities.append((pk, IdentityKind.EMAIL, "", email, email, now, now))
+            identities.append(
+                (pk, IdentityKind.PHONE, "", phone, phone[2:], reversed_tail(IdentityKind.PHONE, phone), now, now)
+            )
+            identities.append((pk, IdentityKind.EMAIL, "", email, email, "", now, now))
         return customers, identities
 
     @staticmethod

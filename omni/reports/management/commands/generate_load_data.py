@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, Direction, Interaction, InteractionKind
+from customers.timeline_events import event_summary
 from inventory.models import (
     Category,
     Employee,
@@ -592,22 +593,11 @@ class Command(BaseCommand):
         self.expiry = datetime.timedelta(days=programme.expiry_days)
         self.pickup_time = datetime.timedelta(days=settings.ORDERS_PICKUP_DAYS)
 
-        # The texts the services write (``orders.services``, ``loyalty.services``), in the active language.
+        # The texts the services write (``orders.services``, ``loyalty.services``), in the active language;
+        # the timeline entries are event codes (``orders.timeline_events``, ``loyalty.timeline_events``).
         self.texts = {
-            "placed": _("Order %(number)s placed: %(total)s."),
-            "completed": _("Order %(number)s completed (%(status)s): %(items)d items for %(total)s."),
-            "cancelled": _("Order %(number)s cancelled."),
-            "expired": _("Order %(number)s was not collected in time and is cancelled."),
-            "return": _("Return %(number)s of order %(order)s: %(items)d items, refund %(refund)s."),
             "refund": _("Return %(number)s"),
-            "joined": _("Joined the loyalty programme."),
-            "joined_bonus": _("Joined the loyalty programme with a welcome bonus of %(points)d points."),
         }
-        self.status_labels = {status.value: str(status.label) for status in OrderStatus}
-        self.currency = settings.OMNI_CURRENCY
-
-    def money_text(self, value: Decimal) -> str:
-        return f"{value} {self.currency}"
 
     def next_id(self, model) -> int:
         pk = self.ids[model]
@@ -702,9 +692,7 @@ class Command(BaseCommand):
                 },
             )
             self.book.add(account_id, joined, expires, entry_id, welcome)
-            summary = self.texts["joined_bonus"] % {"points": welcome}
-        else:
-            summary = self.texts["joined"]
+        params = {"bonus": welcome or 0}
         w.add(
             Interaction,
             {
@@ -712,7 +700,9 @@ class Command(BaseCommand):
                 "channel": channel,
                 "kind": InteractionKind.POINTS_CHANGE,
                 "direction": Direction.INTERNAL,
-                "summary": summary,
+                "summary": event_summary("loyalty.joined", params),
+                "event": "loyalty.joined",
+                "params": params,
                 "occurred_at": joined,
                 "subject_type": "loyalty_account",
                 "subject_id": str(account_id),
@@ -1001,7 +991,7 @@ class Command(BaseCommand):
     def timeline(self, customer, number, channel, fulfilment, location, steps, lines, returned) -> None:
         """The entries ``orders.services`` puts on the customer's timeline: the order placed (not for a
         sale in a store), completed, cancelled or expired, and its return."""
-        texts, w = self.texts, self.writer
+        w = self.writer
         common = {
             "customer_id": customer,
             "channel": channel,
@@ -1010,13 +1000,15 @@ class Command(BaseCommand):
             "subject_id": number,
         }
 
-        def entry(kind, summary, at, *, location_id=location.pk, staff=None, details=""):
+        def entry(kind, event, params, at, *, location_id=location.pk, staff=None, details=""):
             w.add(
                 Interaction,
                 {
                     **common,
                     "kind": kind,
-                    "summary": summary[:255],
+                    "summary": event_summary(event, params),
+                    "event": event,
+                    "params": params,
                     "details": details,
                     "occurred_at": at,
                     "location_id": location_id,
@@ -1028,34 +1020,34 @@ class Command(BaseCommand):
         created = steps[0][2]
         if fulfilment != Fulfilment.IN_STORE:
             placed_total = sum((line.subtotal - line.points_value for line in lines), Decimal("0.00"))
-            summary = texts["placed"] % {"number": number, "total": self.money_text(placed_total)}
-            entry(InteractionKind.ORDER, summary, created)
+            entry(InteractionKind.ORDER, "order.placed", {"number": number, "total": str(placed_total)}, created)
         _before, status, at, staff = steps[-1]
         if status in COMPLETED_STATUSES:
             kept = [line for line in lines if line.kept > 0]
-            summary = texts["completed"] % {
+            params = {
                 "number": number,
-                "status": self.status_labels[status],
+                "status": status,
                 "items": sum(line.kept for line in kept),
-                "total": self.money_text(sum((line.price * line.kept for line in kept), Decimal("0.00"))),
+                "total": str(sum((line.price * line.kept for line in kept), Decimal("0.00"))),
             }
             details = "\n".join(f"{line.sku} {line.name} × {line.kept}: {line.kept_total()}" for line in kept)
-            entry(InteractionKind.ORDER, summary, at, staff=staff, details=details)
+            entry(InteractionKind.ORDER, "order.completed", params, at, staff=staff, details=details)
         elif status == S.CANCELLED:
-            entry(InteractionKind.ORDER, texts["cancelled"] % {"number": number}, at)
+            entry(InteractionKind.ORDER, "order.cancelled", {"number": number}, at)
         elif status == S.EXPIRED:
-            entry(InteractionKind.ORDER, texts["expired"] % {"number": number}, at)
+            entry(InteractionKind.ORDER, "order.expired", {"number": number}, at)
         if returned is not None:
-            summary = texts["return"] % {
+            params = {
                 "number": returned["number"],
                 "order": number,
                 "items": 1,
-                "refund": self.money_text(returned["paid_amount"]),
+                "refund": str(returned["paid_amount"]),
             }
             received = returned["location"]
             entry(
                 InteractionKind.RETURN,
-                summary,
+                "return.accepted",
+                params,
                 returned["at"],
                 location_id=received.pk,
                 staff=self.cashiers.get(received.pk),
