@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from omni.core.errors import InvalidInput
 from omni.core.roles import STORE_STAFF
 from orders import services
 from orders.errors import RefundNotPending
-from orders.models import Refund, RefundStatus
+from orders.models import Refund, RefundPayout, RefundStatus
 from orders.services import PaymentInput, ReturnLineInput
 from tests.orders.factories import collect, customer, product, sell, stock, store
 
@@ -95,6 +96,48 @@ class TestService:
         assert refund.completed_at is not None
         with pytest.raises(RefundNotPending):
             services.refund_complete(refund=refund)
+
+    def test_a_refund_to_the_card_at_the_terminal_needs_its_transaction_id(self, two_stores):
+        mine, _theirs, shirt = two_stores
+        refund = pending_refund(mine, shirt)
+
+        with pytest.raises(InvalidInput) as refused:
+            services.refund_complete(refund=refund, payout=RefundPayout.TERMINAL, terminal="T-1", transaction_id=" ")
+        assert refused.value.details["field"] == "transaction_id"
+        refund.refresh_from_db()
+        assert (refund.status, refund.completed_at) == (RefundStatus.PENDING, None)
+
+        services.refund_complete(refund=refund, payout=RefundPayout.TERMINAL, terminal=" T-1 ", transaction_id="RRN-7")
+        refund.refresh_from_db()
+        assert (refund.status, refund.method, refund.transaction_id, refund.terminal) == (
+            RefundStatus.DONE,
+            "card_online",
+            "RRN-7",
+            "T-1",
+        )
+
+    def test_a_refund_paid_out_in_cash_is_recorded_as_cash(self, two_stores, django_capture_on_commit_callbacks):
+        mine, _theirs, shirt = two_stores
+        person = customer()
+        refund = pending_refund(mine, shirt, person)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            services.refund_complete(refund=refund, payout=RefundPayout.CASH, transaction_id="ignored")
+
+        refund.refresh_from_db()
+        assert (refund.status, refund.method, refund.transaction_id) == (RefundStatus.DONE, "cash", "")
+        assert refund.payment.method == "card_online"  # still names the payment it refunds
+        assert "cash" in person.messages.get(kind="refund_made").body
+        with pytest.raises(RefundNotPending):
+            services.refund_complete(refund=refund, payout=RefundPayout.CASH)
+
+    def test_an_unknown_payout_is_refused(self, two_stores):
+        mine, _theirs, shirt = two_stores
+        refund = pending_refund(mine, shirt)
+        with pytest.raises(InvalidInput):
+            services.refund_complete(refund=refund, payout="cheque")
+        refund.refresh_from_db()
+        assert refund.status == RefundStatus.PENDING
 
 
 class TestApi:
