@@ -14,6 +14,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 
@@ -97,7 +98,8 @@ class ReturnDeskMixin:
 
     def _desk(self, request, **context):
         context.setdefault("search", ReturnSearchForm())
-        return self._render(request, DESK, title=gettext("Return desk"), **context)
+        context.setdefault("title", gettext("Return desk"))
+        return self._render(request, DESK, **context)
 
     # --- Find the purchase
 
@@ -142,7 +144,7 @@ class ReturnDeskMixin:
             "order": order,
             "location": data["location"],
             "lines": form.return_lines(),
-            "reason": data["reason"],
+            "reason": data.get("reason") or gettext("Reason to be given"),
             "refund_method": data["refund_method"],
             "accept_late": data.get("accept_late", False),
             "actor": actor_of(request),
@@ -190,7 +192,8 @@ class ReturnDeskMixin:
             return self._render(request, PREVIEW, refusals=[gettext("No completed order has this number.")])
         form = self._return_form(request, order)
         preview, refusals = None, []
-        if form.is_valid():
+        # The reason is typed last: the refund shows as soon as the lines are chosen.
+        if form.is_valid() or set(form.errors) == {"reason"}:
             try:
                 preview = services.return_preview(**self._return_input(request, order, form))
             except DomainError as exc:
@@ -198,22 +201,23 @@ class ReturnDeskMixin:
         return self._render(request, PREVIEW, **self._preview_context(order, form, preview, refusals))
 
     def _preview_context(self, order, form, preview, refusals) -> dict:
+        deadline = services.return_deadline(order)
         return {
             "order": order,
             "form": form,
             "preview": preview,
             "refunds": _refund_rows(preview),
             "refusals": refusals,
-            "deadline": services.return_deadline(order),
+            "deadline": deadline,
             "window_days": services.return_window_days(order),
+            "window_closed": deadline is not None and timezone.now() > deadline,
         }
 
     def _order_page(self, request, order, form, preview, refusals):
         return self._desk(
             request,
             title=gettext("Return of order %(number)s") % {"number": order.number},
-            order=order,
-            panel=_customer_panel(order.customer),
+            panel=selectors.customer_panel(order.customer),
             **self._preview_context(order, form, preview, refusals),
         )
 
@@ -245,7 +249,7 @@ class ReturnDeskMixin:
             title=gettext("Return %(number)s") % {"number": order_return.number},
             order_return=order_return,
             order=order_return.order,
-            panel=_customer_panel(order_return.order.customer),
+            panel=selectors.customer_panel(order_return.order.customer),
             refund_rows=rows,
             can_complete=can_complete,
             pending=sum((r.amount for r in refunds if r.status == RefundStatus.PENDING), 0),
@@ -289,7 +293,3 @@ def _refund_done_text(refund: Refund) -> str:
         **names,
         "transaction": refund.transaction_id,
     }
-
-
-def _customer_panel(customer):
-    return selectors.customer_panel(customer) if customer is not None else None

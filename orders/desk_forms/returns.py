@@ -84,6 +84,10 @@ class ReturnForm(forms.Form):
     def other_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in ("location", "reason", "refund_method", "accept_late") if name in self.fields]
 
+    def line_errors(self) -> list[str]:
+        """The errors of the lines alone: what the live refund shows while the rest is typed."""
+        return [str(e) for name, errors in self.errors.items() if name.startswith("quantity_") for e in errors]
+
     def clean(self):
         cleaned = super().clean()
         if self.lines and not any(cleaned.get(f"quantity_{line.pk}") for line in self.lines):

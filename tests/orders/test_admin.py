@@ -316,7 +316,7 @@ class TestSale:
 
 class TestReturnDesk:
     @pytest.mark.parametrize(
-        "url", ["/admin/orders/orderreturn/desk/W-%00/", "/admin/orders/orderreturn/desk/?query=W-%00"]
+        "url", ["/admin/orders/orderreturn/desk/W-%00/", "/admin/orders/orderreturn/desk/?q=W-%00"]
     )
     def test_a_nul_character_in_the_address_is_a_bad_request(self, client, staff_in_role, two_stores, url):
         client.force_login(staff_in_role(STORE_STAFF, locations=[two_stores[0]]))
@@ -334,10 +334,10 @@ class TestReturnDesk:
         client.force_login(staff_in_role(STORE_STAFF, locations=[mine]))
 
         found = client.get(
-            reverse("admin:orders_orderreturn_desk"), {"query": person.identities.get(kind="phone").value}
+            reverse("admin:orders_orderreturn_desk"), {"q": person.identities.get(kind="phone").value}
         )
         assert [o.number for o in found.context["orders"]] == [web_order.number]
-        by_number = client.get(reverse("admin:orders_orderreturn_desk"), {"query": web_order.number})
+        by_number = client.get(reverse("admin:orders_orderreturn_desk"), {"q": web_order.number})
         assert by_number.status_code == 302
 
         url = reverse("admin:orders_orderreturn_take", args=[web_order.number])
