@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from inventory.forms import domain_error_messages
 from inventory.models import LocationKind
@@ -63,10 +63,12 @@ def accepted_text(order_return: OrderReturn, refunds: list[Refund]) -> str:
     if pending:
         return gettext("Return %(number)s is accepted; %(amount)s to refund — awaiting payout.") % names
     if order_return.refund_points:
-        return gettext("Return %(number)s is accepted; %(points)s points are credited to the customer.") % {
-            **names,
-            "points": number_format(order_return.refund_points, 0, force_grouping=True),
-        }
+        points = order_return.refund_points
+        return ngettext(
+            "Return %(number)s is accepted; %(points)s point is credited to the customer.",
+            "Return %(number)s is accepted; %(points)s points are credited to the customer.",
+            points,
+        ) % {**names, "points": number_format(points, 0, force_grouping=True)}
     if order_return.refund_amount:
         return gettext("Return %(number)s is accepted; %(amount)s is refunded.") % names
     return gettext("Return %(number)s is accepted; nothing is left to refund.") % names
