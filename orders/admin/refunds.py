@@ -41,13 +41,11 @@ class RefundAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
 
     location_lookups = ("order__location", "order_return__location")
     list_display = [
-        "id",
         "created_at",
         "order",
         "order_return",
         "method",
         "amount",
-        "points",
         "status",
         "completed_at",
         "complete_link",

@@ -246,6 +246,9 @@ class ReturnDeskMixin:
         refunds = list(order_return.refunds.select_related("payment").order_by("pk"))
         forms = forms or {}
         rows = [(refund, forms.get(refund.pk) or RefundCompleteForm(prefix=f"refund{refund.pk}")) for refund in refunds]
+        pending_forms = [form for refund, form in rows if refund.status == RefundStatus.PENDING]
+        if pending_forms:
+            pending_forms[0].focus()
         return self._desk(
             request,
             title=gettext("Return %(number)s") % {"number": order_return.number},

@@ -73,6 +73,9 @@ class ReturnForm(forms.Form):
                 initial=ReturnCondition.RESELLABLE,
             )
 
+        if self.lines:
+            self.fields[f"quantity_{self.lines[0].pk}"].widget.attrs["data-desk-autofocus"] = ""
+
     @property
     def common_reasons(self):
         return COMMON_REASONS
@@ -122,6 +125,11 @@ class RefundCompleteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["payout"].choices = [(payout, RefundPayout(payout).label) for payout in payouts]
         self.fields["payout"].initial = payouts[0]
+
+    def focus(self) -> "RefundCompleteForm":
+        """The desk puts the cursor in the transaction id: the next thing the cashier types."""
+        self.fields["transaction_id"].widget.attrs["data-desk-autofocus"] = ""
+        return self
 
     def clean(self):
         cleaned = super().clean()
