@@ -333,9 +333,7 @@ class TestReturnDesk:
         services.order_hand_over(order=web_order, payments=cash())
         client.force_login(staff_in_role(STORE_STAFF, locations=[mine]))
 
-        found = client.get(
-            reverse("admin:orders_orderreturn_desk"), {"q": person.identities.get(kind="phone").value}
-        )
+        found = client.get(reverse("admin:orders_orderreturn_desk"), {"q": person.identities.get(kind="phone").value})
         assert [o.number for o in found.context["orders"]] == [web_order.number]
         by_number = client.get(reverse("admin:orders_orderreturn_desk"), {"q": web_order.number})
         assert by_number.status_code == 302
