@@ -38,6 +38,7 @@ from orders.models import (
 DESK = "admin/orders/returns/desk.html"
 RESULTS = "admin/orders/returns/results.html"
 PREVIEW = "admin/orders/returns/preview.html"
+EMPTY = "admin/orders/returns/empty.html"
 MAX_RESULTS = 20
 
 
@@ -116,7 +117,7 @@ class ReturnDeskMixin:
             if not request.htmx and len(orders) == 1 and orders[0].number.lower() == query.lower():
                 return redirect("admin:orders_orderreturn_take", orders[0].number)
         if request.htmx:
-            return self._render(request, RESULTS, orders=orders)
+            return self._render(request, RESULTS if orders is not None else EMPTY, orders=orders)
         return self._desk(request, search=search, orders=orders)
 
     # --- Choose what comes back, see the refund, accept

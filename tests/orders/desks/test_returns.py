@@ -100,6 +100,12 @@ class TestFind:
         assert "No purchase handed over" in found.content.decode()
 
 
+    def test_a_cleared_search_box_clears_the_results(self, cashier):
+        response = cashier.get(reverse("admin:orders_orderreturn_desk"), {"q": ""}, **HTMX)
+        assert response.status_code == 200
+        assert "No purchase" not in response.content.decode()
+
+
 class TestPreview:
     def test_shows_the_refund_with_labels_and_the_points(self, cashier, two_stores):
         mine, _theirs, parka = two_stores
