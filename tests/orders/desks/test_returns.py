@@ -99,7 +99,6 @@ class TestFind:
         assert found.context["orders"] == []
         assert "No purchase handed over" in found.content.decode()
 
-
     def test_a_cleared_search_box_clears_the_results(self, cashier):
         response = cashier.get(reverse("admin:orders_orderreturn_desk"), {"q": ""}, **HTMX)
         assert response.status_code == 200
