@@ -47,7 +47,6 @@ class RefundAdmin(LocationScopedAdminMixin, admin.ModelAdmin):
         "method",
         "amount",
         "status",
-        "completed_at",
         "complete_link",
     ]
     list_filter = ["status", "method"]

@@ -1,10 +1,12 @@
 """The return desk on one screen: find the purchase, see the refund live, accept it as pending,
 pay it out at the terminal or in cash; and orders of other stores open read-only."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from omni.core.roles import STORE_STAFF
 from orders import services
@@ -194,6 +196,19 @@ class TestAccept:
 
         assert response.status_code == 200
         assert "reason" in response.context["form"].errors
+        assert not OrderReturn.objects.exists()
+
+    def test_after_the_window_the_refusal_is_shown_and_nothing_changes(self, cashier, two_stores):
+        mine, _theirs, parka = two_stores
+        order = card_sale(mine, parka, customer())
+        Order.objects.filter(pk=order.pk).update(completed_at=timezone.now() - datetime.timedelta(days=40))
+        url = reverse("admin:orders_orderreturn_take", args=[order.number])
+
+        response = cashier.post(url, {**return_data(order, mine), "_confirm": "1"})
+
+        assert response.status_code == 200
+        assert any("return window" in text for text in response.context["refusals"])
+        assert 'id="return-deadline"' in response.content.decode()
         assert not OrderReturn.objects.exists()
 
 
