@@ -310,6 +310,9 @@ class TestOtherStoresOrders:
         page = cashier.get(order_url)
         assert page.status_code == 200
         assert order_return.number in page.content.decode()
+        return_page = cashier.get(reverse("admin:orders_orderreturn_change", args=[order_return.pk])).content.decode()
+        assert order_url in return_page
+        assert reverse("admin:orders_orderreturn_accepted", args=[order_return.pk]) in return_page
 
     def test_an_order_that_does_not_exist_still_says_so(self, cashier):
         response = cashier.get(reverse("admin:orders_order_change", args=[999999]))
