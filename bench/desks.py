@@ -128,7 +128,8 @@ def actions(browser: Browser) -> list[tuple[str, object]]:
         ("customer: search by the last digits", get("/admin/orders/order/desk/customers/?q=100-00-02", htmx=True)),
         ("customer: the panel", get("/admin/orders/order/desk/customer/?customer=2", htmx=True)),
         ("pickup desk: the page", get("/admin/orders/order/desk/")),
-        ("return desk: find by phone", get("/admin/orders/orderreturn/desk/?query=100-00-02")),
+        ("return desk: find by the last digits", get("/admin/orders/orderreturn/desk/?q=100-00-02", htmx=True)),
+        ("return desk: the purchase", get("/admin/orders/orderreturn/desk/A-000001/")),
         ("customer card", get("/admin/customers/customer/2/change/")),
         ("customers: search by the last digits", get("/admin/customers/customer/?q=100-00-02")),
     ]

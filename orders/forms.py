@@ -16,14 +16,13 @@ from customers.models import Customer
 from customers.selectors import customer_search
 from inventory.forms import LINES_HELP_TEXT, parse_product_lines
 from inventory.models import Product
-from orders.models import OrderLine, PaymentMethod, RefundMethod, ReturnCondition
+from orders.models import OrderLine, PaymentMethod
 from orders.services import (
     COURIER_METHODS,
     PREPAYMENT_METHODS,
     STORE_METHODS,
     LineInput,
     PaymentInput,
-    ReturnLineInput,
 )
 
 
@@ -182,59 +181,3 @@ class SaleForm(PaymentFields):
             "otp_code": data["otp_code"],
             "payments": self.payments(),
         }
-
-
-class ReturnSearchForm(forms.Form):
-    query = forms.CharField(
-        label=_("order number or customer's phone"),
-        max_length=100,
-        help_text=_("An order number (W-000123), or the customer's phone or card number."),
-    )
-
-
-class ReturnForm(forms.Form):
-    """What comes back of one order: quantity and condition per line, where, why, refunded how."""
-
-    location = forms.ModelChoiceField(label=_("accepted at"), queryset=None)
-    reason = forms.CharField(label=_("reason"), max_length=255)
-    refund_method = forms.ChoiceField(label=_("refund to"), choices=RefundMethod.choices, initial=RefundMethod.ORIGINAL)
-    accept_late = forms.BooleanField(
-        label=_("accept after the return window (faulty goods only)"),
-        required=False,
-        help_text=_("A store manager's decision; it is recorded on the return."),
-    )
-
-    def __init__(self, *args, lines: list[OrderLine], locations, can_accept_late: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.lines = [line for line in lines if line.kept_quantity > 0]
-        self.fields["location"].queryset = locations
-        if not can_accept_late:
-            del self.fields["accept_late"]
-        for line in self.lines:
-            self.fields[f"quantity_{line.pk}"] = forms.IntegerField(
-                label=gettext("%(sku)s — %(name)s: returned of %(quantity)d")
-                % {"sku": line.sku, "name": line.name, "quantity": line.kept_quantity},
-                min_value=0,
-                max_value=line.kept_quantity,
-                initial=0,
-            )
-            self.fields[f"condition_{line.pk}"] = forms.ChoiceField(
-                label=gettext("%(sku)s: condition") % {"sku": line.sku},
-                choices=ReturnCondition.choices,
-                initial=ReturnCondition.RESELLABLE,
-            )
-
-    def clean(self):
-        cleaned = super().clean()
-        if not any(cleaned.get(f"quantity_{line.pk}") for line in self.lines):
-            raise ValidationError(_("Enter the quantity of at least one line."))
-        return cleaned
-
-    def return_lines(self) -> list[ReturnLineInput]:
-        return [
-            ReturnLineInput(
-                line.sku, self.cleaned_data[f"quantity_{line.pk}"], self.cleaned_data[f"condition_{line.pk}"]
-            )
-            for line in self.lines
-            if self.cleaned_data.get(f"quantity_{line.pk}")
-        ]

@@ -98,6 +98,14 @@ class RefundMethod(models.TextChoices):
     POINTS = "points", _("to loyalty points")
 
 
+class RefundPayout(models.TextChoices):
+    """How a pending refund was paid back (``orders.services.refunds.refund_complete``)."""
+
+    BANK = "bank", _("by the bank or the payment gateway")
+    TERMINAL = "terminal", _("to the card, at the store's terminal")
+    CASH = "cash", _("in cash, at the desk")
+
+
 class Order(TimeStampedModel):
     number = models.CharField(_("number"), max_length=32, unique=True)
     channel = models.CharField(_("channel"), max_length=16, choices=SALES_CHANNEL_CHOICES, db_index=True)
@@ -461,6 +469,9 @@ class Refund(TimeStampedModel):
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     transaction_id = models.CharField(
         _("transaction id"), max_length=100, blank=True, help_text=_("The bank's or the gateway's id of the refund.")
+    )
+    terminal = models.CharField(
+        _("terminal"), max_length=64, blank=True, help_text=_("The store terminal that refunded it to the card.")
     )
     completed_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
     created_by = by_staff_member()

@@ -5,13 +5,14 @@ page costs the same number of queries whatever its length.
 """
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from customers.models import Customer, IdentityKind
+from customers.models import Customer, Identity, IdentityKind
 from customers.selectors import customer_search, open_cases
 from inventory.models import Product
 from inventory.selectors import filter_for_user_locations, products_by_code
@@ -122,19 +123,31 @@ def orders_to_remind(now: datetime.datetime) -> QuerySet[Order]:
 
 
 def returnable_orders(query: str) -> QuerySet[Order]:
-    """Completed orders found by their number or by their customer's phone, card or name (the
-    return desk: any order of any channel can be returned at any store)."""
+    """Completed orders found by their number (or its last digits, as on a receipt), or by their
+    customer's phone, card or name, or the last 4+ digits of the phone or card (the return desk:
+    any order of any channel can be returned at any store)."""
     text = query.strip()
     orders = Order.objects.filter(status__in=COMPLETED_STATUSES)
     if not text:
         return orders.none()
     condition = Q(number__iexact=text)
+    if text.isdigit() and len(text) >= 3:
+        condition |= Q(number__endswith=text)
     condition |= Q(customer__in=_customers(text))
     return orders_for_display(orders.filter(condition)).order_by("-completed_at", "-id")
 
 
+# What a cashier types for the end of a phone or a card: "100-00-02", "0002".
+_TAIL_OF_DIGITS = re.compile(r"^[\d\s()+-]+$")
+
+
 def _customers(text: str):
-    return Customer.objects.filter(customer_search(text)).values("pk")
+    condition = customer_search(text)
+    digits = re.sub(r"\D", "", text)
+    if _TAIL_OF_DIGITS.match(text) and 4 <= len(digits) < 10:
+        tails = Identity.objects.filter(kind__in=[IdentityKind.PHONE, IdentityKind.CARD], value__endswith=digits)
+        condition |= Q(pk__in=tails.values("customer_id"))
+    return Customer.objects.filter(condition).values("pk")
 
 
 # --- What every store desk shows --------------------------------------------------------------

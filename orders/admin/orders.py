@@ -215,11 +215,41 @@ class OrderAdmin(TillMixin, PickupDeskMixin, DeskCommonMixin, LocationScopedAdmi
         ]
         return self.desk_common_urls() + self.till_urls() + self.pickup_urls() + urls + super().get_urls()
 
+    def get_object(self, request, object_id, from_field=None):
+        """The order's page reads any order, of any store or channel: a customer's order is
+        looked up by whoever serves them (from the customer's card, a return taken at another
+        store). Acting on it is for its own store's staff (``_order_or_redirect``)."""
+        order = super().get_object(request, object_id, from_field)
+        if order is None and self.has_view_permission(request):
+            order = self._any_order(object_id)
+        return order
+
+    def _any_order(self, object_id) -> Order | None:
+        try:
+            return Order.objects.select_related("customer", "location").get(pk=int(object_id))
+        except (ValueError, TypeError, OverflowError, Order.DoesNotExist):
+            return None
+
+    def may_act_on(self, request, order: Order) -> bool:
+        """Whether the user works at the order's store: only then may they change it."""
+        return self.get_queryset(request).filter(pk=order.pk).exists()
+
     def _order_or_redirect(self, request, object_id):
+        """The order to act on, of the user's stores; another store's order is refused, not lost."""
         order = self.get_object(request, unquote(object_id))
         if order is None:
             return None, self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.may_act_on(request, order):
+            self.message_user(request, self.other_store_text(order), messages.ERROR)
+            return None, redirect("admin:orders_order_change", order.pk)
         return order, None
+
+    @staticmethod
+    def other_store_text(order: Order) -> str:
+        return gettext("Order %(number)s belongs to %(store)s: you can see it, only its staff can change it.") % {
+            "number": order.number,
+            "store": order.location or gettext("another channel"),
+        }
 
     def ready_view(self, request, object_id):
         return self._desk_action(
@@ -337,15 +367,24 @@ class OrderAdmin(TillMixin, PickupDeskMixin, DeskCommonMixin, LocationScopedAdmi
         order = self.get_object(request, unquote(object_id))
         extra_context = dict(extra_context or {})
         if order is not None:
+            mine = self.may_act_on(request, order)
             extra_context.update(
                 {
-                    "can_ready": self.has_ready_permission(request) and states.allowed(order, states.Action.READY),
-                    "can_accept_partial": self.has_ready_permission(request)
+                    "read_only_notice": None if mine else self.other_store_text(order),
+                    "can_ready": mine
+                    and self.has_ready_permission(request)
+                    and states.allowed(order, states.Action.READY),
+                    "can_accept_partial": mine
+                    and self.has_ready_permission(request)
                     and states.allowed(order, states.Action.ACCEPT_PARTIAL),
-                    "can_hand_over": request.user.has_perm("orders.hand_over_order")
+                    "can_hand_over": mine
+                    and request.user.has_perm("orders.hand_over_order")
                     and states.allowed(order, states.Action.HAND_OVER),
-                    "can_cancel": self.has_cancel_permission(request) and states.allowed(order, states.Action.CANCEL),
-                    "can_record_payment": self.has_payment_permission(request)
+                    "can_cancel": mine
+                    and self.has_cancel_permission(request)
+                    and states.allowed(order, states.Action.CANCEL),
+                    "can_record_payment": mine
+                    and self.has_payment_permission(request)
                     and order.status not in services.CLOSED_STATUSES
                     and order.due > 0,
                 }

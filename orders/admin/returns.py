@@ -54,6 +54,7 @@ class OrderReturnAdmin(ReturnDeskMixin, ReadOnlyAdminMixin, LocationScopedAdminM
     fields = readonly_fields
     inlines = [ReturnLineInline, ReturnRefundInline]
     change_list_template = "admin/orders/orderreturn/change_list.html"
+    change_form_template = "admin/orders/orderreturn/change_form.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
@@ -62,3 +63,7 @@ class OrderReturnAdmin(ReturnDeskMixin, ReadOnlyAdminMixin, LocationScopedAdminM
         return super().changelist_view(
             request, {**(extra_context or {}), "can_take_returns": request.user.has_perm("orders.add_orderreturn")}
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_take_returns": request.user.has_perm("orders.add_orderreturn")}
+        return super().change_view(request, object_id, form_url, extra_context)

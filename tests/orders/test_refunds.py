@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from omni.core.errors import InvalidInput
 from omni.core.roles import STORE_STAFF
 from orders import services
 from orders.errors import RefundNotPending
-from orders.models import Refund, RefundStatus
+from orders.models import Refund, RefundPayout, RefundStatus
 from orders.services import PaymentInput, ReturnLineInput
 from tests.orders.factories import collect, customer, product, sell, stock, store
 
@@ -96,6 +97,48 @@ class TestService:
         with pytest.raises(RefundNotPending):
             services.refund_complete(refund=refund)
 
+    def test_a_refund_to_the_card_at_the_terminal_needs_its_transaction_id(self, two_stores):
+        mine, _theirs, shirt = two_stores
+        refund = pending_refund(mine, shirt)
+
+        with pytest.raises(InvalidInput) as refused:
+            services.refund_complete(refund=refund, payout=RefundPayout.TERMINAL, terminal="T-1", transaction_id=" ")
+        assert refused.value.details["field"] == "transaction_id"
+        refund.refresh_from_db()
+        assert (refund.status, refund.completed_at) == (RefundStatus.PENDING, None)
+
+        services.refund_complete(refund=refund, payout=RefundPayout.TERMINAL, terminal=" T-1 ", transaction_id="RRN-7")
+        refund.refresh_from_db()
+        assert (refund.status, refund.method, refund.transaction_id, refund.terminal) == (
+            RefundStatus.DONE,
+            "card_online",
+            "RRN-7",
+            "T-1",
+        )
+
+    def test_a_refund_paid_out_in_cash_is_recorded_as_cash(self, two_stores, django_capture_on_commit_callbacks):
+        mine, _theirs, shirt = two_stores
+        person = customer()
+        refund = pending_refund(mine, shirt, person)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            services.refund_complete(refund=refund, payout=RefundPayout.CASH, transaction_id="ignored")
+
+        refund.refresh_from_db()
+        assert (refund.status, refund.method, refund.transaction_id) == (RefundStatus.DONE, "cash", "")
+        assert refund.payment.method == "card_online"  # still names the payment it refunds
+        assert "cash" in person.messages.get(kind="refund_made").body
+        with pytest.raises(RefundNotPending):
+            services.refund_complete(refund=refund, payout=RefundPayout.CASH)
+
+    def test_an_unknown_payout_is_refused(self, two_stores):
+        mine, _theirs, shirt = two_stores
+        refund = pending_refund(mine, shirt)
+        with pytest.raises(InvalidInput):
+            services.refund_complete(refund=refund, payout="cheque")
+        refund.refresh_from_db()
+        assert refund.status == RefundStatus.PENDING
+
 
 class TestApi:
     def test_complete_then_refused_the_second_time(self, writer, two_stores):
@@ -166,19 +209,34 @@ class TestAdmin:
         assert listed.status_code == 200
         assert [r.pk for r in listed.context["cl"].result_list] == [my_refund.pk]
 
-    def test_mark_as_refunded(self, cashier, two_stores):
+    def test_complete_on_its_page_with_the_terminals_transaction_id(self, cashier, two_stores):
         mine, theirs, shirt = two_stores
         my_refund, their_refund = pending_refund(mine, shirt), pending_refund(theirs, shirt)
+        url = reverse("admin:orders_refund_complete", args=[my_refund.pk])
 
-        response = cashier.post(
-            reverse("admin:orders_refund_changelist"),
-            {"action": "complete_selected", "_selected_action": [my_refund.pk, their_refund.pk]},
-        )
+        page = cashier.get(reverse("admin:orders_refund_change", args=[my_refund.pk]))
+        assert url in page.content.decode()
+        refused = cashier.post(url, {"payout": "terminal", "transaction_id": ""})
+        assert refused.status_code == 200
+        assert "transaction_id" in refused.context["form"].errors
+        done = cashier.post(url, {"payout": "terminal", "transaction_id": "RRN-5", "terminal": "T-2"})
+        other = cashier.post(reverse("admin:orders_refund_complete", args=[their_refund.pk]), {"payout": "cash"})
 
-        assert response.status_code == 302
+        assert (done.status_code, other.status_code) == (302, 302)
         my_refund.refresh_from_db()
         their_refund.refresh_from_db()
-        assert (my_refund.status, their_refund.status) == (RefundStatus.DONE, RefundStatus.PENDING)
+        assert (my_refund.status, my_refund.transaction_id, my_refund.terminal) == (RefundStatus.DONE, "RRN-5", "T-2")
+        assert their_refund.status == RefundStatus.PENDING
+        assert url not in cashier.get(reverse("admin:orders_refund_change", args=[my_refund.pk])).content.decode()
+
+    def test_an_online_refund_is_offered_as_made_by_the_bank_first(self, cashier, two_stores):
+        mine, _theirs, shirt = two_stores
+        refund = pending_refund(mine, shirt)
+        url = reverse("admin:orders_refund_complete", args=[refund.pk])
+        assert cashier.get(url).context["form"].fields["payout"].initial == "bank"
+        assert cashier.post(url, {"payout": "bank"}).status_code == 302
+        refund.refresh_from_db()
+        assert (refund.status, refund.transaction_id) == (RefundStatus.DONE, "")
 
     def test_another_stores_refund_does_not_exist(self, cashier, two_stores):
         _mine, theirs, shirt = two_stores
@@ -192,11 +250,11 @@ class TestAdmin:
         services.refund_complete(refund=refund, transaction_id="rf-1")
 
         response = cashier.post(
-            reverse("admin:orders_refund_changelist"),
-            {"action": "complete_selected", "_selected_action": [refund.pk]},
-            follow=True,
+            reverse("admin:orders_refund_complete", args=[refund.pk]),
+            {"payout": "terminal", "transaction_id": "rf-2"},
         )
 
+        assert response.status_code == 200
         assert any("already" in str(m) for m in response.context["messages"])
         refund.refresh_from_db()
         assert refund.transaction_id == "rf-1"
