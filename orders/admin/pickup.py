@@ -25,12 +25,13 @@ from orders.desk_forms.pickup import HandoverForm, default_method, method_choice
 from orders.models import COMPLETED_STATUSES, Fulfilment, RefundStatus
 from orders.services.handover import handover_methods
 
+# The sections in the order the counter needs them: who may be at the counter now first.
 SECTION_TITLES = {
-    "to_prepare": _("To prepare"),
-    "awaiting_transfer": _("Awaiting a transfer"),
-    "awaiting_decision": _("Goods missing: decide"),
     "ready": _("Ready for pickup"),
     "expiring": _("Expiring soon"),
+    "to_prepare": _("To prepare"),
+    "awaiting_decision": _("Goods missing: decide"),
+    "awaiting_transfer": _("Awaiting a transfer"),
     "with_courier": _("Out with the courier"),
 }
 
@@ -91,7 +92,8 @@ class PickupDeskMixin:
         sections = selectors.desk_orders(self.user_location_ids(request), query=query)
         return {
             "q": query,
-            "sections": [(key, SECTION_TITLES[key], orders) for key, orders in sections.items()],
+            "sections": [(key, title, sections[key]) for key, title in SECTION_TITLES.items()],
+            "empty_sections": [title for key, title in SECTION_TITLES.items() if not sections[key]],
             "found": sum(len(orders) for orders in sections.values()),
             "can_ready": self.has_ready_permission(request),
             "can_hand_over": self.can_hand_over(request),
@@ -135,6 +137,7 @@ class PickupDeskMixin:
             if handed is not None:
                 return redirect(reverse("admin:orders_order_desk") + f"?done={handed.pk}")
         handover = self._handover(order, form, chosen=request.POST.get("payment_method", ""))
+        handover["panel"] = selectors.customer_panel(order.customer)
         context = self._desk_context(request, handover=handover)
         return TemplateResponse(request, "admin/orders/pickup/desk.html", context)
 
@@ -153,10 +156,7 @@ class PickupDeskMixin:
         except DomainError as exc:
             message_domain_error(self, request, exc)
             return None
-        self.message_user(
-            request, gettext("Order %(number)s is handed over.") % {"number": order.number}, messages.SUCCESS
-        )
-        return order
+        return order  # the desk shows what was handed over (``?done=``)
 
     def handover_preview_view(self, request, object_id):
         """What is due for the refused units typed so far (an htmx fragment; writes nothing)."""
@@ -167,7 +167,7 @@ class PickupDeskMixin:
             return response
         form = self._handover_form(request.GET, order)
         handover = self._handover(order, form, chosen=request.GET.get("payment_method", ""))
-        return TemplateResponse(request, "admin/orders/pickup/totals.html", {"handover": handover, "oob": True})
+        return TemplateResponse(request, "admin/orders/pickup/totals.html", {**handover, "oob": True})
 
     def _handover_form(self, data, order):
         lines = list(order.lines.order_by("id"))
@@ -205,5 +205,4 @@ class PickupDeskMixin:
             "courier": order.fulfilment == Fulfilment.DELIVERY,
             "method_choices": method_choices(methods, due),
             "method": default_method(methods, due, chosen),
-            "panel": selectors.customer_panel(order.customer) if order.customer_id else None,
         }
