@@ -123,6 +123,9 @@ class PickupDeskMixin:
         order, response = self._order_or_redirect(request, object_id)
         if response:
             return response
+        if order.status in COMPLETED_STATUSES:
+            # pressed twice, or opened again from an old page: show what was recorded
+            return redirect(reverse("admin:orders_order_desk") + f"?done={order.pk}")
         if not states.allowed(order, states.Action.HAND_OVER):
             self.message_user(
                 request,

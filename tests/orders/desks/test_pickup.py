@@ -312,3 +312,18 @@ class TestCourierAndOtherStores:
         assert preview.status_code == posted.status_code == 302
         order.refresh_from_db()
         assert order.status == OrderStatus.READY_FOR_PICKUP
+
+
+def test_a_second_press_shows_what_was_recorded_and_changes_nothing(cashier, shop, goods):
+    shirt, _socks = goods
+    order = ready(collect(customer(), shop, (shirt, 1)))
+    line = order.lines.get()
+    url = reverse("admin:orders_order_handover", args=[order.pk])
+    form = {f"refused_{line.pk}": "0", "payment_method": "cash"}
+
+    first = cashier.post(url, form)
+    second = cashier.post(url, form)
+
+    assert first.status_code == second.status_code == 302
+    assert second.url == reverse("admin:orders_order_desk") + f"?done={order.pk}"
+    assert Order.objects.get(pk=order.pk).payments.count() == 1
