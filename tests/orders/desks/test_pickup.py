@@ -327,3 +327,21 @@ def test_a_second_press_shows_what_was_recorded_and_changes_nothing(cashier, sho
     assert first.status_code == second.status_code == 302
     assert second.url == reverse("admin:orders_order_desk") + f"?done={order.pk}"
     assert Order.objects.get(pk=order.pk).payments.count() == 1
+
+
+@pytest.mark.parametrize("refused", [{"SHI-1": 1}, {"SOC-1": 2}, {"SHI-1": 1, "SOC-1": 1}, {"SOC-1": 3}])
+def test_the_preview_agrees_with_the_handover_when_shares_do_not_round(shop, goods, refused):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite checks the line figures' constraints in floating point")
+    shirt, socks = goods
+    person = customer()
+    points_for(person, 300)
+    order = ready(collect(person, shop, (shirt, 3), (socks, 3), points=299))
+
+    preview = services.order_hand_over_preview(order=order, refused=refused)
+    services.order_hand_over(order=order, refused=refused, payments=[PaymentInput("cash")])
+
+    order.refresh_from_db()
+    assert (order.total, order.paid) == (preview.total, preview.due)
+    recorded = [(line.kept_quantity, line.total, line.refused_total) for line in order.lines.order_by("id")]
+    assert recorded == [(p.taken, p.total, p.refused_total) for p in preview.lines]
