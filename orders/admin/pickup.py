@@ -22,7 +22,7 @@ from omni.core.errors import DomainError
 from orders import selectors, services, states
 from orders.admin.common import actor_of
 from orders.desk_forms.pickup import HandoverForm, default_method, method_choices
-from orders.models import COMPLETED_STATUSES, Fulfilment, RefundStatus
+from orders.models import COMPLETED_STATUSES, Fulfilment
 from orders.services.handover import handover_methods
 
 # The sections in the order the counter needs them: who may be at the counter now first.
@@ -109,8 +109,6 @@ class PickupDeskMixin:
             "title": gettext("Pickup desk"),
             "opts": self.opts,
             "done": done,
-            "done_refunds_pending": done is not None
-            and any(refund.status == RefundStatus.PENDING for refund in done.refunds.all()),
             "handover": handover,
         }
 
