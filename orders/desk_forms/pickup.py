@@ -46,13 +46,20 @@ class HandoverForm(forms.Form):
         self.fields["payment_method"].choices = [("", gettext("Nothing to pay"))] + method_choices(methods, 1)
         for line in lines:
             left = line.quantity - line.refused_quantity
+            names = {"name": line.name, "sku": line.sku, "quantity": left}
+            # the bound messages are %-formatted again by their validators: keep a % in a name
+            escaped = {**names, "name": line.name.replace("%", "%%")}
             self.fields[f"refused_{line.pk}"] = forms.IntegerField(
-                label=gettext("%(name)s (%(sku)s): refused of %(quantity)d")
-                % {"name": line.name, "sku": line.sku, "quantity": left},
+                label=gettext("%(name)s (%(sku)s): refused of %(quantity)d") % names,
                 min_value=0,
                 max_value=left,
                 initial=0,
                 required=False,
+                error_messages={
+                    "invalid": gettext("%(name)s: enter the units refused as a whole number.") % names,
+                    "min_value": gettext("%(name)s: the units refused cannot be negative.") % escaped,
+                    "max_value": gettext("%(name)s: at most %(quantity)d can be refused.") % escaped,
+                },
             )
 
     def refused(self) -> dict[str, int]:

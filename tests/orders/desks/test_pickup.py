@@ -345,3 +345,17 @@ def test_the_preview_agrees_with_the_handover_when_shares_do_not_round(shop, goo
     assert (order.total, order.paid) == (preview.total, preview.due)
     recorded = [(line.kept_quantity, line.total, line.refused_total) for line in order.lines.order_by("id")]
     assert recorded == [(p.taken, p.total, p.refused_total) for p in preview.lines]
+
+
+def test_a_refusal_above_the_line_names_the_product_even_with_a_percent_in_it(cashier, shop):
+    cotton = product("500.00", sku="TEE-1", name="T-shirt 100% cotton")
+    stock(shop, cotton, 5)
+    order = ready(collect(customer(), shop, (cotton, 2)))
+    line = order.lines.get()
+
+    response = cashier.get(
+        reverse("admin:orders_order_handover_preview", args=[order.pk]), {f"refused_{line.pk}": "7"}, **HTMX
+    )
+
+    assert response.status_code == 200
+    assert "T-shirt 100% cotton: at most 2 can be refused." in text_of(response)
