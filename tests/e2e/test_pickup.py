@@ -50,9 +50,10 @@ def test_a_handover_with_one_refused_line(desk_world, waiting_order, browser_pag
 
     # find the order by what the customer says: the last digits of the phone
     page.fill("#desk-q", "100-00-02")
+    page.locator("#desk-sections .pickup-found").wait_for()
     row = page.locator(f"#desk-order-{waiting_order.pk}")
-    row.wait_for()
     assert first.name in row.inner_text() and second.name in row.inner_text()
+    assert "Smirnova" not in page.inner_text("#desk-sections")  # the other customer's order is filtered out
     shot(page, "pickup-found")
 
     row.get_by_role("link", name="Выдать").click()
