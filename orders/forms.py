@@ -18,7 +18,6 @@ from inventory.forms import LINES_HELP_TEXT, parse_product_lines
 from inventory.models import Product
 from orders.models import OrderLine, PaymentMethod
 from orders.services import (
-    COURIER_METHODS,
     PREPAYMENT_METHODS,
     STORE_METHODS,
     LineInput,
@@ -75,32 +74,6 @@ class PaymentRecordForm(forms.Form):
             terminal=data["terminal"],
             acquiring_bank=data["acquiring_bank"],
         )
-
-
-class HandoverForm(PaymentFields):
-    """Units refused per line, and the payment of what is left due."""
-
-    def __init__(self, *args, lines: list[OrderLine], courier: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.lines = lines
-        refused_fields = {}
-        for line in lines:
-            refused_fields[f"refused_{line.pk}"] = forms.IntegerField(
-                label=gettext("%(sku)s — %(name)s: refused of %(quantity)d")
-                % {"sku": line.sku, "name": line.name, "quantity": line.quantity},
-                min_value=0,
-                max_value=line.quantity,
-                initial=0,
-            )
-        self.fields = {**refused_fields, **self.fields}
-        self.set_methods(COURIER_METHODS if courier else STORE_METHODS, required=False)
-
-    def refused(self) -> dict[str, int]:
-        return {
-            line.sku: self.cleaned_data[f"refused_{line.pk}"]
-            for line in self.lines
-            if self.cleaned_data.get(f"refused_{line.pk}")
-        }
 
 
 class CancelForm(forms.Form):

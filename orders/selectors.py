@@ -89,22 +89,89 @@ def refunds_for_display(queryset: QuerySet[Refund] | None = None) -> QuerySet[Re
 # --- The click-and-collect desk -------------------------------------------------------------
 
 
-def desk_orders(location_ids, *, now: datetime.datetime | None = None) -> dict[str, QuerySet[Order]]:
-    """Click-and-collect orders of these stores: to prepare, awaiting a transfer, awaiting a
-    decision on goods that could not be found, ready, and expiring within the reminder period."""
+DESK_SECTIONS = ("to_prepare", "awaiting_transfer", "awaiting_decision", "ready", "expiring", "with_courier")
+
+
+def desk_orders(location_ids, *, query: str = "", now: datetime.datetime | None = None) -> dict[str, list[Order]]:
+    """Orders of these stores at the pickup desk: click-and-collect to prepare, awaiting a transfer,
+    awaiting a decision on goods that could not be found, ready, expiring within the reminder
+    period; and deliveries out with the courier (recorded when the courier is back). ``query``
+    narrows every section (``desk_search``). Three queries (orders, lines, customers' phones) for
+    any length; ``order.customer.phones`` lists the customer's phones."""
     now = now or timezone.now()
-    orders = orders_for_display(Order.objects.filter(fulfilment=Fulfilment.CLICK_AND_COLLECT))
+    soon = now + datetime.timedelta(days=settings.ORDERS_PICKUP_REMINDER_DAYS)
+    collect = Q(fulfilment=Fulfilment.CLICK_AND_COLLECT) & Q(
+        status__in=[
+            OrderStatus.PLACED,
+            OrderStatus.AWAITING_TRANSFER,
+            OrderStatus.AWAITING_DECISION,
+            OrderStatus.READY_FOR_PICKUP,
+        ]
+    )
+    orders = Order.objects.filter(collect | Q(fulfilment=Fulfilment.DELIVERY, status=OrderStatus.SHIPPED))
     if location_ids is not None:
         orders = orders.filter(location_id__in=location_ids)
-    soon = now + datetime.timedelta(days=settings.ORDERS_PICKUP_REMINDER_DAYS)
-    ready = orders.filter(status=OrderStatus.READY_FOR_PICKUP)
+    if query.strip():
+        orders = orders.filter(desk_search(query))
+    orders = orders.select_related("customer", "location").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id")), _customer_phones()
+    )
+    sections = {key: [] for key in DESK_SECTIONS}
+    for order in orders.order_by("id"):
+        sections[_desk_section(order, soon)].append(order)
+    far = now + datetime.timedelta(days=36500)
+    for key in ("awaiting_decision", "ready", "expiring"):
+        sections[key].sort(key=lambda order: order.pickup_until or far)
+    sections["with_courier"].sort(key=lambda order: order.shipped_at or far)
+    return sections
+
+
+def _customer_phones() -> Prefetch:
+    from customers.models import Identity, IdentityKind
+
+    return Prefetch(
+        "customer__identities",
+        queryset=Identity.objects.filter(kind=IdentityKind.PHONE).order_by("id"),
+        to_attr="phones",
+    )
+
+
+def _desk_section(order: Order, soon: datetime.datetime) -> str:
+    if order.fulfilment == Fulfilment.DELIVERY:
+        return "with_courier"
+    if order.status == OrderStatus.READY_FOR_PICKUP:
+        return "expiring" if order.pickup_until and order.pickup_until <= soon else "ready"
     return {
-        "to_prepare": orders.filter(status=OrderStatus.PLACED).order_by("created_at", "id"),
-        "awaiting_transfer": orders.filter(status=OrderStatus.AWAITING_TRANSFER).order_by("created_at", "id"),
-        "awaiting_decision": orders.filter(status=OrderStatus.AWAITING_DECISION).order_by("pickup_until", "id"),
-        "ready": ready.filter(pickup_until__gt=soon).order_by("pickup_until", "id"),
-        "expiring": ready.filter(pickup_until__lte=soon).order_by("pickup_until", "id"),
-    }
+        OrderStatus.PLACED: "to_prepare",
+        OrderStatus.AWAITING_TRANSFER: "awaiting_transfer",
+        OrderStatus.AWAITING_DECISION: "awaiting_decision",
+    }[order.status]
+
+
+# Digits typed at the desk that are enough to look for the end of a phone or a card number.
+MIN_TAIL_DIGITS = 4
+
+
+def desk_search(query: str) -> Q:
+    """Orders found by what a cashier types: (part of) the order number, the customer's phone,
+    card or name, the last 4+ digits of a phone or card, or the contact name or phone."""
+    text = query.strip()[:100]
+    if not text:
+        return Q()
+    condition = Q(number__icontains=text) | Q(contact_name__icontains=text) | Q(contact_phone__icontains=text)
+    condition |= Q(customer__in=_customers(text))
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= MIN_TAIL_DIGITS and not any(ch.isalpha() for ch in text):
+        condition |= Q(customer__in=_customers_by_tail(digits)) | Q(contact_phone__endswith=digits)
+    return condition
+
+
+def _customers_by_tail(digits: str):
+    from customers.models import Identity, IdentityKind
+
+    return Identity.objects.filter(kind__in=[IdentityKind.PHONE, IdentityKind.CARD], value__endswith=digits).values(
+        "customer_id"
+    )
 
 
 def orders_to_expire(now: datetime.datetime) -> QuerySet[Order]:

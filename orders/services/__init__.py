@@ -31,7 +31,7 @@ from orders.services.fulfilment import (
     order_remind_pickup,
     order_ship,
 )
-from orders.services.handover import order_hand_over
+from orders.services.handover import HandoverPreview, order_hand_over, order_hand_over_preview
 from orders.services.inputs import MAX_LINES, MAX_QUANTITY, LineInput, PaymentInput, ReturnLineInput
 from orders.services.payments import (
     CLOSED_STATUSES,
@@ -58,6 +58,7 @@ __all__ = [
     "MAX_QUANTITY",
     "PREPAYMENT_METHODS",
     "STORE_METHODS",
+    "HandoverPreview",
     "LineInput",
     "PaymentInput",
     "ReturnFigures",
@@ -70,6 +71,7 @@ __all__ = [
     "order_code_verify",
     "order_expire",
     "order_hand_over",
+    "order_hand_over_preview",
     "order_mark_ready",
     "order_pack",
     "order_place",

@@ -2,6 +2,8 @@
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +15,7 @@ from inventory.services import (
     stock_release,
     stock_sell_reserved,
 )
+from loyalty import services as loyalty
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
 from orders import hooks, states
@@ -25,17 +28,21 @@ from orders.models import (
     Fulfilment,
     Order,
     OrderAllocation,
+    OrderLine,
 )
 from orders.services.fulfilment import completion_record, open_allocations
 from orders.services.inputs import PaymentInput, check_quantity
-from orders.services.lines import lines_take_off
+from orders.services.lines import line_part, lines_take_off
 from orders.services.payments import (
     COURIER_METHODS,
+    REFUNDED_AT_ONCE,
     STORE_METHODS,
     ZERO,
+    payment_shares,
     payments_check,
     payments_create,
     refund_to_payments,
+    refundable_payments,
 )
 from orders.services.transitions import order_customer_locked, order_locked, status_move
 from orders.states import Action
@@ -60,22 +67,7 @@ def order_hand_over(
         order = order_locked(order)
         states.next_status(order, Action.HAND_OVER)
         lines = list(order.lines.select_related("product").order_by("id"))
-        by_sku = {line.sku: line for line in lines}
-        for sku, quantity in refused.items():
-            line = by_sku.get(sku)
-            if line is None:
-                raise InvalidInput.for_field(
-                    "refused", _("%(sku)s is not on order %(number)s.") % {"sku": sku, "number": order.number}
-                )
-            check_quantity(quantity, "refused", allow_zero=True)
-            if quantity > line.quantity - line.refused_quantity:
-                raise InvalidInput.for_field(
-                    "refused",
-                    _("%(sku)s: %(refused)d refused but %(bought)d ordered.")
-                    % {"sku": sku, "refused": quantity, "bought": line.quantity - line.refused_quantity},
-                )
-        if lines and all(refused.get(line.sku, 0) == line.quantity - line.refused_quantity for line in lines):
-            raise InvalidOrder.for_field("refused", _("Everything is refused: cancel the order instead."))
+        refused_check(order, lines, refused)
         order_customer_locked(order)
         lines_take_off(
             order,
@@ -103,7 +95,7 @@ def order_hand_over(
             allocation.sold += quantity
         OrderAllocation.objects.bulk_update(allocations, ["sold", "released"])
 
-        methods = STORE_METHODS if order.fulfilment == Fulfilment.CLICK_AND_COLLECT else COURIER_METHODS
+        methods = handover_methods(order)
         due = order.total - (order.paid - order.refunded)
         if due >= 0:
             checked = payments_check(payments, due, methods, required=True)
@@ -118,6 +110,113 @@ def order_hand_over(
         completion_record(order, lines, actor, timezone.now())
         hooks.order_changed(order)
     return order
+
+
+@dataclass(frozen=True)
+class HandoverLinePreview:
+    """One line at the handover: units taken and refused, and the money of each."""
+
+    line: OrderLine
+    taken: int
+    refused: int
+    total: Decimal
+    refused_total: Decimal
+
+
+@dataclass(frozen=True)
+class HandoverPreview:
+    """What ``order_hand_over`` would record for these refused units, computed without writing.
+
+    ``due`` is what the customer pays now; ``refund`` what goes back when a prepaid order loses
+    refused goods (``refund_pending``: some of it goes back through the bank, not at once)."""
+
+    order: Order
+    lines: list[HandoverLinePreview]
+    total: Decimal
+    paid: Decimal
+    due: Decimal
+    refund: Decimal
+    refund_pending: bool
+    points_given_back: int
+    methods: tuple[str, ...]
+
+    @property
+    def refused_units(self) -> int:
+        return sum(line.refused for line in self.lines)
+
+    @property
+    def refused_total(self) -> Decimal:
+        return sum((line.refused_total for line in self.lines), ZERO)
+
+
+def order_hand_over_preview(*, order: Order, refused: Mapping[str, int] | None = None) -> HandoverPreview:
+    """The figures of a handover with ``refused`` (SKUs to units), read and written nowhere: the
+    same checks and the same line shares as ``order_hand_over``, so the desk shows what it records."""
+    refused = dict(refused or {})
+    states.next_status(order, Action.HAND_OVER)
+    lines = list(order.lines.select_related("product").order_by("id"))
+    refused_check(order, lines, refused)
+    previews, parts = [], []
+    for line in lines:
+        part = line_part(line, done=line.refused_quantity, count=refused.get(line.sku, 0))
+        parts.append((line, part))
+        previews.append(
+            HandoverLinePreview(
+                line=line,
+                taken=line.quantity - line.refused_quantity - part.quantity,
+                refused=part.quantity,
+                total=line.total - part.total,
+                refused_total=part.total,
+            )
+        )
+    total = sum((p.total for p in previews), ZERO)
+    paid = order.paid - order.refunded
+    refund = max(paid - total, ZERO)
+    shares = payment_shares(refund, refundable_payments(order, lock=False))
+    points_back = 0
+    if order.points_redeemed and any(part.quantity for _line, part in parts):
+        points_back = loyalty.points_reverse_preview(
+            reference=order.number,
+            lines=[
+                loyalty.ReturnLine(line.product_id, part.quantity, part.amount) for line, part in parts if part.quantity
+            ],
+        ).points_given_back
+    return HandoverPreview(
+        order=order,
+        lines=previews,
+        total=total,
+        paid=paid,
+        due=max(total - paid, ZERO),
+        refund=refund,
+        refund_pending=any(share.method not in REFUNDED_AT_ONCE for share in shares),
+        points_given_back=points_back,
+        methods=handover_methods(order),
+    )
+
+
+def handover_methods(order: Order) -> tuple[str, ...]:
+    """How the rest is paid: at the store's counter, or to the courier at the door."""
+    return STORE_METHODS if order.fulfilment == Fulfilment.CLICK_AND_COLLECT else COURIER_METHODS
+
+
+def refused_check(order: Order, lines: Sequence[OrderLine], refused: Mapping[str, int]) -> None:
+    """Refused units name lines of the order, within what is left of each, and leave something."""
+    by_sku = {line.sku: line for line in lines}
+    for sku, quantity in refused.items():
+        line = by_sku.get(sku)
+        if line is None:
+            raise InvalidInput.for_field(
+                "refused", _("%(sku)s is not on order %(number)s.") % {"sku": sku, "number": order.number}
+            )
+        check_quantity(quantity, "refused", allow_zero=True)
+        if quantity > line.quantity - line.refused_quantity:
+            raise InvalidInput.for_field(
+                "refused",
+                _("%(sku)s: %(refused)d refused but %(bought)d ordered.")
+                % {"sku": sku, "refused": quantity, "bought": line.quantity - line.refused_quantity},
+            )
+    if lines and all(refused.get(line.sku, 0) == line.quantity - line.refused_quantity for line in lines):
+        raise InvalidOrder.for_field("refused", _("Everything is refused: cancel the order instead."))
 
 
 def _split_allocations(allocations, refused: Mapping[str, int]):

@@ -101,6 +101,7 @@ class TestDesk:
             "awaiting_decision": [],
             "ready": [ready.number],
             "expiring": [],
+            "with_courier": [],
         }
         assert ready.number.encode() in response.content
 
