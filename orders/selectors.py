@@ -5,13 +5,18 @@ page costs the same number of queries whatever its length.
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from customers.selectors import customer_search
-from inventory.selectors import filter_for_user_locations
+from customers.models import Customer, IdentityKind
+from customers.selectors import customer_search, open_cases
+from inventory.models import Product
+from inventory.selectors import filter_for_user_locations, products_by_code
+from loyalty import selectors as loyalty_selectors
+from omni.core.validators import is_identifier_text
 from orders.models import (
     COMPLETED_STATUSES,
     Fulfilment,
@@ -129,6 +134,98 @@ def returnable_orders(query: str) -> QuerySet[Order]:
 
 
 def _customers(text: str):
-    from customers.models import Customer
-
     return Customer.objects.filter(customer_search(text)).values("pk")
+
+
+# --- What every store desk shows --------------------------------------------------------------
+
+
+def product_by_code(code: str) -> Product | None:
+    """The active product a scanned or typed code names: its SKU or a barcode, exactly, else its
+    SKU in any letter case (cashiers type ``bag-0307-l`` for ``BAG-0307-L``)."""
+    code = code.strip()
+    product = products_by_code([code]).get(code)
+    if product is None and code and is_identifier_text(code):
+        product = Product.objects.filter(sku__iexact=code).order_by("pk").first()
+    return product if product is not None and product.is_active else None
+
+
+def desk_products(query: str, location_ids, *, limit: int = 12) -> list[Product]:
+    """Active products a desk search names (name words, the start of a SKU, or a code), each with
+    ``available_here``: what the given locations (None: every location) have available."""
+    text = query.strip()
+    if len(text) < 2 or not is_identifier_text(text):
+        return []
+    condition = Q(sku__istartswith=text) | Q(barcodes__code=text)
+    words = text.split()
+    if words:
+        name = Q()
+        for word in words[:4]:
+            name &= Q(name__icontains=word)
+        condition |= name
+    here = Q() if location_ids is None else Q(stock__location_id__in=list(location_ids))
+    available = Sum(F("stock__on_hand") - F("stock__reserved"), filter=here, default=0)
+    return list(
+        Product.objects.filter(condition, is_active=True)
+        .distinct()
+        .annotate(available_here=available)
+        .order_by("name", "sku")[:limit]
+    )
+
+
+def desk_customers(query: str, *, limit: int = 8) -> list[Customer]:
+    """Customers a desk search names (any identity, a name, or the last digits of a phone or card)."""
+    text = query.strip()
+    if len(text) < 2:
+        return []
+    return list(
+        Customer.objects.active()
+        .filter(customer_search(text))
+        .prefetch_related("identities")
+        .order_by("last_name", "first_name", "pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class CustomerPanel:
+    """Who is at the counter: what every desk shows beside its work."""
+
+    customer: Customer
+    phone: str
+    email: str
+    card: str
+    tier: str
+    points_available: int
+    points_pending: int
+    next_expiry_points: int
+    next_expiry_date: datetime.date | None
+    open_orders: list[Order]
+    open_cases: int
+
+
+def customer_panel(customer: Customer | None) -> CustomerPanel | None:
+    if customer is None:
+        return None
+    identities = {identity.kind: identity.value for identity in customer.identities.order_by("-pk")}
+    account = loyalty_selectors.account_of(customer)
+    balance = loyalty_selectors.balance(account) if account is not None else loyalty_selectors.Balance()
+    card = loyalty_selectors.primary_card(account) if account is not None else None
+    open_orders = list(
+        Order.objects.filter(customer=customer)
+        .exclude(status__in=(*COMPLETED_STATUSES, OrderStatus.CANCELLED, OrderStatus.EXPIRED))
+        .select_related("location")
+        .order_by("-created_at", "-pk")[:5]
+    )
+    return CustomerPanel(
+        customer=customer,
+        phone=identities.get(IdentityKind.PHONE, ""),
+        email=identities.get(IdentityKind.EMAIL, ""),
+        card=card.number if card is not None else identities.get(IdentityKind.CARD, ""),
+        tier=account.tier.name if account is not None and account.tier_id else "",
+        points_available=balance.available,
+        points_pending=balance.pending,
+        next_expiry_points=balance.next_expiry_points,
+        next_expiry_date=balance.next_expiry_date,
+        open_orders=open_orders,
+        open_cases=open_cases(customer).count(),
+    )

@@ -20,6 +20,7 @@ from omni.core.admin_mixins import panel_table, render_form_page
 from omni.core.errors import DomainError
 from orders import services, states
 from orders.admin.common import OrderLineInline, PaymentInline, RefundInline, StatusChangeInline, actor_of
+from orders.admin.desk_common import DeskCommonMixin
 from orders.admin.pickup import PickupDeskMixin
 from orders.admin.till import TillMixin
 from orders.forms import CancelForm, PaymentRecordForm
@@ -29,7 +30,7 @@ from orders.models import (
 
 
 @admin.register(Order)
-class OrderAdmin(TillMixin, PickupDeskMixin, LocationScopedAdminMixin, admin.ModelAdmin):
+class OrderAdmin(TillMixin, PickupDeskMixin, DeskCommonMixin, LocationScopedAdminMixin, admin.ModelAdmin):
     """Orders are placed, moved and cancelled only through their services."""
 
     location_lookups = ("location",)
@@ -212,7 +213,7 @@ class OrderAdmin(TillMixin, PickupDeskMixin, LocationScopedAdminMixin, admin.Mod
             path("<path:object_id>/cancel/", view(self.cancel_view), name="orders_order_cancel"),
             path("<path:object_id>/payment/", view(self.payment_view), name="orders_order_payment"),
         ]
-        return self.till_urls() + self.pickup_urls() + urls + super().get_urls()
+        return self.desk_common_urls() + self.till_urls() + self.pickup_urls() + urls + super().get_urls()
 
     def _order_or_redirect(self, request, object_id):
         order = self.get_object(request, unquote(object_id))
