@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from customers.messaging.services import Route, message_route
 from customers.models import MessagePurpose
-from loyalty.models import PointsEntry
 from omni.core.errors import DomainError
 from orders.models import Fulfilment, Order, Payment, PaymentMethod
 from orders.selectors import orders_for_display, orders_for_user
+from orders.services.receipts import points_spendable_from
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,6 @@ def sold_order(user, pk: str) -> Order | None:
 
 
 def sale_result(order: Order) -> SaleResult:
-    earning = None
-    if order.points_earned:
-        earning = PointsEntry.objects.filter(key=f"earn:{order.number}").only("spendable_from").first()
     route = None
     if order.customer is not None:
         try:
@@ -44,6 +41,6 @@ def sale_result(order: Order) -> SaleResult:
         order=order,
         payments=[p for p in order.payments.all() if p.method != PaymentMethod.POINTS],
         points_earned=order.points_earned,
-        spendable_from=earning.spendable_from if earning else None,
+        spendable_from=points_spendable_from(order),
         receipt_route=route,
     )

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer, Identity
+from customers.models import Customer
 from customers.selectors import customer_search
 from inventory.models import Location, Product
 from omni.core.channels import Channel
@@ -79,15 +78,6 @@ def _quantity(text: str) -> int:
         return 1
 
 
-def customers_matching(text: str):
-    """Active customers found by any identity, or by the last 4+ digits of a phone or card."""
-    condition = customer_search(text)
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) >= 4 and len(digits) == len(text.replace(" ", "").replace("-", "")):
-        condition |= Q(pk__in=Identity.objects.filter(value__endswith=digits).values("customer_id"))
-    return Customer.objects.active().filter(condition)
-
-
 class TillForm(forms.Form):
     """A sale in progress: the store, the lines, the customer, promo code, points and payment."""
 
@@ -100,9 +90,7 @@ class TillForm(forms.Form):
     promo_code = forms.CharField(label=_("promo code"), max_length=32, required=False)
     points = forms.IntegerField(label=_("points to spend"), min_value=0, max_value=10**9, required=False)
     otp_code = forms.CharField(label=_("one-time code"), max_length=12, required=False)
-    payment = forms.ChoiceField(
-        label=_("payment"), choices=PAYMENT_CHOICES, initial=PAY_CARD, widget=forms.RadioSelect
-    )
+    payment = forms.ChoiceField(label=_("payment"), choices=PAYMENT_CHOICES, initial=PAY_CARD, widget=forms.RadioSelect)
     cash_amount = forms.DecimalField(
         label=_("in cash"), max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False
     )
@@ -184,7 +172,7 @@ class TillForm(forms.Form):
         text = self.data.get("customer_query", "").strip()
         if self.chosen_customer is not None or not text:
             return
-        found = list(customers_matching(text)[:2])
+        found = list(Customer.objects.active().filter(customer_search(text))[:2])
         if not found:
             self.add_error("customer_query", gettext("No customer has this phone, card, e-mail or name."))
         elif len(found) > 1:

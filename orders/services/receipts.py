@@ -3,10 +3,16 @@
 This is the customer's copy, not a fiscal receipt (those come from a fiscal data operator later).
 """
 
+import datetime
+
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.messaging.services import message_send
 from customers.models import Message, MessagePurpose
+from loyalty.models import PointsEntry
 from omni.core.actors import SYSTEM, Actor
 from orders.errors import CustomerRequired
 from orders.models import Order, PaymentMethod
@@ -32,9 +38,26 @@ def receipt_text(order: Order) -> str:
     rows.append(_("Total: %(amount)s") % {"amount": money_text(order.total)})
     for payment in order.payments.exclude(method=PaymentMethod.POINTS).order_by("id"):
         rows.append(f"{PaymentMethod(payment.method).label}: {money_text(payment.amount)}")
-    if order.points_earned:
-        rows.append(_("Points earned: %(points)d (pending until the return period ends)") % {"points": order.points_earned})
+    spendable_from = points_spendable_from(order)
+    if spendable_from is not None:
+        rows.append(
+            ngettext(
+                "%(points)d point earned, pending until %(date)s.",
+                "%(points)d points earned, pending until %(date)s.",
+                order.points_earned,
+            )
+            % {"points": order.points_earned, "date": date_format(timezone.localdate(spendable_from))}
+        )
     return "\n".join(rows)
+
+
+def points_spendable_from(order: Order) -> datetime.datetime | None:
+    """When the points the order earned become spendable: they stay pending until the return
+    window has passed (the programme's holding period). None when it earned none."""
+    if not order.points_earned:
+        return None
+    entry = PointsEntry.objects.filter(key=f"earn:{order.number}").only("spendable_from").first()
+    return entry.spendable_from if entry is not None else None
 
 
 def receipt_send(*, order: Order, actor: Actor = SYSTEM) -> Message:
