@@ -84,10 +84,12 @@ class TillMixin:
             form.remove_line(position)
         elif action == "customer_clear":
             form.set_customer(None)
-        else:
+        elif action != "sell":  # "Sell" sells what the receipt showed, nothing typed since
             form.scan_code()
         if form.chosen_customer is not None:
             form.set_customer(form.chosen_customer)
+        elif action == "sell":
+            form.check_no_customer_pending()
         else:
             form.find_customer()
         if action == "send_code":
@@ -132,7 +134,7 @@ class TillMixin:
                     return None
 
     def _till_sell(self, request, form: TillForm, receipt: Order) -> Order | None:
-        if form.errors or form.line_errors or not form.check_payment(receipt.total):
+        if form.blocks_the_sale() or not form.check_payment(receipt.total) or not form.check_total(receipt.total):
             form.add_error(None, gettext("Nothing was sold: correct what is marked."))
             return None
         try:

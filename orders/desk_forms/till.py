@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -180,6 +181,20 @@ class TillForm(forms.Form):
         else:
             self.set_customer(found[0])
 
+    def check_no_customer_pending(self) -> None:
+        """On "Sell": a customer typed but not picked would change the sale; ask to pick or clear."""
+        if self.data.get("customer_query", "").strip():
+            self.add_error("customer_query", gettext("Pick the customer from the list, or empty the box."))
+
+    def check_total(self, total: Decimal) -> bool:
+        """On "Sell": the total is the one the cashier saw (prices or stock may have changed since)."""
+        if self.data.get("shown_total", "") == str(total):
+            return True
+        shown = number_format(total, 2, force_grouping=True)
+        text = gettext("The total is now %(total)s: check the receipt and sell again.")
+        self.add_error(None, text % {"total": shown})
+        return False
+
     def set_customer(self, customer: Customer | None) -> None:
         self.chosen_customer = customer
         self.data["customer"] = str(customer.pk) if customer else ""
@@ -204,6 +219,10 @@ class TillForm(forms.Form):
         else:
             self.add_error(None, text)
         return name
+
+    def blocks_the_sale(self) -> bool:
+        """Something marked stops the sale (a code that found nothing does not: the rest can be sold)."""
+        return bool(self.line_errors) or any(name != "scan" for name in self.errors)
 
     # --- What the services get. ---
 

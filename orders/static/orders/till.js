@@ -34,6 +34,17 @@
     }
   });
 
+  // A code that found nothing stays in the box, selected: the next scan replaces it.
+  function selectRefusedCode() {
+    var box = document.querySelector("#id_scan[data-select]");
+    if (box) {
+      box.focus();
+      box.select();
+    }
+  }
+  document.addEventListener("DOMContentLoaded", selectRefusedCode);
+  document.addEventListener("htmx:afterSettle", selectRefusedCode);
+
   // Escape empties the scan box and closes the search results.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && event.target.id === "id_scan") {

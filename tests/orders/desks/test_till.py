@@ -59,6 +59,10 @@ def till(tverskaya, *lines, **fields) -> dict:
 
 
 def post(client, data: dict, action: str = "scan", **headers):
+    """Press a till button; "Sell" as the page does it, with the total the receipt showed."""
+    if action == "sell" and "shown_total" not in data:
+        receipt = client.post(URL, {**data, "_action": "scan"}).context["receipt"]
+        data = {**data, "shown_total": str(receipt.total) if receipt else ""}
     return client.post(URL, {**data, "_action": action}, **headers)
 
 
@@ -230,6 +234,30 @@ class TestSelling:
 
         assert client.get(sold.url).context["result"] is None
         assert client.get(reverse("admin:orders_order_sale_receipt", args=[Order.objects.get().pk])).status_code == 404
+
+
+class TestSellingWhatWasShown:
+    def test_a_total_changed_since_it_was_shown_is_not_charged(self, cashier, tverskaya, bag):
+        response = post(cashier, till(tverskaya, (bag, 1), shown_total="900.00"), "sell")
+
+        assert response.status_code == 200 and not Order.objects.exists()
+        assert "1,000.00" in response.context["form"].non_field_errors()[0]
+
+    def test_a_code_typed_but_not_added_is_not_sold(self, cashier, tverskaya, bag):
+        socks = product("100.00", sku="SOCKS-1")
+        stock(tverskaya, socks, 5)
+
+        sold = post(cashier, till(tverskaya, (socks, 1), shown_total="100.00", scan="BAG-0307-L"), "sell")
+
+        assert sold.status_code == 302
+        assert list(Order.objects.get().lines.values_list("sku", flat=True)) == ["SOCKS-1"]
+
+    def test_a_customer_typed_but_not_picked_stops_the_sale(self, cashier, tverskaya, bag, ivan):
+        phone = ivan.identities.get(kind="phone").value
+
+        response = post(cashier, till(tverskaya, (bag, 1), shown_total="1000.00", customer_query=phone), "sell")
+
+        assert errors_of(response, "customer_query") and not Order.objects.exists()
 
 
 class TestRefusals:
