@@ -22,7 +22,7 @@ from omni.core.channels import Channel
 from omni.core.errors import DomainError
 from omni.core.money import money
 from orders.models import Fulfilment, PaymentMethod
-from orders.selectors import product_by_code
+from orders.selectors import desk_products, product_by_code
 from orders.services import LineInput, PaymentInput
 
 MAX_QUANTITY = 999
@@ -140,11 +140,15 @@ class TillForm(forms.Form):
     # --- The actions: each edits the posted state, then the till is computed again. ---
 
     def scan_code(self) -> None:
-        """A scanned or typed code adds its product (a second scan adds one more)."""
+        """A scanned or typed code adds its product (a second scan adds one more), as does a
+        name only one product has."""
         code = self.data.get("scan", "").strip()
         if not code:
             return
         product = product_by_code(code)
+        if product is None:
+            found = desk_products(code, None, limit=2)  # a name typed and Enter: the only product named so
+            product = found[0] if len(found) == 1 else None
         if product is None:
             self.add_error(
                 "scan",

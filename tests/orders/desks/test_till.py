@@ -127,6 +127,13 @@ class TestScanning:
         assert lines_of(response) == [("BAG-0307-L", 2)]
         assert "NOPE-1" in errors_of(response, "scan")[0]
 
+    def test_a_name_only_one_product_has_adds_it(self, cashier, tverskaya, bag):
+        product("50.00", sku="TOTE-2", name="Tote bag small")
+
+        assert lines_of(post(cashier, till(tverskaya, scan="tote bag small"))) == [("TOTE-2", 1)]
+        response = post(cashier, till(tverskaya, scan="tote bag"))
+        assert lines_of(response) == [] and errors_of(response, "scan")
+
     def test_plus_minus_and_remove(self, cashier, tverskaya, bag):
         socks = product("100.00", sku="SOCKS-1")
         stock(tverskaya, socks, 5)
