@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from customers.selectors import customer_search
+from inventory.forms import domain_error_messages
 from inventory.models import Location, Product
 from omni.core.channels import Channel
 from omni.core.errors import DomainError
@@ -111,6 +112,7 @@ class TillForm(forms.Form):
         self.line_errors: list[str] = []
         self.lines = self._posted_lines()
         self.chosen_customer: Customer | None = None
+        self.code_sent = False
 
     @property
     def single_store(self) -> Location | None:
@@ -212,8 +214,7 @@ class TillForm(forms.Form):
         self.data[name] = ""
 
     def add_domain_error(self, exc: DomainError) -> str:
-        from inventory.forms import domain_error_messages
-
+        """Show a service's refusal next to the field it concerns; returns that field's name."""
         name = error_field(exc)
         text = " ".join(domain_error_messages(exc))
         if name == "lines":
