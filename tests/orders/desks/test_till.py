@@ -226,6 +226,8 @@ class TestSelling:
     def test_cash_shows_the_change_and_a_split_pays_the_rest_by_card(self, cashier, tverskaya, bag):
         cash = post(cashier, till(tverskaya, (bag, 1), payment="cash", tendered="5000"))
         assert cash.context["change_due"] == Decimal("4000.00")
+        short = post(cashier, till(tverskaya, (bag, 1), payment="cash", tendered="500"), "sell")
+        assert errors_of(short, "tendered") and not Order.objects.exists()
 
         sold = post(cashier, till(tverskaya, (bag, 2), payment="split", cash_amount="500.00"), "sell")
 
