@@ -1,0 +1,1 @@
+"""Forms of the store desks, one module per desk (``orders.desk_forms.till``, ...)."""

@@ -7,12 +7,10 @@ import pytest
 from django.urls import reverse
 
 from inventory.models import Stock
-from loyalty.errors import CodeExpired
 from omni.core.roles import HEAD_OFFICE, STORE_MANAGER, STORE_STAFF
 from orders import services
-from orders.models import Order, OrderReturn, OrderStatus
-from tests.loyalty.factories import PromoCodeFactory
-from tests.orders.factories import cash, collect, customer, points_for, product, sell, stock, store
+from orders.models import OrderReturn, OrderStatus
+from tests.orders.factories import cash, collect, customer, product, sell, stock, store
 
 pytestmark = pytest.mark.django_db
 
@@ -163,156 +161,6 @@ class TestDesk:
         assert response.status_code == 302
         order.refresh_from_db()
         assert (order.status, order.cancel_reason) == (OrderStatus.CANCELLED, "Asked to")
-
-
-class TestSale:
-    URL = reverse("admin:orders_order_sale")
-
-    def test_the_receipt_is_what_the_services_compute(self, cashier, two_stores):
-        mine, _theirs, shirt = two_stores
-        socks = product("333.33")
-        stock(mine, socks, 5)
-        person = customer()
-        points_for(person, 500)
-        PromoCodeFactory(code="SALE7", kind="percent", value=Decimal("7"))
-        phone = person.identities.get(kind="phone").value
-        data = {
-            "location": mine.pk,
-            "customer": phone,
-            "lines": f"{shirt.sku} 1\n{socks.sku} 2",
-            "promo_code": "sale7",
-            "points": 150,
-            "otp_code": "",
-            "payment_method": "card_in_store",
-            "terminal": "T1",
-            "transaction_id": "",
-            "acquiring_bank": "",
-            "cash_amount": "",
-        }
-
-        computed = cashier.post(self.URL, {**data, "_compute": "1"})
-
-        assert computed.status_code == 200, messages_of(computed)
-        receipt = computed.context["receipt"]
-        assert not Order.objects.exists()
-        assert Stock.objects.get(location=mine, product=shirt).on_hand == 10
-
-        sold = cashier.post(self.URL, {**data, "_sell": "1"})
-
-        assert sold.status_code == 302, messages_of(sold)
-        order = Order.objects.get()
-        assert (order.customer, order.status) == (person, OrderStatus.SOLD)
-        assert (receipt.subtotal, receipt.discount, receipt.points_value, receipt.total) == (
-            order.subtotal,
-            order.discount,
-            order.points_value,
-            order.total,
-        )
-        assert [line.total for line in receipt.preview_lines] == [line.total for line in order.lines.order_by("id")]
-        assert order.paid == order.total
-        assert Stock.objects.get(location=mine, product=socks).on_hand == 3
-
-    def test_wrong_codes_in_the_preview_count(self, cashier, two_stores, programme, monkeypatch, settings):
-        from loyalty.models import OneTimeCode
-        from loyalty.services import otp
-
-        programme.otp_required = True
-        programme.save()
-        monkeypatch.setattr(otp, "generate_code", lambda: "482913")
-        mine, _theirs, shirt = two_stores
-        person = customer()
-        points_for(person, 500)
-        otp.otp_send(customer=person, channel="store")
-        data = {
-            "location": mine.pk,
-            "customer": person.identities.get(kind="phone").value,
-            "lines": f"{shirt.sku} 1",
-            "promo_code": "",
-            "points": 100,
-            "otp_code": "000000",
-            "payment_method": "card_in_store",
-            "terminal": "T1",
-            "transaction_id": "",
-            "acquiring_bank": "",
-            "cash_amount": "",
-        }
-
-        for _attempt in range(settings.LOYALTY_OTP_MAX_ATTEMPTS):
-            computed = cashier.post(self.URL, {**data, "_compute": "1"})
-            assert computed.context["receipt"] is None
-            assert any("code" in message for message in messages_of(computed)), messages_of(computed)
-
-        assert OneTimeCode.objects.get().attempts == settings.LOYALTY_OTP_MAX_ATTEMPTS
-        refused = cashier.post(self.URL, {**data, "otp_code": "482913", "_sell": "1"})
-        assert refused.status_code == 200
-        assert str(CodeExpired.message) in messages_of(refused)
-        assert not Order.objects.exists()
-
-    def test_the_right_code_previews_then_sells(self, cashier, two_stores, programme, monkeypatch):
-        from loyalty.models import OneTimeCode
-        from loyalty.services import otp
-
-        programme.otp_required = True
-        programme.save()
-        monkeypatch.setattr(otp, "generate_code", lambda: "482913")
-        mine, _theirs, shirt = two_stores
-        person = customer()
-        points_for(person, 500)
-        otp.otp_send(customer=person, channel="store")
-        data = {
-            "location": mine.pk,
-            "customer": person.identities.get(kind="phone").value,
-            "lines": f"{shirt.sku} 1",
-            "promo_code": "",
-            "points": 100,
-            "otp_code": "482913",
-            "payment_method": "card_in_store",
-            "terminal": "T1",
-            "transaction_id": "",
-            "acquiring_bank": "",
-            "cash_amount": "",
-        }
-
-        computed = cashier.post(self.URL, {**data, "_compute": "1"})
-        assert computed.context["receipt"].points_value == Decimal("100.00"), messages_of(computed)
-        assert OneTimeCode.objects.get().used_at is None
-        sold = cashier.post(self.URL, {**data, "_sell": "1"})
-        assert sold.status_code == 302, messages_of(sold)
-        assert Order.objects.get().points_redeemed == 100
-        assert OneTimeCode.objects.get().used_at is not None
-
-    def test_barcodes_an_anonymous_customer_and_a_split_payment(self, cashier, two_stores):
-        from tests.inventory.factories import BarcodeFactory
-
-        mine, _theirs, shirt = two_stores
-        barcode = BarcodeFactory(product=shirt)
-        response = cashier.post(
-            self.URL,
-            {
-                "location": mine.pk,
-                "customer": "",
-                "lines": f"{barcode.code} 2",
-                "payment_method": "card_in_store",
-                "cash_amount": "500.00",
-                "_sell": "1",
-            },
-        )
-        assert response.status_code == 302, messages_of(response)
-        order = Order.objects.get()
-        assert order.customer is None
-        assert sorted(order.payments.values_list("method", "amount")) == [
-            ("card_in_store", Decimal("1500.00")),
-            ("cash", Decimal("500.00")),
-        ]
-
-    def test_only_in_my_stores(self, cashier, two_stores):
-        _mine, theirs, shirt = two_stores
-        response = cashier.post(
-            self.URL, {"location": theirs.pk, "lines": f"{shirt.sku} 1", "payment_method": "cash", "_sell": "1"}
-        )
-        assert response.status_code == 200
-        assert "location" in response.context["form"].errors
-        assert not Order.objects.exists()
 
 
 class TestReturnDesk:
