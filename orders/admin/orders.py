@@ -236,13 +236,14 @@ class OrderAdmin(TillMixin, PickupDeskMixin, DeskCommonMixin, LocationScopedAdmi
 
     def _order_or_redirect(self, request, object_id):
         """The order to act on, of the user's stores; another store's order is refused, not lost."""
-        order = self.get_object(request, unquote(object_id))
-        if order is None:
+        order = super().get_object(request, unquote(object_id))  # of the user's stores: one query
+        if order is not None:
+            return order, None
+        other = self._any_order(unquote(object_id)) if self.has_view_permission(request) else None
+        if other is None:
             return None, self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.may_act_on(request, order):
-            self.message_user(request, self.other_store_text(order), messages.ERROR)
-            return None, redirect("admin:orders_order_change", order.pk)
-        return order, None
+        self.message_user(request, self.other_store_text(other), messages.ERROR)
+        return None, redirect("admin:orders_order_change", other.pk)
 
     @staticmethod
     def other_store_text(order: Order) -> str:

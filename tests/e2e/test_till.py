@@ -3,6 +3,8 @@ by the last digits of the phone, points spent, the sale made, the points earned 
 
 import pytest
 
+from tests.e2e.support import htmx_idle
+
 pytestmark = pytest.mark.e2e
 
 SALE = "/admin/orders/order/sale/"
@@ -38,12 +40,14 @@ def test_a_sale_with_a_scanned_barcode_and_points(desk_world, browser_page, logi
     page.keyboard.type(barcode)
     page.keyboard.press("Enter")
     page.locator(".till-line").first.wait_for()
+    htmx_idle(page)
     assert sku in page.locator(".till-line").first.inner_text()
     assert page.evaluate("document.activeElement.id") == "id_scan"  # ready for the next scan
 
     page.fill("#id_customer_query", "100-00-02")  # what cashiers type: the phone's last digits
     page.locator(".desk-pick-customer", has_text="Petrov").first.click()
     page.locator("#till-customer-name").wait_for()
+    htmx_idle(page)
     assert "Petrov" in page.locator("#till-receipt").inner_text()
 
     page.fill("#id_points", "50")
