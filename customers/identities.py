@@ -132,3 +132,15 @@ def match_key(kind: str, value: str) -> str:
             local, domain = local.replace(".", "-"), "yandex.ru"
         return f"{local}@{domain}"
     return ""
+
+
+def identity_label(kind: str, value: str) -> str:
+    """A phone as people read it (+7 916 100-00-02); other identities as stored."""
+    if kind == IdentityKind.PHONE:
+        try:
+            return phonenumbers.format_number(
+                phonenumbers.parse(value, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+            )
+        except phonenumbers.NumberParseException:
+            return value
+    return value

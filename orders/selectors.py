@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from customers.identities import identity_label
 from customers.models import Customer, Identity, IdentityKind
 from customers.selectors import customer_search, open_cases
 from inventory.models import Product
@@ -298,7 +299,7 @@ def customer_panel(customer: Customer | None) -> CustomerPanel | None:
     )
     return CustomerPanel(
         customer=customer,
-        phone=identities.get(IdentityKind.PHONE, ""),
+        phone=identity_label(IdentityKind.PHONE, identities.get(IdentityKind.PHONE, "")),
         email=identities.get(IdentityKind.EMAIL, ""),
         card=card.number if card is not None else identities.get(IdentityKind.CARD, ""),
         tier=account.tier.name if account is not None and account.tier_id else "",

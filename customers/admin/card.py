@@ -2,28 +2,16 @@
 (identities, consents, preferences, open cases, recent contacts), and the boxes higher apps add
 through ``customers.admin.panels.add_customer_card_panel`` (the loyalty balance, the last orders)."""
 
-import phonenumbers
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from customers import selectors
 from customers.admin.panels import customer_card_panels
+from customers.identities import identity_label
 from customers.models import ConsentPurpose, ContactChannel, Customer, IdentityKind
 
 RECENT_CONTACTS = 8
-
-
-def identity_label(kind: str, value: str) -> str:
-    """A phone as people read it (+7 916 100-00-02); other identities as stored."""
-    if kind == IdentityKind.PHONE:
-        try:
-            return phonenumbers.format_number(
-                phonenumbers.parse(value, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-            )
-        except phonenumbers.NumberParseException:
-            return value
-    return value
 
 
 def identity_rows(customer: Customer) -> list[dict]:

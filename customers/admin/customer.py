@@ -17,8 +17,9 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers import personal_data, segments, selectors, services
-from customers.admin.card import card_context, identity_label
+from customers.admin.card import card_context
 from customers.errors import InvalidIdentity
+from customers.identities import identity_label
 from customers.models import (
     Case,
     CaseStatus,
