@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -178,7 +179,8 @@ class Order(TimeStampedModel):
                 name="order_money_non_negative",
             ),
             models.CheckConstraint(
-                condition=Q(total=F("subtotal") - F("discount") - F("points_value")), name="order_total_computed"
+                condition=Q(total=Round(F("subtotal") - F("discount") - F("points_value"), 2)),
+                name="order_total_computed",
             ),
             models.CheckConstraint(condition=Q(refunded__lte=F("paid")), name="order_refunded_within_paid"),
         ]
@@ -242,14 +244,18 @@ class OrderLine(models.Model):
                 & Q(total__gte=0),
                 name="order_line_money_non_negative",
             ),
-            models.CheckConstraint(condition=Q(amount=F("subtotal") - F("discount")), name="order_line_amount"),
-            models.CheckConstraint(condition=Q(total=F("amount") - F("points_value")), name="order_line_total"),
+            models.CheckConstraint(
+                condition=Q(amount=Round(F("subtotal") - F("discount"), 2)), name="order_line_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(total=Round(F("amount") - F("points_value"), 2)), name="order_line_total"
+            ),
             models.CheckConstraint(
                 condition=Q(refused_subtotal__gte=0)
                 & Q(refused_discount__gte=0)
                 & Q(refused_points_value__gte=0)
                 & Q(refused_total__gte=0)
-                & Q(refused_total=F("refused_subtotal") - F("refused_discount") - F("refused_points_value")),
+                & Q(refused_total=Round(F("refused_subtotal") - F("refused_discount") - F("refused_points_value"), 2)),
                 name="order_line_refused_figures",
             ),
         ]

@@ -331,8 +331,6 @@ def test_a_second_press_shows_what_was_recorded_and_changes_nothing(cashier, sho
 
 @pytest.mark.parametrize("refused", [{"SHI-1": 1}, {"SOC-1": 2}, {"SHI-1": 1, "SOC-1": 1}, {"SOC-1": 3}])
 def test_the_preview_agrees_with_the_handover_when_shares_do_not_round(shop, goods, refused):
-    if connection.vendor == "sqlite":
-        pytest.skip("SQLite checks the line figures' constraints in floating point")
     shirt, socks = goods
     person = customer()
     points_for(person, 300)
