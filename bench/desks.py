@@ -16,7 +16,6 @@ import argparse
 import http.client
 import os
 import platform
-import re
 import socket
 import statistics
 import subprocess
@@ -62,14 +61,16 @@ class Browser:
 
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, path: str, data: dict | None = None, htmx: bool = False) -> tuple[int, str]:
+    def request(self, method: str, path: str, data=None, htmx: bool = False) -> tuple[int, str]:
+        """``data``: a dict, or (name, value) pairs where a name repeats (the till's lines)."""
         connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
         headers = {"Accept-Language": "ru", "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if htmx:
             headers["HX-Request"] = "true"
         body = None
         if method == "POST":
-            body = urllib.parse.urlencode({"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **(data or {})})
+            pairs = list(data.items()) if isinstance(data, dict) else list(data or [])
+            body = urllib.parse.urlencode([("csrfmiddlewaretoken", self.cookies.get("csrftoken", "")), *pairs])
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["Referer"] = f"http://127.0.0.1:{PORT}{path}"
         connection.request(method, path, body=body, headers=headers)
@@ -118,23 +119,91 @@ def get(path: str, htmx: bool = False):
     return lambda browser: browser.request("GET", path, htmx=htmx)[0]
 
 
-def actions(browser: Browser) -> list[tuple[str, object]]:
-    """The desk actions of a cashier's day, by what the demo data holds."""
-    _, desk = browser.request("GET", "/admin/orders/order/desk/")
-    order_ids = re.findall(r"/admin/orders/order/(\d+)/handover/", desk)
+def post(path: str, data, expect: str):
+    """A desk action that posts; its answer must show ``expect`` (the action did what it says)."""
+
+    def action(browser: Browser) -> int:
+        status, text = browser.request("POST", path, data, htmx=True)
+        if expect not in text:
+            sys.exit(f"{path} did not answer with {expect!r}: {status} {text[:300]}")
+        return status
+
+    return action
+
+
+def demo_figures(env: dict[str, str]) -> dict:
+    """Ids and codes of the demo data the actions need, read from the database the server uses."""
+    os.environ.update({key: env[key] for key in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY")})
+    import django
+
+    django.setup()
+    from inventory.models import Stock
+    from orders.models import COMPLETED_STATUSES, Order, OrderStatus
+
+    stock = (
+        Stock.objects.filter(location__code="MSK-TVER", on_hand__gt=3, product__barcodes__isnull=False)
+        .select_related("product", "location")
+        .order_by("product__sku")
+    )
+    first, second = stock[0], stock[1]
+    ready = Order.objects.filter(location=first.location, status=OrderStatus.READY_FOR_PICKUP).order_by("pk").first()
+    returnable = Order.objects.filter(status__in=COMPLETED_STATUSES, customer_id=2).order_by("pk").first()
+    return {
+        "store": first.location_id,
+        "barcode": first.product.barcodes.first().code,
+        "skus": [first.product.sku, second.product.sku],
+        "ready": ready,
+        "ready_line": ready.lines.order_by("pk").first().pk if ready else None,
+        "returnable": returnable,
+        "returnable_line": returnable.lines.order_by("pk").first().pk if returnable else None,
+    }
+
+
+def actions(figures: dict) -> list[tuple[str, object]]:
+    """The desk actions of a cashier's day, on what the demo data holds."""
+    sale = "/admin/orders/order/sale/"
+    lines = [("sku", sku) for sku in figures["skus"]] + [("qty", "1"), ("qty", "1")]
+    till = [("location", figures["store"]), *lines]
     found = [
-        ("till: the page", get("/admin/orders/order/sale/")),
+        ("till: the page", get(sale)),
+        (
+            "till: scan a barcode (2 lines in)",
+            post(sale, [*till, ("scan", figures["barcode"]), ("_action", "scan")], 'name="qty" value="2"'),
+        ),
         ("till: search a product by name", get("/admin/orders/order/desk/products/?q=%D0%B4%D0%B6", htmx=True)),
         ("customer: search by the last digits", get("/admin/orders/order/desk/customers/?q=100-00-02", htmx=True)),
+        ("till: the customer picked, 50 points", post(sale, [*till, ("customer", "2"), ("points", "50")], "Petrov")),
         ("customer: the panel", get("/admin/orders/order/desk/customer/?customer=2", htmx=True)),
         ("pickup desk: the page", get("/admin/orders/order/desk/")),
+        ("pickup desk: search by the last digits", get("/admin/orders/order/desk/?q=00-02", htmx=True)),
         ("return desk: find by the last digits", get("/admin/orders/orderreturn/desk/?q=100-00-02", htmx=True)),
-        ("return desk: the purchase", get("/admin/orders/orderreturn/desk/A-000001/")),
         ("customer card", get("/admin/customers/customer/2/change/")),
         ("customers: search by the last digits", get("/admin/customers/customer/?q=100-00-02")),
     ]
-    if order_ids:
-        found.append(("pickup desk: open a handover", get(f"/admin/orders/order/{order_ids[0]}/handover/")))
+    if figures["ready"] is not None:
+        order, line = figures["ready"], figures["ready_line"]
+        found += [
+            ("pickup desk: open a handover", get(f"/admin/orders/order/{order.pk}/handover/")),
+            (
+                "pickup desk: refuse one unit (preview)",
+                get(f"/admin/orders/order/{order.pk}/handover/preview/?refused_{line}=1", htmx=True),
+            ),
+        ]
+    if figures["returnable"] is not None:
+        number, line = figures["returnable"].number, figures["returnable_line"]
+        choice = {
+            "location": figures["store"],
+            f"quantity_{line}": "1",
+            f"condition_{line}": "resellable",
+            "refund_method": "original",
+        }
+        found += [
+            ("return desk: the purchase", get(f"/admin/orders/orderreturn/desk/{number}/")),
+            (
+                "return desk: choose a line (preview)",
+                post(f"/admin/orders/orderreturn/desk/{number}/preview/", choice, 'id="refund-amount"'),
+            ),
+        ]
     return found
 
 
@@ -164,12 +233,13 @@ def main() -> None:
         wait_for_server()
         browser = Browser()
         browser.log_in("cashier", "omni-cashier")
+        figures = demo_figures(env)
         database = env["DATABASE_URL"].split(":", 1)[0]
         print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {database}")
         ceiling = timed(browser, get("/admin/password_change/"), args.repeat)
         print(f"{'action':44} {'median ms':>10} {'p95 ms':>8} {'× ceiling':>10}")
         base = statistics.median(ceiling)
-        for name, action in [("ceiling: the smallest admin page", get("/admin/password_change/")), *actions(browser)]:
+        for name, action in [("ceiling: the smallest admin page", get("/admin/password_change/")), *actions(figures)]:
             times = ceiling if name.startswith("ceiling") else timed(browser, action, args.repeat)
             median = statistics.median(times)
             p95 = statistics.quantiles(times, n=20)[18]
