@@ -17,11 +17,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import models
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import CaseStatus, ConsentPurpose, ContactChannel
 from omni.core.channels import Channel
+from omni.core.formats import format_money
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def money_label(value) -> str:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    return f"{formats.number_format(amount, 2, use_l10n=True, force_grouping=True)} {settings.OMNI_CURRENCY}"
+    return format_money(amount)
 
 
 def labels_list(choices: type[models.TextChoices]) -> Converter:

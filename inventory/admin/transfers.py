@@ -7,9 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +26,7 @@ from inventory.services import (
 from omni.core.actors import Actor
 from omni.core.admin_mixins import ReadOnlyInline, render_form_page
 from omni.core.errors import DomainError
+from omni.core.formats import format_short_datetime
 
 
 class TransferLineInline(ReadOnlyInline):
@@ -41,10 +40,6 @@ class TransferLineInline(ReadOnlyInline):
     @admin.display(description=_("not arrived"))
     def discrepancy(self, obj):
         return obj.discrepancy
-
-
-def short_datetime(value) -> str:
-    return date_format(localtime(value), "SHORT_DATETIME_FORMAT") if value else "—"
 
 
 def ship_in_full(*, transfer: Transfer, actor: Actor) -> Transfer:
@@ -134,11 +129,11 @@ class TransferAdmin(LocationScopedAdminMixin, TransferRequestsMixin, admin.Model
 
     @admin.display(description=pgettext_lazy("transfer", "created"), ordering="created_at")
     def created(self, obj):
-        return short_datetime(obj.created_at)
+        return format_short_datetime(obj.created_at)
 
     @admin.display(description=pgettext_lazy("transfer", "shipped"), ordering="shipped_at")
     def shipped(self, obj):
-        return short_datetime(obj.shipped_at)
+        return format_short_datetime(obj.shipped_at)
 
     @admin.display(description=_("discrepancy"), boolean=True)
     def has_discrepancy(self, obj):

@@ -119,3 +119,8 @@ def format_days(first: datetime.date, last: datetime.date, *, year: bool = False
 def format_month(day: datetime.date) -> str:
     """A month: ``ноябрь 2026`` / ``November 2026``."""
     return formats.date_format(day, "F Y")
+
+
+def format_short_datetime(value: datetime.datetime | None) -> str:
+    """A moment in the staff member's time zone, short (03.12.2026 16:03): for narrow list columns."""
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else "—"

@@ -18,6 +18,7 @@ from inventory.forms import message_domain_error
 from omni.core.actors import Actor
 from omni.core.admin_mixins import panel_table, render_form_page
 from omni.core.errors import DomainError
+from omni.core.formats import format_short_datetime
 from orders import services, states
 from orders.admin.common import OrderLineInline, PaymentInline, RefundInline, StatusChangeInline, actor_of
 from orders.admin.desk_common import DeskCommonMixin
@@ -34,18 +35,8 @@ class OrderAdmin(TillMixin, PickupDeskMixin, DeskCommonMixin, LocationScopedAdmi
     """Orders are placed, moved and cancelled only through their services."""
 
     location_lookups = ("location",)
-    list_display = [
-        "number",
-        "created_at",
-        "channel",
-        "fulfilment",
-        "status",
-        "customer",
-        "location",
-        "total",
-        "paid",
-        "refunded",
-    ]
+    # Fits 1,366 px beside the filters: refunds and the full dates are on the order's page.
+    list_display = ["number", "placed", "how", "status", "customer", "location_code", "total", "paid"]
     list_filter = ["status", "fulfilment", "channel", ("location", UserLocationFilter)]
     list_select_related = ["customer", "location"]
     search_fields = ["number", "contact_phone"]
@@ -138,6 +129,20 @@ class OrderAdmin(TillMixin, PickupDeskMixin, DeskCommonMixin, LocationScopedAdmi
 
     def lookup_allowed(self, lookup, value, request=None):
         return lookup in {"customer__id__exact", "customer"} or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description=_("placed"), ordering="created_at")
+    def placed(self, obj):
+        return format_short_datetime(obj.created_at)
+
+    @admin.display(description=_("channel and fulfilment"))
+    def how(self, obj):
+        return format_html("{}<br><small>{}</small>", obj.get_channel_display(), obj.get_fulfilment_display())
+
+    @admin.display(description=_("store"), ordering="location__code")
+    def location_code(self, obj):
+        if obj.location is None:
+            return "—"
+        return format_html('<span title="{}">{}</span>', obj.location.name, obj.location.code)
 
     @admin.display(description=_("placed by"))
     def placed_by(self, obj):

@@ -157,9 +157,9 @@ def test_order_entries_of_the_timeline_read_in_the_readers_language(shop_and_shi
 
     assert entry.params == {"number": order.number, "total": "1234.00"}
     with translation.override("ru"):
-        assert entry.text == f"Оформлен заказ {order.number} на сумму 1\xa0234,00 RUB."
+        assert entry.text == f"Оформлен заказ {order.number} на сумму 1\xa0234,00\xa0₽."
     with translation.override("en"):
-        assert entry.text == f"Order {order.number} placed: 1,234.00 RUB."
+        assert entry.text == f"Order {order.number} placed: 1,234.00\xa0₽."
 
 
 def test_an_erased_profile_says_so_first_and_its_form_is_only_shown(client, staff_in_role, shop_and_shirt):
