@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format, time_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +20,7 @@ from inventory.forms import message_domain_error
 from omni.core.actors import Actor
 from omni.core.admin_mixins import panel_table, render_form_page
 from omni.core.errors import DomainError
-from omni.core.formats import format_short_datetime
+from omni.core.formats import format_money
 from orders import services, states
 from orders.admin.common import OrderLineInline, PaymentInline, RefundInline, StatusChangeInline, actor_of
 from orders.admin.desk_common import DeskCommonMixin
@@ -36,7 +38,7 @@ class OrderAdmin(TillMixin, PickupDeskMixin, DeskCommonMixin, LocationScopedAdmi
 
     location_lookups = ("location",)
     # Fits 1,366 px beside the filters: refunds and the full dates are on the order's page.
-    list_display = ["number", "placed", "how", "status", "customer", "location_code", "total", "paid"]
+    list_display = ["number", "placed", "how", "status", "customer", "location_code", "total_shown", "paid_shown"]
     list_filter = ["status", "fulfilment", "channel", ("location", UserLocationFilter)]
     list_select_related = ["customer", "location"]
     search_fields = ["number", "contact_phone"]
@@ -132,9 +134,10 @@ class OrderAdmin(TillMixin, PickupDeskMixin, DeskCommonMixin, LocationScopedAdmi
 
     @admin.display(description=_("placed"), ordering="created_at")
     def placed(self, obj):
-        return format_short_datetime(obj.created_at)
+        moment = timezone.localtime(obj.created_at)
+        return format_html("{}<br><small>{}</small>", date_format(moment, "SHORT_DATE_FORMAT"), time_format(moment))
 
-    @admin.display(description=_("channel and fulfilment"))
+    @admin.display(description=_("channel"))
     def how(self, obj):
         return format_html("{}<br><small>{}</small>", obj.get_channel_display(), obj.get_fulfilment_display())
 
@@ -143,6 +146,21 @@ class OrderAdmin(TillMixin, PickupDeskMixin, DeskCommonMixin, LocationScopedAdmi
         if obj.location is None:
             return "—"
         return format_html('<span title="{}">{}</span>', obj.location.name, obj.location.code)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_shown(self, obj):
+        return format_money(obj.total, sign=False)
+
+    @admin.display(description=_("paid"), ordering="paid")
+    def paid_shown(self, obj):
+        return format_money(obj.paid, sign=False)
+
+    def get_list_display(self, request):
+        """The store column only for whoever sees more than one store."""
+        ids = self.user_location_ids(request)
+        if ids is not None and len(ids) < 2:
+            return [name for name in self.list_display if name != "location_code"]
+        return self.list_display
 
     @admin.display(description=_("placed by"))
     def placed_by(self, obj):
