@@ -68,7 +68,16 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["event_type", "object", "subscription", "status", "response_code", "attempts", "created_at", "delivered_at"]
+    list_display = [
+        "event_type",
+        "object",
+        "subscription",
+        "status",
+        "response_code",
+        "attempts",
+        "created_at",
+        "delivered_at",
+    ]
     list_filter = ["status", "event__type"]
     list_select_related = ["event", "subscription"]
     search_fields = ["event__object_id", "subscription__url"]

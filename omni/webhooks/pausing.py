@@ -68,4 +68,6 @@ def owner_tell_paused(subscription: Subscription, reason: str) -> None:
     try:
         send_mail(subject, body, None, [subscription.contact_email])
     except Exception as exc:  # the mail server is down: the pause and its audit row stand
-        logger.warning("Could not tell %s of paused subscription %s: %s", subscription.contact_email, subscription.pk, exc)
+        logger.warning(
+            "Could not tell %s of paused subscription %s: %s", subscription.contact_email, subscription.pk, exc
+        )

@@ -32,7 +32,9 @@ def subscription_create(*, api_key: ApiKey, url: str, event_types: list[str], ac
     subscription = Subscription(api_key=api_key, url=url, event_types=event_types_check(event_types), **fields)
     with transaction.atomic():
         subscription.save()
-        audit_changes(actor, subscription, {}, {"url": url, "event_types": subscription.event_types}, kind=AuditKind.CREATED)
+        audit_changes(
+            actor, subscription, {}, {"url": url, "event_types": subscription.event_types}, kind=AuditKind.CREATED
+        )
     return subscription
 
 

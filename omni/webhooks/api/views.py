@@ -81,7 +81,7 @@ class SubscriptionListView(generics.ListAPIView):
         description=(
             "Events of the given types are POSTed to `url` (https, a public address: loopback, private, "
             "link-local and reserved addresses are refused) signed with the returned `secret` "
-            "(`Omni-Signature: t=<unix>,v1=<HMAC-SHA256 hex of \"t.body\">`). The secret is shown here and "
+            '(`Omni-Signature: t=<unix>,v1=<HMAC-SHA256 hex of "t.body">`). The secret is shown here and '
             "when the subscription is read by its key, never in lists. Needs `webhooks:manage`; only an API key "
             "can subscribe."
         ),
@@ -105,9 +105,7 @@ class SubscriptionListView(generics.ListAPIView):
         data = dict(serializer.validated_data)
 
         def create():
-            subscription = services.subscription_create(
-                api_key=request.auth, actor=Actor.from_request(request), **data
-            )
+            subscription = services.subscription_create(api_key=request.auth, actor=Actor.from_request(request), **data)
             return Response(SubscriptionWithSecretSerializer(subscription).data, status=status.HTTP_201_CREATED)
 
         return idempotent(request, create)

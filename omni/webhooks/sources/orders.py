@@ -60,7 +60,9 @@ def order_changed(order: Order) -> None:
     for event_type, extra in wanted:
         if "refused" in extra:
             extra = {"refused": refused_lines(order)}
-        event_record(event_type=event_type, object_type="order", object_id=order.number, data={**extra, "order": order_data})
+        event_record(
+            event_type=event_type, object_type="order", object_id=order.number, data={**extra, "order": order_data}
+        )
 
 
 def return_accepted(order_return: OrderReturn) -> None:
