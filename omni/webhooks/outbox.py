@@ -17,8 +17,10 @@ DELIVER_TASK = "omni.webhooks.tasks.deliver"
 
 
 def subscribers(event_type: str) -> list[int]:
-    """The active subscriptions to ``event_type`` (one small query; none means nothing to write)."""
-    rows = Subscription.objects.filter(is_active=True).values_list("id", "event_types")
+    """The active subscriptions of unrevoked keys to ``event_type`` (one small query)."""
+    rows = Subscription.objects.filter(is_active=True, api_key__revoked_at__isnull=True).values_list(
+        "id", "event_types"
+    )
     return [pk for pk, types in rows if event_type in types]
 
 

@@ -59,3 +59,18 @@ def test_another_keys_subscription_is_not_found(manager, client_with_scopes, rec
 
 def test_a_key_without_the_scope_is_refused(client_with_scopes):
     assert client_with_scopes("orders:read").get("/api/v1/webhooks/").status_code == 403
+
+
+def test_staff_without_the_permission_cannot_read_secrets(client, staff_in_role, receiver, subscribe):
+    subscription = subscribe("order.created")
+    client.force_login(staff_in_role("Store staff"))
+    assert client.get(f"/api/v1/webhooks/{subscription.pk}/").status_code == 403
+
+
+def test_a_revoked_keys_subscriptions_get_nothing_new(subscribe):
+    from omni.webhooks.outbox import event_record
+
+    subscription = subscribe("order.created")
+    subscription.api_key.revoke()
+    event_record(event_type="order.created", object_type="order", object_id="A-1", data={})
+    assert not Delivery.objects.exists()

@@ -41,7 +41,7 @@ SUBSCRIBE_EXAMPLE = OpenApiExample(
 
 
 def visible_subscriptions(request):
-    """An integration sees its own key's subscriptions; a superuser in the admin session sees all."""
+    """An integration sees its own key's subscriptions; staff allowed to view them in the admin see all."""
     if isinstance(request.auth, ApiKey):
         return Subscription.objects.filter(api_key=request.auth)
     return Subscription.objects.all()
@@ -56,6 +56,7 @@ def subscription_of(request, pk: int) -> Subscription:
 
 class SubscriptionListView(generics.ListAPIView):
     required_scopes = {"GET": MANAGE, "POST": MANAGE}
+    staff_permissions = {"GET": "webhooks.view_subscription", "POST": "webhooks.add_subscription"}
     parser_classes = [JSONParser]
     serializer_class = SubscriptionSerializer
     filter_backends = []
@@ -113,6 +114,11 @@ class SubscriptionListView(generics.ListAPIView):
 
 class SubscriptionDetailView(APIView):
     required_scopes = {"GET": MANAGE, "PATCH": MANAGE, "DELETE": MANAGE}
+    staff_permissions = {
+        "GET": "webhooks.view_subscription",
+        "PATCH": "webhooks.change_subscription",
+        "DELETE": "webhooks.delete_subscription",
+    }
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -164,6 +170,7 @@ class SubscriptionDetailView(APIView):
 
 class SubscriptionPingView(APIView):
     required_scopes = {"POST": MANAGE}
+    staff_permissions = {"POST": "webhooks.change_subscription"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -184,6 +191,7 @@ class SubscriptionPingView(APIView):
 
 class DeliveryListView(generics.ListAPIView):
     required_scopes = {"GET": MANAGE}
+    staff_permissions = {"GET": "webhooks.view_delivery"}
     serializer_class = DeliverySerializer
     filter_backends = []
 
