@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -7,10 +8,17 @@ from omni.core.actors import Actor
 from omni.core.errors import DomainError
 from omni.webhooks import services
 from omni.webhooks.addresses import url_target
+from omni.webhooks.events import EVENT_TYPES
 from omni.webhooks.models import Delivery, Subscription
 
 
 class SubscriptionForm(forms.ModelForm):
+    event_types = forms.MultipleChoiceField(
+        label=capfirst(_("event types")),
+        choices=[(name, format_lazy("{}: {}", name, description)) for name, description in EVENT_TYPES.items()],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     class Meta:
         model = Subscription
         fields = ["api_key", "url", "event_types", "description", "contact_email", "pause_after_hours"]
