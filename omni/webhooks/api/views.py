@@ -147,9 +147,9 @@ class SubscriptionDetailView(APIView):
         tags=[WEBHOOKS],
     )
     def patch(self, request, id: int):
-        subscription = subscription_of(request, id)
         serializer = SubscriptionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        subscription = subscription_of(request, id)
         subscription = services.subscription_update(
             subscription=subscription, changes=dict(serializer.validated_data), actor=Actor.from_request(request)
         )
