@@ -22,12 +22,11 @@ from omni.webhooks import sending
 from omni.webhooks.addresses import url_target
 from omni.webhooks.models import SETTLED, Delivery, DeliveryStatus, Event
 from omni.webhooks.outbox import deliveries_queue
-from omni.webhooks.pausing import subscription_failed, subscription_succeeded
+from omni.webhooks.pausing import RETRY_FOR, subscription_failed, subscription_succeeded
 from omni.webhooks.signing import SIGNATURE_HEADER, signature_header
 
 logger = logging.getLogger(__name__)
 
-RETRY_FOR = timedelta(hours=24)
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 # A delivery claimed this long ago and still "sending" was interrupted (a worker died): it is due again.

@@ -11,7 +11,10 @@ from django.utils.translation import gettext as _
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_changes
 from omni.core.models import AuditKind
-from omni.webhooks.models import Subscription
+from omni.webhooks.models import Delivery, DeliveryStatus, Subscription
+
+# How long after its event a delivery is still tried (``omni.webhooks.delivery`` gives up after it too).
+RETRY_FOR = timedelta(hours=24)
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +47,18 @@ def subscription_pause(subscription: Subscription, *, reason: str, actor: Actor 
 
 
 def subscription_resume(subscription: Subscription, *, actor: Actor = SYSTEM) -> None:
-    """Active again, its failures forgotten; deliveries still within their day go out."""
+    """Active again, its failures forgotten; deliveries still within their day go out, older ones are abandoned."""
     with transaction.atomic():
         before = Subscription.objects.select_for_update().get(pk=subscription.pk)
         if before.is_active:
             return
+        now = timezone.now()
         Subscription.objects.filter(pk=subscription.pk).update(
-            is_active=True, paused_at=None, paused_reason="", failing_since=None, updated_at=timezone.now()
+            is_active=True, paused_at=None, paused_reason="", failing_since=None, updated_at=now
         )
+        Delivery.objects.filter(
+            subscription=subscription, status=DeliveryStatus.PENDING, event__created_at__lt=now - RETRY_FOR
+        ).update(status=DeliveryStatus.ABANDONED, updated_at=now)
         audit_changes(actor, subscription, {"is_active": False}, {"is_active": True}, kind=AuditKind.CHANGED)
 
 

@@ -33,12 +33,13 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: Target, timeout: float):
-        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+        self.tls = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=timeout, context=self.tls)
         self.target = target
 
     def connect(self):
         sock = socket.create_connection((self.target.address, self.target.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.target.host)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.target.host)
 
 
 def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float = TIMEOUT_SECONDS) -> Response:

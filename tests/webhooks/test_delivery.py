@@ -192,3 +192,21 @@ class TestSsrf:
             assert delivery_attempt(Delivery.objects.get().pk) == "retrying"
         post.assert_not_called()
         assert "https://" in Delivery.objects.get().last_error
+
+
+def test_resuming_abandons_what_is_over_a_day_old_and_sends_the_rest(
+    subscribe, receiver, django_capture_on_commit_callbacks
+):
+    from omni.webhooks.services import subscription_update
+
+    subscription = subscribe("order.created")
+    receiver.status = 500
+    with django_capture_on_commit_callbacks(execute=True):
+        record(object_id="OLD")
+    subscription_update(subscription=subscription, changes={"is_active": False})
+    receiver.status = 200
+    with later(hours=30):
+        subscription_update(subscription=subscription, changes={"is_active": True})
+        deliveries_requeue()
+    assert Delivery.objects.get().status == DeliveryStatus.ABANDONED
+    assert receiver.received == []
