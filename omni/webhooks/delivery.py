@@ -80,7 +80,7 @@ def delivery_attempt(delivery_id: int) -> str:
         return "waiting"  # queued again when the earlier one settles
     if not _claim(delivery_id):
         return "skipped"  # not due, paused, or another worker has it
-    delivery.refresh_from_db(fields=["attempts"])
+    delivery.attempts += 1  # as the claim counted it
     try:
         response = send(delivery)
     except (OSError, InvalidInput, sending.http.client.HTTPException) as exc:
