@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "orders",
     # On top of every app: its admin adds the export buttons to the apps' change lists.
     "omni.reports",
+    # Beside the reports: events pushed to integrations; it may import every app, none imports it.
+    "omni.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +215,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "omni.core.api.schema.every_response_field_required",
+        "omni.webhooks.api.schema.webhook_examples",
     ],
     # Swagger UI served from our own static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -301,6 +304,8 @@ CELERY_BEAT_SCHEDULE = {
     # Orders: hourly, uncollected click-and-collect orders expire and customers are reminded.
     "orders-expire-uncollected": {"task": "orders.tasks.expire_uncollected_orders", "schedule": crontab(minute=5)},
     "orders-remind-pickup": {"task": "orders.tasks.remind_pickup", "schedule": crontab(minute=35)},
+    # Webhooks: deliveries due (a retry, or queued while the broker was down) are queued again.
+    "webhooks-requeue-due-deliveries": {"task": "omni.webhooks.tasks.requeue_due_deliveries", "schedule": crontab()},
 }
 
 # --- E-mail -----------------------------------------------------------------------------
@@ -387,6 +392,12 @@ ORDERS_PICKUP_DAYS = env_int("ORDERS_PICKUP_DAYS", 3)
 ORDERS_PICKUP_REMINDER_DAYS = env_int("ORDERS_PICKUP_REMINDER_DAYS", 1)
 # Whether a customer may take a refund as loyalty points instead of money.
 ORDERS_REFUND_TO_POINTS = env_bool("ORDERS_REFUND_TO_POINTS", True)
+
+# Webhooks.
+# A subscription whose deliveries have failed for this many hours in a row is paused and its owner told.
+OMNI_WEBHOOK_PAUSE_AFTER_HOURS = env_int("OMNI_WEBHOOK_PAUSE_AFTER_HOURS", 24)
+# Only for tests and development: allow http:// and URLs on loopback and private addresses.
+OMNI_WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("OMNI_WEBHOOK_ALLOW_PRIVATE_URLS", False)
 
 # Reports.
 # Exports with more rows than this are written to a file by a Celery job instead of downloaded at once.

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("customers.api.urls")),
     path("", include("loyalty.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("omni.webhooks.api.urls")),
 ]

@@ -15,3 +15,4 @@ class Scope(models.TextChoices):
     ORDERS_READ = "orders:read", _("Read orders and returns")
     ORDERS_WRITE = "orders:write", _("Place orders, move them through their statuses, and accept returns")
     REPORTS_READ = "reports:read", _("Read reports and export orders for a period")
+    WEBHOOKS_MANAGE = "webhooks:manage", _("Subscribe to events and manage the key's own webhook subscriptions")

@@ -163,6 +163,7 @@ def order_place(
             completion_record(order, order_lines, actor, now)
         else:
             _announce_placed(order, actor)
+        hooks.order_placed(order)
         hooks.order_changed(order)
     return order
 

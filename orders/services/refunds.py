@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
+from orders import hooks
 from orders.errors import (
     RefundNotPending,
 )
@@ -62,6 +63,7 @@ def refund_complete(
         refund.completed_at = timezone.now()
         refund.save(update_fields=["method", "status", "transaction_id", "terminal", "completed_at", "updated_at"])
         _announce_refund(refund, actor)
+        hooks.refund_completed(refund)
     return refund
 
 

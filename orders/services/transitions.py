@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from customers.models import Customer
 from omni.core.actors import Actor
-from orders import states
+from orders import hooks, states
 from orders.lock_objects import order_for_update
 from orders.models import (
     Order,
@@ -24,6 +24,7 @@ def status_move(order: Order, action: str, actor: Actor, *, note: str = "", fiel
     order.status = states.next_status(order, action)
     order.save(update_fields=["status", *fields, "updated_at"])
     status_record(order, previous, order.status, actor, note)
+    hooks.order_status_changed(order, previous)
     return previous
 
 
