@@ -317,6 +317,7 @@ class Card(TimeStampedModel, AuditFields):
         ordering = ["-issued_at", "-id"]
         verbose_name = _("loyalty card")
         verbose_name_plural = _("loyalty cards")
+        indexes = [models.Index(fields=["updated_at", "id"], name="card_sync_idx")]  # incremental sync
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="active") | Q(blocked_at__isnull=False), name="card_blocked_has_a_time"

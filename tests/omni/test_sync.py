@@ -259,3 +259,41 @@ def test_returns_list_pages_and_syncs(client_with_scopes):
     changes = client.get("/api/v1/returns/", {"updated_since": T0.isoformat()}).json()
 
     assert pages["count"] == 0 and changes["results"] == []
+
+
+def test_a_sync_page_costs_the_same_queries_whatever_its_size(client_with_scopes):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_with_scopes("orders:read")
+    shop, item = LocationFactory(is_pickup_point=True), ProductFactory()
+    stock(shop, item, 20)
+
+    def queries_for_sync() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/orders/", {"updated_since": T0.isoformat()}).status_code == 200
+        return len(captured)
+
+    collect(CustomerFactory(), shop, (item, 1))
+    queries_for_sync()  # the key's first use is recorded once
+    one = queries_for_sync()
+    for _n in range(4):
+        collect(CustomerFactory(), shop, (item, 1))
+
+    assert queries_for_sync() == one
+
+
+def test_the_schema_documents_both_answers_and_the_parameters(client_with_scopes):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/v1/orders/"]["get"]
+    names = {parameter["name"] for parameter in operation["parameters"]}
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    component = schema["components"]["schemas"][answer["$ref"].rsplit("/", 1)[-1]]
+
+    assert {"updated_since", "cursor", "page", "page_size"} <= names
+    assert [set(shape["required"]) for shape in component["anyOf"]] == [
+        {"count", "results"},
+        {"cursor", "next", "has_more", "until", "results"},
+    ]
