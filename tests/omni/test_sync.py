@@ -36,7 +36,8 @@ def pull(client, url, **params):
     seen, answer = [], client.get(url, params).json()
     seen += [row["sku"] for row in answer["results"]]
     while answer["has_more"]:
-        answer = client.get(url, {"cursor": answer["cursor"], "page_size": params.get("page_size", 50)}).json()
+        assert "updated_since" not in answer["next"] and f"cursor={answer['cursor']}" in answer["next"]
+        answer = client.get(answer["next"]).json()  # keeps page_size
         seen += [row["sku"] for row in answer["results"]]
     return seen, answer["cursor"]
 
