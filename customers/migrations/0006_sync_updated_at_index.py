@@ -7,7 +7,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0005_search_tail_and_timeline_events'),
-        ('inventory', '0006_sync_updated_at_index'),
     ]
 
     operations = [

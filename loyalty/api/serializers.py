@@ -180,6 +180,7 @@ class EntrySerializer(ModelSerializer):
             "store",
             "note",
             "created_at",
+            "recorded_at",
         ]
         read_only_fields = fields
 

@@ -220,7 +220,7 @@ class AccountEntriesView(generics.ListAPIView):
     serializer_class = EntrySerializer
     filterset_class = EntryFilter
     pagination_class = SyncPagination
-    sync_field = "created_at"  # the ledger is append-only: a change is a new entry
+    sync_field = "recorded_at"  # the ledger is append-only: a change is a new entry
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -237,9 +237,9 @@ class AccountEntriesView(generics.ListAPIView):
             "Every entry of the account's points ledger, newest first, page by page: points earned (pending "
             "until `spendable_from`), spent, reversed, expired, bonuses and manual adjustments, each with its "
             "cause. Positive entries show the `remaining` points not yet spent or expired. With `updated_since` "
-            "or `cursor`: the entries written since, oldest first, and a `cursor` to resume from (README, "
-            "Incremental sync); `remaining` falls through later entries (spent, expired), which the sync brings. "
-            "Needs the scope `loyalty:read`."
+            "or `cursor`: the entries written since (`recorded_at`), oldest first, and a `cursor` to resume "
+            "from (README, Incremental sync); `remaining` falls through later entries (spent, expired), which "
+            "the sync brings. Needs the scope `loyalty:read`."
         ),
         parameters=[CUSTOMER_ID],
         responses={

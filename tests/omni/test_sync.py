@@ -199,15 +199,20 @@ def test_a_cancelled_order_comes_again_with_its_status(client_with_scopes):
     assert [(row["number"], row["status"]) for row in after["results"]] == [(order.number, "cancelled")]
 
 
-def test_points_entries_sync_by_the_time_they_were_written(client_with_scopes):
+def test_points_entries_sync_by_when_they_were_written_not_their_date(client_with_scopes):
     client = client_with_scopes("loyalty:read")
     person = CustomerFactory()
     account, _created = loyalty.account_open(customer=person)
     url = f"/api/v1/loyalty/accounts/{person.pk}/entries/"
-    first = client.get(url, {"updated_since": T0.isoformat()}).json()
+    first = client.get(url, {"updated_since": (timezone.now() - datetime.timedelta(hours=1)).isoformat()}).json()
 
+    # Dated a day back (as a birthday bonus is dated midnight and written at night), written now.
     entry, _created = loyalty.points_bonus(
-        account=account, points=100, bonus_type="campaign", cause=loyalty.Cause("campaign", "MAY")
+        account=account,
+        points=100,
+        bonus_type="campaign",
+        cause=loyalty.Cause("campaign", "MAY"),
+        now=timezone.now() - datetime.timedelta(days=1),
     )
     after = client.get(url, {"cursor": first["cursor"]}).json()
 
