@@ -92,8 +92,10 @@ def start_position(request) -> SyncPosition:
 
 def rows_after(queryset: QuerySet, position: SyncPosition, *, field: str, until: datetime.datetime) -> QuerySet:
     """Rows changed after ``position`` and at or before ``until``, in (change time, id) order."""
-    after = Q(**{f"{field}__gt": position.changed_at}) | Q(**{field: position.changed_at, "pk__gt": position.pk})
-    return queryset.filter(after, **{f"{field}__lte": until}).order_by(field, "pk")
+    after = Q(**{f"{field}__gt": position.changed_at}) | Q(pk__gt=position.pk)
+    # The range on the field alone lets the (field, id) index start at the position.
+    bounds = {f"{field}__gte": position.changed_at, f"{field}__lte": until}
+    return queryset.filter(after, **bounds).order_by(field, "pk")
 
 
 def sync_until() -> datetime.datetime:
