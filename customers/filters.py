@@ -17,9 +17,6 @@ class CustomerFilter(filters.FilterSet):
     phone = filters.CharFilter(method="filter_identity", help_text=_("A phone in any form."))
     email = filters.CharFilter(method="filter_identity", help_text=_("An e-mail, in any letter case."))
     card = filters.CharFilter(method="filter_identity", help_text=_("A loyalty card number."))
-    updated_since = dates.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", help_text=_("Changed at or after this time (ISO 8601).")
-    )
 
     class Meta:
         model = Customer

@@ -71,7 +71,7 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Actor = SYSTE
         merged.merged_into, merged.merged_at = survivor, now
         merged.save(update_fields=["merged_into", "merged_at", "updated_at"])
         # Profiles merged into ``merged`` before now point straight at the survivor.
-        Customer.objects.filter(merged_into=merged).update(merged_into=survivor)
+        Customer.objects.filter(merged_into=merged).update(merged_into=survivor, updated_at=now)
         DuplicateCandidate.objects.filter(Q(first=survivor, second=merged) | Q(first=merged, second=survivor)).update(
             status=DuplicateStatus.MERGED, reviewed_by=actor.user, reviewed_at=now, updated_at=now
         )

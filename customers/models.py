@@ -109,6 +109,7 @@ class Customer(TimeStampedModel):
         verbose_name_plural = _("customers")
         indexes = [
             models.Index(fields=["last_name", "first_name", "birthday"], name="customer_name_birthday_idx"),
+            models.Index(fields=["updated_at", "id"], name="customer_sync_idx"),  # incremental sync
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(merged_into=F("pk")), name="customer_not_merged_into_itself"),

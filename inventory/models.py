@@ -80,6 +80,8 @@ class Product(TimeStampedModel):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="product_price_non_negative")]
+        # Incremental sync reads by (updated_at, id): omni.core.api.sync.
+        indexes = [models.Index(fields=["updated_at", "id"], name="product_sync_idx")]
 
     def __str__(self):
         return f"{self.sku} — {self.name}"
@@ -176,7 +178,10 @@ class Stock(models.Model):
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_non_negative"),
             models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stock_reserved_within_on_hand"),
         ]
-        indexes = [models.Index(fields=["location", "product"], name="stock_location_product_idx")]
+        indexes = [
+            models.Index(fields=["location", "product"], name="stock_location_product_idx"),
+            models.Index(fields=["updated_at", "id"], name="stock_sync_idx"),  # incremental sync
+        ]
         permissions = [
             ("receive_stock", _("Can record stock receipts")),
             ("count_stock", _("Can record stock counts")),

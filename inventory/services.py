@@ -687,8 +687,9 @@ def _check_text(field: str, value: str) -> None:
 def stock_set_minimum(*, stock: Stock, min_quantity: int) -> Stock:
     """The available quantity below which the item is reported as low stock."""
     _check_quantity(min_quantity, allow_zero=True)
-    Stock.objects.filter(pk=stock.pk).update(min_quantity=min_quantity)
-    stock.min_quantity = min_quantity
+    now = timezone.now()
+    Stock.objects.filter(pk=stock.pk).update(min_quantity=min_quantity, updated_at=now)
+    stock.min_quantity, stock.updated_at = min_quantity, now
     return stock
 
 

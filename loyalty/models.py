@@ -317,6 +317,7 @@ class Card(TimeStampedModel, AuditFields):
         ordering = ["-issued_at", "-id"]
         verbose_name = _("loyalty card")
         verbose_name_plural = _("loyalty cards")
+        indexes = [models.Index(fields=["updated_at", "id"], name="card_sync_idx")]  # incremental sync
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="active") | Q(blocked_at__isnull=False), name="card_blocked_has_a_time"
@@ -407,6 +408,9 @@ class PointsEntry(AuditFields):
     note = models.CharField(_("reason"), max_length=255, blank=True)
     warned_at = models.DateTimeField(_("expiry warning sent at"), null=True, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    # When the row was written: ``created_at`` is the business time (a birthday bonus dated at
+    # midnight, written at night), so incremental sync reads this instead.
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -422,6 +426,7 @@ class PointsEntry(AuditFields):
             models.Index(fields=["expires_at"], condition=Q(remaining__gt=0), name="entry_expiring_idx"),
             models.Index(fields=["cause_type", "cause_id"], name="entry_cause_idx"),
             models.Index(fields=["kind", "created_at"], name="entry_kind_created_idx"),
+            models.Index(fields=["recorded_at", "id"], name="entry_sync_idx"),  # incremental sync
         ]
         constraints = [
             models.UniqueConstraint(fields=["key"], condition=~Q(key=""), name="entry_unique_key"),

@@ -137,8 +137,10 @@ def _expire_batch_postgres(account_ids: list[int], *, now: datetime.datetime, ca
             SELECT account_id, SUM(remaining) AS points FROM due GROUP BY account_id
         ), expiry AS (
             INSERT INTO {entry.db_table}
-                (account_id, kind, bonus_type, points, remaining, cause_type, cause_id, key, channel, note, created_at)
-            SELECT account_id, %(kind)s, '', -points, 0, 'expiry', %(cause_id)s, '', '', '', %(now)s FROM totals
+                (account_id, kind, bonus_type, points, remaining, cause_type, cause_id, key, channel, note, created_at,
+                 recorded_at)
+            SELECT account_id, %(kind)s, '', -points, 0, 'expiry', %(cause_id)s, '', '', '', %(now)s, %(recorded)s
+            FROM totals
             RETURNING id, account_id
         ), allocated AS (
             INSERT INTO {allocation.db_table} (consumer_id, lot_id, points)
@@ -150,7 +152,8 @@ def _expire_batch_postgres(account_ids: list[int], *, now: datetime.datetime, ca
                (SELECT COALESCE(SUM(points), 0) FROM totals)
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"ids": account_ids, "now": now, "kind": EntryKind.EXPIRY, "cause_id": cause_id})
+        params = {"ids": account_ids, "now": now, "kind": EntryKind.EXPIRY, "cause_id": cause_id}
+        cursor.execute(sql, {**params, "recorded": timezone.now()})
         accounts, lots, points = cursor.fetchone()
     return ExpiryRun(accounts=accounts, lots=lots, points=int(points))
 

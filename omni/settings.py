@@ -200,6 +200,10 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# Incremental sync answers changes up to this many seconds ago, so a row whose transaction
+# commits a moment after it was written is not skipped (docs/design.md, "Incremental sync").
+SYNC_SAFETY_WINDOW_SECONDS = env_int("SYNC_SAFETY_WINDOW_SECONDS", 5)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Omni API",
     "DESCRIPTION": (

@@ -161,6 +161,7 @@ class Order(TimeStampedModel):
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="order_customer_created_idx"),
             models.Index(fields=["location", "status"], name="order_location_status_idx"),
+            models.Index(fields=["updated_at", "id"], name="order_sync_idx"),  # incremental sync
         ]
         constraints = [
             models.CheckConstraint(
@@ -410,6 +411,7 @@ class OrderReturn(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         verbose_name = _("return")
         verbose_name_plural = _("returns")
+        indexes = [models.Index(fields=["updated_at", "id"], name="order_return_sync_idx")]  # incremental sync
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gte=0)

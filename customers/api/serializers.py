@@ -70,6 +70,8 @@ class CustomerSerializer(ModelSerializer):
             "utm_campaign",
             "created_channel",
             "identities",
+            "merged_into",
+            "merged_at",
             "anonymised_at",
             "created_at",
             "updated_at",

@@ -40,6 +40,8 @@ from customers.filters import CustomerFilter, InteractionFilter
 from customers.models import Case, CaseMessage, Consent, Customer, Interaction
 from customers.services import ConsentChange, IdentityInput
 from omni.core.actors import Actor
+from omni.core.api import sync
+from omni.core.api.pagination import SyncPagination
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import error_responses
 from omni.core.errors import NotFound
@@ -103,8 +105,11 @@ class CustomerListView(generics.ListAPIView):
     staff_permissions = {"GET": "customers.view_customer"}
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
+    pagination_class = SyncPagination
 
     def get_queryset(self):
+        if sync.is_sync_request(self.request):  # a merge or an erasure is a change the client must see
+            return selectors.customers_with_identities(Customer.objects.all())
         return selectors.customers_with_identities(Customer.objects.active())
 
     @extend_schema(
@@ -112,7 +117,10 @@ class CustomerListView(generics.ListAPIView):
         summary="List customers",
         description=(
             "Active customers (neither merged nor anonymised), newest first, with their identities. "
-            "`phone` accepts any form of the number. Needs the scope `customers:read`."
+            "`phone` accepts any form of the number. With `updated_since` or `cursor`: the customers changed "
+            "since, oldest change first, merged ones (`merged_into` names the survivor) and anonymised ones "
+            "(`anonymised_at`) included, and a `cursor` to resume from (README, Incremental sync). "
+            "Needs the scope `customers:read`."
         ),
         responses={
             200: CustomerSerializer(many=True),

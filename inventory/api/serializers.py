@@ -4,7 +4,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from inventory.models import Category, Location, Product, StockDocument, StockDocumentLine, Unit
+from inventory.models import Category, Location, Product, Stock, StockDocument, StockDocumentLine, Unit
 from omni.core.api.serializers import ModelSerializer, StrictInputSerializer, WholeNumberField
 from omni.core.validators import validate_identifier
 
@@ -134,6 +134,19 @@ class SkuAvailabilitySerializer(serializers.Serializer):
 
 class AvailabilitySerializer(serializers.Serializer):
     results = SkuAvailabilitySerializer(many=True, help_text=_("One entry per SKU, in the order asked."))
+
+
+class StockChangeSerializer(ModelSerializer):
+    """A stock row as incremental sync sends it: one SKU at one location."""
+
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    location = serializers.CharField(source="location.code", read_only=True, help_text=_("Location code."))
+    available = serializers.IntegerField(read_only=True, help_text=_("Units on hand and not reserved."))
+
+    class Meta:
+        model = Stock
+        fields = ["id", "sku", "location", "on_hand", "reserved", "available", "updated_at"]
+        read_only_fields = fields
 
 
 # --- Stock documents --------------------------------------------------------------------

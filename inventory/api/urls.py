@@ -10,6 +10,7 @@ urlpatterns = [
     path("products/<str:sku>/", views.ProductDetailView.as_view(), name="product-detail"),
     path("locations/", views.LocationListView.as_view(), name="location-list"),
     path("availability/", views.AvailabilityView.as_view(), name="availability"),
+    path("availability/changes/", views.AvailabilityChangesView.as_view(), name="availability-changes"),
     path("stock/receipts/", views.StockReceiptView.as_view(), name="stock-receipt-list"),
     path("stock/counts/", views.StockCountView.as_view(), name="stock-count-list"),
 ]

@@ -19,14 +19,16 @@ from inventory.api.serializers import (
     LocationSerializer,
     ProductSerializer,
     ProductUpsertSerializer,
+    StockChangeSerializer,
     StockCountInputSerializer,
     StockDocumentSerializer,
     StockReceiptInputSerializer,
 )
 from inventory.errors import UnknownLocation, UnknownProducts
 from inventory.filters import LocationFilter, ProductFilter
-from inventory.models import Location, StockDocument
+from inventory.models import Location, Stock, StockDocument
 from omni.core.actors import Actor
+from omni.core.api.pagination import SyncPagination
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import error_responses
 from omni.core.scopes import Scope
@@ -59,6 +61,7 @@ class ProductListView(generics.ListAPIView):
     parser_classes = [JSONParser]
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
+    pagination_class = SyncPagination
 
     def get_queryset(self):
         return selectors.products_for_display()
@@ -68,7 +71,9 @@ class ProductListView(generics.ListAPIView):
         summary="List products",
         description=(
             "The catalogue, page by page, ordered by SKU, with prices in the configured currency. "
-            "`category` includes every category below the one named. Needs the scope `catalog:read`."
+            "`category` includes every category below the one named. With `updated_since` or `cursor`: the "
+            "products changed since, oldest change first, deactivated ones (`is_active: false`) included, and a "
+            "`cursor` to resume from (README, Incremental sync). Needs the scope `catalog:read`."
         ),
         responses={
             200: ProductSerializer(many=True),
@@ -230,6 +235,28 @@ class AvailabilityView(APIView):
             for sku in skus
         ]
         return Response(AvailabilitySerializer({"results": results}).data)
+
+
+class AvailabilityChangesView(generics.ListAPIView):
+    required_scopes = {"GET": Scope.CATALOG_READ}
+    serializer_class = StockChangeSerializer
+    pagination_class = SyncPagination
+    queryset = Stock.objects.select_related("product", "location").order_by("updated_at", "id")
+
+    @extend_schema(
+        operation_id="availability_changes_list",
+        summary="Stock rows by when they changed",
+        description=(
+            "One row per SKU and location: on hand, reserved and available, oldest change first. Every "
+            "reservation, sale, release, receipt, count, write-off and transfer changes its row. With "
+            "`updated_since` or `cursor`: the rows changed since, and a `cursor` to resume from (README, "
+            "Incremental sync). Needs the scope `catalog:read`."
+        ),
+        responses={200: StockChangeSerializer(many=True), **error_responses(400, e400="A malformed cursor or time.")},
+        tags=[CATALOG],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 # --- Stock documents --------------------------------------------------------------------

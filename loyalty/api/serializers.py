@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from loyalty.models import CardKind, CardStatus, PointsEntry
+from loyalty.models import Card, CardKind, CardStatus, PointsEntry
 from omni.core.api.serializers import ModelSerializer, StrictInputSerializer, WholeNumberField
 from omni.core.channels import Channel
 from omni.core.validators import validate_identifier
@@ -133,6 +133,29 @@ class AccountSerializer(serializers.Serializer):
     currency = serializers.CharField()
 
 
+class CardChangeSerializer(ModelSerializer):
+    """A card as incremental sync sends it: a blocked or replaced card no longer identifies anyone."""
+
+    customer_id = serializers.IntegerField(source="account.customer_id", read_only=True)
+    replaced_by = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Card
+        fields = [
+            "id",
+            "number",
+            "customer_id",
+            "kind",
+            "status",
+            "issued_at",
+            "blocked_at",
+            "block_reason",
+            "replaced_by",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
 class CardLookupSerializer(CardSerializer):
     account = AccountSerializer()
 
@@ -157,6 +180,7 @@ class EntrySerializer(ModelSerializer):
             "store",
             "note",
             "created_at",
+            "recorded_at",
         ]
         read_only_fields = fields
 

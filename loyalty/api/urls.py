@@ -8,6 +8,7 @@ urlpatterns = [
     path("loyalty/accounts/", views.AccountOpenView.as_view(), name="account-list"),
     path("loyalty/accounts/<int:customer_id>/", views.AccountDetailView.as_view(), name="account-detail"),
     path("loyalty/accounts/<int:customer_id>/entries/", views.AccountEntriesView.as_view(), name="account-entries"),
+    path("loyalty/cards/", views.CardListView.as_view(), name="card-list"),
     path("loyalty/cards/<str:number>/", views.CardDetailView.as_view(), name="card-detail"),
     path("loyalty/quote/", views.QuoteView.as_view(), name="quote"),
     path("loyalty/redemptions/", views.RedemptionView.as_view(), name="redemption-list"),

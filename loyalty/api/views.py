@@ -22,6 +22,7 @@ from loyalty import selectors, services
 from loyalty.api.serializers import (
     AccountOpenSerializer,
     AccountSerializer,
+    CardChangeSerializer,
     CardLookupSerializer,
     CodeRequestSerializer,
     CodeSentSerializer,
@@ -36,9 +37,10 @@ from loyalty.api.serializers import (
 )
 from loyalty.errors import NoAccount, UnknownCard
 from loyalty.filters import EntryFilter
-from loyalty.models import Account, PointsEntry
+from loyalty.models import Account, Card, PointsEntry
 from omni.core.actors import Actor
 from omni.core.api.idempotency import idempotent, idempotent_replay
+from omni.core.api.pagination import SyncPagination
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
 from omni.core.errors import NotFound
@@ -217,6 +219,8 @@ class AccountEntriesView(generics.ListAPIView):
     staff_permissions = {"GET": "loyalty.view_account"}
     serializer_class = EntrySerializer
     filterset_class = EntryFilter
+    pagination_class = SyncPagination
+    sync_field = "recorded_at"  # the ledger is append-only: a change is a new entry
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -232,14 +236,38 @@ class AccountEntriesView(generics.ListAPIView):
         description=(
             "Every entry of the account's points ledger, newest first, page by page: points earned (pending "
             "until `spendable_from`), spent, reversed, expired, bonuses and manual adjustments, each with its "
-            "cause. Positive entries show the `remaining` points not yet spent or expired. Needs the scope "
-            "`loyalty:read`."
+            "cause. Positive entries show the `remaining` points not yet spent or expired. With `updated_since` "
+            "or `cursor`: the entries written since (`recorded_at`), oldest first, and a `cursor` to resume "
+            "from (README, Incremental sync); `remaining` falls through later entries (spent, expired), which "
+            "the sync brings. Needs the scope `loyalty:read`."
         ),
         parameters=[CUSTOMER_ID],
         responses={
             200: EntrySerializer(many=True),
             **error_responses(400, 404, e400="A malformed filter (`invalid`).", e404=WHO_ERRORS),
         },
+        tags=[LOYALTY],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CardListView(generics.ListAPIView):
+    required_scopes = {"GET": Scope.LOYALTY_READ}
+    staff_permissions = {"GET": "loyalty.view_card"}
+    serializer_class = CardChangeSerializer
+    pagination_class = SyncPagination
+    queryset = Card.objects.select_related("account", "replaced_by").order_by("updated_at", "id")
+
+    @extend_schema(
+        operation_id="loyalty_cards_list",
+        summary="Loyalty cards by when they changed",
+        description=(
+            "Every card, blocked and replaced ones included (`status`), oldest change first. With "
+            "`updated_since` or `cursor`: the cards changed since, and a `cursor` to resume from (README, "
+            "Incremental sync). Needs the scope `loyalty:read`."
+        ),
+        responses={200: CardChangeSerializer(many=True), **error_responses(400, e400="A malformed cursor or time.")},
         tags=[LOYALTY],
     )
     def get(self, request, *args, **kwargs):

@@ -20,6 +20,7 @@ from inventory.models import Location
 from inventory.selectors import locations_for_user
 from omni.core.actors import Actor
 from omni.core.api.idempotency import idempotent, idempotent_replay
+from omni.core.api.pagination import SyncPagination
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
 from omni.core.errors import InvalidInput, NotFound
@@ -127,6 +128,7 @@ class OrderListView(generics.ListAPIView):
     parser_classes = [JSONParser]
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
+    pagination_class = SyncPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -139,7 +141,9 @@ class OrderListView(generics.ListAPIView):
         description=(
             "Orders of every channel, newest first, with their lines and payments, page by page. Filter by "
             "customer, status and channel (repeatable), fulfilment, location and the date placed. Staff using "
-            "their session see their own locations' orders. Needs the scope `orders:read`."
+            "their session see their own locations' orders. With `updated_since` or `cursor`: the orders changed "
+            "since, oldest change first (a status change, a payment, a refund is a change; cancelled orders "
+            "included), and a `cursor` to resume from (README, Incremental sync). Needs the scope `orders:read`."
         ),
         responses={
             200: OrderSerializer(many=True),
@@ -501,10 +505,33 @@ def visible_returns(request):
     return OrderReturn.objects.all()
 
 
-class ReturnCreateView(APIView):
-    required_scopes = {"POST": Scope.ORDERS_WRITE}
-    staff_permissions = {"POST": "orders.add_orderreturn"}
+class ReturnCreateView(generics.ListAPIView):
+    required_scopes = {"GET": Scope.ORDERS_READ, "POST": Scope.ORDERS_WRITE}
+    staff_permissions = {"GET": "orders.view_orderreturn", "POST": "orders.add_orderreturn"}
     parser_classes = [JSONParser]
+    serializer_class = ReturnSerializer
+    pagination_class = SyncPagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OrderReturn.objects.none()
+        return selectors.returns_for_display(visible_returns(self.request)).order_by("-created_at", "-id")
+
+    @extend_schema(
+        operation_id="returns_list",
+        summary="List returns",
+        description=(
+            "Returns, newest first, with their lines and refunds, page by page. Staff using their session see "
+            "their own locations' returns. With `updated_since` or `cursor`: the returns changed since (a refund "
+            "paid is a change), oldest change first, and a `cursor` to resume from (README, Incremental sync). "
+            "Needs the scope `orders:read`."
+        ),
+        responses={200: ReturnSerializer(many=True), **error_responses(400, e400="A malformed cursor or time.")},
+        tags=[RETURNS],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="returns_create",

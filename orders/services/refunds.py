@@ -12,6 +12,7 @@ from orders.errors import (
     RefundNotPending,
 )
 from orders.models import (
+    OrderReturn,
     PaymentMethod,
     Refund,
     RefundPayout,
@@ -62,6 +63,8 @@ def refund_complete(
         refund.terminal = terminal
         refund.completed_at = timezone.now()
         refund.save(update_fields=["method", "status", "transaction_id", "terminal", "completed_at", "updated_at"])
+        if refund.order_return_id:  # the return shows its refunds: incremental sync must see it change
+            OrderReturn.objects.filter(pk=refund.order_return_id).update(updated_at=refund.completed_at)
         _announce_refund(refund, actor)
         hooks.refund_completed(refund)
     return refund
