@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inventory.api import views
+from inventory.api import transfers, views
 
 app_name = "inventory"
 
@@ -12,4 +12,10 @@ urlpatterns = [
     path("availability/", views.AvailabilityView.as_view(), name="availability"),
     path("stock/receipts/", views.StockReceiptView.as_view(), name="stock-receipt-list"),
     path("stock/counts/", views.StockCountView.as_view(), name="stock-count-list"),
+    path("transfers/", transfers.TransferListView.as_view(), name="transfer-list"),
+    path("transfers/<str:number>/", transfers.TransferDetailView.as_view(), name="transfer-detail"),
+    path("transfers/<str:number>/ship/", transfers.TransferShipView.as_view(), name="transfer-ship"),
+    path("transfers/<str:number>/decline/", transfers.TransferDeclineView.as_view(), name="transfer-decline"),
+    path("transfers/<str:number>/receive/", transfers.TransferReceiveView.as_view(), name="transfer-receive"),
+    path("transfers/<str:number>/cancel/", transfers.TransferCancelView.as_view(), name="transfer-cancel"),
 ]

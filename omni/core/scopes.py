@@ -15,3 +15,6 @@ class Scope(models.TextChoices):
     ORDERS_READ = "orders:read", _("Read orders and returns")
     ORDERS_WRITE = "orders:write", _("Place orders, move them through their statuses, and accept returns")
     REPORTS_READ = "reports:read", _("Read reports and export orders for a period")
+    TRANSFERS_READ = "transfers:read", _("Read transfers between locations")
+    TRANSFERS_WRITE = "transfers:write", _("Create, ask for, ship, decline, receive and cancel transfers")
+    LOCATIONS_WRITE = "locations:write", _("Create, update and deactivate stores, warehouses and pickup points")
