@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
         "OrderFulfilmentEnum": "orders.models.Fulfilment",
         "OrderStatusEnum": "orders.models.OrderStatus",
         "OrderPaymentMethodEnum": "orders.models.PaymentMethod",
+        "LocationKindEnum": "inventory.models.LocationKind",
+        "TransferStatusEnum": "inventory.models.TransferStatus",
         "ReturnConditionEnum": "orders.models.ReturnCondition",
         "RefundMethodEnum": "orders.models.RefundMethod",
         "RefundStatusEnum": "orders.models.RefundStatus",

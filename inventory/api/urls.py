@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inventory.api import transfers, views
+from inventory.api import locations, transfers, views
 
 app_name = "inventory"
 
@@ -8,7 +8,9 @@ urlpatterns = [
     path("products/", views.ProductListView.as_view(), name="product-list"),
     # <str:...> takes any SKU without a slash, dots and dashes included.
     path("products/<str:sku>/", views.ProductDetailView.as_view(), name="product-detail"),
-    path("locations/", views.LocationListView.as_view(), name="location-list"),
+    path("locations/", locations.LocationListCreateView.as_view(), name="location-list"),
+    path("locations/<str:code>/", locations.LocationDetailView.as_view(), name="location-detail"),
+    path("locations/<str:code>/deactivate/", locations.LocationDeactivateView.as_view(), name="location-deactivate"),
     path("availability/", views.AvailabilityView.as_view(), name="availability"),
     path("stock/receipts/", views.StockReceiptView.as_view(), name="stock-receipt-list"),
     path("stock/counts/", views.StockCountView.as_view(), name="stock-count-list"),
