@@ -234,6 +234,7 @@ SPECTACULAR_SETTINGS = {
         "OrderPaymentMethodEnum": "orders.models.PaymentMethod",
         "LocationKindEnum": "inventory.models.LocationKind",
         "TransferStatusEnum": "inventory.models.TransferStatus",
+        "PromoKindEnum": "loyalty.models.PromoKind",
         "ReturnConditionEnum": "orders.models.ReturnCondition",
         "RefundMethodEnum": "orders.models.RefundMethod",
         "RefundStatusEnum": "orders.models.RefundStatus",

@@ -18,3 +18,5 @@ class Scope(models.TextChoices):
     TRANSFERS_READ = "transfers:read", _("Read transfers between locations")
     TRANSFERS_WRITE = "transfers:write", _("Create, ask for, ship, decline, receive and cancel transfers")
     LOCATIONS_WRITE = "locations:write", _("Create, update and deactivate stores, warehouses and pickup points")
+    LOYALTY_ADMIN = "loyalty:admin", _("Change the loyalty programme's rules and tiers")
+    PROMO_WRITE = "promo:write", _("Create and deactivate promo codes")
