@@ -20,3 +20,4 @@ class Scope(models.TextChoices):
     LOCATIONS_WRITE = "locations:write", _("Create, update and deactivate stores, warehouses and pickup points")
     LOYALTY_ADMIN = "loyalty:admin", _("Change the loyalty programme's rules and tiers")
     PROMO_WRITE = "promo:write", _("Create and deactivate promo codes")
+    CUSTOMERS_MERGE = "customers:merge", _("Merge two profiles of one person and dismiss duplicate candidates")
