@@ -76,3 +76,8 @@ class LocationCodeTaken(DomainError):
 class LocationInUse(DomainError):
     code = "location_in_use"
     message = _("The location still holds reservations or has transfers under way; settle them before closing it.")
+
+
+class CategoryCodeTaken(DomainError):
+    code = "category_code_taken"
+    message = _("Another category already has this code.")

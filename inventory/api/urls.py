@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inventory.api import locations, transfers, views
+from inventory.api import categories, locations, transfers, views
 
 app_name = "inventory"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("products/", views.ProductListView.as_view(), name="product-list"),
     # <str:...> takes any SKU without a slash, dots and dashes included.
     path("products/<str:sku>/", views.ProductDetailView.as_view(), name="product-detail"),
+    path("categories/", categories.CategoryListView.as_view(), name="category-list"),
+    path("categories/<str:code>/", categories.CategoryDetailView.as_view(), name="category-detail"),
     path("locations/", locations.LocationListCreateView.as_view(), name="location-list"),
     path("locations/<str:code>/", locations.LocationDetailView.as_view(), name="location-detail"),
     path("locations/<str:code>/deactivate/", locations.LocationDeactivateView.as_view(), name="location-deactivate"),
