@@ -66,3 +66,18 @@ class InvalidBarcode(InvalidInput):
 class BarcodeTaken(DomainError):
     code = "barcode_taken"
     message = _("A barcode already belongs to another product.")
+
+
+class LocationCodeTaken(DomainError):
+    code = "location_code_taken"
+    message = _("Another location already has this code.")
+
+
+class LocationInUse(DomainError):
+    code = "location_in_use"
+    message = _("The location still holds reservations or has transfers under way; settle them before closing it.")
+
+
+class CategoryCodeTaken(DomainError):
+    code = "category_code_taken"
+    message = _("Another category already has this code.")

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from inventory.errors import UnknownCategory, UnknownLocation
-from inventory.models import Barcode, Category, Location, LocationKind, Product
+from inventory.models import Barcode, Category, Location, LocationKind, Product, Transfer, TransferStatus
 from inventory.selectors import category_subtree_ids, products_in_stock_at
 
 
@@ -97,3 +97,22 @@ class LocationFilter(filters.FilterSet):
         if self.form.cleaned_data.get("active") is None:
             queryset = queryset.filter(is_active=True)
         return super().filter_queryset(queryset)
+
+
+class TransferFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=TransferStatus.choices, help_text=_("Only transfers in this status."))
+    location = filters.CharFilter(
+        method="filter_location", help_text=_("Location code; transfers it sends or receives.")
+    )
+
+    class Meta:
+        model = Transfer
+        fields = []
+
+    def filter_location(self, queryset, name: str, value: str):
+        location = Location.objects.filter(code=value.strip()).first()
+        if location is None:
+            raise UnknownLocation(
+                gettext("Unknown location code %(code)s.") % {"code": value}, details={"locations": [value]}
+            )
+        return queryset.filter(Q(source=location) | Q(destination=location))

@@ -122,6 +122,12 @@ class Location(TimeStampedModel):
     is_pickup_point = models.BooleanField(_("accepts click-and-collect pickups"), default=False)
     accepts_returns = models.BooleanField(_("accepts returns"), default=False)
     ships_orders = models.BooleanField(_("ships orders"), default=False)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=8, decimal_places=6, null=True, blank=True, help_text=_("Degrees, −90 to 90.")
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True, help_text=_("Degrees, −180 to 180.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = LocationQuerySet.as_manager()
@@ -130,6 +136,14 @@ class Location(TimeStampedModel):
         ordering = ["code"]
         verbose_name = _("location")
         verbose_name_plural = _("locations")
+        constraints = [
+            # A point on the map has both coordinates, or the location has none.
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="location_coordinates_valid",
+            )
+        ]
 
     def __str__(self):
         return f"{self.code} — {self.name}"

@@ -159,3 +159,8 @@ class PromoCustomerRequired(PromoRefused):
 class PromoNotForCustomer(PromoRefused):
     code = "promo_not_for_customer"
     message = _("This promo code is not valid for this customer.")
+
+
+class PromoCodeTaken(DomainError):
+    code = "promo_code_taken"
+    message = _("Another promo code is already written like this.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.api import views
+from customers.api import duplicates, views
 
 app_name = "customers"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("customers/<int:pk>/feedback/", views.FeedbackCreateView.as_view(), name="customer-feedback"),
     path("cases/<int:pk>/", views.CaseDetailView.as_view(), name="case-detail"),
     path("cases/<int:pk>/messages/", views.CaseMessageCreateView.as_view(), name="case-messages"),
+    path("customers/duplicates/", duplicates.DuplicateListView.as_view(), name="duplicate-list"),
+    path("customers/duplicates/<int:pk>/dismiss/", duplicates.DuplicateDismissView.as_view(), name="duplicate-dismiss"),
+    path("customers/merge/", duplicates.MergeView.as_view(), name="customer-merge"),
 ]

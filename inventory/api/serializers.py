@@ -98,6 +98,8 @@ class LocationSerializer(ModelSerializer):
             "is_pickup_point",
             "accepts_returns",
             "ships_orders",
+            "latitude",
+            "longitude",
             "is_active",
         ]
         read_only_fields = fields

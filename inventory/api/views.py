@@ -42,11 +42,11 @@ def _unique(values) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _raise_unknown_skus(skus: list[str]) -> None:
+def raise_unknown_skus(skus: list[str]) -> None:
     raise UnknownProducts(gettext("Unknown SKUs: %(skus)s.") % {"skus": ", ".join(skus)}, details={"skus": skus})
 
 
-def _raise_unknown_locations(codes: list[str]) -> None:
+def raise_unknown_locations(codes: list[str]) -> None:
     raise UnknownLocation(
         gettext("Unknown location codes: %(codes)s.") % {"codes": ", ".join(codes)}, details={"locations": codes}
     )
@@ -220,11 +220,11 @@ class AvailabilityView(APIView):
         codes = _unique(query.validated_data["location"])
         unknown = selectors.unknown_skus(skus)
         if unknown:
-            _raise_unknown_skus(unknown)
+            raise_unknown_skus(unknown)
         if codes:
             unknown = selectors.unknown_location_codes(codes)
             if unknown:
-                _raise_unknown_locations(unknown)
+                raise_unknown_locations(unknown)
         by_sku = selectors.availability(skus=skus, location_codes=codes, city=query.validated_data["city"])
         results = [
             {
@@ -279,13 +279,13 @@ class StockDocumentView(APIView):
 
         location = Location.objects.filter(code=data["location"]).first()
         if location is None:
-            _raise_unknown_locations([data["location"]])
+            raise_unknown_locations([data["location"]])
         self.check_location_access(request, location)
         skus = _unique(line["sku"] for line in data["lines"])
         product_ids = selectors.product_ids_by_sku(skus)
         unknown = [sku for sku in skus if sku not in product_ids]
         if unknown:
-            _raise_unknown_skus(sorted(unknown))
+            raise_unknown_skus(sorted(unknown))
 
         document, created = self.record(
             location=location,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from loyalty.api import views
+from loyalty.api import setup, views
 
 app_name = "loyalty"
 
@@ -14,4 +14,13 @@ urlpatterns = [
     path("loyalty/redemptions/", views.RedemptionView.as_view(), name="redemption-list"),
     path("loyalty/codes/", views.CodeView.as_view(), name="code-list"),
     path("loyalty/promo-codes/validate/", views.PromoValidateView.as_view(), name="promo-validate"),
+    path("loyalty/programme/", setup.ProgrammeView.as_view(), name="programme"),
+    path("loyalty/promo-codes/", setup.PromoCodeListView.as_view(), name="promo-code-list"),
+    path("loyalty/promo-codes/<str:code>/", setup.PromoCodeDetailView.as_view(), name="promo-code-detail"),
+    path(
+        "loyalty/promo-codes/<str:code>/deactivate/",
+        setup.PromoCodeDeactivateView.as_view(),
+        name="promo-code-deactivate",
+    ),
+    path("loyalty/promo-codes/<str:code>/usages/", setup.PromoCodeUsagesView.as_view(), name="promo-code-usages"),
 ]

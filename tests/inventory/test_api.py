@@ -215,6 +215,8 @@ class TestLocationList:
                 "is_pickup_point": True,
                 "accepts_returns": True,
                 "ships_orders": False,
+                "latitude": None,
+                "longitude": None,
                 "is_active": True,
             }
         ]

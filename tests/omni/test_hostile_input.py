@@ -50,6 +50,8 @@ def world():
         "order_number": order.number,
         "card_number": account.cards.first().number,
         "ref": "R-1",
+        "code": shop.code,  # a location; no category or promo code has it: a 404 there
+        "pk": 1,  # a duplicate pair: none, a 404
     }
 
 
