@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0005_transfer_requests'),
+        ('inventory', '0006_sync_updated_at_index'),
     ]
 
     operations = [
