@@ -66,3 +66,13 @@ class InvalidBarcode(InvalidInput):
 class BarcodeTaken(DomainError):
     code = "barcode_taken"
     message = _("A barcode already belongs to another product.")
+
+
+class UnknownAttribute(InvalidInput):
+    code = "unknown_attribute"
+    message = _("Unknown attribute code.")
+
+
+class InvalidAttributeValue(InvalidInput):
+    code = "invalid_attribute_value"
+    message = _("The value does not fit the attribute's type.")
