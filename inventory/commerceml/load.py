@@ -31,47 +31,11 @@ class ImportSummary:
     stock_documents: int = 0
 
 
-CYRILLIC = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "e",
-            "zh",
-            "z",
-            "i",
-            "i",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "kh",
-            "ts",
-            "ch",
-            "sh",
-            "shch",
-            "",
-            "y",
-            "",
-            "e",
-            "iu",
-            "ia",
-        ],
-        strict=True,
-    )
+_TRANSLITERATION = (
+    "а:a б:b в:v г:g д:d е:e ё:e ж:zh з:z и:i й:i к:k л:l м:m н:n о:o п:p р:r с:s т:t у:u ф:f х:kh ц:ts ч:ch "
+    "ш:sh щ:shch ъ: ы:y ь: э:e ю:iu я:ia"
 )
+CYRILLIC = dict(pair.split(":") for pair in _TRANSLITERATION.split())
 
 
 def _code(text: str, prefix: str) -> str:
