@@ -89,7 +89,7 @@ class ProductModelListView(generics.ListAPIView):
             "Product models (styles) ordered by code, each with its images and its variants: products with "
             "their own SKU, barcodes, price and attribute values. Needs the scope `catalog:read`."
         ),
-        responses={200: ProductModelSerializer(many=True)},
+        responses={200: ProductModelSerializer(many=True), **error_responses()},
         tags=[CATALOG],
     )
     def get(self, request, *args, **kwargs):
@@ -137,6 +137,7 @@ class ProductModelDetailView(generics.RetrieveAPIView):
     required_scopes = {"GET": Scope.CATALOG_READ}
     serializer_class = ProductModelSerializer
     lookup_field = "code"
+    lookup_url_kwarg = "model_code"
 
     def get_queryset(self):
         return selectors.product_models_for_display()
@@ -145,7 +146,11 @@ class ProductModelDetailView(generics.RetrieveAPIView):
         operation_id="product_models_retrieve",
         summary="Get a product model by code",
         description="One product model with its images and variants. Needs the scope `catalog:read`.",
-        parameters=[OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The model code.")],
+        parameters=[
+            OpenApiParameter(
+                "model_code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The product model's code."
+            )
+        ],
         responses={200: ProductModelSerializer, **error_responses(404, e404="No model has this code (`not_found`).")},
         tags=[CATALOG],
     )
@@ -167,7 +172,7 @@ class AttributeListView(generics.ListAPIView):
             "The typed attributes variants may carry (`text`, `number`, `choice` with its choices, `colour`: a "
             "name or `#RRGGBB`), ordered by code. Needs the scope `catalog:read`."
         ),
-        responses={200: AttributeSerializer(many=True)},
+        responses={200: AttributeSerializer(many=True), **error_responses()},
         tags=[CATALOG],
     )
     def get(self, request, *args, **kwargs):

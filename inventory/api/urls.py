@@ -9,7 +9,7 @@ urlpatterns = [
     # <str:...> takes any SKU without a slash, dots and dashes included.
     path("products/<str:sku>/", views.ProductDetailView.as_view(), name="product-detail"),
     path("product-models/", catalogue.ProductModelListView.as_view(), name="product-model-list"),
-    path("product-models/<str:code>/", catalogue.ProductModelDetailView.as_view(), name="product-model-detail"),
+    path("product-models/<str:model_code>/", catalogue.ProductModelDetailView.as_view(), name="product-model-detail"),
     path("attributes/", catalogue.AttributeListView.as_view(), name="attribute-list"),
     path("locations/", views.LocationListView.as_view(), name="location-list"),
     path("availability/", views.AvailabilityView.as_view(), name="availability"),

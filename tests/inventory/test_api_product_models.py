@@ -131,9 +131,9 @@ class TestProductModelRead:
 
         assert [m["code"] for m in body["results"]] == ["TEE", "TEE2"]
         assert [v["sku"] for v in body["results"][0]["variants"]] == ["TEE-L", "TEE-M"]
-        url = reverse("api:inventory:product-model-detail", kwargs={"code": "TEE2"})
+        url = reverse("api:inventory:product-model-detail", kwargs={"model_code": "TEE2"})
         assert reader.get(url).json()["variants"][0]["sku"] == "TEE2-S"
-        missing = reverse("api:inventory:product-model-detail", kwargs={"code": "NOPE"})
+        missing = reverse("api:inventory:product-model-detail", kwargs={"model_code": "NOPE"})
         assert_error(reader.get(missing), 404, "not_found")
 
 

@@ -50,6 +50,7 @@ def world():
         "order_number": order.number,
         "card_number": account.cards.first().number,
         "ref": "R-1",
+        "model_code": "NO-MODEL",  # a 404 there
     }
 
 
