@@ -128,10 +128,10 @@ class Barcode(TimeStampedModel):
 
 
 class AttributeType(models.TextChoices):
-    TEXT = "text", _("text")
-    NUMBER = "number", _("number")
-    CHOICE = "choice", _("choice")
-    COLOUR = "colour", _("colour")
+    TEXT = "text", pgettext_lazy("attribute type", "text")
+    NUMBER = "number", pgettext_lazy("attribute type", "number")
+    CHOICE = "choice", pgettext_lazy("attribute type", "choice")
+    COLOUR = "colour", pgettext_lazy("attribute type", "colour")
 
 
 class Attribute(TimeStampedModel):
