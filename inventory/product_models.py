@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import URLValidator, validate_slug
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -114,12 +114,15 @@ def attribute_upsert(
 ) -> tuple[Attribute, bool]:
     """Create the attribute with this code or update its name, type and choices."""
     code, name = code.strip(), name.strip()
-    _check("code", code, validate_identifier)
     if not code or not name:
         raise InvalidInput.for_field("name" if code else "code", _("An attribute needs a code and a name."))
+    _check("code", code, validate_slug)
+    _check("name", name, validate_storable_text)
     if type not in AttributeType.values:
         raise InvalidInput.for_field("type", _("Unknown attribute type %(type)s.") % {"type": type})
     choices = [str(choice).strip() for choice in choices if str(choice).strip()]
+    for choice in choices:
+        _check("choices", choice, validate_storable_text)
     if type == AttributeType.CHOICE and not choices:
         raise InvalidInput.for_field("choices", _("A choice attribute needs its choices."))
     with transaction.atomic():
