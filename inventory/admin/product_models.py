@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
+from inventory.admin.commerceml import CommerceMLImportMixin
 from inventory.admin.mixins import ServiceImportAdminMixin
 from inventory.catalogue_resources import CatalogueResource
 from inventory.models import Attribute, Product, ProductImage, ProductModel
@@ -29,7 +30,8 @@ class ModelImageInline(admin.TabularInline):
 
 
 @admin.register(ProductModel)
-class ProductModelAdmin(ServiceImportAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class ProductModelAdmin(CommerceMLImportMixin, ServiceImportAdminMixin, ImportExportMixin, admin.ModelAdmin):
+    import_export_change_list_template = "admin/inventory/productmodel/change_list.html"
     list_display = ["code", "name", "category", "is_active"]
     list_filter = ["category", "is_active"]
     list_select_related = ["category"]

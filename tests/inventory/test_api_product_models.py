@@ -155,7 +155,6 @@ class TestAttributes:
         response = catalog_writer.post(ATTRIBUTES, {"code": "size", "name": "Size", "type": "choice"}, format="json")
         assert_error(response, 400, "invalid")
 
-
     @pytest.mark.parametrize("code", ["Размер", "size 2", "a/b"])
     def test_code_must_be_a_slug(self, catalog_writer, code):
         response = catalog_writer.post(ATTRIBUTES, {"code": code, "name": "Size"}, format="json")

@@ -5,11 +5,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from inventory.models import Attribute, Category, Product, ProductModel, Stock
 from tests.inventory.api_support import db_snapshot
 from tests.inventory.factories import LocationFactory, ProductFactory
+from tests.inventory.import_support import HEAD_OFFICE, STORE_MANAGER, message_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +158,48 @@ def test_new_product_without_price_is_refused():
     with pytest.raises(CommandError, match=r"Товар 2 \(Ид tee-001#size-m\): a new product needs its price"):
         call_command("import_commerceml", IMPORT)
     assert not Product.objects.exists()
+
+
+# --- The admin page ---------------------------------------------------------------------------
+
+COMMERCEML_PAGE = "/admin/inventory/productmodel/commerceml/"
+
+
+def uploaded(name: str, content: bytes):
+    return SimpleUploadedFile(name, content, content_type="text/xml")
+
+
+def test_head_office_imports_through_the_admin(client, login, warehouses):
+    login(HEAD_OFFICE)
+    assert COMMERCEML_PAGE.encode() in client.get("/admin/inventory/productmodel/").content
+
+    response = client.post(
+        COMMERCEML_PAGE,
+        {
+            "import_file": uploaded("import.xml", (DATA / "import.xml").read_bytes()),
+            "offers_file": uploaded("offers.xml", (DATA / "offers.xml").read_bytes()),
+        },
+        follow=True,
+    )
+
+    assert "Imported. Categories: 3; product models: 2; variants: 3; stock counts: 2." in message_texts(response)
+    assert on_hand("MUG-001") == {"tver": 12}
+
+
+def test_admin_shows_every_error_and_imports_nothing(client, login, tmp_path):
+    login(HEAD_OFFICE)
+    response = client.post(COMMERCEML_PAGE, {"import_file": uploaded("import.xml", XXE.encode())}, follow=True)
+
+    assert message_texts(response) == [
+        "Nothing was imported.",
+        "import.xml: a DTD or entity declaration is not accepted.",
+    ]
+    assert not Product.objects.exists()
+    empty = client.post(COMMERCEML_PAGE, {"price_type": ""})
+    assert "Choose import.xml, offers.xml or both." in empty.content.decode()
+
+
+def test_store_staff_cannot_import(client, login):
+    login(STORE_MANAGER, LocationFactory())
+    assert client.get(COMMERCEML_PAGE).status_code == 403
+    assert COMMERCEML_PAGE.encode() not in client.get("/admin/inventory/productmodel/").content
