@@ -23,13 +23,13 @@ class CommerceMLForm(forms.Form):
     import_file = forms.FileField(label=_("import.xml (goods)"), required=False)
     offers_file = forms.FileField(label=_("offers.xml (prices and stock)"), required=False)
     price_type = forms.CharField(
-        label=_("price type Ид"),
+        label=_("Price type Ид"),
         required=False,
         max_length=100,
         help_text=_("Empty: the first price type in the file."),
     )
     location = forms.ModelChoiceField(
-        label=_("location for quantities without a warehouse"),
+        label=_("Location for quantities without a warehouse"),
         queryset=Location.objects.filter(is_active=True),
         required=False,
     )

@@ -2,6 +2,7 @@
 export of the catalogue with variants (``inventory.catalogue_resources``)."""
 
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
@@ -10,7 +11,7 @@ from inventory.admin.mixins import ServiceImportAdminMixin
 from inventory.catalogue_resources import CatalogueResource
 from inventory.models import Attribute, Product, ProductImage, ProductModel
 from omni.core.actors import Actor
-from omni.core.admin_mixins import ReadOnlyInline
+from omni.core.admin_mixins import AuditedSaveAdminMixin, ReadOnlyInline
 
 
 class VariantInline(ReadOnlyInline):
@@ -27,10 +28,13 @@ class ModelImageInline(admin.TabularInline):
     fk_name = "model"
     fields = ["position", "url", "alt"]
     extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(ProductModel)
-class ProductModelAdmin(CommerceMLImportMixin, ServiceImportAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class ProductModelAdmin(
+    AuditedSaveAdminMixin, CommerceMLImportMixin, ServiceImportAdminMixin, ImportExportMixin, admin.ModelAdmin
+):
     import_export_change_list_template = "admin/inventory/productmodel/change_list.html"
     list_display = ["code", "name", "category", "is_active"]
     list_filter = ["category", "is_active"]

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from inventory.models import Attribute, Category, Product, ProductModel, Stock
+from omni.core.audit import audit_events_for
 from tests.inventory.api_support import db_snapshot
 from tests.inventory.factories import LocationFactory, ProductFactory
 from tests.inventory.import_support import HEAD_OFFICE, STORE_MANAGER, message_texts
@@ -203,3 +204,27 @@ def test_store_staff_cannot_import(client, login):
     login(STORE_MANAGER, LocationFactory())
     assert client.get(COMMERCEML_PAGE).status_code == 403
     assert COMMERCEML_PAGE.encode() not in client.get("/admin/inventory/productmodel/").content
+
+
+def test_model_edited_in_the_admin_is_audited(client, login, warehouses):
+    call_command("import_commerceml", IMPORT, OFFERS)
+    login(HEAD_OFFICE)
+    model = ProductModel.objects.get(code="MUG-001")
+    url = f"/admin/inventory/productmodel/{model.pk}/change/"
+    form = {
+        "code": "MUG-001",
+        "name": "Кружка 350 мл",
+        "description": "",
+        "category": model.category_id,
+        "is_active": "on",
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
+        "variants-TOTAL_FORMS": "1",
+        "variants-INITIAL_FORMS": "1",
+    }
+
+    response = client.post(url, form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ProductModel.objects.get(pk=model.pk).name == "Кружка 350 мл"
+    assert any(event.field_name == "name" and event.new_value == "Кружка 350 мл" for event in audit_events_for(model))
