@@ -81,3 +81,13 @@ class LocationInUse(DomainError):
 class CategoryCodeTaken(DomainError):
     code = "category_code_taken"
     message = _("Another category already has this code.")
+
+
+class UnknownAttribute(InvalidInput):
+    code = "unknown_attribute"
+    message = _("Unknown attribute code.")
+
+
+class InvalidAttributeValue(InvalidInput):
+    code = "invalid_attribute_value"
+    message = _("The value does not fit the attribute's type.")

@@ -58,6 +58,26 @@ class Unit(models.TextChoices):
     METRE = "m", _("metre")
 
 
+class ProductModel(TimeStampedModel):
+    """A style (a model) whose variants are products: one SKU, barcodes and price per size or colour."""
+
+    code = models.CharField(_("model code"), max_length=64, unique=True, validators=[validate_sku])
+    name = models.CharField(pgettext_lazy("goods", "name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT, related_name="models"
+    )
+    is_active = models.BooleanField(_("active"), default=True, db_index=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("product model")
+        verbose_name_plural = _("product models")
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"
+
+
 class Product(TimeStampedModel):
     sku = models.CharField(_("SKU"), max_length=64, unique=True, validators=[validate_sku])
     name = models.CharField(pgettext_lazy("goods", "name"), max_length=255)
@@ -74,6 +94,15 @@ class Product(TimeStampedModel):
         help_text=_("One price for every channel."),
     )
     is_active = models.BooleanField(_("active"), default=True, db_index=True)
+    model = models.ForeignKey(
+        ProductModel,
+        verbose_name=_("product model"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="variants",
+        help_text=_("The style this product is a variant of; empty for a product without variants."),
+    )
 
     class Meta:
         ordering = ["sku"]
@@ -98,6 +127,87 @@ class Barcode(TimeStampedModel):
 
     def __str__(self):
         return self.code
+
+
+class AttributeType(models.TextChoices):
+    TEXT = "text", pgettext_lazy("attribute type", "text")
+    NUMBER = "number", pgettext_lazy("attribute type", "number")
+    CHOICE = "choice", pgettext_lazy("attribute type", "choice")
+    COLOUR = "colour", pgettext_lazy("attribute type", "colour")
+
+
+class Attribute(TimeStampedModel):
+    """A typed property of variants (size, colour, material). Values are checked against the type."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(pgettext_lazy("goods", "name"), max_length=200)
+    type = models.CharField(_("type"), max_length=8, choices=AttributeType.choices, default=AttributeType.TEXT)
+    choices = models.JSONField(
+        _("choices"), default=list, blank=True, help_text=_("The allowed values of a choice attribute.")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("attribute")
+        verbose_name_plural = _("attributes")
+
+    def __str__(self):
+        return self.name
+
+
+class AttributeValue(models.Model):
+    """One attribute's value for one variant, stored as text in its canonical form (numbers as
+    ``Decimal`` strings, colours as given), so "every variant of size 42" is a plain filter."""
+
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="attribute_values"
+    )
+    attribute = models.ForeignKey(
+        Attribute, verbose_name=_("attribute"), on_delete=models.PROTECT, related_name="values"
+    )
+    value = models.CharField(_("value"), max_length=255)
+
+    class Meta:
+        ordering = ["attribute__code"]
+        verbose_name = _("attribute value")
+        verbose_name_plural = _("attribute values")
+        constraints = [models.UniqueConstraint(fields=["product", "attribute"], name="one_value_per_attribute")]
+
+    def __str__(self):
+        return f"{self.attribute}: {self.value}"
+
+
+class ProductImage(models.Model):
+    """An image by URL of a model (all its variants) or of one variant, in display order."""
+
+    model = models.ForeignKey(
+        ProductModel,
+        verbose_name=_("product model"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="images",
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), null=True, blank=True, on_delete=models.CASCADE, related_name="images"
+    )
+    url = models.URLField(_("URL"), max_length=1000)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    alt = models.CharField(_("alternative text"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(model__isnull=False, product__isnull=True) | Q(model__isnull=True, product__isnull=False),
+                name="image_of_model_or_variant",
+            )
+        ]
+
+    def __str__(self):
+        return self.url
 
 
 class LocationKind(models.TextChoices):

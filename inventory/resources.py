@@ -298,7 +298,7 @@ class ProductResource(AtomicImportMixin, resources.ModelResource):
             original = Product.objects.select_related("category").filter(sku=sku).first() if known else None
             data = self.product_data(row, original)
             diff = self.get_diff_class()(self, original, original is None)
-            product, created = product_upsert(data=data, actor=self.actor)
+            product, created = self.save_product(data, row)
         except ValidationError as exc:
             return self.invalid(row_result, exc)
         except DomainError as exc:
@@ -311,6 +311,9 @@ class ProductResource(AtomicImportMixin, resources.ModelResource):
         diff.compare_with(self, product)
         row_result.diff = diff.as_html()
         return row_result
+
+    def save_product(self, data: ProductData, row) -> tuple[Product, bool]:
+        return product_upsert(data=data, actor=self.actor)
 
     def product_data(self, row, original: Product | None) -> ProductData:
         """The row as ``ProductData``; a ValidationError names every cell that cannot be read."""

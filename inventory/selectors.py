@@ -21,10 +21,12 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThan
 
 from inventory.models import (
+    AttributeValue,
     Barcode,
     Category,
     Location,
     Product,
+    ProductModel,
     Stock,
     StockDocument,
     StockDocumentLine,
@@ -107,8 +109,17 @@ def stock_discrepancies() -> list[dict]:
 
 def products_for_display() -> QuerySet[Product]:
     """Products with their category and barcodes, fetched for a whole page at once."""
-    return Product.objects.select_related("category").prefetch_related(
-        Prefetch("barcodes", queryset=Barcode.objects.order_by("code"))
+    return Product.objects.select_related("category", "model").prefetch_related(
+        Prefetch("barcodes", queryset=Barcode.objects.order_by("code")),
+        Prefetch("attribute_values", queryset=AttributeValue.objects.select_related("attribute")),
+        "images",
+    )
+
+
+def product_models_for_display() -> QuerySet[ProductModel]:
+    """Product models with their images and variants as ``products_for_display`` shows them."""
+    return ProductModel.objects.select_related("category").prefetch_related(
+        "images", Prefetch("variants", queryset=products_for_display())
     )
 
 

@@ -42,6 +42,15 @@ from inventory.models import (
     TransferLine,
     TransferStatus,
 )
+from inventory.product_models import (  # noqa: F401 (written there, called from here)
+    ImageData,
+    ProductModelData,
+    VariantData,
+    attribute_upsert,
+    images_set,
+    product_model_upsert,
+    variant_attributes_set,
+)
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
 from omni.core.services import sequence_next

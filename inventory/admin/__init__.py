@@ -12,7 +12,7 @@ levels, the ledger and the stock documents), ``transfers``, and the ``mixins`` t
 orders' screens use too. Importing this package registers every screen.
 """
 
-from inventory.admin import catalogue, stock, transfers  # noqa: F401 (registers them)
+from inventory.admin import catalogue, product_models, stock, transfers  # noqa: F401 (registers them)
 from inventory.admin.mixins import LocationScopedAdminMixin, UserLocationFilter
 
 __all__ = ["LocationScopedAdminMixin", "UserLocationFilter"]

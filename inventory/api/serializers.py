@@ -4,7 +4,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from inventory.models import Category, Location, Product, Stock, StockDocument, StockDocumentLine, Unit
+from inventory.models import Category, Location, Product, ProductImage, Stock, StockDocument, StockDocumentLine, Unit
 from omni.core.api.serializers import ModelSerializer, StrictInputSerializer, WholeNumberField
 from omni.core.validators import validate_identifier
 
@@ -22,11 +22,25 @@ class CategoryRefSerializer(ModelSerializer):
         fields = ["code", "name"]
 
 
+class ProductImageSerializer(ModelSerializer):
+    class Meta:
+        model = ProductImage
+        fields = ["url", "alt", "position"]
+        read_only_fields = fields
+
+
 class ProductSerializer(ModelSerializer):
     category = CategoryRefSerializer(read_only=True, allow_null=True)
     currency = serializers.SerializerMethodField(help_text=_("ISO 4217 code of the price's currency."))
     barcodes = serializers.SlugRelatedField(
         slug_field="code", many=True, read_only=True, help_text=_("EAN-13 barcodes of the product.")
+    )
+    model = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text=_("Code of the product model; null: none.")
+    )
+    attributes = serializers.SerializerMethodField(help_text=_("Attribute values by attribute code."))
+    images = ProductImageSerializer(
+        many=True, read_only=True, help_text=_("The variant's own images; the model's are on the model.")
     )
 
     class Meta:
@@ -42,8 +56,14 @@ class ProductSerializer(ModelSerializer):
             "barcodes",
             "is_active",
             "updated_at",
+            "model",
+            "attributes",
+            "images",
         ]
         read_only_fields = fields
+
+    def get_attributes(self, product: Product) -> dict[str, str]:
+        return {value.attribute.code: value.value for value in product.attribute_values.all()}
 
     def get_currency(self, product: Product) -> str:
         return settings.OMNI_CURRENCY

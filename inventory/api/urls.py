@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inventory.api import categories, locations, transfers, views
+from inventory.api import catalogue, categories, locations, transfers, views
 
 app_name = "inventory"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("locations/", locations.LocationListCreateView.as_view(), name="location-list"),
     path("locations/<str:code>/", locations.LocationDetailView.as_view(), name="location-detail"),
     path("locations/<str:code>/deactivate/", locations.LocationDeactivateView.as_view(), name="location-deactivate"),
+    path("product-models/", catalogue.ProductModelListView.as_view(), name="product-model-list"),
+    path("product-models/<str:model_code>/", catalogue.ProductModelDetailView.as_view(), name="product-model-detail"),
+    path("attributes/", catalogue.AttributeListView.as_view(), name="attribute-list"),
     path("availability/", views.AvailabilityView.as_view(), name="availability"),
     path("availability/changes/", views.AvailabilityChangesView.as_view(), name="availability-changes"),
     path("stock/receipts/", views.StockReceiptView.as_view(), name="stock-receipt-list"),

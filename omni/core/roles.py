@@ -27,10 +27,14 @@ GRANTS: dict[str, dict[str, set[str]]] = {
         # see stock and the ledger of their stores; receive transfers
         "inventory": {
             "receive_transfer",
+            "view_attribute",
+            "view_attributevalue",
             "view_barcode",
             "view_category",
             "view_location",
             "view_product",
+            "view_productimage",
+            "view_productmodel",
             "view_stock",
             "view_stockmovement",
             "view_transfer",
@@ -119,15 +123,22 @@ GRANTS: dict[str, dict[str, set[str]]] = {
         # the catalogue and locations; every location's stock
         "inventory": {
             "access_all_locations",
+            "add_attribute",
             "add_barcode",
             "add_category",
             "add_location",
             "add_product",
+            "add_productimage",
+            "add_productmodel",
+            "change_attribute",
             "change_barcode",
             "change_category",
             "change_location",
             "change_product",
+            "change_productimage",
+            "change_productmodel",
             "delete_barcode",
+            "delete_productimage",
             "view_employee",
         },
         # segments; the duplicates list

@@ -61,6 +61,9 @@ class TestProductList:
             "barcodes": [ean13(1), ean13(2)],
             "is_active": True,
             "updated_at": first["updated_at"],
+            "model": None,
+            "attributes": {},
+            "images": [],
         }
         assert first["updated_at"]
         assert (second["sku"], second["category"], second["barcodes"], second["is_active"]) == ("SH-2", None, [], False)
@@ -169,9 +172,9 @@ class TestProductList:
         large = query_count(reader, PRODUCTS, {**params, "page_size": 12})
         unfiltered = query_count(reader, PRODUCTS, {"page_size": 12})
 
-        # then: key, count, page, barcodes; filtered: + category, category tree, location
+        # then: key, count, page, barcodes, attribute values, images; filtered: + category, category tree, location
         assert small == large
-        assert unfiltered <= 4
+        assert unfiltered <= 6
         assert large <= unfiltered + 3
 
 
@@ -197,7 +200,7 @@ class TestProductDetail:
         BarcodeFactory.create_batch(3, product=product)
         reader.get(PRODUCTS)
 
-        with django_assert_max_num_queries(3):  # key, product with category, barcodes
+        with django_assert_max_num_queries(5):  # key, product with category and model, barcodes, attributes, images
             assert reader.get(product_url(product.sku)).status_code == 200
 
 
@@ -232,6 +235,9 @@ class TestProductUpsert:
             "barcodes": [ean13(1), ean13(2)],
             "is_active": True,
             "updated_at": None,
+            "model": None,
+            "attributes": {},
+            "images": [],
         }
 
         # when the ERP sends the product again, changed, without barcodes

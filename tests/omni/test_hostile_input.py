@@ -52,6 +52,7 @@ def world():
         "ref": "R-1",
         "code": shop.code,  # a location; no category or promo code has it: a 404 there
         "pk": 1,  # a duplicate pair: none, a 404
+        "model_code": "NO-MODEL",  # a 404 there
     }
 
 
