@@ -8,16 +8,18 @@ it read. A burst of 1,000 reservations of one SKU at one location thus sends abo
 second of the burst, and the last one carries the figures after the burst: a write committed after
 the flush read the rows leaves a row of its own, flushed next time. Rows left by a lost queue
 message (a broker outage) go with the next flush, or with ``stock_events_flush`` run by beat.
+Flushes take turns (an advisory lock on PostgreSQL), so a pair's events follow its figures in time.
 
 Without a broker (tasks run eagerly, in-process) there is nothing to wait for: each commit flushes.
 """
 
 import logging
+from collections import defaultdict
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
 from inventory import hooks
 from inventory.api.serializers import LocationAvailabilitySerializer, ProductSerializer
@@ -30,6 +32,7 @@ logger = logging.getLogger(__name__)
 STOCK_EVENT_DEBOUNCE_SECONDS = 1
 FLUSH_BATCH = 5_000
 _FLUSH_QUEUED_KEY = "omni.webhooks:stock_flush_queued"
+_FLUSH_LOCK = 0x57_0C_4E_5E  # a PostgreSQL advisory lock key of its own
 
 
 # --- stock.changed ----------------------------------------------------------------------
@@ -71,31 +74,44 @@ def flush_soon() -> None:
         logger.exception("Could not queue the stock events flush")
 
 
+def _stocks_of(pairs: set[tuple[int, int]]) -> list[Stock]:
+    """The stock rows of these pairs as they are now (unlocked: the flush never waits for a sale)."""
+    products_at: dict[int, set[int]] = defaultdict(set)
+    for product_id, location_id in pairs:
+        products_at[location_id].add(product_id)
+    stocks = []
+    for location_id, product_ids in sorted(products_at.items()):
+        stocks += Stock.objects.filter(location_id=location_id, product_id__in=product_ids).select_related(
+            "product", "location"
+        )
+    return sorted(stocks, key=lambda row: (row.product_id, row.location_id))
+
+
+def _one_flush_at_a_time() -> None:
+    """Two flushes reading the same pair could record the older figures last: the second waits."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FLUSH_LOCK])
+    # SQLite runs one writing transaction at a time anyway.
+
+
 def stock_events_flush(*, batch: int = FLUSH_BATCH) -> int:
     """Record stock.changed for the pairs waiting, with their current figures. Returns the events."""
     recorded = 0
     while True:
         with transaction.atomic():
-            rows = list(
-                StockEventPending.objects.select_for_update(skip_locked=True)
-                .order_by("id")
-                .values_list("id", "product_id", "location_id")[:batch]
-            )
+            _one_flush_at_a_time()
+            rows = list(StockEventPending.objects.order_by("id").values_list("id", "product_id", "location_id")[:batch])
             if not rows:
                 return recorded
-            pairs = {(product_id, location_id) for _id, product_id, location_id in rows}
-            stocks = Stock.objects.filter(
-                product_id__in={pair[0] for pair in pairs}, location_id__in={pair[1] for pair in pairs}
-            ).select_related("product", "location")
-            for stock in sorted(stocks, key=lambda row: (row.product_id, row.location_id)):
-                if (stock.product_id, stock.location_id) in pairs:
-                    recording.record(
-                        event_type="stock.changed",
-                        object_type="stock",
-                        object_id=f"{stock.product.sku}@{stock.location.code}",
-                        data=stock_data(stock),
-                    )
-                    recorded += 1
+            for stock in _stocks_of({(product_id, location_id) for _id, product_id, location_id in rows}):
+                recording.record(
+                    event_type="stock.changed",
+                    object_type="stock",
+                    object_id=f"{stock.product.sku}@{stock.location.code}",
+                    data=stock_data(stock),
+                )
+                recorded += 1
             StockEventPending.objects.filter(id__in=[row[0] for row in rows]).delete()
         if len(rows) < batch:
             return recorded
