@@ -11,8 +11,9 @@ reasons.
 service that writes its points ledger (``loyalty.services.account_open`` with a welcome bonus,
 ``points_adjust``, ``points_bonus``, ``points_redeem``, ``points_earn_for_order``,
 ``points_reverse``, and per account of each batch of ``loyalty.nightly.points_expire_due`` and
-``loyalty.nightly.birthday_bonuses_grant``), inside its transaction, after the entries were
-written. Points turning from pending to spendable with time are written by nobody and not heard.
+``loyalty.nightly.birthday_bonuses_grant``, and for the accounts of two customers merged),
+inside its transaction, after the entries were written. Points turning from pending to
+spendable with time are written by nobody and not heard.
 """
 
 from omni.core.hooks import Hook

@@ -169,3 +169,15 @@ def test_spending_points_on_an_order_announces_the_account(heard):
     collect(person, shop, (item, 1), points=100)
 
     assert [args[0].pk for args, _kw in named(heard, "loyalty.points_changed")] == [account.pk]
+
+
+def test_merging_two_members_announces_both_accounts(heard):
+    ProgrammeFactory()
+    keeping, moving = member(), member()
+    heard.clear()
+
+    merge.customer_merge(survivor=keeping.customer, merged=moving.customer, actor=SYSTEM)
+
+    assert sorted(args[0].pk for args, _kw in named(heard, "loyalty.points_changed")) == sorted(
+        [keeping.pk, moving.pk]
+    )
