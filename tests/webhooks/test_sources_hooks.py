@@ -178,6 +178,4 @@ def test_merging_two_members_announces_both_accounts(heard):
 
     merge.customer_merge(survivor=keeping.customer, merged=moving.customer, actor=SYSTEM)
 
-    assert sorted(args[0].pk for args, _kw in named(heard, "loyalty.points_changed")) == sorted(
-        [keeping.pk, moving.pk]
-    )
+    assert sorted(args[0].pk for args, _kw in named(heard, "loyalty.points_changed")) == sorted([keeping.pk, moving.pk])
