@@ -20,6 +20,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from rest_framework import serializers
 
 from inventory import hooks
 from inventory.api.serializers import LocationAvailabilitySerializer, ProductSerializer
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 STOCK_EVENT_DEBOUNCE_SECONDS = 1
 FLUSH_BATCH = 5_000
+_TIME = serializers.DateTimeField()  # times as the API writes them (local time, with its offset)
 _FLUSH_QUEUED_KEY = "omni.webhooks:stock_flush_queued"
 _FLUSH_LOCK = 0x57_0C_4E_5E  # a PostgreSQL advisory lock key of its own
 
@@ -46,7 +48,7 @@ def stock_data(stock: Stock) -> dict:
         **where,
         "on_hand": stock.on_hand,
         "reserved": stock.reserved,
-        "updated_at": stock.updated_at,
+        "updated_at": _TIME.to_representation(stock.updated_at),
     }
 
 
@@ -144,8 +146,8 @@ def transfer_data(transfer: Transfer, received: dict[int, int]) -> dict:
         "status": transfer.status,
         "source": transfer.source.code,
         "destination": transfer.destination.code,
-        "shipped_at": transfer.shipped_at,
-        "received_at": transfer.received_at,
+        "shipped_at": _TIME.to_representation(transfer.shipped_at) if transfer.shipped_at else None,
+        "received_at": _TIME.to_representation(transfer.received_at) if transfer.received_at else None,
         "lines": [
             {"sku": line.product.sku, "shipped": line.quantity, "received": received.get(line.product_id, 0)}
             for line in lines
