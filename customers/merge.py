@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from customers import hooks
 from customers.errors import CannotMergeWithItself
 from customers.models import (
     Case,
@@ -84,6 +85,7 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Actor = SYSTE
             subject_id=str(merged.pk),
             actor=actor,
         )
+        hooks.customer_merged(merged.pk, survivor)
     return survivor
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers import hooks
 from customers.models import (
     Case,
     CaseMessage,
@@ -204,4 +205,5 @@ def customer_anonymise(*, customer: Customer, actor: Actor = SYSTEM) -> Customer
             event="personal_data.erased",
             actor=actor,
         )
+        hooks.customer_updated(customer)
     return customer

@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers import hooks
 from customers.errors import (
     CustomerAnonymised,
     CustomerMerged,
@@ -282,7 +283,7 @@ def _identify(keys, profile, consents, channel, location, actor) -> IdentifyResu
         customer = Customer.objects.create(created_channel=channel, **profile)
         _new_identities(customer, keys)
         if consents:
-            consents_record(customer=customer, changes=consents, source_channel=channel, actor=actor)
+            consents_record(customer=customer, changes=consents, source_channel=channel, actor=actor, announce=False)
         timeline_note(
             customer,
             kind=InteractionKind.NOTE,
@@ -292,6 +293,7 @@ def _identify(keys, profile, consents, channel, location, actor) -> IdentifyResu
             params={"channel": channel},
             actor=actor,
         )
+        hooks.customer_created(customer)
         return IdentifyResult(customer=customer, created=True, attached=list(keys))
 
     matched_by: dict[int, list[IdentityKey]] = defaultdict(list)
@@ -328,8 +330,11 @@ def _identify(keys, profile, consents, channel, location, actor) -> IdentifyResu
         customer.save(update_fields=[*changed, "updated_at"])
     others = sorted(set(matched_by) - {chosen_id})
     _record_duplicates({ordered_pair(chosen_id, other): DuplicateReason.IDENTIFY_CONFLICT for other in others})
-    if consents:
-        consents_record(customer=customer, changes=consents, source_channel=channel, actor=actor)
+    consented = bool(consents) and bool(
+        consents_record(customer=customer, changes=consents, source_channel=channel, actor=actor, announce=False)
+    )
+    if changed or new_keys or consented:
+        hooks.customer_updated(customer)
     return IdentifyResult(
         customer=customer,
         created=False,
@@ -381,6 +386,7 @@ def customer_update(*, customer: Customer, data: dict, actor: Actor = SYSTEM) ->
         if before:
             customer.save(update_fields=[*before, "updated_at"])
             audit_changes(actor, customer, before, audit_snapshot(customer, before))
+            hooks.customer_updated(customer)
     return customer
 
 
@@ -406,6 +412,7 @@ def identity_attach(*, customer: Customer, kind: str, value: str, system: str = 
         customer.save(update_fields=["updated_at"])
         new = f"{identity.system}:{identity.value}" if identity.system else identity.value
         audit_event(actor, customer, AuditKind.IDENTITY_ATTACHED, field="identities", new=new)
+        hooks.customer_updated(customer)
     return identity
 
 
@@ -428,12 +435,14 @@ def consents_record(
     source_channel: str,
     actor: Actor = SYSTEM,
     note: str = "",
+    announce: bool = True,
 ) -> list[ConsentEvent]:
     """Grant or withdraw consents; every change is kept with its time, channel and author.
 
     Marketing needs consent to personal data processing, given before or in the same call;
     withdrawing that consent withdraws every marketing consent too. Repeating the current answer
-    records nothing.
+    records nothing. A change is announced to ``hooks.customer_updated`` unless ``announce`` is
+    false (``customer_identify`` announces its whole call once).
     """
     from customers.errors import ConsentRequired
 
@@ -498,6 +507,8 @@ def consents_record(
                 params=params,
                 actor=actor,
             )
+            if announce:
+                hooks.customer_updated(customer)
     return events
 
 

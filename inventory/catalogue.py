@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from inventory import hooks
 from inventory.errors import BarcodeTaken, InvalidBarcode, UnknownCategory
 from inventory.models import Barcode, Category, Product, Unit, validate_sku
 from omni.core.actors import SYSTEM, Actor
@@ -123,4 +124,5 @@ def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product
             except IntegrityError:
                 # Another product claimed one of these barcodes since the check above.
                 raise BarcodeTaken(details={"barcodes": new})
+        hooks.product_changed(product)
     return product, created

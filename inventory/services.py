@@ -143,8 +143,12 @@ def _write(
     cause: Cause,
     actor: Actor,
     note: str = "",
+    announce: bool = True,
 ) -> None:
-    """Apply (on_hand delta, reserved delta) to locked rows and append the ledger rows."""
+    """Apply (on_hand delta, reserved delta) to locked rows and append the ledger rows.
+
+    With ``announce`` the pairs changed are passed to ``hooks.stock_changed`` (once for them all).
+    """
     _check_stock_limit(rows, changes)
     changed, movements = [], []
     for key, (on_hand_delta, reserved_delta) in sorted(changes.items()):
@@ -179,6 +183,8 @@ def _write(
                 updated_at=now,
             )
         StockMovement.objects.bulk_create(movements)
+        if announce:
+            hooks.stock_changed([(movement.product_id, movement.location_id) for movement in movements])
 
 
 def _available(rows: dict[StockKey, Stock], key: StockKey) -> int:
@@ -550,6 +556,7 @@ def transfer_receive(*, transfer: Transfer, received: dict[int, int] | None = No
             reason=MovementReason.TRANSFER_IN,
             cause=Cause("transfer", transfer.number),
             actor=actor,
+            announce=not transfer.reserve_on_receipt,  # the reservation below announces both
         )
         if transfer.reserve_on_receipt:
             _write(

@@ -10,6 +10,7 @@ Nothing is deleted, so counting rows before and after finds every one of them.
 from django.utils import timezone
 
 from customers.models import Customer
+from loyalty import hooks
 from loyalty.lock_objects import accounts_for_update
 from loyalty.models import (
     Account,
@@ -34,6 +35,8 @@ def move_loyalty(source: Customer, survivor: Customer) -> None:
     keeping = Account.objects.filter(customer=survivor).first()
     if keeping is None:
         Account.objects.filter(pk=moving.pk).update(customer=survivor, updated_at=timezone.now())
+        moving.customer = survivor
+        hooks.points_changed(moving)  # the same points, under the survivor now
         return
     programme = programme_current()
     accounts_for_update([moving.pk, keeping.pk])
@@ -48,3 +51,5 @@ def move_loyalty(source: Customer, survivor: Customer) -> None:
     if keeping.status == AccountStatus.ACTIVE:
         keeping.customer = survivor
         tier_recalculate_locked(keeping, programme=programme, now=now, reason=TierChangeReason.MERGE)
+    for account in (moving, keeping):  # the merged one is left empty
+        hooks.points_changed(account)

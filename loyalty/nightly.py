@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from customers.messaging.services import message_send
 from customers.models import Customer, Direction, InteractionKind, MessagePurpose
 from customers.services import interaction_record
+from loyalty import hooks
 from loyalty.lock_objects import accounts_for_update
 from loyalty.models import (
     Account,
@@ -49,6 +50,13 @@ class ExpiryRun:
     lots: int = 0
     points: int = 0
     batches: int = 0
+
+
+def _announce_points_changed(account_ids: list[int]) -> None:
+    """Tell ``hooks.points_changed`` of each account of a batch (read only when someone listens)."""
+    if account_ids and hooks.points_changed.has_callbacks():
+        for account in Account.objects.filter(pk__in=account_ids).order_by("pk"):
+            hooks.points_changed(account)
 
 
 def _batch_size(batch_size: int | None) -> int:
@@ -85,6 +93,7 @@ def points_expire_due(*, now: datetime.datetime | None = None, batch_size: int |
                 done = _expire_batch_postgres(ids, now=now, cause_id=cause_id)
             else:
                 done = _expire_batch(due.filter(account_id__in=ids), now=now, cause_id=cause_id)
+            _announce_points_changed(ids)
             accounts += done.accounts
             lots_count += done.lots
             points += done.points
@@ -261,25 +270,27 @@ def birthday_bonuses_grant(*, today: datetime.date | None = None, batch_size: in
         if not ids:
             break
         last = ids[-1]
-        created = PointsEntry.objects.bulk_create(
-            [
-                PointsEntry(
-                    account_id=pk,
-                    kind=EntryKind.BONUS,
-                    bonus_type=BonusType.BIRTHDAY,
-                    points=programme.birthday_bonus,
-                    remaining=programme.birthday_bonus,
-                    spendable_from=now,
-                    expires_at=expires_at,
-                    cause_type="birthday",
-                    cause_id=year,
-                    key=f"birthday:{pk}:{year}",
-                    created_at=now,
-                )
-                for pk in ids
-            ],
-            ignore_conflicts=True,  # a concurrent run granted some of them first
-        )
+        with transaction.atomic():
+            created = PointsEntry.objects.bulk_create(
+                [
+                    PointsEntry(
+                        account_id=pk,
+                        kind=EntryKind.BONUS,
+                        bonus_type=BonusType.BIRTHDAY,
+                        points=programme.birthday_bonus,
+                        remaining=programme.birthday_bonus,
+                        spendable_from=now,
+                        expires_at=expires_at,
+                        cause_type="birthday",
+                        cause_id=year,
+                        key=f"birthday:{pk}:{year}",
+                        created_at=now,
+                    )
+                    for pk in ids
+                ],
+                ignore_conflicts=True,  # a concurrent run granted some of them first
+            )
+            _announce_points_changed(ids)
         granted += len(created)
     return granted
 

@@ -313,6 +313,8 @@ CELERY_BEAT_SCHEDULE = {
     "orders-remind-pickup": {"task": "orders.tasks.remind_pickup", "schedule": crontab(minute=35)},
     # Webhooks: deliveries due (a retry, or queued while the broker was down) are queued again.
     "webhooks-requeue-due-deliveries": {"task": "omni.webhooks.tasks.requeue_due_deliveries", "schedule": crontab()},
+    # Stock changes left unsent by a broker outage go out with the next sweep.
+    "webhooks-stock-events-flush": {"task": "omni.webhooks.stock_events_flush", "schedule": crontab()},
 }
 
 # --- E-mail -----------------------------------------------------------------------------

@@ -64,3 +64,14 @@ def staff_in_role(db):
         return employee.user
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def webhook_subscribers_read_afresh():
+    """The outbox keeps which event types are wanted for a few seconds per process; a test that
+    creates subscriptions directly must not see the previous test's answer."""
+    from omni.webhooks.outbox import wanted_forget
+
+    wanted_forget()
+    yield
+    wanted_forget()

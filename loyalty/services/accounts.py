@@ -150,6 +150,7 @@ def account_open(
                 actor=actor,
                 now=now,
             )
+            hooks.points_changed(account)
         interaction_record(
             customer=customer,
             channel=channel,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from customers.models import Direction, InteractionKind
 from customers.services import interaction_record
 from inventory.models import Location
-from loyalty import selectors
+from loyalty import hooks, selectors
 from loyalty.errors import NotEnoughPoints, ReasonRequired
 from loyalty.models import Account, Allocation, BonusType, EntryKind, PointsEntry
 from loyalty.services.checks import Cause, active_account_for_update, check_points
@@ -209,6 +209,7 @@ def points_adjust(
             subject_id=str(account.pk),
             actor=actor,
         )
+        hooks.points_changed(account)
     return entry
 
 
@@ -245,4 +246,5 @@ def points_bonus(
             actor=actor,
             now=now,
         )
+        hooks.points_changed(account)
     return entry, True

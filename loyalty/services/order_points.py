@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from inventory.models import Location
-from loyalty import selectors
+from loyalty import hooks, selectors
 from loyalty.errors import ExceedsOrderShare, NotEnoughPoints, ReferenceConflict
 from loyalty.models import (
     Account,
@@ -295,6 +295,7 @@ def points_redeem(
                 actor=actor,
                 now=now,
             )
+            hooks.points_changed(account)
     except IntegrityError:
         # The same reference was redeemed on another account at the same moment.
         existing = redemption_of(reference)
@@ -545,6 +546,8 @@ def points_earn_for_order(
                 account, earned.paid, occurred_at=now, cause=Cause("order", reference), order=order, now=now
             )
         tier_recalculate_locked(account, programme=programme, now=now, reason=TierChangeReason.PURCHASE, actor=actor)
+        if points:
+            hooks.points_changed(account)
     return Earning(
         reference=reference,
         points=points,

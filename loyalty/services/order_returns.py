@@ -14,7 +14,7 @@ from decimal import ROUND_FLOOR, Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from loyalty import selectors
+from loyalty import hooks, selectors
 from loyalty.lock_objects import account_for_update
 from loyalty.models import EntryKind, OrderPoints, OrderPointsReturn, PointsEntry, TierChangeReason
 from loyalty.services.checks import Cause, ReturnLine, cart_total, check_reference
@@ -284,4 +284,6 @@ def points_reverse(
         )
         if order.completed_at is not None and account.is_active:
             tier_recalculate_locked(account, programme=programme, now=now, reason=TierChangeReason.RETURN, actor=actor)
+        if earned_back.cancelled or earned_back.taken or given_back:
+            hooks.points_changed(account)
     return _reversal_of(row, order, created=True)

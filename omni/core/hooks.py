@@ -19,6 +19,10 @@ class Hook:
     def register(self, callback: Callback) -> None:
         self._callbacks[f"{callback.__module__}.{callback.__qualname__}"] = callback
 
+    def has_callbacks(self) -> bool:
+        """Whether anyone listens: lets a batch skip reading what only the callbacks would need."""
+        return bool(self._callbacks)
+
     def __call__(self, *args, **kwargs) -> None:
         for callback in list(self._callbacks.values()):
             callback(*args, **kwargs)

@@ -114,3 +114,6 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.subscription_id}"
+
+
+from omni.webhooks.stock_models import StockEventPending  # noqa: E402, F401  (the stock events' own table)

@@ -6,6 +6,8 @@ active subscription to its type, and queues their delivery once the transaction 
 broker cannot be reached then, the periodic ``requeue_due_deliveries`` queues them again.
 """
 
+import time
+
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -24,9 +26,32 @@ def subscribers(event_type: str) -> list[int]:
     return [pk for pk, types in rows if event_type in types]
 
 
-def is_subscribed(event_type: str) -> bool:
-    """Whether anyone listens to ``event_type``: a source may skip rendering data nobody receives."""
-    return bool(subscribers(event_type))
+# The event types some active subscription wants, per process, refreshed every few seconds: the
+# hooks run on hot paths (every stock write, every order), which must not pay a query to learn that
+# nobody listens. A new subscription starts receiving within WANTED_TTL_SECONDS (at once in the
+# process that created it); ``event_record`` still reads the subscriptions themselves.
+WANTED_TTL_SECONDS = 5.0
+_wanted: tuple[float, frozenset[str]] | None = None
+
+
+def event_type_wanted(event_type: str) -> bool:
+    """Whether anyone may listen to ``event_type``: a source skips building data nobody receives."""
+    global _wanted
+    now = time.monotonic()
+    if _wanted is None or now - _wanted[0] > WANTED_TTL_SECONDS:
+        rows = Subscription.objects.filter(is_active=True, api_key__revoked_at__isnull=True)
+        types = {kind for kinds in rows.values_list("event_types", flat=True) for kind in kinds}
+        _wanted = (now, frozenset(types))
+    return event_type in _wanted[1]
+
+
+def wanted_forget() -> None:
+    """Read the subscriptions again at the next event (a subscription was created or changed)."""
+    global _wanted
+    _wanted = None
+
+
+is_subscribed = event_type_wanted
 
 
 def event_record(*, event_type: str, object_type: str, object_id: str, data: dict) -> None:

@@ -12,6 +12,7 @@ from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_changes
 from omni.core.models import AuditKind
 from omni.webhooks.models import Delivery, DeliveryStatus, Subscription
+from omni.webhooks.outbox import wanted_forget
 
 # How long after its event a delivery is still tried (``omni.webhooks.delivery`` gives up after it too).
 RETRY_FOR = timedelta(hours=24)
@@ -56,6 +57,7 @@ def subscription_resume(subscription: Subscription, *, actor: Actor = SYSTEM) ->
         Subscription.objects.filter(pk=subscription.pk).update(
             is_active=True, paused_at=None, paused_reason="", failing_since=None, updated_at=now
         )
+        transaction.on_commit(wanted_forget)
         Delivery.objects.filter(
             subscription=subscription, status=DeliveryStatus.PENDING, event__created_at__lt=now - RETRY_FOR
         ).update(status=DeliveryStatus.ABANDONED, updated_at=now)

@@ -11,7 +11,7 @@ from omni.core.models import ApiKey, AuditKind
 from omni.webhooks.addresses import url_target
 from omni.webhooks.events import EVENT_TYPES, PING
 from omni.webhooks.models import Delivery, DeliveryStatus, Event, Subscription
-from omni.webhooks.outbox import deliveries_queue, event_write
+from omni.webhooks.outbox import deliveries_queue, event_write, wanted_forget
 from omni.webhooks.pausing import subscription_pause, subscription_resume
 
 EDITABLE = ("url", "event_types", "description", "contact_email", "pause_after_hours")
@@ -35,6 +35,7 @@ def subscription_create(*, api_key: ApiKey, url: str, event_types: list[str], ac
         audit_changes(
             actor, subscription, {}, {"url": url, "event_types": subscription.event_types}, kind=AuditKind.CREATED
         )
+        transaction.on_commit(wanted_forget)
     return subscription
 
 
@@ -52,6 +53,7 @@ def subscription_update(*, subscription: Subscription, changes: dict, actor: Act
             setattr(subscription, name, value)
         subscription.save()
         audit_changes(actor, subscription, before, audit_snapshot(subscription, EDITABLE))
+        transaction.on_commit(wanted_forget)
     if active is True:
         subscription_resume(subscription, actor=actor)
     elif active is False:
