@@ -13,6 +13,7 @@ from omni.webhooks.models import Delivery, Subscription
 
 
 class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")  # a receiver is https
     event_types = forms.MultipleChoiceField(
         label=capfirst(_("event types")),
         choices=[(name, format_lazy("{}: {}", name, description)) for name, description in EVENT_TYPES.items()],
