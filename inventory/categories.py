@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from inventory.errors import CategoryCodeTaken, UnknownCategory
-from inventory.models import Category
+from inventory.errors import CategoryCodeTaken, CategoryInUse, UnknownCategory
+from inventory.models import Category, Product, ProductModel
 from inventory.selectors import category_subtree_ids
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_changes, audit_event, audit_snapshot
@@ -32,6 +32,8 @@ def _parent(code: str | None) -> Category | None:
     parent = Category.objects.filter(code=code).first()
     if parent is None:
         raise UnknownCategory(details={"category": code, "field": "parent"})
+    if not parent.is_active:
+        raise InvalidInput.for_field("parent", _("This category is deactivated; choose an active one."))
     return parent
 
 
@@ -68,4 +70,25 @@ def category_update(*, category: Category, changes: dict, actor: Actor = SYSTEM)
             setattr(category, name, value)
         category.save()
         audit_changes(actor, category, before, values)
+    return category
+
+
+def category_deactivate(*, category: Category, actor: Actor = SYSTEM) -> Category:
+    """Retire a category: it stays in the tree for history and sync (``is_active`` false) and takes
+    no new subcategories. Refused while active subcategories, products or product models are in it,
+    so nothing sellable is left in a category the shop no longer shows. Twice changes nothing."""
+    with transaction.atomic():
+        category = Category.objects.select_for_update().get(pk=category.pk)
+        if not category.is_active:
+            return category
+        in_use = (
+            category.children.filter(is_active=True).exists()
+            or Product.objects.filter(category=category, is_active=True).exists()
+            or ProductModel.objects.filter(category=category, is_active=True).exists()
+        )
+        if in_use:
+            raise CategoryInUse(details={"category": category.code})
+        category.is_active = False
+        category.save(update_fields=["is_active", "updated_at"])
+        audit_changes(actor, category, {"is_active": True}, {"is_active": False})
     return category

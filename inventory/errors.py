@@ -83,6 +83,13 @@ class CategoryCodeTaken(DomainError):
     message = _("Another category already has this code.")
 
 
+class CategoryInUse(DomainError):
+    code = "category_in_use"
+    message = _(
+        "The category still holds active subcategories, products or product models; move or deactivate them first."
+    )
+
+
 class UnknownAttribute(InvalidInput):
     code = "unknown_attribute"
     message = _("Unknown attribute code.")

@@ -27,6 +27,7 @@ class Category(TimeStampedModel):
     parent = models.ForeignKey(
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    is_active = models.BooleanField(_("active"), default=True, db_index=True)
 
     class Meta:
         ordering = ["name"]

@@ -15,7 +15,8 @@ from omni.core.admin_mixins import AuditedSaveAdminMixin, ChangeHistoryAdminMixi
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "parent", "category_path"]
+    list_display = ["name", "code", "parent", "category_path", "is_active"]
+    list_filter = ["is_active"]
     search_fields = ["name", "code"]
     list_select_related = ["parent__parent__parent"]
     autocomplete_fields = ["parent"]

@@ -36,7 +36,7 @@ class CategorySerializer(ModelSerializer):
 
     class Meta:
         model = Category
-        fields = ["code", "name", "parent", "children", "updated_at"]
+        fields = ["code", "name", "parent", "children", "is_active", "updated_at"]
         read_only_fields = fields
 
 
@@ -159,4 +159,36 @@ class CategoryDetailView(APIView):
         category = categories.category_update(
             category=category, changes=dict(serializer.validated_data), actor=Actor.from_request(request)
         )
+        return _detail(category)
+
+
+class CategoryDeactivateView(APIView):
+    required_scopes = {"POST": Scope.CATALOG_WRITE}
+    staff_permissions = {"POST": "inventory.change_category"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="categories_deactivate",
+        summary="Deactivate a category",
+        description=(
+            "The category stays in the tree (`is_active: false`) for history and sync, and takes no new "
+            "subcategories. Refused while active subcategories, products or product models are in it. "
+            "Deactivating a deactivated category changes nothing. Needs the scope `catalog:write`."
+        ),
+        parameters=[CODE_PARAMETER],
+        request=None,
+        responses={
+            200: CategorySerializer,
+            **error_responses(
+                404,
+                409,
+                e404="No category has this code (`not_found`).",
+                e409="Active subcategories, products or product models are in it (`category_in_use`).",
+            ),
+        },
+        tags=[CATALOG],
+    )
+    def post(self, request, code: str):
+        category = get_object_or_404(Category, code=code)
+        category = categories.category_deactivate(category=category, actor=Actor.from_request(request))
         return _detail(category)

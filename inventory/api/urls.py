@@ -10,6 +10,11 @@ urlpatterns = [
     path("products/<str:sku>/", views.ProductDetailView.as_view(), name="product-detail"),
     path("categories/", categories.CategoryListView.as_view(), name="category-list"),
     path("categories/<str:code>/", categories.CategoryDetailView.as_view(), name="category-detail"),
+    path(
+        "categories/<str:code>/deactivate/",
+        categories.CategoryDeactivateView.as_view(),
+        name="category-deactivate",
+    ),
     path("locations/", locations.LocationListCreateView.as_view(), name="location-list"),
     path("locations/<str:code>/", locations.LocationDetailView.as_view(), name="location-detail"),
     path("locations/<str:code>/deactivate/", locations.LocationDeactivateView.as_view(), name="location-deactivate"),

@@ -6,7 +6,7 @@ from django.urls import reverse
 from inventory.models import Category
 from omni.core.scopes import Scope
 from tests.inventory.api_support import assert_error
-from tests.inventory.factories import CategoryFactory
+from tests.inventory.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +121,37 @@ def test_scopes(client_with_scopes, kitchen):
     assert_error(reader.patch(detail("cups"), {"name": "X"}), 403, "permission_denied")
     assert tree() == before
     assert_error(reader.get(detail("nope")), 404, "not_found")
+
+
+def deactivate(code: str) -> str:
+    return reverse("api:inventory:category-deactivate", kwargs={"code": code})
+
+
+class TestDeactivate:
+    def test_an_empty_category_is_deactivated_and_stays_in_the_tree(self, writer, kitchen):
+        response = writer.post(deactivate("mugs"))
+
+        assert response.status_code == 200, response.content
+        assert response.json()["is_active"] is False
+        assert Category.objects.get(code="mugs").is_active is False
+        listed = {c["code"]: c["is_active"] for c in writer.get(CATEGORIES).json()["results"]}
+        assert listed["mugs"] is False and listed["cups"] is True
+        assert writer.post(deactivate("mugs")).status_code == 200  # twice changes nothing
+
+    def test_refused_while_it_holds_active_subcategories_or_products(self, writer, kitchen):
+        assert_error(writer.post(deactivate("cups")), 409, "category_in_use")  # mugs is below it
+        ProductFactory(category=Category.objects.get(code="garden"))
+        assert_error(writer.post(deactivate("garden")), 409, "category_in_use")
+        assert Category.objects.filter(is_active=False).count() == 0
+
+    def test_a_deactivated_category_takes_no_new_children(self, writer, kitchen):
+        writer.post(deactivate("mugs"))
+
+        assert_error(writer.post(CATEGORIES, {"code": "tea-mugs", "name": "Tea", "parent": "mugs"}), 400, "invalid")
+        assert_error(writer.patch(detail("garden"), {"parent": "mugs"}), 400, "invalid")
+        assert not Category.objects.filter(code="tea-mugs").exists()
+
+    def test_needs_the_write_scope(self, client_with_scopes, kitchen):
+        reader = client_with_scopes(Scope.CATALOG_READ)
+        assert_error(reader.post(deactivate("mugs")), 403, "permission_denied")
+        assert Category.objects.get(code="mugs").is_active
