@@ -13,12 +13,17 @@ from omni.webhooks.models import Delivery, Subscription
 
 
 class SubscriptionForm(forms.ModelForm):
-    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")  # a receiver is https
+    url = forms.URLField(  # a receiver is https
+        label=_("URL"), max_length=500, assume_scheme="https", widget=forms.URLInput(attrs={"class": "vURLField"})
+    )
     event_types = forms.MultipleChoiceField(
         label=capfirst(_("event types")),
         choices=[(name, format_lazy("{}: {}", name, description)) for name, description in EVENT_TYPES.items()],
         widget=forms.CheckboxSelectMultiple,
     )
+
+    class Media:
+        css = {"all": ["webhooks/admin.css"]}
 
     class Meta:
         model = Subscription
@@ -47,6 +52,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
     search_fields = ["url", "description", "contact_email"]
     readonly_fields = ["secret", "is_active", "paused_at", "paused_reason", "failing_since", "created_at"]
     actions = ["send_ping", "resume"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A new subscription has no state yet, and its secret is made when it is saved.
+        return self.readonly_fields if obj is not None else []
 
     def save_model(self, request, obj, form, change):
         actor = Actor.from_request(request)
