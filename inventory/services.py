@@ -678,6 +678,21 @@ def transfer_ship_asked(
         return transfer_ship(transfer=transfer, actor=actor)
 
 
+def transfer_ship_from_source(
+    *, transfer: Transfer, sending: dict[int, int] | None = None, actor: Actor = SYSTEM
+) -> Transfer:
+    """The source's one "ship" whatever stage the transfer is at: one asked for is accepted with
+    ``sending`` and shipped; one already reserved ships what was reserved, so ``sending`` (less
+    than agreed) is refused for it."""
+    if transfer.status == TransferStatus.ASKED:
+        return transfer_ship_asked(transfer=transfer, sending=sending, actor=actor)
+    if sending is not None:
+        raise InvalidInput.for_field(
+            "lines", _("Only a transfer asked for ships in part; this one ships what was reserved.")
+        )
+    return transfer_ship(transfer=transfer, actor=actor)
+
+
 def transfer_decline(*, transfer: Transfer, reason: str, actor: Actor = SYSTEM) -> Transfer:
     """The source will not send what was asked for; the destination sees why. Nothing was reserved."""
     reason = reason.strip()

@@ -11,14 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from inventory.forms import TransferAskForm, TransferShipForm, message_domain_error
 from inventory.models import Location, Transfer, TransferStatus
 from inventory.selectors import available_at
 from inventory.services import transfer_accept, transfer_ask, transfer_decline, transfer_ship_asked
 from omni.core.actors import Actor
-from omni.core.admin_mixins import render_form_page
 from omni.core.errors import DomainError
 
 SHIP, RESERVE, DECLINE = "_ship", "_reserve", "_decline"
@@ -50,31 +49,13 @@ class TransferRequestsMixin:
             sources=Location.objects.active(),
             destinations=self.user_locations(request).filter(is_active=True),
         )
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                transfer = transfer_ask(
-                    source=data["source"],
-                    destination=data["destination"],
-                    lines=data["lines"],
-                    note=data["note"],
-                    actor=Actor(user=request.user),
-                )
-            except DomainError as exc:
-                message_domain_error(self, request, exc)
-            else:
-                self.log_addition(request, transfer, [{"added": {}}])
-                self.message_user(
-                    request,
-                    gettext("Request %(number)s is sent to %(source)s. Nothing is reserved until %(source)s ships it.")
-                    % {"number": transfer.number, "source": transfer.source},
-                    messages.SUCCESS,
-                )
-                return redirect("admin:inventory_transfer_change", transfer.pk)
-        return render_form_page(
-            self,
+        return self.new_transfer_page(
             request,
-            form=form,
+            form,
+            service=transfer_ask,
+            done=gettext_lazy(
+                "Request %(number)s is sent to %(source)s. Nothing is reserved until %(source)s ships it."
+            ),
             title=gettext("Ask for goods"),
             submit_label=gettext("Send the request"),
             intro=gettext(

@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext, ngettext_lazy, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from inventory.admin.mixins import LocationScopedAdminMixin, UserLocationFilter
@@ -20,8 +20,7 @@ from inventory.services import (
     transfer_cancel,
     transfer_create,
     transfer_receive,
-    transfer_ship,
-    transfer_ship_asked,
+    transfer_ship_from_source,
 )
 from omni.core.actors import Actor
 from omni.core.admin_mixins import ReadOnlyInline, render_form_page
@@ -40,13 +39,6 @@ class TransferLineInline(ReadOnlyInline):
     @admin.display(description=_("not arrived"))
     def discrepancy(self, obj):
         return obj.discrepancy
-
-
-def ship_in_full(*, transfer: Transfer, actor: Actor) -> Transfer:
-    """The list's ship action: a request is shipped as asked for (its page ships less)."""
-    if transfer.status == TransferStatus.ASKED:
-        return transfer_ship_asked(transfer=transfer, actor=actor)
-    return transfer_ship(transfer=transfer, actor=actor)
 
 
 @admin.register(Transfer)
@@ -160,10 +152,22 @@ class TransferAdmin(LocationScopedAdminMixin, TransferRequestsMixin, admin.Model
             sources=self.user_locations(request).filter(is_active=True),
             destinations=Location.objects.active(),
         )
+        return self.new_transfer_page(
+            request,
+            form,
+            service=transfer_create,
+            done=gettext_lazy("Transfer %(number)s is requested; its goods are reserved at %(source)s."),
+            title=gettext("Send goods"),
+            submit_label=gettext("Reserve and create the transfer"),
+            intro=gettext("The goods are reserved at the source until the transfer is shipped or cancelled."),
+        )
+
+    def new_transfer_page(self, request, form, *, service, done, **page):
+        """A page that creates a transfer (sent, or asked for) through ``service`` and opens it."""
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                transfer = transfer_create(
+                transfer = service(
                     source=data["source"],
                     destination=data["destination"],
                     lines=data["lines"],
@@ -175,20 +179,10 @@ class TransferAdmin(LocationScopedAdminMixin, TransferRequestsMixin, admin.Model
             else:
                 self.log_addition(request, transfer, [{"added": {}}])
                 self.message_user(
-                    request,
-                    gettext("Transfer %(number)s is requested; its goods are reserved at %(source)s.")
-                    % {"number": transfer.number, "source": transfer.source},
-                    messages.SUCCESS,
+                    request, done % {"number": transfer.number, "source": transfer.source}, messages.SUCCESS
                 )
                 return redirect("admin:inventory_transfer_change", transfer.pk)
-        return render_form_page(
-            self,
-            request,
-            form=form,
-            title=gettext("Send goods"),
-            submit_label=gettext("Reserve and create the transfer"),
-            intro=gettext("The goods are reserved at the source until the transfer is shipped or cancelled."),
-        )
+        return render_form_page(self, request, form=form, **page)
 
     # --- Shipping, receiving and cancelling
 
@@ -197,7 +191,7 @@ class TransferAdmin(LocationScopedAdminMixin, TransferRequestsMixin, admin.Model
         self.run_on_transfers(
             request,
             queryset,
-            service=ship_in_full,
+            service=transfer_ship_from_source,
             location_field="source",
             outside=_("Transfer %(number)s was not shipped: it leaves from %(location)s, which is not your location."),
             refused=_("Transfer %(number)s was not shipped. %(reason)s"),

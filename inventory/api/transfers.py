@@ -6,7 +6,6 @@ and check its status, and their refusals are rendered by ``omni.core.api.excepti
 """
 
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -23,12 +22,11 @@ from inventory.api.transfer_serializers import (
 )
 from inventory.api.views import StockDocumentView, raise_unknown_locations, raise_unknown_skus
 from inventory.filters import TransferFilter
-from inventory.models import Location, Transfer, TransferStatus
+from inventory.models import Location, Transfer
 from omni.core.actors import Actor
 from omni.core.api.idempotency import idempotent
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
-from omni.core.errors import InvalidInput
 from omni.core.scopes import Scope
 
 TRANSFERS = "transfers"
@@ -221,15 +219,9 @@ class TransferShipView(TransferActionView):
         serializer.is_valid(raise_exception=True)
         transfer = self.transfer_at(request, number, side="source")
         sending = _partial(serializer.validated_data.get("lines"))
-        actor = Actor.from_request(request)
-        if transfer.status == TransferStatus.ASKED:
-            transfer = services.transfer_ship_asked(transfer=transfer, sending=sending, actor=actor)
-        elif sending is not None:
-            raise InvalidInput.for_field(
-                "lines", gettext("Only a transfer asked for ships in part; this one ships what was reserved.")
-            )
-        else:
-            transfer = services.transfer_ship(transfer=transfer, actor=actor)
+        transfer = services.transfer_ship_from_source(
+            transfer=transfer, sending=sending, actor=Actor.from_request(request)
+        )
         return _detail(transfer)
 
 
