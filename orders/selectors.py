@@ -5,7 +5,6 @@ page costs the same number of queries whatever its length.
 """
 
 import datetime
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -128,7 +127,7 @@ def desk_orders(location_ids, *, query: str = "", now: datetime.datetime | None 
 
 
 def _customer_phones() -> Prefetch:
-    from customers.models import Identity, IdentityKind
+    from customers.models import IdentityKind
 
     return Prefetch(
         "customer__identities",
@@ -163,16 +162,8 @@ def desk_search(query: str) -> Q:
     condition |= Q(customer__in=_customers(text))
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= MIN_TAIL_DIGITS and not any(ch.isalpha() for ch in text):
-        condition |= Q(customer__in=_customers_by_tail(digits)) | Q(contact_phone__endswith=digits)
+        condition |= Q(contact_phone__endswith=digits)  # a guest's contact phone, typed at checkout
     return condition
-
-
-def _customers_by_tail(digits: str):
-    from customers.models import Identity, IdentityKind
-
-    return Identity.objects.filter(kind__in=[IdentityKind.PHONE, IdentityKind.CARD], value__endswith=digits).values(
-        "customer_id"
-    )
 
 
 def orders_to_expire(now: datetime.datetime) -> QuerySet[Order]:
@@ -205,17 +196,10 @@ def returnable_orders(query: str) -> QuerySet[Order]:
     return orders_for_display(orders.filter(condition)).order_by("-completed_at", "-id")
 
 
-# What a cashier types for the end of a phone or a card: "100-00-02", "0002".
-_TAIL_OF_DIGITS = re.compile(r"^[\d\s()+-]+$")
-
-
 def _customers(text: str):
-    condition = customer_search(text)
-    digits = re.sub(r"\D", "", text)
-    if _TAIL_OF_DIGITS.match(text) and 4 <= len(digits) < 10:
-        tails = Identity.objects.filter(kind__in=[IdentityKind.PHONE, IdentityKind.CARD], value__endswith=digits)
-        condition |= Q(pk__in=tails.values("customer_id"))
-    return Customer.objects.filter(condition).values("pk")
+    """Customers by any identity, a name, or the last 4+ digits of a phone or card (an index answers
+    the last: ``customers.selectors.customer_search``)."""
+    return Customer.objects.filter(customer_search(text)).values("pk")
 
 
 # --- What every store desk shows --------------------------------------------------------------
