@@ -7,21 +7,14 @@ instance and written when the action calls ``order_changed`` (its last write), s
 the event is the order as the action left it; nothing is rendered when nobody subscribes.
 """
 
-import json
-
-from django.core.serializers.json import DjangoJSONEncoder
-
 from omni.webhooks.outbox import event_record, is_subscribed
+from omni.webhooks.sources.recording import json_ready
 from orders import hooks
 from orders.api.serializers import OrderSerializer, RefundDetailSerializer, ReturnSerializer
 from orders.models import Order, OrderReturn, OrderStatus, Refund
 
 NOTED = "webhook_events"
 HANDED_OVER = (OrderStatus.COLLECTED, OrderStatus.DELIVERED)
-
-
-def json_ready(data) -> dict:
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def _note(order: Order, event_type: str, extra: dict | None = None) -> None:

@@ -17,6 +17,11 @@ def wanted(event_type: str) -> bool:
     return outbox.event_type_wanted(event_type)
 
 
+def json_ready(data) -> dict:
+    """Data as its JSON will read (dates and decimals written as the API writes them)."""
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
 def record(*, event_type: str, object_type: str, object_id: str, data: dict) -> None:
     """Hand the event to the outbox, its data made JSON-safe (dates, decimals as the API writes them)."""
     from omni.webhooks import outbox
@@ -25,5 +30,5 @@ def record(*, event_type: str, object_type: str, object_id: str, data: dict) -> 
         event_type=event_type,
         object_type=object_type,
         object_id=object_id,
-        data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+        data=json_ready(data),
     )
