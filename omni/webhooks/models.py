@@ -54,24 +54,27 @@ class Subscription(models.Model):
 
 
 class Event(models.Model):
-    """One change, written in its transaction; ``sequence`` orders the events of one object."""
+    """One change, written in its transaction (the outbox); its deliveries carry it to each subscriber."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     type = models.CharField(_("type"), max_length=64, db_index=True)
     object_type = models.CharField(_("object type"), max_length=32)
     object_id = models.CharField(_("object id"), max_length=64)
-    sequence = models.BigIntegerField(_("sequence"), default=0)
     data = models.JSONField(_("data"), default=dict)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:
-        ordering = ["created_at", "sequence"]
+        ordering = ["created_at"]
         verbose_name = _("webhook event")
         verbose_name_plural = _("webhook events")
-        indexes = [models.Index(fields=["object_type", "object_id", "sequence"], name="webhook_event_object_idx")]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="webhook_event_object_key_idx")]
 
     def __str__(self):
         return f"{self.type} {self.object_type}:{self.object_id}"
+
+    @property
+    def object_key(self) -> str:
+        return f"{self.object_type}:{self.object_id}"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -84,15 +87,22 @@ class DeliveryStatus(models.TextChoices):
 
 # A delivery in one of these no longer holds back the later events of its object.
 SETTLED = (DeliveryStatus.SUCCEEDED, DeliveryStatus.ABANDONED, DeliveryStatus.FAILED)
+UNSETTLED = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
 class Delivery(models.Model):
-    """One event to one subscription: its attempts and their outcome."""
+    """One event to one subscription: its attempts and their outcome.
+
+    ``object_key`` is its event's object ("order:A-1"): the deliveries of one object to one
+    subscription go out in the order of their ids, which follow the order their changes committed
+    in, since the change of an object is written under that object's row lock.
+    """
 
     event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="deliveries")
     subscription = models.ForeignKey(
         Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="deliveries"
     )
+    object_key = models.CharField(_("object"), max_length=100, default="")
     status = models.CharField(
         _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
@@ -110,7 +120,21 @@ class Delivery(models.Model):
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         constraints = [models.UniqueConstraint(fields=["event", "subscription"], name="webhook_delivery_once")]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due_idx"),
+            # The drain's two questions: the subscription's pending deliveries in id order, and
+            # whether an earlier delivery of the same object is still unsettled.
+            models.Index(
+                fields=["subscription", "id"],
+                name="webhook_delivery_pending_idx",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["subscription", "object_key", "id"],
+                name="webhook_delivery_unsettled_idx",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.event} → {self.subscription_id}"

@@ -2,101 +2,158 @@
 
 ``event_record`` is called by the event sources (``omni.webhooks.sources``) from the hooks the
 apps call inside their services' transactions. It writes the event and one pending delivery per
-active subscription to its type, and queues their delivery once the transaction commits; if the
-broker cannot be reached then, the periodic ``requeue_due_deliveries`` queues them again.
+active subscription to its type, and queues a drain of each subscription
+(``omni.webhooks.delivery.subscription_drain``) once the transaction commits; if the broker cannot
+be reached then, the periodic ``requeue_due_deliveries`` queues it again.
 """
 
+import contextlib
 import time
+from collections.abc import Iterable
+from functools import partial
 
-from django.db import transaction
-from django.db.models import Max
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils import timezone
 
 from omni.core.queueing import enqueue, registered_task
 from omni.webhooks.models import Delivery, Event, Subscription
 
-DELIVER_TASK = "omni.webhooks.tasks.deliver"
+DRAIN_TASK = "omni.webhooks.tasks.send_due"
 
 
-def subscribers(event_type: str) -> list[int]:
-    """The active subscriptions of unrevoked keys to ``event_type`` (one small query)."""
-    rows = Subscription.objects.filter(is_active=True, api_key__revoked_at__isnull=True).values_list(
-        "id", "event_types"
-    )
-    return [pk for pk, types in rows if event_type in types]
-
-
-# The event types some active subscription wants, per process, refreshed every few seconds: the
-# hooks run on hot paths (every stock write, every order), which must not pay a query to learn that
-# nobody listens. A new subscription starts receiving within WANTED_TTL_SECONDS (at once in the
-# process that created it); ``event_record`` still reads the subscriptions themselves.
+# Who subscribes to what, per process, refreshed every few seconds: the hooks run on hot paths
+# (every stock write, every order), which must not pay a query to learn who listens. A new or
+# changed subscription counts within WANTED_TTL_SECONDS (at once in the process that changed it);
+# a delivery written for a subscription paused in the meantime waits for it to be resumed.
 WANTED_TTL_SECONDS = 5.0
-_wanted: tuple[float, frozenset[str]] | None = None
+_subscribers: tuple[float, dict[str, tuple[int, ...]]] | None = None
+
+
+def subscribers(event_type: str) -> tuple[int, ...]:
+    """The active subscriptions of unrevoked keys to ``event_type``."""
+    global _subscribers
+    now = time.monotonic()
+    if _subscribers is None or now - _subscribers[0] > WANTED_TTL_SECONDS:
+        by_type: dict[str, list[int]] = {}
+        rows = Subscription.objects.filter(is_active=True, api_key__revoked_at__isnull=True)
+        for pk, kinds in rows.order_by("id").values_list("id", "event_types"):
+            for kind in kinds:
+                by_type.setdefault(kind, []).append(pk)
+        _subscribers = (now, {kind: tuple(ids) for kind, ids in by_type.items()})
+    return _subscribers[1].get(event_type, ())
 
 
 def event_type_wanted(event_type: str) -> bool:
     """Whether anyone may listen to ``event_type``: a source skips building data nobody receives."""
-    global _wanted
-    now = time.monotonic()
-    if _wanted is None or now - _wanted[0] > WANTED_TTL_SECONDS:
-        rows = Subscription.objects.filter(is_active=True, api_key__revoked_at__isnull=True)
-        types = {kind for kinds in rows.values_list("event_types", flat=True) for kind in kinds}
-        _wanted = (now, frozenset(types))
-    return event_type in _wanted[1]
+    return bool(subscribers(event_type))
 
 
 def wanted_forget() -> None:
     """Read the subscriptions again at the next event (a subscription was created or changed)."""
-    global _wanted
-    _wanted = None
-
-
-is_subscribed = event_type_wanted
+    global _subscribers
+    _subscribers = None
 
 
 def event_record(*, event_type: str, object_type: str, object_id: str, data: dict) -> None:
     """Write the event and its deliveries in the caller's transaction; queue them after commit.
 
-    Nothing is written when no active subscription wants ``event_type``. Events of one object are
-    numbered (``sequence``) in the order they are written, which the delivery keeps per subscription.
+    Nothing is written when no active subscription wants ``event_type``. The caller holds the
+    object's row lock, so that the deliveries of one object are numbered in commit order.
     """
     subscription_ids = subscribers(event_type)
     if subscription_ids:
         event_write(event_type, object_type, str(object_id), data, subscription_ids)
 
 
-def event_write(event_type: str, object_type: str, object_id: str, data: dict, subscription_ids: list[int]) -> Event:
-    last = Event.objects.filter(object_type=object_type, object_id=object_id).aggregate(last=Max("sequence"))["last"]
+def event_write(
+    event_type: str, object_type: str, object_id: str, data: dict, subscription_ids: Iterable[int]
+) -> Event:
     now = timezone.now()
-    event = Event.objects.create(
-        type=event_type,
-        object_type=object_type,
-        object_id=object_id,
-        sequence=(last or 0) + 1,
-        data=data,
-        created_at=now,
-    )
-    deliveries = Delivery.objects.bulk_create(
-        [Delivery(event=event, subscription_id=pk, next_attempt_at=now, created_at=now) for pk in subscription_ids]
-    )
-    delivery_ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: deliveries_queue(delivery_ids))
+    event = Event(type=event_type, object_type=object_type, object_id=object_id, data=data, created_at=now)
+    deliveries = [
+        Delivery(event=event, subscription_id=pk, object_key=event.object_key, next_attempt_at=now, created_at=now)
+        for pk in subscription_ids
+    ]
+    if connection.vendor == "postgresql":
+        _write_in_one_statement(event, deliveries)
+    else:
+        event.save(force_insert=True)
+        Delivery.objects.bulk_create(deliveries)
+    transaction.on_commit(partial(drains_queue, subscription_ids))
     return event
 
 
-def deliveries_queue(delivery_ids: list[int], *, countdown: float = 0) -> int:
-    """Queue a delivery task for each id; how many were queued (the rest wait for the re-queue)."""
-    task = registered_task(DELIVER_TASK)
+def _write_in_one_statement(event: Event, deliveries: list[Delivery]) -> None:
+    """The event and its deliveries in one round trip (a data-modifying CTE): this runs inside the
+    transaction of every subscribed change, such as placing an order."""
+    event_columns = list(Event._meta.concrete_fields)
+    delivery_columns = [field for field in Delivery._meta.concrete_fields if not field.primary_key]
+    rows = [[_db_value(field, delivery) for field in delivery_columns] for delivery in deliveries]
+    row_sql = "(" + ", ".join(["%s"] * len(delivery_columns)) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH event AS (INSERT INTO {Event._meta.db_table} ({_names(event_columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(event_columns))})) "
+            f"INSERT INTO {Delivery._meta.db_table} ({_names(delivery_columns)}) VALUES "
+            + ", ".join([row_sql] * len(rows)),
+            [_db_value(field, event) for field in event_columns] + [value for row in rows for value in row],
+        )
+
+
+def _names(fields) -> str:
+    return ", ".join(connection.ops.quote_name(field.column) for field in fields)
+
+
+def _db_value(field, instance):
+    value = field.pre_save(instance, add=True)
+    return field.get_db_prep_save(value, connection)
+
+
+# A drain queued and not yet started covers every delivery committed before it starts, so one
+# queued drain per subscription is enough: the key below marks it (in the shared cache) and the
+# drain removes the mark before it claims anything. The mark expires, in case its task is lost.
+DRAIN_MARK_SECONDS = 60
+
+
+def _drain_mark(subscription_id: int) -> str:
+    return f"omni:webhooks:drain-queued:{subscription_id}"
+
+
+def drain_started(subscription_id: int) -> None:
+    with contextlib.suppress(Exception):  # the cache is down: marks are only an economy
+        cache.delete(_drain_mark(subscription_id))
+
+
+def drains_queue(subscription_ids: Iterable[int], *, countdown: float = 0) -> int:
+    """Queue a drain of each subscription's due deliveries (one at a time per subscription unless
+    ``countdown``: a retry later); how many were queued."""
+    task = registered_task(DRAIN_TASK)
     if countdown > 0:
         if task.app.conf.task_always_eager:
-            return 0  # in-process nothing waits: the periodic re-queue sends it once it is due
-        return sum(_enqueue_later(task, pk, countdown) for pk in delivery_ids)
-    return sum(enqueue(task, pk) for pk in delivery_ids)
+            return 0  # in-process nothing waits: the periodic re-queue drains it once it is due
+        return sum(_enqueue_later(task, pk, countdown) for pk in subscription_ids)
+    queued = 0
+    for pk in subscription_ids:
+        if not _mark(pk):
+            continue  # a drain is already queued: it will find this delivery
+        if enqueue(task, pk):
+            queued += 1
+        else:
+            drain_started(pk)  # not queued after all: let the periodic re-queue queue it
+    return queued
 
 
-def _enqueue_later(task, delivery_id: int, countdown: float) -> bool:
+def _mark(subscription_id: int) -> bool:
     try:
-        task.apply_async((delivery_id,), countdown=countdown)
-    except Exception:  # the broker is down: the periodic re-queue finds the delivery due
+        return cache.add(_drain_mark(subscription_id), 1, DRAIN_MARK_SECONDS)
+    except Exception:  # the cache is down: queue anyway
+        return True
+
+
+def _enqueue_later(task, subscription_id: int, countdown: float) -> bool:
+    try:
+        task.apply_async((subscription_id,), countdown=countdown)
+    except Exception:  # the broker is down: the periodic re-queue finds the deliveries due
         return False
     return True

@@ -44,6 +44,7 @@ def subscription_pause(subscription: Subscription, *, reason: str, actor: Actor 
         )
         if paused:
             audit_changes(actor, subscription, {"is_active": True}, {"is_active": False, "paused_reason": reason})
+            transaction.on_commit(wanted_forget)
     return bool(paused)
 
 

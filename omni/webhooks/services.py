@@ -11,7 +11,7 @@ from omni.core.models import ApiKey, AuditKind
 from omni.webhooks.addresses import url_target
 from omni.webhooks.events import EVENT_TYPES, PING
 from omni.webhooks.models import Delivery, DeliveryStatus, Event, Subscription
-from omni.webhooks.outbox import deliveries_queue, event_write, wanted_forget
+from omni.webhooks.outbox import drains_queue, event_write, wanted_forget
 from omni.webhooks.pausing import subscription_pause, subscription_resume
 
 EDITABLE = ("url", "event_types", "description", "contact_email", "pause_after_hours")
@@ -76,5 +76,6 @@ def deliveries_send_again(deliveries) -> int:
     Delivery.objects.filter(pk__in=ids).exclude(status=DeliveryStatus.SENDING).update(
         status=DeliveryStatus.PENDING, next_attempt_at=now, updated_at=now
     )
-    transaction.on_commit(lambda: deliveries_queue(ids))
+    subscription_ids = set(Delivery.objects.filter(pk__in=ids).values_list("subscription_id", flat=True))
+    transaction.on_commit(lambda: drains_queue(subscription_ids))
     return len(ids)

@@ -2,21 +2,21 @@ import logging
 
 from celery import shared_task
 
-from omni.webhooks.delivery import deliveries_requeue, delivery_attempt
+from omni.webhooks.delivery import deliveries_requeue, subscription_drain
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
-def deliver(delivery_id: int) -> str:
-    """Try one webhook delivery; it reschedules itself when it fails and may be retried."""
-    return delivery_attempt(delivery_id)
+def send_due(subscription_id: int) -> int:
+    """Send a subscription's due webhook deliveries; it queues itself again when there are more."""
+    return subscription_drain(subscription_id).succeeded
 
 
 @shared_task(ignore_result=True)
 def requeue_due_deliveries() -> int:
-    """Every minute: queue the due pending deliveries again (retries, a broker outage, a lost task)."""
+    """Every minute: queue the drains of due pending deliveries (retries, a broker outage, a lost task)."""
     count = deliveries_requeue()
     if count:
-        logger.info("Queued %s webhook deliveries again.", count)
+        logger.info("%s webhook deliveries are due; their drains are queued.", count)
     return count

@@ -95,6 +95,7 @@ def test_no_extra_query_on_order_placement_when_nobody_subscribes(sent, monkeypa
     stock(shop, item, 10)
     place_counting_queries(shop, item)  # warm the caches (programme, settings)
     sent.wanted = False
+    sent.events.clear()
     with_sources = place_counting_queries(shop, item)
     monkeypatch.setattr(hooks.stock_changed, "_callbacks", {})
     without = place_counting_queries(shop, item)

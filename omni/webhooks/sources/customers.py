@@ -11,7 +11,7 @@ from omni.webhooks.sources import recording
 
 
 def customer_data(customer: Customer) -> dict:
-    return dict(CustomerSerializer(selectors.customers_with_identities().get(pk=customer.pk)).data)
+    return recording.represent(CustomerSerializer, selectors.customers_with_identities().get(pk=customer.pk))
 
 
 def _record(event_type: str, customer: Customer, data: dict) -> None:

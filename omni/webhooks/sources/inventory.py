@@ -129,7 +129,7 @@ def stock_events_flush_task() -> int:
 
 def product_data(product: Product) -> dict:
     product = Product.objects.select_related("category").prefetch_related("barcodes").get(pk=product.pk)
-    return dict(ProductSerializer(product).data)
+    return recording.represent(ProductSerializer, product)
 
 
 def product_changed(product: Product) -> None:

@@ -13,7 +13,7 @@ from omni.webhooks.sources import recording
 
 def account_data(account: Account) -> dict:
     account = selectors.accounts_for_display().get(pk=account.pk)
-    return {"account_id": account.pk, **AccountSerializer(account_body(account)).data}
+    return {"account_id": account.pk, **recording.represent(AccountSerializer, account_body(account))}
 
 
 def points_changed(account: Account) -> None:

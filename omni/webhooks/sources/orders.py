@@ -7,8 +7,7 @@ instance and written when the action calls ``order_changed`` (its last write), s
 the event is the order as the action left it; nothing is rendered when nobody subscribes.
 """
 
-from omni.webhooks.outbox import event_record, is_subscribed
-from omni.webhooks.sources.recording import json_ready
+from omni.webhooks.sources import recording
 from orders import hooks
 from orders.api.serializers import OrderSerializer, RefundDetailSerializer, ReturnSerializer
 from orders.models import Order, OrderReturn, OrderStatus, Refund
@@ -46,28 +45,30 @@ def order_changed(order: Order) -> None:
     """Write the events the action noted, with the order as it is now."""
     noted = getattr(order, NOTED, None) or []
     setattr(order, NOTED, [])
-    wanted = [(event_type, extra) for event_type, extra in noted if is_subscribed(event_type)]
+    wanted = [(event_type, extra) for event_type, extra in noted if recording.wanted(event_type)]
     if not wanted:
         return
-    order_data = json_ready(OrderSerializer(order).data)
+    order_data = recording.represent(OrderSerializer, order)
     for event_type, extra in wanted:
         if "refused" in extra:
             extra = {"refused": refused_lines(order)}
-        event_record(
+        recording.record(
             event_type=event_type, object_type="order", object_id=order.number, data={**extra, "order": order_data}
         )
 
 
 def return_accepted(order_return: OrderReturn) -> None:
-    if is_subscribed("return.accepted"):
-        data = {"return": json_ready(ReturnSerializer(order_return).data), "order": order_return.order.number}
-        event_record(event_type="return.accepted", object_type="order", object_id=order_return.order.number, data=data)
+    if recording.wanted("return.accepted"):
+        data = {"return": recording.represent(ReturnSerializer, order_return), "order": order_return.order.number}
+        recording.record(
+            event_type="return.accepted", object_type="order", object_id=order_return.order.number, data=data
+        )
 
 
 def refund_completed(refund: Refund) -> None:
-    if is_subscribed("refund.completed"):
-        data = {"refund": json_ready(RefundDetailSerializer(refund).data), "order": refund.order.number}
-        event_record(event_type="refund.completed", object_type="order", object_id=refund.order.number, data=data)
+    if recording.wanted("refund.completed"):
+        data = {"refund": recording.represent(RefundDetailSerializer, refund), "order": refund.order.number}
+        recording.record(event_type="refund.completed", object_type="order", object_id=refund.order.number, data=data)
 
 
 def connect():
