@@ -315,6 +315,10 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-requeue-due-deliveries": {"task": "omni.webhooks.tasks.requeue_due_deliveries", "schedule": crontab()},
     # Stock changes left unsent by a broker outage go out with the next sweep.
     "webhooks-stock-events-flush": {"task": "omni.webhooks.stock_events_flush", "schedule": crontab()},
+    "webhooks-forget-old-events": {
+        "task": "omni.webhooks.tasks.forget_old_events",
+        "schedule": crontab(hour=4, minute=20),
+    },
 }
 
 # --- E-mail -----------------------------------------------------------------------------
@@ -407,6 +411,8 @@ ORDERS_REFUND_TO_POINTS = env_bool("ORDERS_REFUND_TO_POINTS", True)
 OMNI_WEBHOOK_PAUSE_AFTER_HOURS = env_int("OMNI_WEBHOOK_PAUSE_AFTER_HOURS", 24)
 # Only for tests and development: allow http:// and URLs on loopback and private addresses.
 OMNI_WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("OMNI_WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# Sent events and their deliveries are kept this many days (the admin, the deliveries API), then deleted.
+OMNI_WEBHOOK_KEEP_DAYS = env_int("OMNI_WEBHOOK_KEEP_DAYS", 30)
 
 # Reports.
 # Exports with more rows than this are written to a file by a Celery job instead of downloaded at once.

@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 
 from omni.webhooks.delivery import deliveries_requeue, subscription_drain
+from omni.webhooks.retention import events_forget
 
 logger = logging.getLogger(__name__)
 
@@ -19,4 +20,13 @@ def requeue_due_deliveries() -> int:
     count = deliveries_requeue()
     if count:
         logger.info("%s webhook deliveries are due; their drains are queued.", count)
+    return count
+
+
+@shared_task(ignore_result=True)
+def forget_old_events() -> int:
+    """Nightly: sent events past OMNI_WEBHOOK_KEEP_DAYS are deleted with their deliveries."""
+    count = events_forget()
+    if count:
+        logger.info("Forgot %s webhook events.", count)
     return count

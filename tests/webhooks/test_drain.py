@@ -128,3 +128,21 @@ def test_racing_drains_send_every_event_once_and_each_object_in_order(subscribe,
         steps.setdefault(event_object(event), []).append(event["data"]["step"])
     assert all(sequence == [1, 2, 3, 4, 5] for sequence in steps.values())
     assert not Delivery.objects.exclude(status=DeliveryStatus.SUCCEEDED).exists()
+
+
+def test_sent_events_are_forgotten_after_the_retention_and_waiting_ones_kept(subscribe, receiver, settings):
+    from omni.webhooks.models import Event
+    from omni.webhooks.retention import events_forget
+
+    settings.OMNI_WEBHOOK_KEEP_DAYS = 30
+    subscription = subscribe("order.status_changed")
+    record("OLD-SENT", 1)
+    record("OLD-WAITING", 1)
+    record("NEW-SENT", 1)
+    Event.objects.exclude(object_id="NEW-SENT").update(created_at=timezone.now() - timezone.timedelta(days=31))
+    Delivery.objects.exclude(event__object_id="OLD-WAITING").update(status=DeliveryStatus.SUCCEEDED)
+
+    assert events_forget() == 1
+
+    assert set(Event.objects.values_list("object_id", flat=True)) == {"OLD-WAITING", "NEW-SENT"}
+    assert Delivery.objects.filter(subscription=subscription).count() == 2
