@@ -5,6 +5,10 @@ tests/settings.py); the tests run outside a test transaction so that both connec
 """
 
 import datetime
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -98,3 +102,29 @@ def test_without_a_replica_reporting_reads_use_the_primary(monkeypatch):
 
 def test_outside_reporting_reads_everything_uses_the_primary():
     assert reporting_alias() == DEFAULT_DB_ALIAS
+
+
+def settings_with(**env) -> dict:
+    """The DATABASES and routers the real settings make of these environment variables."""
+    code = (
+        "import json, omni.settings as s; "
+        "print(json.dumps({'databases': s.DATABASES, 'routers': s.DATABASE_ROUTERS}, default=str))"
+    )
+    environment = {**os.environ, "SECRET_KEY": "tests-only", "DATABASE_URL": "postgresql://u@primary:5432/omni"}
+    environment.pop("DATABASE_REPLICA_URL", None)
+    environment.pop("DB_TRANSACTION_POOLER", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env={**environment, **env}, capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def test_the_replica_alias_comes_from_database_replica_url_and_pooling_turns_server_side_cursors_off():
+    plain = settings_with()
+    assert set(plain["databases"]) == {"default"}
+    assert plain["routers"] == ["omni.core.routers.ReportingReplicaRouter"]
+    assert not plain["databases"]["default"].get("DISABLE_SERVER_SIDE_CURSORS")
+
+    pooled = settings_with(DATABASE_REPLICA_URL="postgresql://u@standby:5432/omni", DB_TRANSACTION_POOLER="1")
+    assert pooled["databases"]["replica"]["HOST"] == "standby"
+    assert all(database["DISABLE_SERVER_SIDE_CURSORS"] for database in pooled["databases"].values())
