@@ -4,6 +4,7 @@ import contextvars
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.migrations.operations import AddIndex
 
 #: The alias of the read replica (``DATABASE_REPLICA_URL``), when settings configure one.
 REPLICA = "replica"
@@ -42,3 +43,23 @@ def reporting_alias() -> str:
     if _reporting_reads.get() and REPLICA in connections.settings and not connections[DEFAULT_DB_ALIAS].in_atomic_block:
         return REPLICA
     return DEFAULT_DB_ALIAS
+
+
+class AddIndexConcurrently(AddIndex):
+    """``AddIndex`` that does not lock out writes to a large table while the index is built: on
+    PostgreSQL ``CREATE INDEX CONCURRENTLY`` (the migration must say ``atomic = False``), a plain
+    ``CREATE INDEX`` elsewhere (SQLite has no such option, and no table that large)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.add_index(model, self.index, **_concurrently(schema_editor))
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, self.index, **_concurrently(schema_editor))
+
+
+def _concurrently(schema_editor) -> dict:
+    return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
