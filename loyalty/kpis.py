@@ -67,97 +67,101 @@ def _ratio(numerator, denominator, *, percent: bool = False) -> Decimal | None:
     return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
-def _sum(queryset, field: str) -> Decimal:
-    return Decimal(queryset.aggregate(total=Coalesce(Sum(field), 0))["total"])
-
-
 # --- The figures the rates are made of ----------------------------------------------------
 
+EARNED = Q(kind__in=[EntryKind.EARN, EntryKind.BONUS]) & ~Q(bonus_type=BonusType.REFUND)
+REDEEMED = Q(kind=EntryKind.REDEEM)
 
-def points_earned(period: Period) -> int:
-    """Points earned on orders and granted as bonuses in the period (before any reversal); refunds
-    paid in points are money given back, not points earned."""
-    entries = PointsEntry.objects.filter(period.where(), kind__in=[EntryKind.EARN, EntryKind.BONUS]).exclude(
-        bonus_type=BonusType.REFUND
+
+@dataclass(frozen=True)
+class LedgerFigures:
+    """What the rates are made of, for one period: points earned on orders and granted as bonuses
+    (before any reversal; refunds paid in points are money given back, not points earned); points
+    spent (before points given back on returns), in how many redemptions and for what money; and
+    points expired, by the channel and store where they were earned."""
+
+    earned: int
+    redeemed: int
+    redemptions: int
+    redeemed_value: Decimal
+    expired: int
+
+
+def ledger_figures(period: Period) -> LedgerFigures:
+    """The period's ledger figures in two aggregate queries: the entries made in the period, and
+    the expiries' allocations to the lots they expired."""
+    entries = PointsEntry.objects.filter(period.where()).aggregate(
+        earned=Coalesce(Sum("points", filter=EARNED), 0),
+        redeemed=Coalesce(Sum("points", filter=REDEEMED), 0),
+        redemptions=Count("pk", filter=REDEEMED),
+        redeemed_value=Coalesce(Sum("amount", filter=REDEEMED), Decimal(0)),
     )
-    return int(_sum(entries, "points"))
-
-
-def points_redeemed(period: Period) -> int:
-    """Points spent in the period (before points given back on returns)."""
-    return -int(_sum(PointsEntry.objects.filter(period.where(), kind=EntryKind.REDEEM), "points"))
-
-
-def points_expired(period: Period) -> int:
-    """Points that expired in the period, by the channel and store where they were earned."""
-    allocations = Allocation.objects.filter(
+    expired = Allocation.objects.filter(
         consumer__kind=EntryKind.EXPIRY,
         consumer__created_at__gte=period.start,
         consumer__created_at__lt=period.end,
     ).filter(period.place("lot__"))
-    return int(_sum(allocations, "points"))
+    return LedgerFigures(
+        earned=int(entries["earned"]),
+        redeemed=-int(entries["redeemed"]),
+        redemptions=entries["redemptions"],
+        redeemed_value=Decimal(entries["redeemed_value"]),
+        expired=int(expired.aggregate(total=Coalesce(Sum("points"), 0))["total"]),
+    )
 
 
 # --- The KPIs ---------------------------------------------------------------------------
 
 
-def redemption_rate(period: Period) -> Kpi:
+def redemption_rate(figures: LedgerFigures) -> Kpi:
     """Redemption rate = points redeemed in the period / points earned in the period × 100 %."""
-    redeemed, earned = points_redeemed(period), points_earned(period)
     return Kpi(
         "redemption_rate",
         str(_("Redemption rate")),
         str(_("points spent in the period ÷ points earned and granted as bonuses in the period × 100 %")),
-        _ratio(redeemed, earned, percent=True),
+        _ratio(figures.redeemed, figures.earned, percent=True),
         "%",
-        Decimal(redeemed),
-        Decimal(earned),
+        Decimal(figures.redeemed),
+        Decimal(figures.earned),
     )
 
 
-def breakage_rate(period: Period) -> Kpi:
+def breakage_rate(figures: LedgerFigures) -> Kpi:
     """Breakage rate = points expired in the period / points earned in the period × 100 %."""
-    expired, earned = points_expired(period), points_earned(period)
     return Kpi(
         "breakage_rate",
         str(_("Breakage rate")),
         str(_("points expired in the period ÷ points earned and granted as bonuses in the period × 100 %")),
-        _ratio(expired, earned, percent=True),
+        _ratio(figures.expired, figures.earned, percent=True),
         "%",
-        Decimal(expired),
-        Decimal(earned),
+        Decimal(figures.expired),
+        Decimal(figures.earned),
     )
 
 
-def average_redemption(period: Period) -> Kpi:
+def average_redemption(figures: LedgerFigures) -> Kpi:
     """Average points per redemption = points redeemed / number of redemptions (transactions that used points)."""
-    redemptions = PointsEntry.objects.filter(period.where(), kind=EntryKind.REDEEM)
-    figures = redemptions.aggregate(points=Coalesce(Sum("points"), 0), count=Count("pk"))
-    redeemed = -int(figures["points"])
     return Kpi(
         "average_redemption",
         str(_("Average points per redemption")),
         str(_("points spent in the period ÷ number of purchases that used points")),
-        _ratio(redeemed, figures["count"]),
+        _ratio(figures.redeemed, figures.redemptions),
         str(_("points")),
-        Decimal(redeemed),
-        Decimal(figures["count"]),
+        Decimal(figures.redeemed),
+        Decimal(figures.redemptions),
     )
 
 
-def cost_per_point(period: Period) -> Kpi:
+def cost_per_point(figures: LedgerFigures) -> Kpi:
     """Cost per point = money value of the points redeemed / points redeemed."""
-    redemptions = PointsEntry.objects.filter(period.where(), kind=EntryKind.REDEEM)
-    figures = redemptions.aggregate(value=Coalesce(Sum("amount"), Decimal(0)), points=Coalesce(Sum("points"), 0))
-    redeemed = -int(figures["points"])
     return Kpi(
         "cost_per_point",
         str(_("Cost per point")),
         str(_("money value of the points spent in the period ÷ points spent in the period")),
-        _ratio(figures["value"], redeemed),
+        _ratio(figures.redeemed_value, figures.redeemed),
         settings.OMNI_CURRENCY,
-        Decimal(figures["value"]),
-        Decimal(redeemed),
+        figures.redeemed_value,
+        Decimal(figures.redeemed),
     )
 
 
@@ -189,8 +193,8 @@ def tenure(period: Period) -> Kpi:
     )
 
 
-KPIS: tuple[Callable[[Period], Kpi], ...] = (
-    tenure,
+#: The KPIs made of the ledger figures, in the order the dashboard shows them (after tenure).
+LEDGER_KPIS: tuple[Callable[[LedgerFigures], Kpi], ...] = (
     redemption_rate,
     breakage_rate,
     average_redemption,
@@ -199,5 +203,6 @@ KPIS: tuple[Callable[[Period], Kpi], ...] = (
 
 
 def loyalty_kpis(period: Period) -> list[Kpi]:
-    """Every KPI for the period, in the order the dashboard shows them."""
-    return [kpi(period) for kpi in KPIS]
+    """Every KPI for the period, in the order the dashboard shows them: three queries."""
+    figures = ledger_figures(period)
+    return [tenure(period), *(kpi(figures) for kpi in LEDGER_KPIS)]

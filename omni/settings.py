@@ -117,6 +117,20 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# A read replica (optional): the dashboard and exports read from it inside
+# ``omni.core.db.reporting_reads()``; everything else stays on the primary (docs/deploy.md).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+DATABASE_ROUTERS = ["omni.core.routers.ReportingReplicaRouter"]
+# Behind PgBouncer in transaction mode a session is not kept between transactions: no cursor held
+# across them (QuerySet.iterator() outside a transaction declares one WITH HOLD). Django already
+# leaves psycopg's prepared statements off (OPTIONS "prepare_threshold"); docs/deploy.md.
+if env_bool("DB_TRANSACTION_POOLER", False):
+    for _database in DATABASES.values():
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------------------

@@ -162,6 +162,14 @@ class Order(TimeStampedModel):
             models.Index(fields=["customer", "-created_at"], name="order_customer_created_idx"),
             models.Index(fields=["location", "status"], name="order_location_status_idx"),
             models.Index(fields=["updated_at", "id"], name="order_sync_idx"),  # incremental sync
+            # The dashboard's customer figures: each customer's completed orders in order, read
+            # from the index alone (omni.reports.selectors.customers.customer_totals_from_orders).
+            models.Index(
+                fields=["customer", "completed_at"],
+                include=["channel", "paid", "refunded", "location"],
+                condition=Q(status__in=COMPLETED_STATUSES, customer__isnull=False),
+                name="order_customer_completed_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -12,3 +12,6 @@ SECURE_SSL_REDIRECT = False
 CELERY_TASK_ALWAYS_EAGER = True
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"client": "100000/minute"}}  # noqa: F405
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# The read replica as a second connection to the test database (tests/omni/test_replica_router.py);
+# the router sends reads there only inside reporting_reads() and outside a primary transaction.
+DATABASES = {**DATABASES, "replica": {**DATABASES["default"], "TEST": {"MIRROR": "default"}}}  # noqa: F405

@@ -1,6 +1,15 @@
 """Database helpers every app shares."""
 
-from django.db import connection
+import contextvars
+from contextlib import contextmanager
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.migrations.operations import AddIndex
+
+#: The alias of the read replica (``DATABASE_REPLICA_URL``), when settings configure one.
+REPLICA = "replica"
+
+_reporting_reads: contextvars.ContextVar[bool] = contextvars.ContextVar("omni_reporting_reads", default=False)
 
 
 def require_transaction(what: str) -> None:
@@ -9,3 +18,48 @@ def require_transaction(what: str) -> None:
     caller would believe it holds rows it does not."""
     if not connection.in_atomic_block:
         raise RuntimeError(f"{what} takes row locks: call it inside a transaction (transaction.atomic()).")
+
+
+@contextmanager
+def reporting_reads():
+    """Inside this block the ORM's reads may go to the read replica (``ReportingReplicaRouter``):
+    for reports and exports only, which can show figures a replication lag old. Writes still go
+    to the primary, and so does every read made inside a transaction on the primary (a write path
+    must never decide from a lagging copy). Without a replica configured it changes nothing.
+
+    Wrapping a report or an export is one line: ``with reporting_reads(): rows = ...``. Keep the
+    job's own bookkeeping (reading the export job back, marking it done) outside the block: a row
+    written moments ago on the primary may not be on the replica yet."""
+    token = _reporting_reads.set(True)
+    try:
+        yield
+    finally:
+        _reporting_reads.reset(token)
+
+
+def reporting_alias() -> str:
+    """The alias reporting reads use here and now: the replica inside ``reporting_reads()`` when it
+    is configured and no transaction is open on the primary, else the primary."""
+    if _reporting_reads.get() and REPLICA in connections.settings and not connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        return REPLICA
+    return DEFAULT_DB_ALIAS
+
+
+class AddIndexConcurrently(AddIndex):
+    """``AddIndex`` that does not lock out writes to a large table while the index is built: on
+    PostgreSQL ``CREATE INDEX CONCURRENTLY`` (the migration must say ``atomic = False``), a plain
+    ``CREATE INDEX`` elsewhere (SQLite has no such option, and no table that large)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.add_index(model, self.index, **_concurrently(schema_editor))
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, self.index, **_concurrently(schema_editor))
+
+
+def _concurrently(schema_editor) -> dict:
+    return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}

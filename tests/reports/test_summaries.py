@@ -3,6 +3,7 @@ equal what a rebuild from the orders gives; the summarised figures equal those c
 orders."""
 
 import datetime
+from collections import defaultdict
 from decimal import Decimal
 
 import pytest
@@ -19,7 +20,7 @@ from omni.reports.filters import ReportFilters
 from omni.reports.models import CustomerSales, DailyPickups, DailyProductSales, DailyReturns, DailySales, SummaryChange
 from omni.reports.summaries import day_of, summaries_note_order, summaries_rebuild, summaries_refresh_pending
 from orders import services
-from orders.models import Order, OrderReturn
+from orders.models import COMPLETED_STATUSES, Order, OrderReturn
 from orders.services import PaymentInput, ReturnLineInput
 from tests.loyalty.factories import ProgrammeFactory
 from tests.orders.factories import collect, customer, product, sell, stock, store
@@ -235,6 +236,89 @@ def test_customer_figures_from_summaries_equal_those_from_the_orders(channel):
     # then
     # (the membership counts are among them: participants, member_buyers, guest_buyers)
     assert selectors.customer_totals_from_summaries(filters) == selectors.customer_totals_from_orders(filters)
+
+
+def reference_customer_totals(filters: ReportFilters) -> dict:
+    """The customer figures counted one order at a time in Python, as their definitions say."""
+    orders = (
+        Order.objects.filter(status__in=COMPLETED_STATUSES, customer__isnull=False, completed_at__lt=filters.end)
+        .filter(filters.place(channel=False))
+        .values("customer_id", "completed_at", "channel", "paid", "refunded")
+    )
+    histories = defaultdict(list)
+    for order in orders:
+        histories[order["customer_id"]].append(order)
+    joined = dict(Account.objects.values_list("customer_id", "opened_at"))
+    cutoff = filters.end - datetime.timedelta(days=filters.churn_days)
+    figures = defaultdict(int, total_spent=D("0.00"), one_spent=D("0.00"), several_spent=D("0.00"))
+    for customer_id, history in histories.items():
+        spent = sum((order["paid"] - order["refunded"] for order in history), D("0.00"))
+        first = min(order["completed_at"] for order in history)
+        channels = "several" if len({order["channel"] for order in history}) > 1 else "one"
+        period = [
+            order
+            for order in history
+            if order["completed_at"] >= filters.start and filters.channel in ("", order["channel"])
+        ]
+        opened = joined.get(customer_id)
+        figures["buyers"] += 1
+        figures["repeaters"] += len(history) >= 2
+        figures["churned"] += max(order["completed_at"] for order in history) < cutoff
+        figures["total_spent"] += spent
+        figures[f"{channels}_customers"] += 1
+        figures[f"{channels}_orders"] += len(history)
+        figures[f"{channels}_spent"] += spent
+        figures["period_customers"] += bool(period)
+        figures["period_orders"] += len(period)
+        figures["new"] += bool(period) and first >= filters.start
+        figures["returning"] += bool(period) and first < filters.start
+        figures["participants"] += bool(period) and opened is not None and opened < filters.end
+        figures["member_buyers"] += any(opened is not None and opened <= order["completed_at"] for order in period)
+        figures["guest_buyers"] += any(opened is None or opened > order["completed_at"] for order in period)
+    return dict(figures)
+
+
+@pytest.mark.parametrize("place", [{}, {"channel": Channel.SITE}, {"store": 1}])
+def test_customer_figures_of_an_ended_period_equal_a_count_order_by_order(place):
+    # given: customers buying in two stores and two channels before, during and after the period,
+    # members who joined before it, in it (between two of their orders) and after it
+    shops = [store(), store()]
+    shirt = product("100.00")
+    for shop in shops:
+        stock(shop, shirt, 100)
+    now = timezone.now()
+    people = [customer() for _ in range(6)]
+    for i, person in enumerate(people):
+        for days_ago in range(5 + 11 * i, 160, 30 + 5 * i):
+            order = sell(shops[(i + days_ago) % 2], (shirt, 1 + days_ago % 2), person=person)
+            order.completed_at = now - datetime.timedelta(days=days_ago)
+            order.save(update_fields=["completed_at"])
+        if i % 2:
+            order = collect(person, shops[i % 2], (shirt, 1), payments=[PaymentInput(method="card_online")])
+            services.order_mark_ready(order=order)
+            services.order_hand_over(order=order)
+            Order.objects.filter(pk=order.pk).update(completed_at=now - datetime.timedelta(days=40 + i))
+    for person, days_ago in zip(people, (150, 45, 70, 1), strict=False):
+        account, _created = loyalty.account_open(customer=person)
+        Account.objects.filter(pk=account.pk).update(opened_at=now - datetime.timedelta(days=days_ago))
+    newcomer = sell(shops[1], (shirt, 1), person=customer())  # the first order ever, in the period
+    Order.objects.filter(pk=newcomer.pk).update(completed_at=now - datetime.timedelta(days=50))
+    sell(shops[0], (shirt, 1))  # a guest's sale counts for no customer
+    today = timezone.localdate()
+    filters = ReportFilters(
+        date_from=today - datetime.timedelta(days=90),
+        date_to=today - datetime.timedelta(days=20),
+        channel=place.get("channel", ""),
+        store_id=shops[place["store"]].pk if "store" in place else None,
+        churn_days=30,
+    )
+    assert not selectors.whole_history_summarised(filters)
+
+    # then
+    figures = selectors.customer_totals(filters)
+    assert figures == reference_customer_totals(filters)
+    assert figures["member_buyers"] and figures["guest_buyers"] and figures["returning"]
+    assert figures["new"] or place  # the newcomer bought in a store, at the second shop
 
 
 def test_a_period_that_has_ended_or_a_store_is_computed_from_the_orders(shop):

@@ -3,7 +3,7 @@ day, week or month, from the daily sales summary. The sales tables, the fulfilme
 return rates are all rolled up from it."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import DateField, F, Sum
 from django.db.models.functions import Trunc
@@ -40,12 +40,18 @@ class SalesCube:
 
     rows: list[dict]
     kind: str
+    _rollups: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def rollup(self, key: str) -> dict:
-        """{value of key: {"revenue", "orders", "units", "sold", "returned", ...}}."""
-        result: dict = {}
+        """{value of key: {"revenue", "orders", "units", "sold", "returned", ...}}, summed once
+        per key for every section that asks (read it, do not change it)."""
+        if key in self._rollups:
+            return self._rollups[key]
+        result = self._rollups[key] = {}
         for row in self.rows:
-            cell = result.setdefault(row[key], empty_cell())
+            cell = result.get(row[key])
+            if cell is None:  # not setdefault(): that would build an empty cell for every row
+                cell = result[row[key]] = empty_cell()
             for name in CUBE_SUMS:
                 cell[name] += row[name]
         return result

@@ -3,13 +3,15 @@ effect, and (in the same pass) how many bought as loyalty members and as guests.
 
 import datetime
 
-from django.db.models import Case, Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db import connections
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import npgettext, pgettext
 
-from omni.reports.figures import Column, Figure, Table, ratio
+from loyalty.models import Account
+from omni.reports.figures import Column, Figure, Table, ratio, sum_money
 from omni.reports.filters import ReportFilters
 from omni.reports.models import CustomerSales
 from omni.reports.selectors.common import ZERO, completed_orders, daily_sales, report_currency
@@ -90,40 +92,77 @@ def customer_totals_from_summaries(filters: ReportFilters) -> dict:
 
 
 def customer_totals_from_orders(filters: ReportFilters) -> dict:
-    """Every customer figure in one grouped query over the customers' completed orders up to the
-    end of the period, at the places of the filters (the channel filter applies to the period's
-    figures only: a customer's history and channels are counted across every channel)."""
+    """Every customer figure in one statement over the customers' completed orders up to the end
+    of the period, at the places of the filters (the channel filter applies to the period's
+    figures only: a customer's history and channels are counted across every channel).
+
+    The orders are grouped by customer with plain aggregates only (an index on the customer and
+    the completion, ``order_customer_completed_idx``, hands them over in that order), and each
+    customer's loyalty account is joined once per customer, not once per order. A member's order
+    is one completed with the account open (``MEMBER_ORDER``), so a customer bought as a member in
+    the period when the account opened by their last order of the period, and as a guest when
+    they had no account or it opened after their first order of the period."""
     in_period = Q(completed_at__gte=filters.start)
     if filters.channel:
         in_period &= Q(channel=filters.channel)
+    # Only columns of the index (COUNT(customer_id), not COUNT(id)), and in its order, so that
+    # PostgreSQL aggregates each customer as it reads the index instead of hashing every order.
     per_customer = (
         Order.objects.filter(status__in=COMPLETED_STATUSES, customer__isnull=False, completed_at__lt=filters.end)
         .filter(filters.place(channel=False))
-        .values("customer")
+        .values("customer_id")
         .annotate(
-            n=Count("pk"),
+            n=Count("customer_id"),
             spent=Sum(NET_PAID),
-            first=Min("completed_at"),
-            last=Max("completed_at"),
-            period_n=Count("pk", filter=in_period),
-            **_membership_per_customer(in_period),
+            first_at=Min("completed_at"),
+            last_at=Max("completed_at"),
+            period_n=Count("customer_id", filter=in_period),
+            period_first=Min("completed_at", filter=in_period),
+            period_last=Max("completed_at", filter=in_period),
             # MIN(channel) < MAX(channel) tells "two channels or more" without a sort per customer.
             channel_min=Min("channel"),
             channel_max=Max("channel"),
         )
-        .annotate(channels=Case(When(Q(channel_min__lt=F("channel_max")), then=Value(2)), default=Value(1)))
-        .order_by()
+        .order_by("customer_id")
     )
-    bought = Q(period_n__gt=0)
-    return _history_figures(
-        per_customer,
-        filters,
-        period_customers=Count("customer", filter=bought),
-        period_orders=Coalesce(Sum("period_n"), 0),
-        new=Count("customer", filter=bought & Q(first__gte=filters.start)),
-        returning=Count("customer", filter=bought & Q(first__lt=filters.start)),
-        **_membership_buyers(filters, bought=bought),
+    connection = connections[per_customer.db]  # the replica inside reporting_reads()
+    inner, params = per_customer.query.get_compiler(connection=connection).as_sql()
+    moment = connection.ops.adapt_datetimefield_value
+    cutoff = moment(filters.end - datetime.timedelta(days=filters.churn_days))
+    start, end = moment(filters.start), moment(filters.end)
+    account, quote = Account._meta, connection.ops.quote_name
+    opened = "a." + quote(account.get_field("opened_at").column)
+    one, several = "c.channel_min = c.channel_max", "c.channel_min < c.channel_max"
+    bought = "c.period_n > 0"
+    counts = {
+        "buyers": ("1", "1=1"),
+        "repeaters": ("1", "c.n >= 2"),
+        "churned": ("1", "c.last_at < %s"),
+        "one_customers": ("1", one),
+        "one_orders": ("c.n", one),
+        "several_customers": ("1", several),
+        "several_orders": ("c.n", several),
+        "period_customers": ("1", bought),
+        "period_orders": ("c.period_n", "1=1"),
+        "new": ("1", f"{bought} AND c.first_at >= %s"),
+        "returning": ("1", f"{bought} AND c.first_at < %s"),
+        "participants": ("1", f"{bought} AND {opened} < %s"),
+        "member_buyers": ("1", f"{opened} <= c.period_last"),
+        "guest_buyers": ("1", f"{bought} AND ({opened} IS NULL OR {opened} > c.period_first)"),
+    }
+    sums = {"total_spent": "1=1", "one_spent": one, "several_spent": several}
+    columns = [f"COALESCE(SUM(CASE WHEN {when} THEN {what} ELSE 0 END), 0)" for what, when in counts.values()]
+    columns += [f"SUM(CASE WHEN {when} THEN c.spent END)" for when in sums.values()]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM ({inner}) c LEFT JOIN {quote(account.db_table)} a "
+        f"ON a.{quote(account.get_field('customer').column)} = c.customer_id"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [cutoff, start, start, end, *params])
+        row = cursor.fetchone()
+    figures = dict(zip(counts, (int(value) for value in row[: len(counts)]), strict=True))
+    figures |= {key: sum_money(value) for key, value in zip(sums, row[len(counts) :], strict=True)}
+    return figures
 
 
 def _membership_per_customer(orders: Q | None = None) -> dict:

@@ -8,11 +8,12 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from omni.core.db import reporting_alias, reporting_reads
 from omni.reports.figures import Column, Table
 from omni.reports.filters import ReportFilters
 from omni.reports.selectors.cube import sales_cube
@@ -35,12 +36,14 @@ from omni.reports.summaries import summaries_refresh_pending
 
 @contextmanager
 def report_session():
-    """Run report queries in one read-only transaction; on PostgreSQL with room to hash in memory
+    """Run report queries in one read-only transaction on the database they read from (the
+    replica inside ``reporting_reads()``); on PostgreSQL with room to hash in memory
     (``REPORTS_DB_WORK_MEM``), preferring hash aggregation to sorts, and without JIT compilation,
     which costs more than it saves on these aggregate queries."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+    alias = reporting_alias()
+    with transaction.atomic(using=alias):
+        if connections[alias].vendor == "postgresql":
+            with connections[alias].cursor() as cursor:
                 cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.REPORTS_DB_WORK_MEM])
                 cursor.execute("SELECT set_config('jit', 'off', true)")
                 cursor.execute("SET TRANSACTION READ ONLY")
@@ -49,9 +52,10 @@ def report_session():
 
 def dashboard(filters: ReportFilters) -> "OrderedDict[str, dict]":
     """Every section, in the order the dashboard shows them, after folding any pending change to
-    completed orders into the summaries (``omni.reports.summaries``)."""
+    completed orders into the summaries (``omni.reports.summaries``, on the primary), read from
+    the replica when there is one (``omni.core.db.reporting_reads``)."""
     summaries_refresh_pending()
-    with report_session():
+    with reporting_reads(), report_session():
         return _dashboard(filters)
 
 
