@@ -20,7 +20,7 @@ def all_or_nothing():
     no savepoint of their own (``service_atomic``)."""
     with transaction.atomic():
         previous = getattr(connection, "omni_all_or_nothing", None)
-        connection.omni_all_or_nothing = len(connection.savepoint_ids)
+        connection.omni_all_or_nothing = _savepoints()
         try:
             yield
         finally:
@@ -32,6 +32,11 @@ def service_atomic():
     inside ``all_or_nothing`` it only joins that one (``savepoint=False``: nobody could catch its
     error and go on, so a savepoint would be two statements for nothing); inside any other
     caller's transaction a savepoint, so that the caller may catch a refusal and go on."""
-    if connection.in_atomic_block and getattr(connection, "omni_all_or_nothing", None) == len(connection.savepoint_ids):
+    if connection.in_atomic_block and getattr(connection, "omni_all_or_nothing", None) == _savepoints():
         return transaction.atomic(savepoint=False)
     return transaction.atomic()
+
+
+def _savepoints() -> int:
+    """The savepoints open (a block that only joins its caller's transaction counts as None)."""
+    return sum(1 for sid in connection.savepoint_ids if sid is not None)
