@@ -15,8 +15,9 @@ from customers.models import Message
 from inventory.models import Stock, StockMovement
 from inventory.selectors import stock_discrepancies
 from loyalty.selectors import points_discrepancies
+from omni.core.services import sequence_name
 from omni.webhooks.outbox import event_type_wanted
-from orders.models import Order
+from orders.models import NUMBER_PREFIXES, Order
 from tests.orders.factories import customer, points_for, product, stock, store
 
 ORDERS = "/api/v1/orders/"
@@ -145,3 +146,13 @@ def test_the_response_is_the_order_as_read_back(client_with_scopes, programme):
     assert placed.status_code == 201, placed.content
     read = writer.get(f"{ORDERS}{Order.objects.get().number}/")
     assert placed.json() == read.json()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_every_channel_s_order_numbers_have_their_sequence():
+    # Placing draws a number with a bare nextval: a channel without its sequence would fail.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relkind = 'S'")
+        sequences = {row[0] for row in cursor.fetchall()}
+    assert {sequence_name(f"order:{prefix}") for prefix in NUMBER_PREFIXES.values()} <= sequences
