@@ -366,7 +366,7 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
         ],
         env=env,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             conn = HTTPConnection(HOST, port, timeout=2)
@@ -376,7 +376,7 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     process.terminate()
-    sys.exit("gunicorn did not start within 30 s")
+    sys.exit("gunicorn did not start within 120 s")
 
 
 def run_clients(port: int, fixture: Fixture, case: str, requests: int, clients: int) -> dict:
