@@ -99,7 +99,7 @@ def _check_quantity(quantity, *, allow_zero: bool = False) -> None:
         raise InvalidQuantity(details={"quantity": repr(quantity)})
 
 
-def _merge(lines: Iterable[StockLine]) -> dict[StockKey, int]:
+def merge_stock_lines(lines: Iterable[StockLine]) -> dict[StockKey, int]:
     """Sum the quantities of lines naming the same product and location."""
     merged: dict[StockKey, int] = defaultdict(int)
     for line in lines:
@@ -197,7 +197,7 @@ def _available(rows: dict[StockKey, Stock], key: StockKey) -> int:
 
 def stock_reserve(*, lines: Sequence[StockLine], cause: Cause, actor: Actor = SYSTEM) -> None:
     """Reserve every line, or nothing: raise ``InsufficientStock`` naming each short line."""
-    wanted = _merge(lines)
+    wanted = merge_stock_lines(lines)
     with transaction.atomic():
         rows = stock_rows_for_update(wanted, create_missing=False)
         shortages = [(key, qty, _available(rows, key)) for key, qty in wanted.items() if _available(rows, key) < qty]
@@ -213,7 +213,7 @@ def stock_reserve(*, lines: Sequence[StockLine], cause: Cause, actor: Actor = SY
 
 
 def _consume_reservation(lines, *, cause, actor, reason, on_hand_sign: int) -> None:
-    wanted = _merge(lines)
+    wanted = merge_stock_lines(lines)
     with transaction.atomic():
         rows = stock_rows_for_update(wanted, create_missing=False)
         over = [(key, qty, rows[key].reserved if key in rows else 0) for key, qty in wanted.items()]
@@ -236,7 +236,7 @@ def stock_sell_reserved(*, lines: Sequence[StockLine], cause: Cause, actor: Acto
 
 def stock_sell(*, lines: Sequence[StockLine], cause: Cause, actor: Actor = SYSTEM) -> None:
     """Sell from available stock at once (a sale in the store), all lines or none."""
-    wanted = _merge(lines)
+    wanted = merge_stock_lines(lines)
     with transaction.atomic():
         rows = stock_rows_for_update(wanted, create_missing=False)
         shortages = [(key, qty, _available(rows, key)) for key, qty in wanted.items() if _available(rows, key) < qty]
@@ -249,7 +249,7 @@ def stock_sell(*, lines: Sequence[StockLine], cause: Cause, actor: Actor = SYSTE
 
 def stock_return(*, lines: Sequence[StockLine], cause: Cause, actor: Actor = SYSTEM) -> None:
     """Put returned, resellable goods back on hand at the location that took them back."""
-    wanted = _merge(lines)
+    wanted = merge_stock_lines(lines)
     with transaction.atomic():
         rows = stock_rows_for_update(wanted, create_missing=True)
         _write(

@@ -18,6 +18,12 @@ def account_for_update(account_id: int) -> Account:
     return Account.objects.select_for_update().get(pk=account_id)
 
 
+def customer_account_for_update(customer_id: int) -> Account | None:
+    """Lock the customer's account, found and locked in one statement; None if they have none."""
+    require_transaction("customer_account_for_update")
+    return Account.objects.select_for_update().filter(customer_id=customer_id).first()
+
+
 def accounts_for_update(account_ids: Iterable[int]) -> list[int]:
     """Lock these accounts in primary-key order; return the ids that exist."""
     require_transaction("accounts_for_update")

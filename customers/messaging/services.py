@@ -9,11 +9,12 @@ for example while the broker was down.
 """
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone
@@ -144,7 +145,10 @@ def message_send(
     if not kind or not text.strip():
         raise InvalidInput(_("A message needs a kind and a text."), details={"field": "text" if kind else "kind"})
     dedupe_key = dedupe_key.strip()[:128]
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint: every refusal comes before the first write,
+    # so a caller may catch it and go on. Every message is written with its customer locked,
+    # so the dedupe key's look-up under that lock cannot race another message_send.
+    with transaction.atomic() if not connection.in_atomic_block else nullcontext():
         customer = locked_customer(customer)
         if dedupe_key:
             existing = Message.objects.filter(customer=customer, dedupe_key=dedupe_key).first()
@@ -152,28 +156,21 @@ def message_send(
                 return existing
         route = message_route(customer, purpose=purpose)
         values = {"customer": customer, **(context or {})}
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(
-                    customer=customer,
-                    kind=kind[:64],
-                    purpose=purpose,
-                    channel=route.channel,
-                    recipient=route.recipient,
-                    subject=_render(subject, values, "subject")[:255],
-                    body=_render(text, values, "text"),
-                    is_sensitive=sensitive,
-                    dedupe_key=dedupe_key,
-                    cause_type=cause_type,
-                    cause_id=cause_id,
-                    backend=backend_path(route.channel),
-                )
-        except IntegrityError:
-            # The same dedupe key won a race in another transaction: theirs is the message.
-            existing = Message.objects.filter(customer=customer, dedupe_key=dedupe_key).first() if dedupe_key else None
-            if existing is None:
-                raise
-            return existing
+        subject, body = _render(subject, values, "subject")[:255], _render(text, values, "text")
+        message = Message.objects.create(
+            customer=customer,
+            kind=kind[:64],
+            purpose=purpose,
+            channel=route.channel,
+            recipient=route.recipient,
+            subject=subject,
+            body=body,
+            is_sensitive=sensitive,
+            dedupe_key=dedupe_key,
+            cause_type=cause_type,
+            cause_id=cause_id,
+            backend=backend_path(route.channel),
+        )
         audit_event(actor, message, AuditKind.MESSAGE_SENT, field="channel", new=message.channel)
         transaction.on_commit(lambda: _schedule(message.pk))
     return message

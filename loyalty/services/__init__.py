@@ -37,7 +37,7 @@ from loyalty.services.order_points import (
     redemption_of,
 )
 from loyalty.services.order_returns import Reversal, points_reverse, points_reverse_preview
-from loyalty.services.otp import code_required, otp_send, otp_verify
+from loyalty.services.otp import code_may_be_required, code_required, otp_send, otp_verify
 from loyalty.services.programme import (
     programme_activate,
     programme_current,
@@ -64,6 +64,7 @@ __all__ = [
     "card_block",
     "card_issue",
     "card_replace",
+    "code_may_be_required",
     "code_required",
     "otp_send",
     "otp_verify",

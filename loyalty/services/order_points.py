@@ -42,6 +42,7 @@ from loyalty.services.checks import (
     Cause,
     account_required,
     active_account_for_update,
+    active_customer_account_for_update,
     cart_total,
     check_channel,
     check_points,
@@ -58,6 +59,7 @@ from loyalty.services.programme import (
     tiers_by_spend,
 )
 from omni.core.actors import SYSTEM, Actor
+from omni.core.db import service_atomic
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,7 @@ def points_redeem(
     verified_code: int | None = None,
     actor: Actor = SYSTEM,
     now: datetime.datetime | None = None,
+    new_reference: bool = False,
 ) -> Redemption:
     """Spend points on an order, once per reference: the same reference again returns the first
     redemption (and refuses with ``reference_conflict`` if it named other points or another customer).
@@ -256,20 +259,31 @@ def points_redeem(
     check of the code commits its failed attempts on its own: call this outside your own
     transaction, or check the code first (``otp_verify``, before your transaction) and pass
     ``verified_code``.
+
+    ``new_reference``: the caller drew the reference from a sequence in its own transaction (an
+    order being placed), so no redemption can exist under it: the look-ups for one are skipped and
+    the account is found and locked in one statement (the reference's unique key still guards
+    the rule).
     """
     check_points(points)
     reference = check_reference(reference)
     total = cart_total(lines)
     check_channel(channel)
     now = now or timezone.now()
+    redeem = {"points": points, "reference": reference, "total": total, "channel": channel, "store": store}
+    if new_reference:
+        programme = programme_current()
+        with service_atomic():
+            account = active_customer_account_for_update(customer)
+            otp_id = _verified_code(programme, channel, account, code, verified_code, now)
+            entry = _redeem_locked(account, programme, otp_id=otp_id, actor=actor, now=now, **redeem)
+        return _redemption_result(entry, created=True)
     account = account_required(customer)
     existing = redemption_of(reference)
     if existing is not None:
         return _same_redemption(existing, account, points, reference)
     programme = programme_current()
-    otp_id = None
-    if code_required(programme, channel):
-        otp_id = verified_code if verified_code is not None else otp_verify(account=account, code=code, now=now)
+    otp_id = _verified_code(programme, channel, account, code, verified_code, now)
     try:
         with transaction.atomic():
             account = active_account_for_update(account.pk)
@@ -278,24 +292,7 @@ def points_redeem(
                 return _same_redemption(existing, account, points, reference)
             if OrderPoints.objects.filter(reference=reference).exists():
                 raise ReferenceConflict(details={"reference": reference})
-            _check_order_share(programme, points=points, total=total)
-            lots = list(selectors.lots_available(account.pk, now))
-            _check_available(lots, points)
-            if otp_id is not None:
-                otp_consume(account=account, otp_id=otp_id, now=now)
-            entry = _redemption_write(
-                account=account,
-                programme=programme,
-                lots=lots,
-                points=points,
-                reference=reference,
-                total=total,
-                channel=channel,
-                store=store,
-                actor=actor,
-                now=now,
-            )
-            hooks.points_changed(account)
+            entry = _redeem_locked(account, programme, otp_id=otp_id, actor=actor, now=now, **redeem)
     except IntegrityError:
         # The same reference was redeemed on another account at the same moment.
         existing = redemption_of(reference)
@@ -303,6 +300,39 @@ def points_redeem(
             raise
         return _same_redemption(existing, account, points, reference)
     return _redemption_result(entry, created=True)
+
+
+def _verified_code(programme: Programme, channel: str, account: Account, code: str, verified: int | None, now):
+    """The one-time code that allows spending, where the programme wants one (checked now unless
+    the caller checked it before its transaction)."""
+    if not code_required(programme, channel):
+        return None
+    return verified if verified is not None else otp_verify(account=account, code=code, now=now)
+
+
+def _redeem_locked(
+    account: Account, programme: Programme, *, points, reference, total, channel, store, otp_id, actor, now
+):
+    """Check and write a redemption on the locked account."""
+    _check_order_share(programme, points=points, total=total)
+    lots = list(selectors.lots_available(account.pk, now))
+    _check_available(lots, points)
+    if otp_id is not None:
+        otp_consume(account=account, otp_id=otp_id, now=now)
+    entry = _redemption_write(
+        account=account,
+        programme=programme,
+        lots=lots,
+        points=points,
+        reference=reference,
+        total=total,
+        channel=channel,
+        store=store,
+        actor=actor,
+        now=now,
+    )
+    hooks.points_changed(account)
+    return entry
 
 
 def _earning_of(order: OrderPoints, created: bool) -> Earning:

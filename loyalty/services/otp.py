@@ -40,7 +40,13 @@ CODE_DIGITS = 6
 
 
 def code_required(programme: Programme, channel: str) -> bool:
-    return programme.otp_required and channel in OTP_CHANNELS
+    return programme.otp_required and code_may_be_required(channel)
+
+
+def code_may_be_required(channel: str) -> bool:
+    """Whether a programme may want a one-time code for points spent through this channel: the
+    others need not read the programme to know that they need none."""
+    return channel in OTP_CHANNELS
 
 
 def generate_code() -> str:

@@ -1,7 +1,6 @@
 import re
 
 from django.db import IntegrityError, ProgrammingError, connection, transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from omni.core.errors import InvalidInput
@@ -43,14 +42,37 @@ def sequence_next(name: str) -> int:
     """
     if connection.vendor == "postgresql":
         return _postgres_sequence_next(name)
-    with transaction.atomic():
-        NumberSequence.objects.bulk_create([NumberSequence(name=name)], ignore_conflicts=True)
-        NumberSequence.objects.filter(name=name).update(last_value=F("last_value") + 1)
-        return NumberSequence.objects.values_list("last_value", flat=True).get(name=name)
+    return _table_sequence_next(name)
+
+
+def sequence_next_created(name: str) -> int:
+    """``sequence_next`` for a counter whose PostgreSQL sequence a migration created (order
+    numbers): one ``nextval``, with no savepoint to catch a missing sequence."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [sequence_name(name)])
+            return cursor.fetchone()[0]
+    return _table_sequence_next(name)
+
+
+def sequence_name(name: str) -> str:
+    """The PostgreSQL sequence behind the counter ``name``."""
+    return "omni_seq_" + re.sub(r"[^a-z0-9_]", "_", name.lower())[:50]
+
+
+def _table_sequence_next(name: str) -> int:
+    table = NumberSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{table}" ("name", "last_value") VALUES (%s, 1) '
+            f'ON CONFLICT ("name") DO UPDATE SET "last_value" = "{table}"."last_value" + 1 RETURNING "last_value"',
+            [name],
+        )
+        return cursor.fetchone()[0]
 
 
 def _postgres_sequence_next(name: str) -> int:
-    sequence = "omni_seq_" + re.sub(r"[^a-z0-9_]", "_", name.lower())[:50]
+    sequence = sequence_name(name)
     for _attempt in range(2):
         try:
             with transaction.atomic(), connection.cursor() as cursor:

@@ -18,6 +18,7 @@ from customers.selectors import customer_resolve
 from inventory.errors import UnknownLocation
 from inventory.models import Location
 from inventory.selectors import locations_for_user
+from loyalty import services as loyalty
 from omni.core.actors import Actor
 from omni.core.api.idempotency import idempotent, idempotent_replay
 from omni.core.api.pagination import SyncPagination
@@ -172,12 +173,13 @@ class OrderListView(generics.ListAPIView):
         tags=[ORDERS],
     )
     def post(self, request, *args, **kwargs):
-        replay = idempotent_replay(request)
-        if replay is not None:
-            return replay  # before the code check: the code the first request spent is used up
         serializer = OrderInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if data["points"] and loyalty.code_may_be_required(data["channel"]):
+            replay = idempotent_replay(request)
+            if replay is not None:
+                return replay  # before the code check: the code the first request spent is used up
         customer = None
         if data.get("customer") is not None:
             customer = customer_resolve(data["customer"])
@@ -218,7 +220,10 @@ class OrderListView(generics.ListAPIView):
                 note=data["note"],
                 actor=Actor.from_request(request),
             )
-            return Response(_detail(order), status=status.HTTP_201_CREATED)
+            # The order as it was written: its lines, payments and history come with it.
+            return Response(
+                OrderDetailSerializer(services.order_as_written(order)).data, status=status.HTTP_201_CREATED
+            )
 
         return idempotent(request, place)
 

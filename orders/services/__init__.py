@@ -40,7 +40,7 @@ from orders.services.payments import (
     STORE_METHODS,
     payment_record,
 )
-from orders.services.placing import order_code_verify, order_place, order_preview
+from orders.services.placing import order_as_written, order_code_verify, order_place, order_preview
 from orders.services.refunds import refund_complete
 from orders.services.return_figures import ReturnFigures
 from orders.services.returns import return_accept, return_deadline, return_preview, return_window_days
@@ -52,6 +52,7 @@ from orders.services.transfers import (
 )
 
 __all__ = [
+    "order_as_written",
     "CLOSED_STATUSES",
     "COURIER_METHODS",
     "MAX_LINES",

@@ -4,11 +4,11 @@ and the transfers that bring to a pickup store what it lacks."""
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from inventory.errors import InsufficientStock
 from inventory.models import Location, Product
+from inventory.reservations import stock_reserve_if_available
 from inventory.services import (
     Cause,
     ProductQuantity,
@@ -24,10 +24,6 @@ from orders.models import (
     OrderAllocation,
     OrderLine,
 )
-
-
-class _StoreShort(Exception):
-    """The pickup store lacks some of the goods: lock the shipping locations too."""
 
 
 def shipping_locations(exclude: int | None = None) -> list[Location]:
@@ -94,30 +90,33 @@ def availability(rows) -> dict[tuple[int, int], int]:
 
 def allocate_click_and_collect(order: Order, lines: Sequence[OrderLine], actor: Actor) -> bool:
     """Reserve at the pickup store what it has; reserve the rest at locations that ship and
-    transfer it to the store (reserved there on receipt). Returns whether transfers were made."""
+    transfer it to the store (reserved there on receipt). Returns whether transfers were made.
+
+    The usual case, a store holding everything, is one conditional write of its stock rows
+    (``inventory.reservations.stock_reserve_if_available``); only an order it cannot serve
+    whole locks and reads the rows of the store and of the locations that ship."""
     store = order.location
     wanted = {line.product_id: line.quantity for line in lines}
     by_product = {line.product_id: line for line in lines}
     cause = Cause("order", order.number)
+    at_store = [StockLine(pid, store.pk, qty) for pid, qty in wanted.items()]
+    if stock_reserve_if_available(lines=at_store, cause=cause, actor=actor):
+        OrderAllocation.objects.bulk_create(
+            [OrderAllocation(line=by_product[pid], location=store, quantity=qty) for pid, qty in wanted.items()]
+        )
+        return False
+    shipping = shipping_locations(exclude=store.pk)
+    rows = stock_rows([(pid, loc) for pid in wanted for loc in [store.pk, *(s.pk for s in shipping)]])
+    available = availability(rows)
+    plan_store = {pid: min(qty, available.get((pid, store.pk), 0)) for pid, qty in wanted.items()}
+    rest = {pid: qty - plan_store[pid] for pid, qty in wanted.items()}
     try:
-        with transaction.atomic():
-            rows = stock_rows([(pid, store.pk) for pid in wanted])
-            if any(availability(rows).get((pid, store.pk), 0) < qty for pid, qty in wanted.items()):
-                raise _StoreShort()
-            plan_store, sources = dict(wanted), []
-    except _StoreShort:
-        shipping = shipping_locations(exclude=store.pk)
-        rows = stock_rows([(pid, loc) for pid in wanted for loc in [store.pk, *(s.pk for s in shipping)]])
-        available = availability(rows)
-        plan_store = {pid: min(qty, available.get((pid, store.pk), 0)) for pid, qty in wanted.items()}
-        rest = {pid: qty - plan_store[pid] for pid, qty in wanted.items()}
-        try:
-            sources = choose_sources(rest, available, shipping)
-        except SourcesUnavailable:
-            totals = defaultdict(int)
-            for (pid, _loc), units in available.items():
-                totals[pid] += max(units, 0)
-            raise _shortage(wanted, totals, {line.product_id: line.product for line in lines})
+        sources = choose_sources(rest, available, shipping)
+    except SourcesUnavailable:
+        totals = defaultdict(int)
+        for (pid, _loc), units in available.items():
+            totals[pid] += max(units, 0)
+        raise _shortage(wanted, totals, {line.product_id: line.product for line in lines})
     plan_store = {pid: qty for pid, qty in plan_store.items() if qty}
     allocations = []
     if plan_store:

@@ -4,7 +4,6 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 
 from customers.messaging.services import message_send
 from customers.models import Direction, MessagePurpose
@@ -23,19 +22,18 @@ def customer_notify(order: Order, *, kind: str, subject: str, text: str, actor: 
     if customer is None:
         return
     try:
-        with transaction.atomic():
-            message_send(
-                customer=customer,
-                kind=kind,
-                purpose=MessagePurpose.SERVICE,
-                subject=subject,
-                text=text,
-                dedupe_key=f"{kind}:{key or order.number}",
-                cause_type="order",
-                cause_id=order.number,
-                actor=actor,
-            )
-    except DomainError as exc:
+        message_send(
+            customer=customer,
+            kind=kind,
+            purpose=MessagePurpose.SERVICE,
+            subject=subject,
+            text=text,
+            dedupe_key=f"{kind}:{key or order.number}",
+            cause_type="order",
+            cause_id=order.number,
+            actor=actor,
+        )
+    except DomainError as exc:  # refused before writing anything: no savepoint to roll back
         logger.info("Order %s: message %s not sent (%s).", order.number, kind, exc.code)
 
 
@@ -56,22 +54,21 @@ def timeline_record(
     if order.customer is None:
         return
     try:
-        with transaction.atomic():
-            interaction_record(
-                customer=order.customer,
-                channel=order.channel,
-                kind=kind,
-                direction=Direction.INBOUND,
-                event=event,
-                params=params,
-                summary=summary,
-                details=details,
-                location=location,
-                subject_type="order",
-                subject_id=order.number,
-                actor=actor,
-            )
-    except DomainError as exc:
+        interaction_record(
+            customer=order.customer,
+            channel=order.channel,
+            kind=kind,
+            direction=Direction.INBOUND,
+            event=event,
+            params=params,
+            summary=summary,
+            details=details,
+            location=location,
+            subject_type="order",
+            subject_id=order.number,
+            actor=actor,
+        )
+    except DomainError as exc:  # refused before writing anything: no savepoint to roll back
         logger.info("Order %s: timeline entry not recorded (%s).", order.number, exc.code)
 
 

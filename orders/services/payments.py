@@ -84,22 +84,25 @@ def payments_check(payments: Sequence[PaymentInput], due: Decimal, methods: Sequ
 
 
 def payments_create(order: Order, checked, actor: Actor) -> Decimal:
-    Payment.objects.bulk_create(
-        [
-            Payment(
-                order=order,
-                method=method,
-                amount=amount,
-                transaction_id=payment.transaction_id[:100],
-                terminal=payment.terminal[:64],
-                acquiring_bank=payment.acquiring_bank[:100],
-                employee=actor.user,
-                api_key=actor.api_key,
-            )
-            for method, amount, payment in checked
-        ]
-    )
+    Payment.objects.bulk_create(payments_build(order, checked, actor))
     return sum((amount for _m, amount, _p in checked), ZERO)
+
+
+def payments_build(order: Order, checked, actor: Actor) -> list[Payment]:
+    """The (unsaved) payments of ``payments_check``'s answer."""
+    return [
+        Payment(
+            order=order,
+            method=method,
+            amount=amount,
+            transaction_id=payment.transaction_id[:100],
+            terminal=payment.terminal[:64],
+            acquiring_bank=payment.acquiring_bank[:100],
+            employee=actor.user,
+            api_key=actor.api_key,
+        )
+        for method, amount, payment in checked
+    ]
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from loyalty import services as loyalty
 from loyalty.services import promo as loyalty_promo
 from omni.core.actors import SYSTEM, Actor
 from omni.core.channels import SALES_CHANNELS, Channel
+from omni.core.db import service_atomic
 from omni.core.errors import InvalidInput
 from omni.core.money import money, spread_money, spread_units
-from omni.core.services import sequence_next
+from omni.core.services import sequence_next_created
 from orders import hooks, states
 from orders.errors import (
     CustomerRequired,
@@ -31,6 +32,7 @@ from orders.models import (
     OrderLine,
     Payment,
     PaymentMethod,
+    StatusChange,
 )
 from orders.services.allocation import allocate_click_and_collect, allocate_delivery, sell_in_store
 from orders.services.fulfilment import completion_record
@@ -42,8 +44,8 @@ from orders.services.payments import (
     STORE_METHODS,
     ZERO,
     payment_actor,
+    payments_build,
     payments_check,
-    payments_create,
 )
 from orders.services.transitions import status_move, status_record
 from orders.states import Action
@@ -51,7 +53,7 @@ from orders.states import Action
 
 def order_number(channel: str) -> str:
     prefix = NUMBER_PREFIXES[Channel(channel)]
-    return f"{prefix}-{sequence_next(f'order:{prefix}'):06d}"
+    return f"{prefix}-{sequence_next_created(f'order:{prefix}'):06d}"
 
 
 def _check_location(fulfilment: str, location: Location | None, delivery_address: str) -> None:
@@ -135,10 +137,10 @@ def order_place(
     if verified_code is None:
         verified_code = order_code_verify(customer=customer, channel=channel, points=points, code=otp_code)
     now = timezone.now()
-    with transaction.atomic():
+    with service_atomic():
         if customer is not None:
             customer = locked_customer(customer)
-        order = Order.objects.create(
+        order = Order(
             number=order_number(channel),
             channel=channel,
             fulfilment=fulfilment,
@@ -152,19 +154,34 @@ def order_place(
             **actor.audit_fields,
         )
         order_lines = _new_lines(order, products)
-        _price(
+        points_paid = _price(
             order, order_lines, promo_code=promo_code, points=points, verified_code=verified_code, actor=actor, now=now
         )
+        checked = _payments_given(order, payments)
+        order.save(force_insert=True)  # once, with its number and totals
         OrderLine.objects.bulk_create(order_lines)
-        status_record(order, "", order.status, actor)
-        _allocate(order, order_lines, actor)
-        _take_payments(order, payments, actor)
+        written = _payments_write(order, points_paid, checked, actor)
+        history = [status_record(order, "", order.status, actor)]
+        if _allocate(order, order_lines, actor):
+            history = list(StatusChange.objects.filter(order=order).order_by("created_at", "id"))
         if fulfilment == Fulfilment.IN_STORE:
             completion_record(order, order_lines, actor, now)
         else:
             _announce_placed(order, actor)
         hooks.order_placed(order)
         hooks.order_changed(order)
+    order.written = {"lines": order_lines, "payments": written, "history": history, "refunds": [], "returns": []}
+    return order
+
+
+def order_as_written(order: Order) -> Order:
+    """The order ``order_place`` returned, with the rows it wrote attached as if prefetched (as
+    ``orders.selectors.order_for_display`` would read them), to be shown without reading it
+    back. Only for showing it at once: a later change of those rows is not seen."""
+    for name, rows in order.written.items():
+        queryset = getattr(order, name).all()
+        queryset._result_cache, queryset._prefetch_done = list(rows), True
+        order._prefetched_objects_cache = {**getattr(order, "_prefetched_objects_cache", {}), name: queryset}
     return order
 
 
@@ -205,25 +222,37 @@ def _new_lines(order: Order, products: Sequence[tuple[Product, int]]) -> list[Or
     ]
 
 
-def _allocate(order: Order, lines: Sequence[OrderLine], actor: Actor) -> None:
+def _allocate(order: Order, lines: Sequence[OrderLine], actor: Actor) -> bool:
+    """Reserve (or sell) the goods; returns whether the order moved on (it awaits a transfer)."""
     if order.fulfilment == Fulfilment.CLICK_AND_COLLECT:
         if allocate_click_and_collect(order, lines, actor):
             status_move(order, Action.AWAIT_TRANSFER, actor)
+            return True
     elif order.fulfilment == Fulfilment.DELIVERY:
         order.location = allocate_delivery(order, lines, actor)
         order.save(update_fields=["location", "updated_at"])
     else:
         sell_in_store(order, lines, actor)
+    return False
 
 
-def _take_payments(order: Order, payments: Sequence[PaymentInput], actor: Actor) -> None:
-    """Payments given at placing: prepayments, or the whole of a sale in a store."""
+def _payments_given(order: Order, payments: Sequence[PaymentInput]):
+    """Check the payments given at placing (prepayments, or the whole of a sale in a store) and
+    count them as paid on the order, before it is written."""
     in_store = order.fulfilment == Fulfilment.IN_STORE
     methods = STORE_METHODS if in_store else PREPAYMENT_METHODS
     checked = payments_check(payments, order.total, methods, required=in_store)
-    if checked:
-        order.paid = payments_create(order, checked, actor)
-        order.save(update_fields=["paid", "updated_at"])
+    order.paid = sum((amount for _method, amount, _payment in checked), ZERO)
+    return checked
+
+
+def _payments_write(order: Order, points_paid: Payment | None, checked, actor: Actor) -> list[Payment]:
+    """The points payment and the payments given, in one statement."""
+    rows = [] if points_paid is None else [points_paid]
+    rows += payments_build(order, checked, actor)
+    if rows:
+        Payment.objects.bulk_create(rows)
+    return rows
 
 
 def _announce_placed(order: Order, actor: Actor) -> None:
@@ -250,7 +279,7 @@ def order_code_verify(*, customer: Customer | None, channel: str, points: int, c
     refused (``loyalty.services.otp``). Returns what ``order_place(verified_code=...)`` takes."""
     from loyalty.services import code_required, otp_verify
 
-    if customer is None or not points:
+    if customer is None or not points or not loyalty.code_may_be_required(channel):
         return None
     check_one_of(channel, SALES_CHANNELS, "channel")
     account = loyalty_selectors.account_of(customer)
@@ -261,9 +290,11 @@ def order_code_verify(*, customer: Customer | None, channel: str, points: int, c
 
 def _price(
     order: Order, lines: list[OrderLine], *, promo_code: str, points: int, verified_code: int | None, actor, now
-) -> None:
-    """Apply the promo code and the points to the lines and the order (still unsaved lines)."""
+) -> Payment | None:
+    """Apply the promo code and the points to the lines and the order (both still unsaved);
+    returns the (unsaved) payment by points, if any."""
     subtotal = sum((line.subtotal for line in lines), ZERO)
+    points_paid = None
     discount = ZERO
     if promo_code.strip():
         usage, _created = loyalty_promo.promo_apply(
@@ -293,6 +324,7 @@ def _price(
             verified_code=verified_code,
             actor=actor,
             now=now,
+            new_reference=True,
         )
         point_value = redemption.value / redemption.points
         caps = [int(line.amount // point_value) for line in lines]
@@ -302,12 +334,12 @@ def _price(
             line.points_value = money(share * point_value)
         points_value = sum((line.points_value for line in lines), ZERO)
         order.points_redeemed = redemption.points
-        Payment.objects.create(order=order, method=PaymentMethod.POINTS, amount=points_value, **payment_actor(actor))
+        points_paid = Payment(order=order, method=PaymentMethod.POINTS, amount=points_value, **payment_actor(actor))
     for line in lines:
         line.total = line.amount - line.points_value
     order.subtotal, order.discount, order.points_value = subtotal, discount, points_value
     order.total = subtotal - discount - points_value
-    order.save(update_fields=["subtotal", "discount", "points_redeemed", "points_value", "total", "promo_code"])
+    return points_paid
 
 
 def _placed_text(order: Order) -> str:

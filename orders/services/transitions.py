@@ -12,8 +12,8 @@ from orders.models import (
 )
 
 
-def status_record(order: Order, status_from: str, status_to: str, actor: Actor, note: str = "") -> None:
-    StatusChange.objects.create(
+def status_record(order: Order, status_from: str, status_to: str, actor: Actor, note: str = "") -> StatusChange:
+    return StatusChange.objects.create(
         order=order, status_from=status_from, status_to=status_to, note=note[:255], **actor.audit_fields
     )
 

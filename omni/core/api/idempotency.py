@@ -2,9 +2,9 @@
 
 A retry with the same key and body returns the first response and changes nothing; the same key
 with another body is refused with 422. The key row is inserted at the start of the request's
-transaction: a second identical request racing the first waits on the unique index until the
-first commits, then replays its response; if the first fails, nothing was stored and the
-second runs on its own.
+transaction (``ON CONFLICT DO NOTHING``, no savepoint): a second identical request racing the
+first waits on the unique index until the first commits, then replays its response; if the first
+fails, nothing was stored and the second runs on its own.
 
 A view that must do something outside that transaction (checking a one-time code, whose failed
 attempts must stay counted) asks ``idempotent_replay`` first, so that a retry replays instead
@@ -17,11 +17,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
+from omni.core.db import all_or_nothing
 from omni.core.errors import IdempotencyConflict, InvalidInput
 from omni.core.models import ApiKey, IdempotencyKey
 
@@ -62,19 +63,31 @@ def idempotent(request, compute: Callable[[], Response]) -> Response:
     if not key:
         return compute()
     owner, fingerprint = _owner(request), _fingerprint(request)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyKey.objects.create(
-                    owner=owner, key=key, fingerprint=fingerprint, method=request.method, path=request.path[:255]
-                )
-        except IntegrityError:
+    with all_or_nothing():
+        record_id = _claim(owner, key, fingerprint, request)
+        if record_id is None:
             return _replay(IdempotencyKey.objects.get(owner=owner, key=key), fingerprint)
         response = compute()
-        record.response_status = response.status_code
-        record.response_body = json.loads(json.dumps(response.data, default=str))
-        record.save(update_fields=["response_status", "response_body"])
+        IdempotencyKey.objects.filter(pk=record_id).update(
+            response_status=response.status_code, response_body=json.loads(json.dumps(response.data, default=str))
+        )
     return response
+
+
+def _claim(owner: str, key: str, fingerprint: str, request) -> int | None:
+    """Insert the key row; None when the key is already there. ``ON CONFLICT DO NOTHING`` waits
+    for a concurrent request inserting the same key to commit or roll back, as a plain insert
+    would, but needs no savepoint to survive the conflict."""
+    table = IdempotencyKey._meta.db_table
+    created_at = IdempotencyKey._meta.get_field("created_at").get_db_prep_value(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{table}" ("owner", "key", "fingerprint", "method", "path", "created_at") '
+            'VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ("owner", "key") DO NOTHING RETURNING "id"',
+            [owner, key, fingerprint, request.method, request.path[:255], created_at],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _replay(record: IdempotencyKey, fingerprint: str) -> Response:

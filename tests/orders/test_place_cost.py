@@ -1,0 +1,158 @@
+"""What placing an order costs in SQL: the statements of ``POST /api/v1/orders/`` for a
+three-line click-and-collect order with points and an Idempotency-Key, counted over the test
+client in a transaction of its own (as in production, not inside the test's), up to its commit
+(what follows in the test is the notice's delivery, a Celery task run eagerly), with the
+statements named so that a change of the budget says which one it is."""
+
+import re
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from customers.models import Message
+from inventory.models import Stock, StockMovement
+from inventory.selectors import stock_discrepancies
+from loyalty.selectors import points_discrepancies
+from omni.core.services import sequence_name
+from omni.webhooks.outbox import event_type_wanted
+from orders.models import NUMBER_PREFIXES, Order
+from tests.orders.factories import customer, points_for, product, stock, store
+
+ORDERS = "/api/v1/orders/"
+
+# Each statement of the request, in order. SQLite takes the stock rows with the ORM: a SELECT
+# of the rows, then one UPDATE each, where PostgreSQL has one conditional UPDATE.
+STATEMENTS = [
+    "select omni_apikey",  # authentication
+    "select customers_customer",  # the customer named (the view)
+    "select inventory_location",  # the pickup store named (the view)
+    "begin",  # the request's transaction
+    "insert omni_idempotencykey",  # the key claimed
+    "select inventory_product",  # prices from the catalogue
+    "select customers_customer",  # the customer locked
+    "number",  # the order's number
+    "select loyalty_programme",
+    "select loyalty_account",  # the account locked
+    "select loyalty_pointsentry",  # its lots
+    "insert loyalty_pointsentry",  # the redemption
+    "insert loyalty_allocation",
+    "update loyalty_pointsentry",  # the lots' rest
+    "insert loyalty_orderpoints",
+    "insert orders_order",  # once, with its number and totals
+    "insert orders_orderline",
+    "insert orders_payment",
+    "insert orders_statuschange",
+    "reserve",  # the stock rows, as late as possible
+    "insert inventory_stockmovement",
+    "insert orders_orderallocation",
+    "insert customers_interaction",  # the timeline
+    "select customers_customer",  # the notice: its customer, dedupe key and address
+    "select customers_message",
+    "select customers_identity",
+    "insert customers_message",
+    "insert omni_auditevent",
+    "update omni_idempotencykey",  # the response stored
+    "commit",
+]
+
+
+def statement_name(sql: str) -> str:
+    sql = sql.strip()
+    if sql.startswith("WITH wanted"):
+        return "reserve"
+    if "nextval" in sql or "omni_numbersequence" in sql:
+        return "number"
+    if re.match(r"UPDATE \"inventory_stock\"", sql) or re.match(r"SELECT .* FROM \"inventory_stock\"", sql):
+        return "reserve"
+    verb = sql.split()[0].lower()
+    if verb in ("begin", "commit", "savepoint", "release", "rollback"):
+        return verb
+    table = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+    return f"{verb} {table.group(1) if table else '?'}"
+
+
+def expected_statements(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return STATEMENTS
+    at = STATEMENTS.index("reserve")
+    return [*STATEMENTS[:at], "reserve", "reserve", "reserve", "reserve", *STATEMENTS[at + 1 :]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_placing_an_order_costs_its_statements_and_no_savepoint(client_with_scopes, programme):
+    # given
+    writer = client_with_scopes("orders:read", "orders:write")
+    writer.get(ORDERS)  # the key's last use is recorded once a minute, not per request
+    ContentType.objects.get_for_model(Message)  # cached for the process, as in a running server
+    shop = store(code="msk-1", name="Tverskaya", address="Tverskaya 1", opening_hours="10:00-22:00")
+    items = [product("1500.00"), product("300.00"), product("700.00")]
+    for item in items:
+        stock(shop, item, 10)
+    person = customer()
+    points_for(person, 500)
+    body = {
+        "channel": "site",
+        "fulfilment": "click_and_collect",
+        "customer": person.pk,
+        "pickup_location": shop.code,
+        "lines": [{"sku": item.sku, "quantity": 2} for item in items],
+        "points": 200,
+    }
+
+    event_type_wanted("order.placed")  # none are: known for a few seconds per process, as when serving
+
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        response = writer.post(ORDERS, body, format="json", HTTP_IDEMPOTENCY_KEY="cost-1")
+
+    # then
+    assert response.status_code == 201, response.content
+    names = [statement_name(query["sql"]) for query in captured.captured_queries]
+    names = names[: names.index("commit") + 1]  # then the notice's delivery: a Celery task, run eagerly here
+    assert names == expected_statements(connection.vendor)
+    assert not [name for name in names if "savepoint" in name.lower()]
+    assert response.json()["lines"][0]["quantity"] == 2
+    assert sorted(Stock.objects.values_list("reserved", flat=True)) == [2, 2, 2]
+    assert StockMovement.objects.filter(reason="reservation").count() == 3
+    assert stock_discrepancies() == [] and points_discrepancies() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_response_is_the_order_as_read_back(client_with_scopes, programme):
+    # given
+    writer = client_with_scopes("orders:read", "orders:write")
+    shop = store(code="msk-1", name="Tverskaya", address="Tverskaya 1", opening_hours="10:00-22:00")
+    items = [product("1500.00"), product("300.00")]
+    for item in items:
+        stock(shop, item, 10)
+    person = customer()
+    points_for(person, 500)
+    body = {
+        "channel": "site",
+        "fulfilment": "click_and_collect",
+        "customer": person.pk,
+        "pickup_location": shop.code,
+        "lines": [{"sku": item.sku, "quantity": 1} for item in items],
+        "points": 100,
+        "payments": [{"method": "card_online"}],
+    }
+
+    # when
+    placed = writer.post(ORDERS, body, format="json", HTTP_IDEMPOTENCY_KEY="as-written")
+
+    # then
+    assert placed.status_code == 201, placed.content
+    read = writer.get(f"{ORDERS}{Order.objects.get().number}/")
+    assert placed.json() == read.json()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_every_channel_s_order_numbers_have_their_sequence():
+    # Placing draws a number with a bare nextval: a channel without its sequence would fail.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relkind = 'S'")
+        sequences = {row[0] for row in cursor.fetchall()}
+    assert {sequence_name(f"order:{prefix}") for prefix in NUMBER_PREFIXES.values()} <= sequences
