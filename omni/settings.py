@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
         "LocationKindEnum": "inventory.models.LocationKind",
         "TransferStatusEnum": "inventory.models.TransferStatus",
         "PromoKindEnum": "loyalty.models.PromoKind",
+        "MessageChannelEnum": "customers.models.MessageChannel",
+        "CampaignStatusEnum": "omni.marketing.models.CampaignStatus",
         "ReturnConditionEnum": "orders.models.ReturnCondition",
         "RefundMethodEnum": "orders.models.RefundMethod",
         "RefundStatusEnum": "orders.models.RefundStatus",

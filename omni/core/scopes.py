@@ -22,3 +22,5 @@ class Scope(models.TextChoices):
     LOYALTY_ADMIN = "loyalty:admin", _("Change the loyalty programme's rules and tiers")
     PROMO_WRITE = "promo:write", _("Create and deactivate promo codes")
     CUSTOMERS_MERGE = "customers:merge", _("Merge two profiles of one person and dismiss duplicate candidates")
+    CAMPAIGNS_READ = "campaigns:read", _("Read marketing campaigns, their preview and their results")
+    CAMPAIGNS_WRITE = "campaigns:write", _("Create, change, test, send and cancel marketing campaigns")

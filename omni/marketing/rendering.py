@@ -8,6 +8,7 @@ a last line, so that no message goes out without one.
 """
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -37,7 +38,17 @@ class Texts:
     links_placed: dict[str, bool]
 
 
+VARIABLE = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
 def _compile(text: str, field: str) -> Template:
+    """The text as a template of placeholders only: no tags, which could include other templates."""
+    if "{%" in text:
+        raise InvalidInput.for_field(field, _("The text may hold placeholders such as {{ name }}, no {% tags %}."))
+    unknown = sorted(set(VARIABLE.findall(text)) - set(PLACEHOLDERS))
+    if unknown:
+        message = _("Unknown placeholders: %(unknown)s. Known: %(known)s.")
+        raise InvalidInput.for_field(field, message % {"unknown": ", ".join(unknown), "known": ", ".join(PLACEHOLDERS)})
     try:
         return Template(text)
     except TemplateSyntaxError as exc:

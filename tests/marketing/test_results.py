@@ -158,6 +158,9 @@ def test_a_campaign_is_checked_before_it_is_written():
         ({"channels": ("fax",)}, "channels"),
         ({"text_en": " "}, "text_en"),
         ({"text_ru": "{% if %}"}, "text_ru"),
+        ({"text_en": "{% include 'admin/base.html' %}"}, "text_en"),
+        ({"text_en": "{{ customer.notes }}"}, "text_en"),
+        ({"subject_en": "{{ name|nosuchfilter }}"}, "subject_en"),
         ({"promo_kind": "percent", "promo_value": 150}, "promo_value"),
         ({"conversion_days": 0}, "conversion_days"),
     ]:
