@@ -43,6 +43,13 @@ class CampaignData:
     bonus_points: int = 0
 
 
+def campaign_check(data: CampaignData) -> dict:
+    """The campaign's values as stored; ``InvalidInput`` naming the field for the first that is not valid."""
+    values = _check(data)
+    texts_compile(Campaign(**values))
+    return values
+
+
 def _check(data: CampaignData) -> dict:
     values = {item.name: getattr(data, item.name) for item in fields(data)}
     values["name"] = data.name.strip()
@@ -77,9 +84,7 @@ def _check(data: CampaignData) -> dict:
 
 def campaign_create(*, data: CampaignData, actor: Actor = SYSTEM) -> Campaign:
     """A draft campaign; its texts are checked as templates."""
-    values = _check(data)
-    campaign = Campaign(**values)
-    texts_compile(campaign)
+    campaign = Campaign(**campaign_check(data))
     with transaction.atomic():
         campaign.save()
         audit_event(actor, campaign, AuditKind.CREATED)
@@ -88,8 +93,7 @@ def campaign_create(*, data: CampaignData, actor: Actor = SYSTEM) -> Campaign:
 
 def campaign_update(*, campaign: Campaign, data: CampaignData, actor: Actor = SYSTEM) -> Campaign:
     """Change a draft; a campaign once sent keeps what it was sent with."""
-    values = _check(data)
-    texts_compile(Campaign(**values))
+    values = campaign_check(data)
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.status != CampaignStatus.DRAFT:
