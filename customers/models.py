@@ -88,6 +88,8 @@ class Customer(TimeStampedModel):
         max_length=8,
         choices=settings.LANGUAGES,
         blank=True,
+        default="",
+        db_default="",  # rows written around the ORM (COPY in the load generators) need no value
         help_text=_("The language messages are written in. Empty: the site's language."),
     )
     time_zone = models.CharField(
@@ -95,6 +97,8 @@ class Customer(TimeStampedModel):
         max_length=64,
         blank=True,
         validators=[validate_time_zone],
+        default="",
+        db_default="",
         help_text=_("Where the customer lives, for quiet hours, for example Asia/Yekaterinburg. Empty: the site's."),
     )
     tags = models.JSONField(

@@ -14,11 +14,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='customer',
             name='language',
-            field=models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Russian')], help_text="The language messages are written in. Empty: the site's language.", max_length=8, verbose_name='language'),
+            field=models.CharField(blank=True, db_default='', default='', choices=[('en', 'English'), ('ru', 'Russian')], help_text="The language messages are written in. Empty: the site's language.", max_length=8, verbose_name='language'),
         ),
         migrations.AddField(
             model_name='customer',
             name='time_zone',
-            field=models.CharField(blank=True, help_text="Where the customer lives, for quiet hours, for example Asia/Yekaterinburg. Empty: the site's.", max_length=64, validators=[customers.models.validate_time_zone], verbose_name='time zone'),
+            field=models.CharField(blank=True, db_default='', default='', help_text="Where the customer lives, for quiet hours, for example Asia/Yekaterinburg. Empty: the site's.", max_length=64, validators=[customers.models.validate_time_zone], verbose_name='time zone'),
         ),
     ]
