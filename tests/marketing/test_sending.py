@@ -104,11 +104,19 @@ def test_placeholders_are_filled_in_the_members_language_with_a_personal_single_
     assert code.valid_until == NOON + datetime.timedelta(days=5)
 
 
-def test_every_message_carries_an_unsubscribe_link():
-    person = member()
+def test_every_message_carries_an_unsubscribe_link_in_its_language():
+    russian, english = member(language="ru"), member(language="en")
     camp = send(campaign())
-    body = outcome(camp, person).message.body
-    assert "/m/unsubscribe/" in body.splitlines()[-1]
+    assert (
+        outcome(camp, russian)
+        .message.body.splitlines()[-1]
+        .startswith("Отписаться: http://localhost:8000/m/unsubscribe/")
+    )
+    assert (
+        outcome(camp, english)
+        .message.body.splitlines()[-1]
+        .startswith("Unsubscribe: http://localhost:8000/m/unsubscribe/")
+    )
 
 
 def test_a_text_that_places_the_link_itself_gets_no_second_one():
