@@ -317,6 +317,10 @@ CELERY_BEAT_SCHEDULE = {
     "orders-remind-pickup": {"task": "orders.tasks.remind_pickup", "schedule": crontab(minute=35)},
     # Marketing: scheduled campaigns fall due, messages held for the night go out in the morning.
     "marketing-run-due-campaigns": {"task": "omni.marketing.tasks.run_due_campaigns", "schedule": crontab(minute="*")},
+    "marketing-remind-abandoned-carts": {
+        "task": "omni.marketing.tasks.remind_abandoned_carts",
+        "schedule": crontab(minute="*/5"),
+    },
     "marketing-grant-campaign-bonuses": {
         "task": "omni.marketing.tasks.grant_campaign_bonuses",
         "schedule": crontab(hour=5, minute=10),
@@ -389,6 +393,8 @@ MARKETING_QUIET_END_HOUR = env_int("MARKETING_QUIET_END_HOUR", 9)
 MARKETING_CONTROL_PERCENT = env_int("MARKETING_CONTROL_PERCENT", 10)
 # Members per transaction while a campaign is sent.
 MARKETING_BATCH_SIZE = env_int("MARKETING_BATCH_SIZE", 1000)
+# A cart left this many minutes without a change or an order gets one reminder.
+MARKETING_CART_REMINDER_MINUTES = env_int("MARKETING_CART_REMINDER_MINUTES", 60)
 # The public address unsubscribe links start with (no trailing slash).
 MARKETING_PUBLIC_URL = os.environ.get("MARKETING_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 

@@ -176,6 +176,7 @@ GRANTS: dict[str, dict[str, set[str]]] = {
             "change_campaign",
             "send_campaign",
             "view_campaign",
+            "view_cart",
             "view_recipient",
         },
     },

@@ -24,3 +24,4 @@ class Scope(models.TextChoices):
     CUSTOMERS_MERGE = "customers:merge", _("Merge two profiles of one person and dismiss duplicate candidates")
     CAMPAIGNS_READ = "campaigns:read", _("Read marketing campaigns, their preview and their results")
     CAMPAIGNS_WRITE = "campaigns:write", _("Create, change, test, send and cancel marketing campaigns")
+    CARTS_WRITE = "carts:write", _("Report the shop's and the app's carts, for abandoned-cart reminders")

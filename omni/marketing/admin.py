@@ -1,13 +1,16 @@
 """The campaign page: the form while a draft, the preview, a test send to oneself, the send button,
 then the progress and the results. Buttons POST to the campaign's own URLs and call one service each."""
 
+import datetime
 from dataclasses import fields
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,11 +19,13 @@ from django.views.decorators.http import require_POST
 from customers.models import MessageChannel
 from omni.core.actors import Actor
 from omni.core.errors import DomainError
+from omni.core.formats import format_count, format_money
 from omni.marketing import services
-from omni.marketing.models import Campaign, CampaignStatus, Recipient, SkipReason
+from omni.marketing.models import Campaign, CampaignStatus, Cart, Recipient, SkipReason
 from omni.marketing.rendering import LANGUAGES, PLACEHOLDERS, render, sample_values, texts_compile
 from omni.marketing.results import campaign_preview, campaign_results
 
+RECOVERED_DAYS = 30
 DATA_FIELDS = [item.name for item in fields(services.CampaignData)]
 
 
@@ -171,3 +176,45 @@ class RecipientAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Cart)
+class CartAdmin(admin.ModelAdmin):
+    """Carts the shop and the app reported, their reminders and what the reminders brought back."""
+
+    list_display = [
+        "external_id",
+        "channel",
+        "customer",
+        "status",
+        "reason",
+        "changed_at",
+        "reminded_at",
+        "recovered_order",
+        "recovered_total",
+    ]
+    list_filter = ["status", "channel", "reason"]
+    list_select_related = ["customer"]
+    search_fields = ["external_id", "recovered_order"]
+    raw_id_fields = ["customer", "reminder"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        since = timezone.now() - datetime.timedelta(days=RECOVERED_DAYS)
+        figures = Cart.objects.filter(reminded_at__gte=since).aggregate(
+            reminded=Count("pk"), recovered=Count("pk", filter=~Q(recovered_order="")), revenue=Sum("recovered_total")
+        )
+        subtitle = _(
+            "Last %(days)s days: %(reminded)s reminders, %(recovered)s carts recovered, %(revenue)s recovered revenue."
+        ) % {
+            "days": RECOVERED_DAYS,
+            "reminded": format_count(figures["reminded"]),
+            "recovered": format_count(figures["recovered"]),
+            "revenue": format_money(figures["revenue"] or 0),
+        }
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": subtitle})

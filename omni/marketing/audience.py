@@ -20,7 +20,7 @@ from customers.messaging.services import Route, customers_addresses, customers_c
 from customers.models import Customer, Message, MessagePurpose
 from loyalty.models import Account
 from loyalty.selectors import Balance, balances
-from omni.marketing.models import Campaign, RecipientStatus, SkipReason
+from omni.marketing.models import RecipientStatus, SkipReason
 
 CAP_PERIOD = datetime.timedelta(days=7)
 
@@ -80,11 +80,11 @@ def quiet_until(customer: Customer, now: datetime.datetime) -> datetime.datetime
     return morning
 
 
-def decide(customer: Customer, *, campaign: Campaign, facts: Facts, now: datetime.datetime) -> Decision:
+def decide(customer: Customer, *, channels: list[str], facts: Facts, now: datetime.datetime) -> Decision:
     """Send now, hold until morning, or skip with the reason.
 
     The channel: the preferred one when the customer consented to marketing there, else the next
-    consented one in ``CUSTOMERS_MESSAGE_CHANNELS``, among the campaign's channels
+    consented one in ``CUSTOMERS_MESSAGE_CHANNELS``, among ``channels`` (a campaign's)
     (``customers.messaging.services.route_choose``). Then the quiet hours, then the weekly cap.
     """
     if customer.merged_into_id or customer.anonymised_at:
@@ -95,7 +95,7 @@ def decide(customer: Customer, *, campaign: Campaign, facts: Facts, now: datetim
             purpose=MessagePurpose.MARKETING,
             addresses=facts.addresses.get(customer.pk, {}),
             granted=facts.granted.get(customer.pk, set()),
-            channels=campaign.channels,
+            channels=channels,
         )
     except NoReachableChannel:
         return Decision(RecipientStatus.SKIPPED, SkipReason.NO_ADDRESS)

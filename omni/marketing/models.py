@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from loyalty.models import PromoKind
+from omni.core.channels import SALES_CHANNEL_CHOICES
 from omni.core.models import TimeStampedModel, by_staff_member
 
 
@@ -144,3 +145,57 @@ class Recipient(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id} → {self.customer_id} ({self.status})"
+
+
+# --- Abandoned carts ----------------------------------------------------------------------
+
+
+class CartStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    REMINDED = "reminded", _("reminded")
+    ORDERED = "ordered", _("ordered before a reminder")
+    SKIPPED = "skipped", _("no reminder")
+
+
+class Cart(TimeStampedModel):
+    """A cart the shop or the app reported, by its own id; its customer may be known later."""
+
+    channel = models.CharField(_("channel"), max_length=16, choices=SALES_CHANNEL_CHOICES)
+    external_id = models.CharField(_("cart id"), max_length=64)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lines = models.JSONField(_("lines"), default=list, help_text=_("[{sku, quantity}] as last reported."))
+    changed_at = models.DateTimeField(_("changed at"), help_text=_("When the customer last changed the cart."))
+    status = models.CharField(_("status"), max_length=16, choices=CartStatus.choices, default=CartStatus.OPEN)
+    reason = models.CharField(_("reason skipped"), max_length=16, choices=SkipReason.choices, blank=True)
+    reminder = models.ForeignKey(
+        "customers.Message",
+        verbose_name=_("reminder"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    recovered_order = models.CharField(
+        _("recovered by order"), max_length=32, blank=True, help_text=_("An order with its goods after the reminder.")
+    )
+    recovered_total = models.DecimalField(
+        _("recovered revenue"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
+        constraints = [models.UniqueConstraint(fields=["channel", "external_id"], name="cart_unique_external_id")]
+        indexes = [models.Index(fields=["status", "changed_at"], name="cart_status_changed_idx")]
+
+    def __str__(self):
+        return f"{self.channel}:{self.external_id}"

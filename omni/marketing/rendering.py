@@ -69,8 +69,8 @@ def message_language(customer: Customer) -> str:
     return language if language in LANGUAGES else "en"
 
 
-def unsubscribe_url(*, customer_id: int, channel: str, campaign_id: int) -> str:
-    token = unsubscribe_token(customer_id=customer_id, channel=channel, campaign_id=campaign_id)
+def unsubscribe_url(*, customer_id: int, channel: str, source: str) -> str:
+    token = unsubscribe_token(customer_id=customer_id, channel=channel, source=source)
     return settings.MARKETING_PUBLIC_URL + reverse("marketing-unsubscribe", args=[token])
 
 

@@ -44,7 +44,7 @@ def campaign_preview(campaign: Campaign, *, now: datetime.datetime | None = None
         facts = facts_load(ids, now=now)
         for customer_id in ids:
             preview.members += 1
-            decision = decide(facts.customers[customer_id], campaign=campaign, facts=facts, now=now)
+            decision = decide(facts.customers[customer_id], channels=campaign.channels, facts=facts, now=now)
             if decision.status == RecipientStatus.SKIPPED:
                 preview.skipped[decision.reason] = preview.skipped.get(decision.reason, 0) + 1
             elif in_control_group(campaign.pk, customer_id, campaign.control_percent or control_share()):

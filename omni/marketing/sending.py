@@ -34,6 +34,7 @@ from loyalty.services.setup import PromoData, promo_codes_issue
 from omni.marketing.audience import decide, facts_load, in_control_group
 from omni.marketing.models import Campaign, CampaignStatus, Recipient, RecipientStatus
 from omni.marketing.rendering import message_language, placeholders, render, texts_compile, unsubscribe_url
+from omni.marketing.unsubscribe import campaign_note
 
 CLAIM_TIMEOUT = datetime.timedelta(minutes=30)
 MESSAGE_KIND = "campaign"
@@ -112,7 +113,7 @@ def recipients_process(campaign: Campaign, token: uuid.UUID, now: datetime.datet
         facts = facts_load([r.customer_id for r in claimed], now=now, lock=True, with_balances=True)
         sending = []
         for recipient in claimed:
-            decision = decide(facts.customers[recipient.customer_id], campaign=campaign, facts=facts, now=now)
+            decision = decide(facts.customers[recipient.customer_id], channels=campaign.channels, facts=facts, now=now)
             recipient.claim = None
             recipient.status, recipient.reason, recipient.due_at = decision.status, decision.reason, decision.due_at
             recipient.channel = decision.route.channel if decision.route else ""
@@ -126,7 +127,7 @@ def recipients_process(campaign: Campaign, token: uuid.UUID, now: datetime.datet
         for (recipient, route), code in zip(sending, _promo_codes(campaign, len(sending), now), strict=True):
             customer = facts.customers[recipient.customer_id]
             language = message_language(customer)
-            link = unsubscribe_url(customer_id=customer.pk, channel=route.channel, campaign_id=campaign.pk)
+            link = unsubscribe_url(customer_id=customer.pk, channel=route.channel, source=campaign_note(campaign.pk))
             values = placeholders(
                 customer, balance=facts.balances.get(customer.pk), promo_code=code, link=link, language=language
             )

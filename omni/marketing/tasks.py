@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from customers.messaging.backends import get_backend
 from customers.models import Message, MessageChannel
+from omni.marketing.carts import carts_recovered, carts_remind
 from omni.marketing.models import Campaign, CampaignStatus, Recipient, RecipientStatus
 from omni.marketing.rendering import render, sample_values, texts_compile
 from omni.marketing.results import campaign_bonuses_grant
@@ -60,3 +61,11 @@ def send_test_message(campaign_id: int, email: str, language: str) -> str:
     )
     message = Message(channel=MessageChannel.EMAIL, recipient=email, subject=f"[TEST] {subject}", body=body)
     return str(get_backend(MessageChannel.EMAIL).send(message))
+
+
+@shared_task
+def remind_abandoned_carts() -> dict[str, int]:
+    """Every 5 minutes: one reminder for each cart left without an order; the revenue recovered."""
+    outcomes = carts_remind()
+    outcomes["recovered"] = carts_recovered()
+    return outcomes

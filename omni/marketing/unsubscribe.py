@@ -22,11 +22,11 @@ SALT = "omni.marketing.unsubscribe"
 class Unsubscribe:
     customer_id: int
     channel: str
-    campaign_id: int
+    source: str  # what carried the link: campaign:<id>, cart:<id>; noted in the consent history
 
     @property
     def note(self) -> str:
-        return campaign_note(self.campaign_id)
+        return self.source
 
 
 def campaign_note(campaign_id: int) -> str:
@@ -34,19 +34,19 @@ def campaign_note(campaign_id: int) -> str:
     return f"campaign:{campaign_id}"
 
 
-def unsubscribe_token(*, customer_id: int, channel: str, campaign_id: int) -> str:
-    return signing.dumps([customer_id, channel, campaign_id], salt=SALT, compress=True)
+def unsubscribe_token(*, customer_id: int, channel: str, source: str) -> str:
+    return signing.dumps([customer_id, channel, source], salt=SALT, compress=True)
 
 
 def unsubscribe_read(token: str) -> Unsubscribe:
     """What a token names; ``InvalidInput`` when it was not signed here or was altered."""
     try:
-        customer_id, channel, campaign_id = signing.loads(token, salt=SALT)
+        customer_id, channel, source = signing.loads(token, salt=SALT)
     except (signing.BadSignature, ValueError, TypeError):
         raise InvalidInput(_("This unsubscribe link is not valid."), details={"field": "token"})
     if channel not in MessageChannel.values:
         raise InvalidInput(_("This unsubscribe link is not valid."), details={"field": "token"})
-    return Unsubscribe(int(customer_id), channel, int(campaign_id))
+    return Unsubscribe(int(customer_id), channel, str(source)[:255])
 
 
 def unsubscribe_apply(token: str) -> Unsubscribe:

@@ -54,7 +54,7 @@ def test_the_unsubscribe_link_asks_first_then_withdraws_that_channels_consent(cl
 
 def test_an_altered_unsubscribe_link_is_refused_and_changes_nothing(client):
     person = member()
-    token = unsubscribe_token(customer_id=person.pk, channel="sms", campaign_id=1)
+    token = unsubscribe_token(customer_id=person.pk, channel="sms", source="campaign:1")
     forged = token.replace(str(person.pk), str(person.pk + 1), 1) + "x"
     response = client.post(f"/m/unsubscribe/{forged}/")
     assert response.status_code == 400

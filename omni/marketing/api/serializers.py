@@ -7,7 +7,8 @@ from customers.models import MessageChannel, Segment
 from loyalty.models import PromoKind
 from omni.core import dates
 from omni.core.api.serializers import ModelSerializer, StrictInputSerializer, WholeNumberField
-from omni.marketing.models import Campaign
+from omni.core.channels import SALES_CHANNEL_CHOICES
+from omni.marketing.models import Campaign, Cart
 from omni.marketing.services import MAX_CONVERSION_DAYS
 
 MAX_TEXT = 5000
@@ -107,3 +108,39 @@ class ResultsSerializer(serializers.Serializer):
     lift_points = serializers.FloatField(
         allow_null=True, help_text=_("Conversion minus the control group's, in percentage points.")
     )
+
+
+class CartLineSerializer(StrictInputSerializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = WholeNumberField(min_value=1, max_value=10_000)
+
+
+class CartInputSerializer(StrictInputSerializer):
+    channel = serializers.ChoiceField(choices=SALES_CHANNEL_CHOICES, help_text=_("Where the cart is: site or app."))
+    cart_id = serializers.CharField(max_length=64, help_text=_("The shop's own id of the cart."))
+    customer_id = WholeNumberField(
+        min_value=1, required=False, allow_null=True, default=None, help_text=_("Omitted while the cart is anonymous.")
+    )
+    lines = CartLineSerializer(many=True, max_length=200, help_text=_("The whole cart as it is now; empty: emptied."))
+    updated_at = dates.DateTimeField(help_text=_("When the customer last changed the cart."))
+
+
+class CartSerializer(ModelSerializer):
+    cart_id = serializers.CharField(source="external_id")
+    customer_id = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = Cart
+        fields = [
+            "id",
+            "channel",
+            "cart_id",
+            "customer_id",
+            "lines",
+            "changed_at",
+            "status",
+            "reminded_at",
+            "recovered_order",
+            "recovered_total",
+        ]
+        read_only_fields = fields

@@ -11,5 +11,6 @@ urlpatterns = [
     path("campaigns/<int:id>/test/", views.CampaignTestView.as_view(), name="campaign-test"),
     path("campaigns/<int:id>/send/", views.CampaignSendView.as_view(), name="campaign-send"),
     path("campaigns/<int:id>/cancel/", views.CampaignCancelView.as_view(), name="campaign-cancel"),
+    path("carts/", views.CartView.as_view(), name="cart-record"),
     path("campaigns/<int:id>/results/", views.CampaignResultsView.as_view(), name="campaign-results"),
 ]

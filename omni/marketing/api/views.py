@@ -10,6 +10,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.models import Customer
 from omni.core.actors import Actor
 from omni.core.api.idempotency import idempotent
 from omni.core.api.parsers import JSONParser
@@ -20,10 +21,13 @@ from omni.marketing import services
 from omni.marketing.api.serializers import (
     CampaignInputSerializer,
     CampaignSerializer,
+    CartInputSerializer,
+    CartSerializer,
     PreviewSerializer,
     ResultsSerializer,
     TestSendSerializer,
 )
+from omni.marketing.carts import CartLineInput, cart_record
 from omni.marketing.models import Campaign, RecipientStatus
 from omni.marketing.results import campaign_preview, campaign_results
 
@@ -289,3 +293,63 @@ class CampaignResultsView(APIView):
             "lift_points": results.lift,
         }
         return Response(ResultsSerializer(data).data)
+
+
+class CartView(APIView):
+    required_scopes = {"POST": Scope.CARTS_WRITE}
+    staff_permissions = {"POST": "marketing.add_cart"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="carts_record",
+        summary="Report a cart",
+        description=(
+            "The shop or the app reports a cart's whole state each time it changes, by its own `cart_id`; an "
+            "anonymous cart gets its `customer_id` in a later report. A report older than the one kept changes no "
+            "lines. A cart left `MARKETING_CART_REMINDER_MINUTES` without a change and without an order of its "
+            "goods brings the customer one reminder through one consented channel. With an `Idempotency-Key`, a "
+            "retry returns the first answer. Needs `carts:write`."
+        ),
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        request=CartInputSerializer,
+        examples=[
+            OpenApiExample(
+                "Two shirts in the shop's cart",
+                value={
+                    "channel": "site",
+                    "cart_id": "c-81f2",
+                    "customer_id": 42,
+                    "lines": [{"sku": "SHI-0001-S", "quantity": 2}],
+                    "updated_at": "2026-12-03T18:20:00+03:00",
+                },
+                request_only=True,
+            )
+        ],
+        responses={
+            200: OpenApiResponse(CartSerializer, description="The cart as kept."),
+            **error_responses(400, 422, e400="Invalid input, an unknown SKU or customer (`invalid`): nothing changed."),
+        },
+        tags=["carts"],
+    )
+    def post(self, request):
+        serializer = CartInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        customer = None
+        if data["customer_id"] is not None:
+            customer = Customer.objects.filter(pk=data["customer_id"]).first()
+            if customer is None:
+                raise InvalidInput.for_field("customer_id", gettext("No customer has this id."))
+
+        def record():
+            cart = cart_record(
+                channel=data["channel"],
+                external_id=data["cart_id"],
+                lines=[CartLineInput(line["sku"], line["quantity"]) for line in data["lines"]],
+                changed_at=data["updated_at"],
+                customer=customer,
+                actor=Actor.from_request(request),
+            )
+            return Response(CartSerializer(cart).data)
+
+        return idempotent(request, record)
