@@ -114,7 +114,8 @@ def reminder_text(cart: Cart, customer: Customer, *, language: str, link: str) -
         for line in cart.lines:
             state = _("in stock") if available.get(line["sku"], 0) >= line["quantity"] else _("running out")
             values = {"name": names.get(line["sku"], line["sku"]), "quantity": format_count(line["quantity"])}
-            lines.append(f"— {_('%(name)s × %(quantity)s') % values} ({state})")
+            item = _("%(name)s × %(quantity)s") % values
+            lines.append(f"— {item} ({state})")
         greeting = _("%(name)s, you left these in your cart:") % {"name": customer.first_name or _("customer")}
         body = "\n".join([greeting, *lines, _("Unsubscribe: %(url)s") % {"url": link}])
         return _("Your cart is waiting"), body

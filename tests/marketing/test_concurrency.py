@@ -70,3 +70,26 @@ def test_two_campaigns_at_once_keep_the_weekly_cap():
     for person in people:
         assert Message.objects.filter(customer=person).count() == 1
     assert Recipient.objects.filter(status=RecipientStatus.SKIPPED, reason="capped").count() == 8
+
+
+def test_two_sweeps_racing_remind_a_cart_once():
+    import datetime
+
+    from django.utils import timezone
+
+    from omni.marketing.carts import CartLineInput, cart_record, carts_remind
+    from tests.orders.factories import product
+
+    item = product(sku="RACE-1")
+    person = member()
+    cart_record(
+        channel="site",
+        external_id="r-1",
+        customer=person,
+        lines=[CartLineInput(item.sku, 1)],
+        changed_at=timezone.now() - datetime.timedelta(hours=2),
+    )
+    with mock.patch("customers.messaging.services._schedule"):
+        errors = race(carts_remind, carts_remind)
+    assert errors == []
+    assert Message.objects.filter(customer=person, kind="cart_reminder").count() == 1
