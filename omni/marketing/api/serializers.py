@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -74,7 +75,7 @@ class CampaignInputSerializer(StrictInputSerializer):
 
 class TestSendSerializer(StrictInputSerializer):
     email = serializers.EmailField(required=False, help_text=_("Omitted: the signed-in staff member's e-mail."))
-    language = serializers.ChoiceField(choices=[("ru", "ru"), ("en", "en")], required=False, default="ru")
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, default="ru")
 
 
 class PreviewSerializer(serializers.Serializer):
@@ -110,7 +111,7 @@ class ResultsSerializer(serializers.Serializer):
     )
 
 
-class CartLineSerializer(StrictInputSerializer):
+class CartReportLineSerializer(StrictInputSerializer):
     sku = serializers.CharField(max_length=64)
     quantity = WholeNumberField(min_value=1, max_value=10_000)
 
@@ -121,7 +122,9 @@ class CartInputSerializer(StrictInputSerializer):
     customer_id = WholeNumberField(
         min_value=1, required=False, allow_null=True, default=None, help_text=_("Omitted while the cart is anonymous.")
     )
-    lines = CartLineSerializer(many=True, max_length=200, help_text=_("The whole cart as it is now; empty: emptied."))
+    lines = CartReportLineSerializer(
+        many=True, max_length=200, help_text=_("The whole cart as it is now; empty: emptied.")
+    )
     updated_at = dates.DateTimeField(help_text=_("When the customer last changed the cart."))
 
 
