@@ -6,8 +6,10 @@ constraints the database keeps under any concurrency.
 """
 
 import uuid
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +50,12 @@ class PaymentMethod(models.TextChoices):
     ON_DELIVERY = "on_delivery", _("payment on delivery")
 
 
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name (Europe/Moscow, Asia/Yekaterinburg)."""
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a time zone name such as Europe/Moscow."), params={"value": value})
+
+
 class CustomerQuerySet(models.QuerySet):
     def active(self):
         """Profiles that are neither merged into another nor anonymised."""
@@ -74,6 +82,24 @@ class Customer(TimeStampedModel):
     )
     preferred_payment_method = models.CharField(
         _("preferred payment method"), max_length=16, choices=PaymentMethod.choices, blank=True
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        db_default="",  # rows written around the ORM (COPY in the load generators) need no value
+        help_text=_("The language messages are written in. Empty: the site's language."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        default="",
+        db_default="",
+        help_text=_("Where the customer lives, for quiet hours, for example Asia/Yekaterinburg. Empty: the site's."),
     )
     tags = models.JSONField(
         _("preferences"),

@@ -9,6 +9,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
@@ -41,6 +43,7 @@ from customers.models import (
     InteractionKind,
     PaymentMethod,
     reversed_tail,
+    validate_time_zone,
 )
 from customers.timeline_events import event_summary, is_registered
 from inventory.models import Location
@@ -70,7 +73,7 @@ CHOICE_FIELDS = {
     "preferred_payment_method": PaymentMethod,
     "acquisition_channel": Channel,
 }
-PROFILE_FIELDS = (*TEXT_FIELDS, *CHOICE_FIELDS, "birthday", "preferred_store", "tags")
+PROFILE_FIELDS = (*TEXT_FIELDS, *CHOICE_FIELDS, "birthday", "preferred_store", "tags", "language", "time_zone")
 MAX_DUPLICATE_GROUP = 20
 
 
@@ -156,6 +159,14 @@ def _clean_profile(profile: dict) -> dict:
                 raise InvalidInput.for_field("preferred_store", _("Unknown store."))
         elif name == "tags":
             value = sorted({str(tag).strip() for tag in value if str(tag).strip()})
+        elif name == "language":
+            if value not in dict(settings.LANGUAGES):
+                raise InvalidInput.for_field("language", _("%(value)s is not a language of Omni.") % {"value": value})
+        elif name == "time_zone":
+            try:
+                validate_time_zone(value)
+            except ValidationError as error:
+                raise InvalidInput.for_field("time_zone", error.messages[0])
         cleaned[name] = value
     return cleaned
 

@@ -21,6 +21,19 @@ def deliver_message(self, message_id: int) -> str:
 
 
 @shared_task
+def deliver_messages(message_ids: list[int]) -> dict[str, int]:
+    """Deliver a batch of outbox messages (a campaign's); one that fails stays pending for the requeue."""
+    outcomes: dict[str, int] = {}
+    for message_id in message_ids:
+        try:
+            outcome = message_deliver(message_id=message_id)
+        except DeliveryFailed:
+            outcome = "retry"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+@shared_task
 def requeue_pending_messages() -> int:
     """Every few minutes: queue again the messages still pending (the broker was down, a worker died)."""
     count = messages_requeue()

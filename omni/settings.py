@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "omni.reports",
     # Beside the reports: events pushed to integrations; it may import every app, none imports it.
     "omni.webhooks",
+    # Beside them: campaigns, which read customers, loyalty and orders; no app imports it.
+    "omni.marketing",
 ]
 
 MIDDLEWARE = [
@@ -256,6 +258,8 @@ SPECTACULAR_SETTINGS = {
         "LocationKindEnum": "inventory.models.LocationKind",
         "TransferStatusEnum": "inventory.models.TransferStatus",
         "PromoKindEnum": "loyalty.models.PromoKind",
+        "MessageChannelEnum": "customers.models.MessageChannel",
+        "CampaignStatusEnum": "omni.marketing.models.CampaignStatus",
         "ReturnConditionEnum": "orders.models.ReturnCondition",
         "RefundMethodEnum": "orders.models.RefundMethod",
         "RefundStatusEnum": "orders.models.RefundStatus",
@@ -325,6 +329,16 @@ CELERY_BEAT_SCHEDULE = {
     # Orders: hourly, uncollected click-and-collect orders expire and customers are reminded.
     "orders-expire-uncollected": {"task": "orders.tasks.expire_uncollected_orders", "schedule": crontab(minute=5)},
     "orders-remind-pickup": {"task": "orders.tasks.remind_pickup", "schedule": crontab(minute=35)},
+    # Marketing: scheduled campaigns fall due, messages held for the night go out in the morning.
+    "marketing-run-due-campaigns": {"task": "omni.marketing.tasks.run_due_campaigns", "schedule": crontab(minute="*")},
+    "marketing-remind-abandoned-carts": {
+        "task": "omni.marketing.tasks.remind_abandoned_carts",
+        "schedule": crontab(minute="*/5"),
+    },
+    "marketing-grant-campaign-bonuses": {
+        "task": "omni.marketing.tasks.grant_campaign_bonuses",
+        "schedule": crontab(hour=5, minute=10),
+    },
     # Webhooks: deliveries due (a retry, or queued while the broker was down) are queued again.
     "webhooks-requeue-due-deliveries": {"task": "omni.webhooks.tasks.requeue_due_deliveries", "schedule": crontab()},
     # Stock changes left unsent by a broker outage go out with the next sweep.
@@ -387,6 +401,20 @@ CUSTOMERS_MESSAGE_MAX_ATTEMPTS = env_int("CUSTOMERS_MESSAGE_MAX_ATTEMPTS", 5)
 CUSTOMERS_MESSAGE_REQUEUE_MINUTES = env_int("CUSTOMERS_MESSAGE_REQUEUE_MINUTES", 5)
 # A feedback score at or below this opens a case for the store's manager.
 CUSTOMERS_FEEDBACK_CASE_THRESHOLD = env_int("CUSTOMERS_FEEDBACK_CASE_THRESHOLD", 6)
+
+# Marketing: at most this many marketing messages per customer in 7 days, across campaigns.
+MARKETING_WEEKLY_CAP = env_int("MARKETING_WEEKLY_CAP", 3)
+# Quiet hours in the customer's time zone: from this hour until the end hour, messages wait for morning.
+MARKETING_QUIET_START_HOUR = env_int("MARKETING_QUIET_START_HOUR", 21)
+MARKETING_QUIET_END_HOUR = env_int("MARKETING_QUIET_END_HOUR", 9)
+# Share of a campaign's members held out at random, so that its lift is measured (0–50).
+MARKETING_CONTROL_PERCENT = env_int("MARKETING_CONTROL_PERCENT", 10)
+# Members per transaction while a campaign is sent.
+MARKETING_BATCH_SIZE = env_int("MARKETING_BATCH_SIZE", 1000)
+# A cart left this many minutes without a change or an order gets one reminder.
+MARKETING_CART_REMINDER_MINUTES = env_int("MARKETING_CART_REMINDER_MINUTES", 60)
+# The public address unsubscribe links start with (no trailing slash).
+MARKETING_PUBLIC_URL = os.environ.get("MARKETING_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 
 # Return windows in days: goods bought in a store, and distance sales (delivery, click-and-collect).
 ORDERS_RETURN_DAYS_STORE = env_int("ORDERS_RETURN_DAYS_STORE", 14)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("m/", include("omni.marketing.urls")),
 ]
 
 

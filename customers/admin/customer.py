@@ -169,6 +169,7 @@ class CustomerAdmin(ChangeHistoryAdminMixin, admin.ModelAdmin):
                     ("birthday", "gender"),
                     ("city", "preferred_store"),
                     ("preferred_channel", "preferred_payment_method"),
+                    ("language", "time_zone"),
                     "tags",
                     "notes",
                 ]

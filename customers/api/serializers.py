@@ -1,5 +1,6 @@
 """Shapes of the customers API. They validate form only; the rules live in ``customers.services``."""
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -61,6 +62,8 @@ class CustomerSerializer(ModelSerializer):
             "preferred_store",
             "preferred_channel",
             "preferred_payment_method",
+            "language",
+            "time_zone",
             "tags",
             "notes",
             "acquisition_channel",
@@ -160,6 +163,12 @@ class ProfileSerializer(StrictInputSerializer):
     preferred_store = LocationCodeField(required=False, allow_null=True)
     preferred_channel = serializers.ChoiceField(ContactChannel.choices, required=False, allow_blank=True)
     preferred_payment_method = serializers.ChoiceField(PaymentMethod.choices, required=False, allow_blank=True)
+    language = serializers.ChoiceField(
+        settings.LANGUAGES, required=False, allow_blank=True, help_text=_("Messages are written in it.")
+    )
+    time_zone = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text=_("For example Asia/Yekaterinburg; for quiet hours.")
+    )
     tags = serializers.ListField(
         child=serializers.CharField(max_length=100), max_length=MAX_TAGS, required=False, help_text=_("Preferences.")
     )

@@ -9,6 +9,8 @@ for example while the broker was down.
 """
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +30,7 @@ from customers.models import (
     ConsentPurpose,
     Customer,
     Direction,
+    Identity,
     IdentityKind,
     Interaction,
     InteractionKind,
@@ -70,10 +73,10 @@ def channel_order(customer: Customer) -> list[str]:
     return order
 
 
-def customer_addresses(customer: Customer) -> dict[str, str]:
-    """Where the customer can be reached, per channel, from their identities (one query)."""
+def addresses_of(identities) -> dict[str, str]:
+    """Where a customer can be reached, per channel, from their (kind, system, value) identities in id order."""
     addresses: dict[str, str] = {}
-    for kind, system, value in customer.identities.order_by("id").values_list("kind", "system", "value"):
+    for kind, system, value in identities:
         if kind == IdentityKind.EMAIL:
             addresses.setdefault(MessageChannel.EMAIL, value)
         elif kind == IdentityKind.PHONE:
@@ -85,18 +88,52 @@ def customer_addresses(customer: Customer) -> dict[str, str]:
     return addresses
 
 
-def message_route(customer: Customer, *, purpose: str) -> Route:
-    """The one channel a message goes through, or the reason there is none.
+def customer_addresses(customer: Customer) -> dict[str, str]:
+    """Where the customer can be reached, per channel, from their identities (one query)."""
+    return addresses_of(customer.identities.order_by("id").values_list("kind", "system", "value"))
 
-    Service messages take the first reachable channel; marketing ones the first reachable
-    channel the customer consented to marketing through.
+
+def customers_addresses(customer_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """``customer_addresses`` for many customers in one query."""
+    identities: dict[int, list] = defaultdict(list)
+    rows = Identity.objects.filter(customer_id__in=list(customer_ids)).order_by("id")
+    for customer_id, *identity in rows.values_list("customer_id", "kind", "system", "value"):
+        identities[customer_id].append(identity)
+    return {customer_id: addresses_of(rows) for customer_id, rows in identities.items()}
+
+
+def customers_consents(customer_ids: Iterable[int]) -> dict[int, set[tuple[str, str]]]:
+    """The (purpose, channel) pairs each customer has granted, in one query."""
+    granted: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    rows = Consent.objects.filter(customer_id__in=list(customer_ids), granted=True)
+    for customer_id, purpose, channel in rows.values_list("customer_id", "purpose", "channel"):
+        granted[customer_id].add((purpose, channel))
+    return granted
+
+
+def route_choose(
+    customer: Customer,
+    *,
+    purpose: str,
+    addresses: dict[str, str],
+    granted: set[tuple[str, str]],
+    channels: Iterable[str] | None = None,
+) -> Route:
+    """The one channel a message goes through, or the reason there is none (the rule, without queries).
+
+    Service messages take the first reachable channel in ``channel_order``; marketing ones the
+    first reachable channel the customer consented to marketing through (with consent to
+    personal data processing). ``channels`` limits the choice (a campaign's channels).
     """
-    addresses = customer_addresses(customer)
-    reachable = [channel for channel in channel_order(customer) if channel in addresses]
+    allowed_channels = set(channels) if channels is not None else None
+    reachable = [
+        channel
+        for channel in channel_order(customer)
+        if channel in addresses and (allowed_channels is None or channel in allowed_channels)
+    ]
     if not reachable:
         raise NoReachableChannel(details={"customer_id": customer.pk})
     if purpose == MessagePurpose.MARKETING:
-        granted = set(Consent.objects.filter(customer=customer, granted=True).values_list("purpose", "channel"))
         allowed = []
         if (ConsentPurpose.PERSONAL_DATA, "") in granted:
             allowed = [channel for channel in reachable if (ConsentPurpose.MARKETING, channel) in granted]
@@ -107,6 +144,14 @@ def message_route(customer: Customer, *, purpose: str) -> Route:
             )
         reachable = allowed
     return Route(reachable[0], addresses[reachable[0]])
+
+
+def message_route(customer: Customer, *, purpose: str) -> Route:
+    """The one channel a message to this customer goes through (``route_choose``), read from the database."""
+    granted: set[tuple[str, str]] = set()
+    if purpose == MessagePurpose.MARKETING:
+        granted = set(Consent.objects.filter(customer=customer, granted=True).values_list("purpose", "channel"))
+    return route_choose(customer, purpose=purpose, addresses=customer_addresses(customer), granted=granted)
 
 
 def _render(text: str, context: dict, field: str) -> str:
@@ -174,6 +219,67 @@ def message_send(
         audit_event(actor, message, AuditKind.MESSAGE_SENT, field="channel", new=message.channel)
         transaction.on_commit(lambda: _schedule(message.pk))
     return message
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One rendered message of a batch: to whom, through which route, what."""
+
+    customer_id: int
+    route: Route
+    subject: str
+    body: str
+
+
+@transaction.atomic(savepoint=False)
+def messages_write(
+    *, messages: Sequence[Outgoing], kind: str, purpose: str, dedupe_key: str, cause_type: str = "", cause_id: str = ""
+) -> dict[int, int]:
+    """Write a batch of rendered messages to the outbox in the caller's transaction; {customer id: message id}.
+
+    The batch form of ``message_send`` for a campaign: the caller has chosen each route
+    (``route_choose``) and rendered the text. Each customer gets one message per ``dedupe_key``
+    (the database's unique key on customer and key): a message another worker already wrote
+    is returned, not written again. Delivery is queued after commit, one task per batch.
+    """
+    check_choice(purpose, MessagePurpose, "purpose")
+    dedupe_key = dedupe_key.strip()[:128]
+    if not dedupe_key:
+        raise InvalidInput.for_field("dedupe_key", _("A batch of messages needs a deduplication key."))
+    Message.objects.bulk_create(
+        [
+            Message(
+                customer_id=item.customer_id,
+                kind=kind[:64],
+                purpose=purpose,
+                channel=item.route.channel,
+                recipient=item.route.recipient,
+                subject=item.subject[:255],
+                body=item.body,
+                dedupe_key=dedupe_key,
+                cause_type=cause_type,
+                cause_id=cause_id,
+                backend=backend_path(item.route.channel),
+            )
+            for item in messages
+        ],
+        ignore_conflicts=True,
+    )
+    written = dict(
+        Message.objects.filter(
+            customer_id__in=[item.customer_id for item in messages], dedupe_key=dedupe_key
+        ).values_list("customer_id", "pk")
+    )
+    ids = sorted(written.values())
+    if ids:
+        transaction.on_commit(lambda: _schedule_batch(ids))
+    return written
+
+
+def _schedule_batch(message_ids: list[int]) -> None:
+    from customers.tasks import deliver_messages
+
+    enqueue(deliver_messages, message_ids)  # not queued: messages_requeue queues each while it is pending
 
 
 def _schedule(message_id: int) -> None:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("loyalty.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("omni.webhooks.api.urls")),
+    path("", include("omni.marketing.api.urls")),
 ]

@@ -170,6 +170,15 @@ GRANTS: dict[str, dict[str, set[str]]] = {
         "omni": {
             "view_auditevent",
         },
+        # campaigns: written, previewed, tested, sent; who got them
+        "marketing": {
+            "add_campaign",
+            "change_campaign",
+            "send_campaign",
+            "view_campaign",
+            "view_cart",
+            "view_recipient",
+        },
     },
     ADMINISTRATOR: {
         # who works where

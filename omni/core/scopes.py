@@ -22,3 +22,6 @@ class Scope(models.TextChoices):
     LOYALTY_ADMIN = "loyalty:admin", _("Change the loyalty programme's rules and tiers")
     PROMO_WRITE = "promo:write", _("Create and deactivate promo codes")
     CUSTOMERS_MERGE = "customers:merge", _("Merge two profiles of one person and dismiss duplicate candidates")
+    CAMPAIGNS_READ = "campaigns:read", _("Read marketing campaigns, their preview and their results")
+    CAMPAIGNS_WRITE = "campaigns:write", _("Create, change, test, send and cancel marketing campaigns")
+    CARTS_WRITE = "carts:write", _("Report the shop's and the app's carts, for abandoned-cart reminders")

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from omni.marketing.api import views
+
+app_name = "marketing"
+
+urlpatterns = [
+    path("campaigns/", views.CampaignListView.as_view(), name="campaign-list"),
+    path("campaigns/<int:id>/", views.CampaignDetailView.as_view(), name="campaign-detail"),
+    path("campaigns/<int:id>/preview/", views.CampaignPreviewView.as_view(), name="campaign-preview"),
+    path("campaigns/<int:id>/test/", views.CampaignTestView.as_view(), name="campaign-test"),
+    path("campaigns/<int:id>/send/", views.CampaignSendView.as_view(), name="campaign-send"),
+    path("campaigns/<int:id>/cancel/", views.CampaignCancelView.as_view(), name="campaign-cancel"),
+    path("carts/", views.CartView.as_view(), name="cart-record"),
+    path("campaigns/<int:id>/results/", views.CampaignResultsView.as_view(), name="campaign-results"),
+]

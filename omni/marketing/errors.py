@@ -1,0 +1,18 @@
+from django.utils.translation import gettext_lazy as _
+
+from omni.core.errors import DomainError
+
+
+class CampaignNotEditable(DomainError):
+    code = "campaign_not_editable"
+    message = _("Only a draft campaign can be changed or sent.")
+
+
+class CampaignNotCancellable(DomainError):
+    code = "invalid_transition"
+    message = _("Only a scheduled or sending campaign can be cancelled.")
+
+
+class EmptySegment(DomainError):
+    code = "empty_segment"
+    message = _("The campaign's segment has no conditions, so it has no members.")
