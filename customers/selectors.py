@@ -26,7 +26,7 @@ def customer_find(key: IdentityKey, customers: QuerySet[Customer] | None = None)
     (``customers_with_identities()`` to show it)."""
     customers = Customer.objects.all() if customers is None else customers
     found = customers.filter(identities__kind=key.kind, identities__system=key.system, identities__value=key.value)
-    return next(iter(found[:1]), None)
+    return next(iter(found.order_by()[:1]), None)  # one row at most: the identity is unique
 
 
 def customer_lookup(
