@@ -40,6 +40,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test import override_settings  # noqa: E402
 
 from bench.server import Gunicorn, percentile  # noqa: E402
 from customers.management.commands.generate_customers import PHONE_PREFIX  # noqa: E402
@@ -109,6 +110,35 @@ def bench_http(phones: list[str], requests: int) -> None:
         print(f"   {name}: p95 {p95:.2f} ms = the floor + {p95 - floor:.2f} ms ({p95 / floor:.1f}x); target: + 3 ms")
 
 
+def bench_cpu(phones: list[str], requests: int) -> None:
+    """The CPU time this process spends on each request, in-process (Django's test client, the
+    database's own work not included): what the machine's load does not change much."""
+    from django.test import Client
+
+    key, raw = api_key_create(name=f"bench-cpu-{time.time_ns()}", scopes=["customers:read", "customers:write"])
+    client = Client(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    calls = {
+        "empty": lambda phone: client.get("/bench/empty/"),
+        "lookup": lambda phone: client.get("/api/v1/customers/lookup/", {"phone": typed(phone)}),
+        "identify": lambda phone: client.post(
+            "/api/v1/customers/identify/", {"phone": typed(phone), "channel": "site"}, content_type="application/json"
+        ),
+    }
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
+    for n, phone in enumerate(phones[: requests + 20]):
+        for name, call in calls.items():
+            started = time.process_time()
+            response = call(phone)
+            if n >= 20:
+                cpu[name].append((time.process_time() - started) * 1000)
+            assert response.status_code == 200, response.content[:300]
+    key.revoke()
+    print(
+        "CPU of this process per request, in-process (medians): "
+        + ", ".join(f"{name} {statistics.median(values):.2f} ms" for name, values in cpu.items())
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -152,6 +182,8 @@ def main() -> None:
     print(f"Lookup by phone among {total:,} customers (phones typed as '{typed(phones[0])}'):")
     report("selector, found", [t * 1000 for t in timings])
     report("selector, unknown phone", [t * 1000 for t in misses])
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        bench_cpu(phones, args.requests)
     connection.close()
     bench_http(phones, args.requests)
 
