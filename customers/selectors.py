@@ -21,17 +21,19 @@ def customer_resolve(customer_id: int) -> Customer | None:
     return customer
 
 
-def customer_find(key: IdentityKey) -> Customer | None:
-    """The customer an identity (already normalised) belongs to, if any."""
-    identity = (
-        Identity.objects.select_related("customer").filter(kind=key.kind, system=key.system, value=key.value).first()
-    )
-    return identity.customer if identity else None
+def customer_find(key: IdentityKey, customers: QuerySet[Customer] | None = None) -> Customer | None:
+    """The customer an identity (already normalised) belongs to, if any, taken from ``customers``
+    (``customers_with_identities()`` to show it)."""
+    customers = Customer.objects.all() if customers is None else customers
+    found = customers.filter(identities__kind=key.kind, identities__system=key.system, identities__value=key.value)
+    return next(iter(found.order_by()[:1]), None)  # one row at most: the identity is unique
 
 
-def customer_lookup(kind: str, value: str, *, system: str = "") -> Customer | None:
+def customer_lookup(
+    kind: str, value: str, *, system: str = "", customers: QuerySet[Customer] | None = None
+) -> Customer | None:
     """Find by an identity written in any form; raise ``InvalidIdentity`` when it cannot be normalised."""
-    return customer_find(identity_key(kind, value, system=system))
+    return customer_find(identity_key(kind, value, system=system), customers)
 
 
 def customers_with_identities(queryset: QuerySet[Customer] | None = None) -> QuerySet[Customer]:

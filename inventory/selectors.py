@@ -57,15 +57,22 @@ def availability(
 
     Locations that never held a SKU are left out rather than listed at zero.
     """
+    result: dict[str, dict[str, int]] = defaultdict(dict)
+    for sku, code, units in availability_rows(skus=skus, location_codes=location_codes, city=city):
+        result[sku][code] = units
+    return {sku: dict(sorted(result.get(sku, {}).items())) for sku in skus}
+
+
+def availability_rows(
+    *, skus: Sequence[str], location_codes: Sequence[str] = (), city: str = ""
+) -> QuerySet[Stock, tuple[str, str, int]]:
+    """The figures of ``availability`` as (SKU, location code, available units) rows, unordered."""
     rows = Stock.objects.filter(product__sku__in=skus, location__is_active=True)
     if location_codes:
         rows = rows.filter(location__code__in=location_codes)
     if city:
         rows = rows.filter(location__city__iexact=city)
-    result: dict[str, dict[str, int]] = defaultdict(dict)
-    for sku, code, on_hand, reserved in rows.values_list("product__sku", "location__code", "on_hand", "reserved"):
-        result[sku][code] = on_hand - reserved
-    return {sku: dict(sorted(result.get(sku, {}).items())) for sku in skus}
+    return rows.order_by().values_list("product__sku", "location__code", F("on_hand") - F("reserved"))
 
 
 def unknown_skus(skus: Sequence[str]) -> list[str]:

@@ -13,13 +13,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Customer
 from inventory.models import Category
-from loyalty.models import Account, AccountStatus, Allocation, Card, CardStatus, PointsEntry, Programme
+from loyalty.models import (
+    Account,
+    AccountStatus,
+    Allocation,
+    Card,
+    CardStatus,
+    PointsEntry,
+    Programme,
+    PromoCode,
+    PromoUsageStatus,
+)
 from omni.core.barcodes import ean13_from_typed
 from omni.core.dates import local_day_start
 
@@ -262,3 +272,17 @@ def lots_open(account_id: int) -> QuerySet[PointsEntry]:
 
 def lots_available(account_id: int, now: datetime.datetime) -> QuerySet[PointsEntry]:
     return lots_open(account_id).filter(_available(now))
+
+
+def promo_codes_with_usage(queryset: QuerySet[PromoCode] | None = None) -> QuerySet[PromoCode]:
+    """Promo codes with the figures of their use (``services.promo_usage``), counted for the whole
+    page in the same query: the uses that stay applied, and those given back."""
+    queryset = PromoCode.objects.all() if queryset is None else queryset
+    applied = Q(usages__status=PromoUsageStatus.APPLIED)
+    return queryset.annotate(
+        usage_orders=Count("usages", filter=applied),
+        usage_discount=Sum("usages__discount", filter=applied),
+        usage_points=Sum("usages__points", filter=applied),
+        usage_order_total=Sum("usages__order_total", filter=applied),
+        usage_released=Count("usages", filter=Q(usages__status=PromoUsageStatus.RELEASED)),
+    )

@@ -216,6 +216,11 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# How long a server process trusts an API key it checked: a revoked or rotated key, or one given
+# other scopes, keeps its old rights for at most this long in the other processes (0: every request
+# looks the key up).
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
+
 # Incremental sync answers changes up to this many seconds ago, so a row whose transaction
 # commits a moment after it was written is not skipped (docs/design.md, "Incremental sync").
 SYNC_SAFETY_WINDOW_SECONDS = env_int("SYNC_SAFETY_WINDOW_SECONDS", 5)

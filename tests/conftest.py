@@ -67,6 +67,17 @@ def staff_in_role(db):
 
 
 @pytest.fixture(autouse=True)
+def api_keys_looked_up_afresh():
+    """Each server process remembers the API keys it checked for a few seconds; a test starts with
+    none remembered, so that its query counts do not depend on the tests before it."""
+    from omni.core.api.authentication import forget_checked_api_keys
+
+    forget_checked_api_keys()
+    yield
+    forget_checked_api_keys()
+
+
+@pytest.fixture(autouse=True)
 def webhook_subscribers_read_afresh():
     """The outbox keeps which event types are wanted for a few seconds per process; a test that
     creates subscriptions directly must not see the previous test's answer."""

@@ -44,6 +44,7 @@ from omni.core.api import sync
 from omni.core.api.pagination import SyncPagination
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import error_responses
+from omni.core.api.serializers import represent
 from omni.core.errors import NotFound
 from omni.core.scopes import Scope
 
@@ -94,7 +95,7 @@ def _with_location(response: Response, request, requested_id: int, customer: Cus
 
 
 def _present(customer: Customer) -> dict:
-    return CustomerSerializer(selectors.customers_with_identities().get(pk=customer.pk)).data
+    return represent(CustomerSerializer, selectors.customers_with_identities().get(pk=customer.pk))
 
 
 # --- Customers --------------------------------------------------------------------------
@@ -186,17 +187,19 @@ class IdentifyView(APIView):
             channel=channel,
             location=store,
             actor=Actor.from_request(request),
+            read_back=selectors.customers_with_identities(),
         )
-        body = IdentifyResultSerializer(
+        body = represent(
+            IdentifyResultSerializer,
             {
-                "customer": selectors.customers_with_identities().get(pk=result.customer.pk),
+                "customer": result.customer,
                 "created": result.created,
                 "matched": [key.as_dict() for key in result.matched],
                 "attached": [key.as_dict() for key in result.attached],
                 "conflicts": result.conflicts,
                 "duplicates": result.duplicates,
-            }
-        ).data
+            },
+        )
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 
@@ -235,10 +238,12 @@ class LookupView(APIView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         kind = next(name for name in ("phone", "email", "card", "external_id") if data.get(name))
-        customer = selectors.customer_lookup(kind, data[kind], system=data.get("system", ""))
+        customer = selectors.customer_lookup(
+            kind, data[kind], system=data.get("system", ""), customers=selectors.customers_with_identities()
+        )
         if customer is None:
             raise NotFound(gettext("No customer has this %(kind)s.") % {"kind": kind}, details={"field": kind})
-        return Response(_present(customer))
+        return Response(represent(CustomerSerializer, customer))
 
 
 class CustomerDetailView(APIView):

@@ -4,6 +4,7 @@ Views parse input, call one service or selector and present the result; the rule
 ``inventory.services``, and the errors they raise are rendered by ``omni.core.api.exceptions``.
 """
 
+from django.http import HttpResponse
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
+from inventory.api.availability import availability_json
 from inventory.api.serializers import (
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
@@ -31,6 +33,7 @@ from omni.core.actors import Actor
 from omni.core.api.pagination import SyncPagination
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import error_responses
+from omni.core.db import fetch_rows
 from omni.core.scopes import Scope
 
 CATALOG = "catalog"
@@ -218,23 +221,18 @@ class AvailabilityView(APIView):
         query.is_valid(raise_exception=True)
         skus = _unique(query.validated_data["sku"])
         codes = _unique(query.validated_data["location"])
-        unknown = selectors.unknown_skus(skus)
-        if unknown:
+        rows = fetch_rows(
+            selectors.availability_rows(skus=skus, location_codes=codes, city=query.validated_data["city"])
+        )
+        stocked = {sku for sku, _code, _units in rows}
+        unstocked = [sku for sku in skus if sku not in stocked]  # a SKU with stock rows is known
+        if unstocked and (unknown := selectors.unknown_skus(unstocked)):
             raise_unknown_skus(unknown)
         if codes:
             unknown = selectors.unknown_location_codes(codes)
             if unknown:
                 raise_unknown_locations(unknown)
-        by_sku = selectors.availability(skus=skus, location_codes=codes, city=query.validated_data["city"])
-        results = [
-            {
-                "sku": sku,
-                "total_available": sum(by_sku[sku].values()),
-                "locations": [{"location": code, "available": units} for code, units in by_sku[sku].items()],
-            }
-            for sku in skus
-        ]
-        return Response(AvailabilitySerializer({"results": results}).data)
+        return HttpResponse(availability_json(skus, rows), content_type="application/json")
 
 
 class AvailabilityChangesView(generics.ListAPIView):

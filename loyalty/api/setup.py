@@ -12,6 +12,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from loyalty import selectors
 from loyalty.models import PromoCode, PromoKind, PromoUsage, PromoUsageStatus, Tier
 from loyalty.services import programme_current
 from loyalty.services import setup as services
@@ -226,7 +227,9 @@ class PromoCodeListView(generics.ListAPIView):
     staff_permissions = {"POST": "loyalty.add_promocode"}
     parser_classes = [JSONParser]
     serializer_class = PromoCodeSerializer
-    queryset = PromoCode.objects.all()
+
+    def get_queryset(self):
+        return selectors.promo_codes_with_usage()
 
     @extend_schema(
         operation_id="promo_codes_list",

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from loyalty.errors import PromoCodeTaken
-from loyalty.models import Programme, PromoCode, PromoKind, PromoUsageStatus, Tier
+from loyalty.models import Programme, PromoCode, PromoKind, Tier
+from loyalty.selectors import promo_codes_with_usage
 from loyalty.services.promo import normalize_code
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_changes, audit_event, audit_snapshot
@@ -215,14 +215,15 @@ def promo_deactivate(*, promo: PromoCode, actor: Actor = SYSTEM) -> PromoCode:
 
 
 def promo_usage(promo: PromoCode) -> dict:
-    """How much the code was used: orders that keep it applied, their discount and extra points."""
-    totals = promo.usages.filter(status=PromoUsageStatus.APPLIED).aggregate(
-        orders=Count("id"), discount=Sum("discount"), points=Sum("points"), order_total=Sum("order_total")
-    )
+    """How much the code was used: orders that keep it applied, their discount and extra points.
+
+    Read from the figures ``selectors.promo_codes_with_usage`` annotates, or counted now."""
+    if not hasattr(promo, "usage_orders"):
+        promo = promo_codes_with_usage(PromoCode.objects.filter(pk=promo.pk)).get()
     return {
-        "orders": totals["orders"],
-        "discount_total": money(totals["discount"] or 0),
-        "points_total": totals["points"] or 0,
-        "order_total": money(totals["order_total"] or 0),
-        "released": promo.usages.filter(status=PromoUsageStatus.RELEASED).count(),
+        "orders": promo.usage_orders,
+        "discount_total": money(promo.usage_discount or 0),
+        "points_total": promo.usage_points or 0,
+        "order_total": money(promo.usage_order_total or 0),
+        "released": promo.usage_released,
     }

@@ -88,7 +88,7 @@ def _postgres_sequence_next(name: str) -> int:
 
 
 def api_key_rotate(*, api_key: ApiKey) -> str:
-    """Give an existing key a new secret (the old one stops working at once); return it."""
+    """Give an existing key a new secret (the old one is refused within API_KEY_CACHE_SECONDS); return it."""
     raw_key = ApiKey.generate()
     api_key.prefix = raw_key[: ApiKey.PREFIX_LENGTH]
     api_key.hashed_key = ApiKey.hash(raw_key)

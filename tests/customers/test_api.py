@@ -67,6 +67,51 @@ class TestIdentify:
         assert body["conflicts"] == {"first_name": {"known": "Ivan", "given": "John"}}
         assert body["matched"] == [{"kind": "phone", "system": "", "value": "+79161234567"}]
 
+    def test_a_known_customer_changing_nothing_is_read_in_two_queries(self, writer, django_assert_num_queries):
+        # given a customer with a phone, an e-mail and a first name, and the key used once already
+        created = writer.post(self.URL, {"phone": "+79161234567", "email": "ivan@example.com", "first_name": "Ivan"})
+        before = Customer.objects.get()
+
+        # when a till identifies them again by both identities, with a name that differs
+        with django_assert_num_queries(2):  # the customer by their identities, then their identities
+            again = writer.post(
+                self.URL, {"phone": "8 916 123-45-67", "email": "IVAN@example.com", "first_name": "Ivo"}
+            )
+
+        # then the answer is the one the locked path gives, and nothing was written
+        assert again.status_code == 200, again.content
+        body = again.json()
+        assert body["customer"] == created.json()["customer"]
+        assert (body["created"], body["attached"], body["duplicates"]) == (False, [], [])
+        assert body["conflicts"] == {"first_name": {"known": "Ivan", "given": "Ivo"}}
+        assert body["matched"] == [
+            {"kind": "phone", "system": "", "value": "+79161234567"},
+            {"kind": "email", "system": "", "value": "ivan@example.com"},
+        ]
+        assert Customer.objects.get().updated_at == before.updated_at
+
+    @pytest.mark.parametrize(
+        "payload",
+        [
+            {"phone": "+79161234567", "last_name": "Petrov"},  # fills an empty field
+            {"phone": "+79161234567", "email": "new@example.com"},  # a new identity
+            {"phone": "+79161234567", "email": "other@example.com"},  # another customer's identity
+            {"phone": "+79161234567", "consents": [{"purpose": "personal_data", "granted": True}]},
+        ],
+    )
+    def test_a_call_that_changes_something_takes_the_locked_path(self, writer, payload):
+        customer = make_customer(first_name="Ivan")
+        other = services.customer_identify(identities=[IdentityInput("email", "other@example.com")]).customer
+
+        with CaptureQueriesContext(connection) as queries:
+            response = writer.post(self.URL, payload)
+
+        assert response.status_code == 200, response.content
+        assert response.json()["customer"]["id"] == customer.pk
+        assert any("FOR UPDATE" in query["sql"] for query in queries.captured_queries)
+        if "email" in payload and payload["email"] == "other@example.com":
+            assert response.json()["duplicates"] == [other.pk]
+
     @pytest.mark.parametrize(
         ("payload", "code", "field"),
         [
@@ -123,6 +168,18 @@ class TestLookup:
 
         assert response.status_code == 200, response.content
         assert response.json()["id"] == customer.pk
+
+    def test_a_lookup_is_two_queries(self, reader, django_assert_num_queries):
+        store = LocationFactory(code="msk-1")
+        customer = make_customer(first_name="Ivan", preferred_store=store)
+        reader.get(self.URL, {"phone": "+79160000000"})  # the key checked and marked used
+
+        with django_assert_num_queries(2):  # the customer and their store by the identity, their identities
+            response = reader.get(self.URL, {"phone": "8 916 123 45 67"})
+
+        assert response.json()["id"] == customer.pk
+        assert response.json()["preferred_store"] == "msk-1"
+        assert response.json()["identities"] == [{"kind": "phone", "system": "", "value": "+79161234567"}]
 
     def test_unknown_is_404_and_bad_queries_are_400(self, reader):
         assert error(reader.get(self.URL, {"phone": "+79161234567"}))["code"] == "not_found"

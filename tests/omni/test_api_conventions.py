@@ -45,6 +45,47 @@ class TestApiKeys:
         client.api_key.refresh_from_db()
         assert client.api_key.last_used_at is not None
 
+    def test_a_key_is_looked_up_once_per_cache_period(self, client_with_scopes, django_assert_num_queries):
+        # given a key used a moment ago (its lookup, and last_used_at written)
+        client = client_with_scopes("catalog:read")
+        client.get("/api/v1/scoped/")
+        # when it is used again, then it costs no query
+        with django_assert_num_queries(0):
+            assert client.get("/api/v1/scoped/").status_code == 200
+
+    def test_a_key_revoked_by_another_process_is_refused_once_the_cache_period_ends(
+        self, client_with_scopes, settings, monkeypatch
+    ):
+        from omni.core.api import authentication
+        from omni.core.models import ApiKey
+
+        client = client_with_scopes("catalog:read")
+        clock = [1000.0]
+        monkeypatch.setattr(authentication.time, "monotonic", lambda: clock[0])
+        assert client.get("/api/v1/scoped/").status_code == 200
+        # another server process revokes it: no signal reaches this one
+        ApiKey.objects.filter(pk=client.api_key.pk).update(revoked_at=timezone.now())
+        clock[0] += settings.API_KEY_CACHE_SECONDS - 0.5
+        assert client.get("/api/v1/scoped/").status_code == 200
+        clock[0] += 0.5
+        assert_error(client.get("/api/v1/scoped/"), 401, "authentication_failed")
+
+    def test_new_scopes_saved_in_this_process_apply_at_once(self, client_with_scopes):
+        client = client_with_scopes("catalog:read")
+        assert client.get("/api/v1/scoped/").status_code == 200
+        client.api_key.scopes = ["stock:write"]
+        client.api_key.save(update_fields=["scopes"])
+        assert_error(client.get("/api/v1/scoped/"), 403, "permission_denied")
+
+    def test_without_the_cache_every_request_looks_the_key_up(
+        self, client_with_scopes, settings, django_assert_num_queries
+    ):
+        settings.API_KEY_CACHE_SECONDS = 0
+        client = client_with_scopes("catalog:read")
+        client.get("/api/v1/scoped/")
+        with django_assert_num_queries(1):
+            assert client.get("/api/v1/scoped/").status_code == 200
+
     def test_endpoint_without_declared_scopes_is_closed_to_keys(self, client_with_scopes):
         client = client_with_scopes(*["catalog:read", "catalog:write", "stock:write"])
         assert_error(client.get("/api/v1/unscoped/"), 403, "permission_denied")

@@ -1,5 +1,7 @@
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -9,6 +11,34 @@ from omni.core.models import ApiKey
 
 KEYWORD = "Api-Key"
 LAST_USED_PRECISION = timedelta(minutes=1)
+MAX_REMEMBERED_KEYS = 1_000
+
+# The keys this process checked lately: {hashed key: (checked at, ApiKey)}. Only active keys are
+# kept, for API_KEY_CACHE_SECONDS, so a key revoked, rotated or given other scopes elsewhere works
+# as before for at most that long in this process; a change saved here forgets them all at once
+# (``forget_checked_api_keys``, connected to the model's signals in ``omni.core.apps``).
+_checked: dict[str, tuple[float, ApiKey]] = {}
+
+
+def forget_checked_api_keys(**kwargs) -> None:
+    _checked.clear()
+
+
+def active_api_key(raw_key: str) -> ApiKey | None:
+    """The active key with this secret, looked up at most once per API_KEY_CACHE_SECONDS."""
+    hashed = ApiKey.hash(raw_key)
+    now = time.monotonic()
+    remembered = _checked.get(hashed)
+    if remembered is not None and now - remembered[0] < settings.API_KEY_CACHE_SECONDS:
+        return remembered[1]
+    api_key = ApiKey.objects.active().filter(hashed_key=hashed).first()
+    if api_key is None:
+        _checked.pop(hashed, None)
+    elif settings.API_KEY_CACHE_SECONDS > 0:
+        if len(_checked) >= MAX_REMEMBERED_KEYS:
+            _checked.clear()
+        _checked[hashed] = (now, api_key)
+    return api_key
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -20,7 +50,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Malformed Api-Key header: expected 'Api-Key <key>'."))
-        api_key = ApiKey.objects.active().filter(hashed_key=ApiKey.hash(header[1])).first()
+        api_key = active_api_key(header[1])
         if api_key is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
         self._touch(api_key)
@@ -37,6 +67,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_PRECISION:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            api_key.last_used_at = now  # the remembered key too: the next minute's requests write nothing
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

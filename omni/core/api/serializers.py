@@ -1,5 +1,6 @@
 """The bases of the API's serializers."""
 
+import functools
 from collections.abc import Mapping
 
 from django.utils.translation import gettext_lazy as _
@@ -44,3 +45,19 @@ class ModelSerializer(serializers.ModelSerializer):
         if blank_choice:
             kwargs["allow_blank"] = True
         return kwargs
+
+
+@functools.cache
+def _reader(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    return serializer_class()
+
+
+def represent(serializer_class: type[serializers.Serializer], instance) -> dict:
+    """``serializer_class(instance).data``, without building the serializer's fields again.
+
+    DRF builds a serializer's fields for every instance it is given, and a ``ModelSerializer``
+    builds them by inspecting its model: 3-4 ms for a customer, twenty times the cost of reading
+    the values. One serializer per class and process is built here and only reads. For
+    serializers whose fields need no context (no request, no hyperlinks).
+    """
+    return _reader(serializer_class).to_representation(instance)

@@ -7,11 +7,12 @@ customer.merged adds the merged customer's id (``old_id``) and the survivor's (`
 from customers import hooks, selectors
 from customers.api.serializers import CustomerSerializer
 from customers.models import Customer
+from omni.core.api.serializers import represent
 from omni.webhooks.sources import recording
 
 
 def customer_data(customer: Customer) -> dict:
-    return recording.represent(CustomerSerializer, selectors.customers_with_identities().get(pk=customer.pk))
+    return represent(CustomerSerializer, selectors.customers_with_identities().get(pk=customer.pk))
 
 
 def _record(event_type: str, customer: Customer, data: dict) -> None:

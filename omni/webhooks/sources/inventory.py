@@ -25,6 +25,7 @@ from rest_framework import serializers
 from inventory import hooks
 from inventory.api.serializers import LocationAvailabilitySerializer, ProductSerializer
 from inventory.models import Product, Stock, Transfer
+from omni.core.api.serializers import represent
 from omni.webhooks.sources import recording
 from omni.webhooks.stock_models import StockEventPending
 
@@ -129,7 +130,7 @@ def stock_events_flush_task() -> int:
 
 def product_data(product: Product) -> dict:
     product = Product.objects.select_related("category").prefetch_related("barcodes").get(pk=product.pk)
-    return recording.represent(ProductSerializer, product)
+    return represent(ProductSerializer, product)
 
 
 def product_changed(product: Product) -> None:

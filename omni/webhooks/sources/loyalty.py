@@ -8,12 +8,13 @@ from loyalty import hooks, selectors
 from loyalty.api.serializers import AccountSerializer
 from loyalty.api.views import account_body
 from loyalty.models import Account
+from omni.core.api.serializers import represent
 from omni.webhooks.sources import recording
 
 
 def account_data(account: Account) -> dict:
     account = selectors.accounts_for_display().get(pk=account.pk)
-    return {"account_id": account.pk, **recording.represent(AccountSerializer, account_body(account))}
+    return {"account_id": account.pk, **represent(AccountSerializer, account_body(account))}
 
 
 def points_changed(account: Account) -> None:

@@ -7,6 +7,7 @@ instance and written when the action calls ``order_changed`` (its last write), s
 the event is the order as the action left it; nothing is rendered when nobody subscribes.
 """
 
+from omni.core.api.serializers import represent
 from omni.webhooks.sources import recording
 from orders import hooks
 from orders.api.serializers import OrderSerializer, RefundDetailSerializer, ReturnSerializer
@@ -48,7 +49,7 @@ def order_changed(order: Order) -> None:
     wanted = [(event_type, extra) for event_type, extra in noted if recording.wanted(event_type)]
     if not wanted:
         return
-    order_data = recording.represent(OrderSerializer, order)
+    order_data = represent(OrderSerializer, order)
     for event_type, extra in wanted:
         if "refused" in extra:
             extra = {"refused": refused_lines(order)}
@@ -59,7 +60,7 @@ def order_changed(order: Order) -> None:
 
 def return_accepted(order_return: OrderReturn) -> None:
     if recording.wanted("return.accepted"):
-        data = {"return": recording.represent(ReturnSerializer, order_return), "order": order_return.order.number}
+        data = {"return": represent(ReturnSerializer, order_return), "order": order_return.order.number}
         recording.record(
             event_type="return.accepted", object_type="order", object_id=order_return.order.number, data=data
         )
@@ -67,7 +68,7 @@ def return_accepted(order_return: OrderReturn) -> None:
 
 def refund_completed(refund: Refund) -> None:
     if recording.wanted("refund.completed"):
-        data = {"refund": recording.represent(RefundDetailSerializer, refund), "order": refund.order.number}
+        data = {"refund": represent(RefundDetailSerializer, refund), "order": refund.order.number}
         recording.record(event_type="refund.completed", object_type="order", object_id=refund.order.number, data=data)
 
 

@@ -6,7 +6,6 @@ and builds nothing, and queries nothing, when the answer is no. The outbox answe
 ``event_type_wanted(event_type)``, answered without a query on the hot path.
 """
 
-import functools
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -21,19 +20,6 @@ def wanted(event_type: str) -> bool:
 def json_ready(data) -> dict:
     """Data as its JSON will read (dates and decimals written as the API writes them)."""
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-
-
-@functools.cache
-def _serializer(serializer_class):
-    return serializer_class()
-
-
-def represent(serializer_class, instance) -> dict:
-    """The API's representation of ``instance``, by one serializer instance per class: a DRF
-    ModelSerializer builds its fields for every new instance, which costs more than the
-    representation itself, and an event is written on the hot path of the change. (No request in
-    the context, so nothing in it differs from one call to the next.)"""
-    return _serializer(serializer_class).to_representation(instance)
 
 
 def record(*, event_type: str, object_type: str, object_id: str, data: dict) -> None:
