@@ -276,9 +276,12 @@ def lots_available(account_id: int, now: datetime.datetime) -> QuerySet[PointsEn
 
 def promo_codes_with_usage(queryset: QuerySet[PromoCode] | None = None) -> QuerySet[PromoCode]:
     """Promo codes with the figures of their use (``services.promo_usage``), counted for the whole
-    page in the same query: the uses that stay applied, and those given back."""
+    page in the same query: the uses that stay applied, and those given back. (An aggregate drops
+    the model's ordering, so it is named again with the id after it: pages must not overlap.)"""
     queryset = PromoCode.objects.all() if queryset is None else queryset
     applied = Q(usages__status=PromoUsageStatus.APPLIED)
+    if not queryset.query.order_by:
+        queryset = queryset.order_by(*PromoCode._meta.ordering, "-id")
     return queryset.annotate(
         usage_orders=Count("usages", filter=applied),
         usage_discount=Sum("usages__discount", filter=applied),
