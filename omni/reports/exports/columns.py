@@ -18,7 +18,7 @@ report table) is written through the Resource, a row at a time (``omni.reports.e
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist
@@ -158,19 +158,11 @@ def copy_statement(rows: QuerySet, columns: list[Column], style: CsvStyle) -> tu
     return f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER {delimiter})", list(params)
 
 
-def copy_csv(
-    rows: QuerySet,
-    columns: list[Column],
-    style: CsvStyle,
-    target,
-    *,
-    header: list[str],
-    progress: Callable[[int], None] | None = None,
-    every: int = 2000,
-) -> int:
+def copy_csv(rows: QuerySet, columns: list[Column], style: CsvStyle, target, *, header: list[str]) -> int:
     """Write the header then every row by PostgreSQL's COPY to ``target`` (a binary file); returns
     the number of rows. Each COPY message is one row ending in a line feed (the protocol sends one
-    per row), which becomes CR LF as Python's csv writer ends its lines."""
+    per row), which becomes CR LF as Python's csv writer ends its lines. The connection is busy
+    until the COPY ends, so a job records its progress at the end (a million rows take seconds)."""
     text = io.StringIO()
     csv.writer(text, delimiter=style.delimiter).writerow(header)
     target.write(("\ufeff" if style.bom else "").encode() + text.getvalue().encode())
@@ -182,8 +174,6 @@ def copy_csv(
             write(data[:-1])
             write(b"\r\n")
             count += 1
-            if progress and count % every == 0:
-                progress(count)
     return count
 
 

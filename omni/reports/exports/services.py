@@ -187,7 +187,7 @@ def write_rows(
     style = CSV_STYLES.get(file_format)
     if style is not None:
         if csv_by_copy(rows, plain):
-            count = copy_csv(rows, plain, style, target, header=header, progress=progress, every=every)
+            count = copy_csv(rows, plain, style, target, header=header)
         else:
             # The library's own text for plain CSV; native values where the file keeps numbers as numbers.
             exporters = _exporters(resource, fields, native=file_format != ExportFormat.CSV)
