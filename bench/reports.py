@@ -8,8 +8,9 @@ already holds that many orders (generation takes minutes; ``--regenerate`` force
    folding one changed order into them, then times the dashboard (every section, as head office)
    for the last year, the last month, and a year that has ended: each section, the selectors
    alone, and the whole admin page rendered through the test client;
-2. exports 1,000,000 order lines to CSV and to XLSX with the streaming writer of the export
-   jobs (``omni.reports.exports.services.write_rows``), each in a child process, printing the time and
+2. exports 1,000,000 order lines to CSV and to XLSX with the writer of the export jobs
+   (``omni.reports.exports.services.write_rows``: COPY for CSV; ``bench/exports.py`` compares the
+   export paths in detail), each in a child process, printing the time and
    the peak memory (the child's ``VmHWM``, and its resident size before the export), and
    the same at 100,000 and 300,000 rows to show that memory does not grow with the rows;
 3. exports the same rows with plain django-import-export (``Resource.export()`` into a tablib
@@ -103,7 +104,7 @@ def peak_mb() -> float:
 def child(mode: str, file_format: str, rows: int) -> None:
     django.setup()
     from omni.reports.exports.resources import OrderLineExportResource
-    from omni.reports.exports.services import iter_rows, write_rows
+    from omni.reports.exports.services import write_rows
     from orders.models import OrderLine
 
     queryset = OrderLine.objects.select_related("order", "order__location").order_by("id")[:rows]
@@ -111,7 +112,7 @@ def child(mode: str, file_format: str, rows: int) -> None:
     started = time.perf_counter()
     with tempfile.NamedTemporaryFile(suffix=f".{file_format}") as target:
         if mode == "stream":
-            written = write_rows(OrderLineExportResource(), iter_rows(queryset, 2000), file_format, target)
+            written = write_rows(OrderLineExportResource(), queryset, file_format, target)
         else:
             dataset = OrderLineExportResource().export(queryset=queryset)
             content = dataset.export(file_format)

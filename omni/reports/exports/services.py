@@ -5,10 +5,17 @@ An export comes from the dashboard (a list or a report table, with the dashboard
 ``list_export_start``, ``omni.reports.exports.lists``). Either way the same permission (``kinds.can_export``)
 is checked when it starts and again when its job runs, and the same writer writes the file.
 
-Rows are read with ``queryset.iterator(chunk_size=...)`` (or, when the Resource prefetches
-related rows, a chunk of primary keys at a time) and written one by one to a CSV writer or to an
-openpyxl write-only workbook in a temporary file, which is then stored under ``MEDIA_ROOT``:
-memory stays flat however many rows there are. The job records its progress after each chunk.
+The file is written to a temporary file, then stored under ``MEDIA_ROOT``; memory stays flat
+however many rows there are, and a job records its progress as it goes. Who reads the rows
+(``write_rows``):
+
+- an export of plain columns (order lines, return lines: ``omni.reports.exports.columns``) to CSV
+  on PostgreSQL: the database itself, ``COPY (the queryset's SELECT) TO STDOUT``, streamed into the
+  file (``csv_by_copy`` chooses); to XLSX, the columns' values without a model per row, into
+  XlsxWriter's constant-memory workbook;
+- any other export, and CSV elsewhere (SQLite): the Resource, a row at a time, from
+  ``queryset.iterator(chunk_size=...)`` (or, when the Resource prefetches related rows, a chunk of
+  primary keys at a time). Both ways write the same file.
 """
 
 import csv
@@ -26,13 +33,15 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from omni.core.errors import DomainError, InvalidInput
 from omni.core.queueing import enqueue, enqueue_on_commit, registered_task
-from omni.reports.exports import kinds, lists
+from omni.reports.exports import columns, kinds, lists
+from omni.reports.exports.columns import copy_csv, native_rows, plain_columns
 from omni.reports.exports.headers import CsvStyle, ExportHeaders, header_row
 from omni.reports.filters import ReportFilters
 from omni.reports.forms import filters_from_query
@@ -137,23 +146,29 @@ def csv_cell(value, style: CsvStyle):
     return value
 
 
+_ILLEGAL_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
 def xlsx_cell(value):
     """A native value as an XLSX cell: numbers and dates stay numbers and dates (a moment in local
     time, which has no time zone in a spreadsheet); text loses what XML cannot hold."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    if value is None:
-        return ""
     if isinstance(value, datetime.datetime) and timezone.is_aware(value):
         return timezone.localtime(value).replace(tzinfo=None)
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        return _ILLEGAL_XML.sub("", value)
     return value
+
+
+def csv_by_copy(rows, plain) -> bool:
+    """Whether the database writes the CSV itself: PostgreSQL's COPY, for an export of plain columns
+    (``omni.reports.exports.columns``). Elsewhere (SQLite, the development database) the rows go
+    through the Resource, which writes the same file."""
+    return plain is not None and connections[rows.db].vendor == "postgresql"
 
 
 def write_rows(
     resource,
-    rows: Iterable,
+    rows: QuerySet | Iterable,
     file_format: str,
     target,
     *,
@@ -161,43 +176,114 @@ def write_rows(
     progress: Callable[[int], None] | None = None,
     every: int = 2000,
     headers: str = ExportHeaders.LABELS,
+    chunk_size: int | None = None,
 ) -> int:
-    """Write a header (``headers``: for people or machine names) and every row through the
-    Resource to ``target`` (a binary file or path for XLSX, a binary file for CSV). Returns the
-    number of rows written."""
+    """Write a header (``headers``: for people or machine names) and every row of ``rows`` (a
+    queryset, read ``chunk_size`` rows at a time, or any rows) to ``target`` (a binary file, or a
+    path for XLSX). Returns the number of rows written."""
     fields, header = _export_fields(resource, headers)
+    chunk_size = chunk_size or settings.REPORTS_EXPORT_CHUNK_SIZE
+    plain = plain_columns(resource, rows)
     style = CSV_STYLES.get(file_format)
-    # The library's own text for plain CSV; native values where the file keeps numbers as numbers.
-    exporters = _exporters(resource, fields, native=file_format != ExportFormat.CSV)
-    count = 0
     if style is not None:
-        text = io.TextIOWrapper(target, encoding="utf-8-sig" if style.bom else "utf-8", newline="", write_through=False)
-        writer = csv.writer(text, delimiter=style.delimiter)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([csv_cell(export(row), style) for export in exporters])
-            count += 1
-            if progress and count % every == 0:
-                progress(count)
-        text.flush()
-        text.detach()
+        if csv_by_copy(rows, plain):
+            count = copy_csv(rows, plain, style, target, header=header)
+        else:
+            # The library's own text for plain CSV; native values where the file keeps numbers as numbers.
+            exporters = _exporters(resource, fields, native=file_format != ExportFormat.CSV)
+            cells = ([csv_cell(export(row), style) for export in exporters] for row in iter_rows(rows, chunk_size))
+            count = _write_csv(cells, style, target, header=header, progress=progress, every=every)
     elif file_format == ExportFormat.XLSX:
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=re.sub(r"[\\/*?:\[\]]", "-", title)[:31] or "export")
-        sheet.append(header)
-        for row in rows:
-            sheet.append([xlsx_cell(export(row)) for export in exporters])
-            count += 1
-            if progress and count % every == 0:
-                progress(count)
-        workbook.save(target)
+        if plain is not None:
+            cells = native_rows(rows, plain, chunk_size)
+        else:
+            exporters = _exporters(resource, fields, native=True)
+            cells = ([export(row) for export in exporters] for row in iter_rows(rows, chunk_size))
+        kinds = [column.kind for column in plain] if plain else None
+        count = _write_xlsx(cells, target, header=header, title=title, kinds=kinds, progress=progress, every=every)
     else:
         raise InvalidInput.for_field("format", _("Export to CSV or XLSX."))
     if progress:
         progress(count)
     return count
+
+
+def _write_csv(cells: Iterable[list], style: CsvStyle, target, *, header, progress, every) -> int:
+    text = io.TextIOWrapper(target, encoding="utf-8-sig" if style.bom else "utf-8", newline="", write_through=False)
+    writer = csv.writer(text, delimiter=style.delimiter)
+    writer.writerow(header)
+    count = 0
+    for row in cells:
+        writer.writerow(row)
+        count += 1
+        if progress and count % every == 0:
+            progress(count)
+    text.flush()
+    text.detach()
+    return count
+
+
+def _write_xlsx(cells: Iterable, target, *, header, title: str, kinds, progress, every) -> int:
+    """XlsxWriter in constant memory: a row goes to a temporary file as soon as the next starts.
+    ``kinds`` (a plain column's kind each, when known) picks each column's cell writer once."""
+    import xlsxwriter
+
+    options = {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False}
+    workbook = xlsxwriter.Workbook(target, {**options, "strings_to_urls": False})
+    sheet = workbook.add_worksheet(re.sub(r"[\\/*?:\[\]]", "-", title)[:31].strip("'") or "export")
+    sheet.write_row(0, 0, header)
+    formats = (
+        workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+        workbook.add_format({"num_format": "yyyy-mm-dd"}),
+    )
+    write_any = _xlsx_cell_writer(sheet, None, formats)
+    writers = [_xlsx_cell_writer(sheet, kind, formats) for kind in kinds] if kinds else None
+    count = 0
+    for count, row in enumerate(cells, start=1):
+        for column, value in enumerate(row):
+            if value is not None and value != "":
+                (writers[column] if writers else write_any)(count, column, value)
+        if progress and count % every == 0:
+            progress(count)
+    workbook.close()
+    return count
+
+
+def _xlsx_cell_writer(sheet, kind: str | None, formats) -> Callable:
+    """The function that writes a cell of a column of ``kind`` (any kind when None): numbers and
+    dates stay numbers and dates (a moment in local time), text loses what XML cannot hold."""
+    moment, day = formats
+    zone = timezone.get_current_timezone()
+
+    def text(row, column, value):
+        sheet.write_string(row, column, _ILLEGAL_XML.sub("", value))
+
+    def local_moment(row, column, value):
+        if value.tzinfo is not None:
+            value = value.astimezone(zone).replace(tzinfo=None)
+        sheet.write_datetime(row, column, value, moment)
+
+    def any_value(row, column, value):
+        if isinstance(value, str):
+            text(row, column, value)
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, column, value)
+        elif isinstance(value, int | float | Decimal):
+            sheet.write_number(row, column, value)
+        elif isinstance(value, datetime.datetime):
+            local_moment(row, column, value)
+        elif isinstance(value, datetime.date):
+            sheet.write_datetime(row, column, value, day)
+        else:
+            text(row, column, str(value))
+
+    return {
+        columns.TEXT: text,
+        columns.INTEGER: sheet.write_number,
+        columns.DECIMAL: sheet.write_number,
+        columns.MOMENT: local_moment,
+        columns.DATE: lambda row, column, value: sheet.write_datetime(row, column, value, day),
+    }.get(kind, any_value)
 
 
 def file_name(what: str, filters: ReportFilters, file_format: str) -> str:
@@ -278,8 +364,7 @@ def _export_or_queue(
     total = row_count(rows)
     if total <= settings.REPORTS_ASYNC_EXPORT_ROWS:
         buffer = io.BytesIO()
-        chunks = iter_rows(rows, settings.REPORTS_EXPORT_CHUNK_SIZE)
-        write_rows(resource, chunks, shape.file_format, buffer, title=what, headers=shape.headers)
+        write_rows(resource, rows, shape.file_format, buffer, title=what, headers=shape.headers)
         return buffer.getvalue(), None
     job = ExportJob.objects.create(
         user=user,
@@ -353,13 +438,14 @@ def _export_job_write(job: ExportJob) -> ExportJob:
         with os.fdopen(handle, "wb") as target:
             written = write_rows(
                 resource,
-                iter_rows(rows, chunk),
+                rows,
                 job.file_format,
                 target,
                 title=job.what,
                 progress=progress,
                 every=chunk,
                 headers=job.headers,
+                chunk_size=chunk,
             )
         with open(temp_path, "rb") as source:
             stored = default_storage.save(f"exports/{timezone.now():%Y/%m}/{job.pk}-{name}", File(source))
