@@ -128,3 +128,19 @@ def test_the_replica_alias_comes_from_database_replica_url_and_pooling_turns_ser
     pooled = settings_with(DATABASE_REPLICA_URL="postgresql://u@standby:5432/omni", DB_TRANSACTION_POOLER="1")
     assert pooled["databases"]["replica"]["HOST"] == "standby"
     assert all(database["DISABLE_SERVER_SIDE_CURSORS"] for database in pooled["databases"].values())
+
+
+@both
+def test_an_export_job_reads_its_rows_from_the_replica_and_keeps_its_own_row_on_the_primary(shop, manager_of):
+    from omni.reports.exports import services as exports
+    from omni.reports.models import ExportJob, ExportStatus
+
+    job = ExportJob.objects.create(user=manager_of(role="Head office"), what="orders", filters={}, file_format="csv")
+    primary, replica = captured()
+    with primary, replica:
+        job = exports.export_job_run(job_id=job.pk)
+
+    assert job.status == ExportStatus.DONE, job.error
+    assert any("orders_order" in sql for sql in sql_of(replica))
+    assert not any("exportjob" in sql for sql in sql_of(replica))
+    assert any("UPDATE" in sql and "exportjob" in sql for sql in sql_of(primary))

@@ -38,6 +38,7 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from omni.core.db import reporting_reads
 from omni.core.errors import DomainError, InvalidInput
 from omni.core.queueing import enqueue, enqueue_on_commit, registered_task
 from omni.reports.exports import columns, kinds, lists
@@ -426,8 +427,11 @@ def _export_job_write(job: ExportJob) -> ExportJob:
     try:
         if not job.user.is_active or not kinds.can_export(job.user, job.what):
             raise PermissionDenied(_("%(user)s may no longer export this.") % {"user": job.user.get_username()})
-        resource, rows, name = job_source(job)
-        total = row_count(rows)
+        # The rows are read from the read replica when there is one; the job's own row stays on the
+        # primary (it was written moments ago, and the replica may not have it yet).
+        with reporting_reads():
+            resource, rows, name = job_source(job)
+            total = row_count(rows)
         ExportJob.objects.filter(pk=job.pk).update(rows_total=total, rows_done=0)
 
         def progress(done: int) -> None:
@@ -435,7 +439,7 @@ def _export_job_write(job: ExportJob) -> ExportJob:
 
         chunk = settings.REPORTS_EXPORT_CHUNK_SIZE
         handle, temp_path = tempfile.mkstemp(suffix=f".{job.file_format}")
-        with os.fdopen(handle, "wb") as target:
+        with os.fdopen(handle, "wb") as target, reporting_reads():
             written = write_rows(
                 resource,
                 rows,
