@@ -168,9 +168,9 @@ def order_place(
             completion_record(order, order_lines, actor, now)
         else:
             _announce_placed(order, actor)
+        order.written = {"lines": order_lines, "payments": written, "history": history, "refunds": [], "returns": []}
         hooks.order_placed(order)
         hooks.order_changed(order)
-    order.written = {"lines": order_lines, "payments": written, "history": history, "refunds": [], "returns": []}
     return order
 
 
