@@ -4,6 +4,7 @@ and the transfers that bring to a pickup store what it lacks."""
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from inventory.errors import InsufficientStock
@@ -88,6 +89,19 @@ def availability(rows) -> dict[tuple[int, int], int]:
     return {key: row.available for key, row in rows.items()}
 
 
+def _reserve_whole_at_store(lines: list[StockLine], cause: Cause, actor: Actor) -> bool:
+    """Reserve every line at the store, or nothing. The attempt takes the store rows' locks; when
+    the store is short, rolling its savepoint back releases them, so that the store's and the
+    shipping locations' rows are then locked together in the lock order. Holding the store's
+    while locking the others could deadlock with a delivery order that ships from this store."""
+    savepoint = transaction.savepoint()
+    if stock_reserve_if_available(lines=lines, cause=cause, actor=actor):
+        transaction.savepoint_commit(savepoint)
+        return True
+    transaction.savepoint_rollback(savepoint)
+    return False
+
+
 def allocate_click_and_collect(order: Order, lines: Sequence[OrderLine], actor: Actor) -> bool:
     """Reserve at the pickup store what it has; reserve the rest at locations that ship and
     transfer it to the store (reserved there on receipt). Returns whether transfers were made.
@@ -100,7 +114,7 @@ def allocate_click_and_collect(order: Order, lines: Sequence[OrderLine], actor: 
     by_product = {line.product_id: line for line in lines}
     cause = Cause("order", order.number)
     at_store = [StockLine(pid, store.pk, qty) for pid, qty in wanted.items()]
-    if stock_reserve_if_available(lines=at_store, cause=cause, actor=actor):
+    if _reserve_whole_at_store(at_store, cause, actor):
         OrderAllocation.objects.bulk_create(
             [OrderAllocation(line=by_product[pid], location=store, quantity=qty) for pid, qty in wanted.items()]
         )
