@@ -82,7 +82,7 @@ def expected_statements(vendor: str) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_placing_an_order_costs_its_statements_and_no_savepoint(client_with_scopes, programme):
+def test_placing_an_order_costs_its_statements_and_one_savepoint(client_with_scopes, programme):
     # given
     writer = client_with_scopes("orders:read", "orders:write")
     writer.get(ORDERS)  # the key checked, and its last use recorded (once a minute), as in a running server
