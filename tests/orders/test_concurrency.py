@@ -120,3 +120,32 @@ def test_racing_returns_never_exceed_what_was_bought():
     assert order.lines.get().returned_quantity == 3
     assert Stock.objects.get(location=other, product=shirt).on_hand == 3
     assert stock_discrepancies() == []
+
+
+def test_pickups_at_a_short_store_racing_deliveries_from_it_end_in_orders_or_refusals():
+    # given: a store that ships, short of socks, and a warehouse with plenty; the click-and-collect
+    # orders must fetch the socks from the warehouse while deliveries lock the same rows
+    from tests.orders.factories import deliver, warehouse
+
+    depot = warehouse(code="b-depot", ships_orders=True)  # first: its rows sort before the store's
+    shop = store(code="a-shop", ships_orders=True)
+    shirt, socks = product("1000.00"), product("100.00")
+    stock(shop, shirt, 40)
+    stock(shop, socks, 1)
+    stock(depot, shirt, 40)
+    stock(depot, socks, 40)
+    people = [customer() for _ in range(30)]
+
+    # when
+    def order(i):
+        if i % 2:
+            return deliver(people[i], (shirt, 1), (socks, 1)).number
+        return collect(people[i], shop, (shirt, 1), (socks, 2)).number
+
+    outcomes = race(30, order)
+
+    # then: every one placed or refused for stock, none failed (a deadlock would be an error here)
+    errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    assert all(isinstance(error, InsufficientStock) for error in errors), errors
+    assert Order.objects.count() == 30 - len(errors)
+    assert stock_discrepancies() == []
