@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from customers.models import MessageChannel
@@ -209,10 +209,11 @@ class CartAdmin(admin.ModelAdmin):
         figures = Cart.objects.filter(reminded_at__gte=since).aggregate(
             reminded=Count("pk"), recovered=Count("pk", filter=~Q(recovered_order="")), revenue=Sum("recovered_total")
         )
+        period = ngettext("Last %(days)s day", "Last %(days)s days", RECOVERED_DAYS) % {"days": RECOVERED_DAYS}
         subtitle = _(
-            "Last %(days)s days: %(reminded)s reminders, %(recovered)s carts recovered, %(revenue)s recovered revenue."
+            "%(period)s: %(reminded)s reminders, %(recovered)s carts recovered, %(revenue)s recovered revenue."
         ) % {
-            "days": RECOVERED_DAYS,
+            "period": period,
             "reminded": format_count(figures["reminded"]),
             "recovered": format_count(figures["recovered"]),
             "revenue": format_money(figures["revenue"] or 0),
