@@ -167,7 +167,10 @@ def outcomes_record(campaign: Campaign, claimed: list[Recipient], *, codes: dict
         rows = ", ".join(["(%s, %s)"] * len(codes))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {Recipient._meta.db_table} SET promo_code = v.code FROM (VALUES {rows}) AS v(id, code)"
+                # VALUES columns are column1, column2 in PostgreSQL and SQLite alike (SQLite has no
+                # column list after an alias).
+                f"UPDATE {Recipient._meta.db_table} SET promo_code = v.code"
+                f" FROM (SELECT column1 AS id, column2 AS code FROM (VALUES {rows}) AS pairs) AS v"
                 f" WHERE {Recipient._meta.db_table}.id = v.id",
                 [value for pair in codes.items() for value in pair],
             )
