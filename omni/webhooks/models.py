@@ -96,11 +96,21 @@ class Delivery(models.Model):
     ``object_key`` is its event's object ("order:A-1"): the deliveries of one object to one
     subscription go out in the order of their ids, which follow the order their changes committed
     in, since the change of an object is written under that object's row lock.
+
+    ``subscription`` has no foreign key constraint in the database: every process lists the
+    subscriptions for a few seconds (``omni.webhooks.outbox.subscribers``), so a change committing
+    just after a subscription was deleted elsewhere still writes a delivery for it, and the
+    constraint would fail that change (an order not placed for want of a webhook). Such a delivery
+    is never sent (nothing drains a subscription that is gone) and is forgotten with its event.
     """
 
     event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="deliveries")
     subscription = models.ForeignKey(
-        Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="deliveries"
+        Subscription,
+        verbose_name=_("subscription"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_constraint=False,
     )
     object_key = models.CharField(_("object"), max_length=100, default="")
     status = models.CharField(
