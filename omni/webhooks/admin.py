@@ -98,6 +98,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "event__type"]
     list_select_related = ["event", "subscription"]
+    ordering = ["-id"]  # newest first, read from the primary key: ids follow the order deliveries were written
     search_fields = ["event__object_id", "subscription__url"]
     readonly_fields = [field.name for field in Delivery._meta.fields] + ["payload"]
     actions = ["send_again"]

@@ -8,6 +8,7 @@ be reached then, the periodic ``requeue_due_deliveries`` queues it again.
 """
 
 import contextlib
+import functools
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -87,18 +88,31 @@ def event_write(
 def _write_in_one_statement(event: Event, deliveries: list[Delivery]) -> None:
     """The event and its deliveries in one round trip (a data-modifying CTE): this runs inside the
     transaction of every subscribed change, such as placing an order."""
-    event_columns = list(Event._meta.concrete_fields)
-    delivery_columns = [field for field in Delivery._meta.concrete_fields if not field.primary_key]
-    rows = [[_db_value(field, delivery) for field in delivery_columns] for delivery in deliveries]
-    row_sql = "(" + ", ".join(["%s"] * len(delivery_columns)) + ")"
+    event_columns, delivery_columns = _columns()
+    params = [_db_value(field, event) for field in event_columns]
+    for delivery in deliveries:
+        params += [_db_value(field, delivery) for field in delivery_columns]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH event AS (INSERT INTO {Event._meta.db_table} ({_names(event_columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(event_columns))})) "
-            f"INSERT INTO {Delivery._meta.db_table} ({_names(delivery_columns)}) VALUES "
-            + ", ".join([row_sql] * len(rows)),
-            [_db_value(field, event) for field in event_columns] + [value for row in rows for value in row],
-        )
+        cursor.execute(_insert_statement(len(deliveries)), params)
+
+
+@functools.cache
+def _columns() -> tuple[list, list]:
+    """The event's columns and the delivery's (but its id, which the database numbers)."""
+    delivery_columns = [field for field in Delivery._meta.concrete_fields if not field.primary_key]
+    return list(Event._meta.concrete_fields), delivery_columns
+
+
+@functools.cache
+def _insert_statement(deliveries: int) -> str:
+    event_columns, delivery_columns = _columns()
+    delivery_row = "(" + ", ".join(["%s"] * len(delivery_columns)) + ")"
+    return (
+        f"WITH event AS (INSERT INTO {Event._meta.db_table} ({_names(event_columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(event_columns))})) "
+        f"INSERT INTO {Delivery._meta.db_table} ({_names(delivery_columns)}) VALUES "
+        + ", ".join([delivery_row] * deliveries)
+    )
 
 
 def _names(fields) -> str:

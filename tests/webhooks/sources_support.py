@@ -1,7 +1,10 @@
 """A fake outbox for the source tests: the events recorded, every type wanted unless told otherwise."""
 
+import json
+
 import pytest
 from django.apps import apps
+from django.core.serializers.json import DjangoJSONEncoder
 
 from customers import hooks as customer_hooks
 from inventory import hooks as inventory_hooks
@@ -33,13 +36,18 @@ class Outbox:
         return [event for event in self.events if event["event_type"] == event_type]
 
 
+def json_ready(event: dict) -> dict:
+    """The event as the outbox stores it: its data as JSON reads (dates, decimals as the API writes them)."""
+    return {**event, "data": json.loads(json.dumps(event["data"], cls=DjangoJSONEncoder))}
+
+
 @pytest.fixture(name="sent")
 def sent_fixture(monkeypatch):
     """The sources connected alone to a fake ``event_record``; the hooks' callbacks are put back after."""
     box = Outbox()
     for hook in HOOKS:
         monkeypatch.setattr(hook, "_callbacks", {})
-    monkeypatch.setattr(outbox, "event_record", lambda **event: box.events.append(event), raising=False)
+    monkeypatch.setattr(outbox, "event_record", lambda **event: box.events.append(json_ready(event)), raising=False)
     monkeypatch.setattr(outbox, "event_type_wanted", lambda event_type: box.wanted, raising=False)
     inventory.connect()
     customers.connect()

@@ -6,10 +6,6 @@ and builds nothing, and queries nothing, when the answer is no. The outbox answe
 ``event_type_wanted(event_type)``, answered without a query on the hot path.
 """
 
-import json
-
-from django.core.serializers.json import DjangoJSONEncoder
-
 
 def wanted(event_type: str) -> bool:
     from omni.webhooks import outbox
@@ -17,18 +13,8 @@ def wanted(event_type: str) -> bool:
     return outbox.event_type_wanted(event_type)
 
 
-def json_ready(data) -> dict:
-    """Data as its JSON will read (dates and decimals written as the API writes them)."""
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-
-
 def record(*, event_type: str, object_type: str, object_id: str, data: dict) -> None:
-    """Hand the event to the outbox, its data made JSON-safe (dates, decimals as the API writes them)."""
+    """Hand the event to the outbox (which writes dates and decimals as the API writes them)."""
     from omni.webhooks import outbox
 
-    outbox.event_record(
-        event_type=event_type,
-        object_type=object_type,
-        object_id=object_id,
-        data=json_ready(data),
-    )
+    outbox.event_record(event_type=event_type, object_type=object_type, object_id=object_id, data=data)
