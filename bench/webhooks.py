@@ -13,11 +13,16 @@ separate process (an HTTP/1.1 ``http.server`` on 127.0.0.1 that verifies every s
    that alternate between no subscription and a subscription to every order event, so both sides
    see the same machine load; the medians are compared. Tasks are published to Redis db 15
    (purged), as in production, not run in-process.
+3. Placement over HTTP (``--part http``): ``POST /api/v1/orders/`` against gunicorn, with
+   ``bench.orders``'s stores, customers and clients (3 lines spread over 20,000 stock rows, points,
+   Idempotency-Key), in rounds alternating between no subscription and one to every order event:
+   one client for the latency a subscription adds, ``--clients`` at once for the throughput.
 
 Usage:
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/omni_webhooks_bench python -m bench.webhooks --events 100000
     ... python -m bench.webhooks --part placement --orders 1000
+    ... python -m bench.webhooks --part http --orders 600
 """
 
 import argparse
@@ -200,13 +205,71 @@ def placements(args, url: str) -> None:
     )
 
 
+def placements_over_http(args, url: str) -> None:
+    """The same comparison over HTTP: ``POST /api/v1/orders/`` against gunicorn (``bench.orders``'s
+    stores, customers and clients: click-and-collect, 3 lines spread over 20,000 stock rows, points,
+    Idempotency-Key), in rounds alternating between no subscription and one to every order event.
+    One client gives the latency a subscription adds to a placement; ``--clients`` at once, the
+    throughput it costs when the workers share the machine's cores with PostgreSQL."""
+    from omni.webhooks.models import Event
+    from omni.webhooks.outbox import WANTED_TTL_SECONDS
+    from omni.webhooks.services import subscription_update
+
+    bench_orders = _bench_orders()
+    fixture = bench_orders.prepare()
+    subscription = subscribe(url, ORDER_EVENTS)
+    port = bench_orders.free_port()
+    server = bench_orders.start_gunicorn(port, args.http_workers)
+    rounds = 6
+    try:
+        bench_orders.run_clients(port, fixture, "spread", requests=50, clients=4)  # warm-up
+        for clients in (1, args.clients):
+            per_round = max(args.orders // rounds, clients * 5)
+            runs = {False: [], True: []}
+            events_before = Event.objects.count()
+            for round_number in range(rounds * 2):
+                subscribed = round_number % 2 == 1
+                subscription_update(subscription=subscription, changes={"is_active": subscribed})
+                time.sleep(WANTED_TTL_SECONDS + 0.5)  # the workers read the subscriptions again
+                runs[subscribed].append(
+                    bench_orders.run_clients(port, fixture, "spread", requests=per_round, clients=clients)
+                )
+            written = Event.objects.count() - events_before
+            placed = {side: sum(run["orders"] for run in results) for side, results in runs.items()}
+            rate = {side: placed[side] / sum(run["seconds"] for run in results) for side, results in runs.items()}
+            p50 = {
+                side: statistics.median([value for run in results for value in run["latencies"]]) * 1000
+                for side, results in runs.items()
+            }
+            print(
+                f"over HTTP, {clients} client(s), gunicorn {args.http_workers} workers, {rounds} rounds of "
+                f"{per_round} each way: without a subscription {rate[False]:.1f} orders/s, p50 {p50[False]:.1f} ms; "
+                f"subscribed {rate[True]:.1f} orders/s, p50 {p50[True]:.1f} ms "
+                f"(latency {(p50[True] / p50[False] - 1) * 100:+.1f} %, throughput "
+                f"{(rate[True] / rate[False] - 1) * 100:+.1f} %); {written} events written for "
+                f"{placed[True]} subscribed orders"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _bench_orders():
+    """``bench.orders`` (its fixture, gunicorn and clients), imported once Django is set up here."""
+    import bench.orders
+
+    return bench.orders
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--objects", type=int, default=2_000, help="events are spread over this many objects")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--orders", type=int, default=400)
-    parser.add_argument("--part", choices=["delivery", "placement", "both"], default="both")
+    parser.add_argument("--part", choices=["delivery", "placement", "http", "both"], default="both")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients of the HTTP part")
+    parser.add_argument("--http-workers", type=int, default=3, help="gunicorn workers of the HTTP part")
     args = parser.parse_args()
     if "bench" not in os.environ.get("DATABASE_URL", ""):
         sys.exit("Refusing to run: DATABASE_URL must name a database with 'bench' in its name.")
@@ -228,6 +291,8 @@ def main() -> None:
             delivery(args, url, secret, good, bad)
         if args.part in ("placement", "both"):
             placements(args, url)
+        if args.part == "http":
+            placements_over_http(args, url)
     finally:
         server.terminate()
         current_app.control.purge()
