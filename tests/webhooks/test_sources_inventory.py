@@ -1,12 +1,16 @@
 """stock.changed (coalesced), product.changed and transfer.received."""
 
+import json
 from decimal import Decimal
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inventory.api.serializers import ProductSerializer
+from inventory.api.transfer_serializers import TransferSerializer
+from inventory.api.transfers import transfers_for_display
 from inventory.models import Product, Stock
 from inventory.services import (
     Cause,
@@ -122,6 +126,12 @@ def test_transfer_received_names_what_arrived(sent):
 
     (event,) = sent.of("transfer.received")
     assert event["object_id"] == transfer.number
-    assert event["data"]["lines"] == [{"sku": "X-1", "shipped": 3, "received": 2}]
-    assert (event["data"]["source"], event["data"]["destination"]) == ("WH", "SHOP")
+    expected = TransferSerializer(transfers_for_display().get(pk=transfer.pk)).data
+    assert event["data"] == json.loads(json.dumps(expected, cls=DjangoJSONEncoder))  # as the API shows it
+    assert (event["data"]["source"], event["data"]["destination"], event["data"]["status"]) == (
+        "WH",
+        "SHOP",
+        "received",
+    )
+    assert event["data"]["lines"] == [{"sku": "X-1", "asked_quantity": None, "quantity": 3, "received_quantity": 2}]
     assert Stock.objects.get(product=item, location=shop).on_hand == 2

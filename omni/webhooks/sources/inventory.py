@@ -24,6 +24,8 @@ from rest_framework import serializers
 
 from inventory import hooks
 from inventory.api.serializers import LocationAvailabilitySerializer, ProductSerializer
+from inventory.api.transfer_serializers import TransferSerializer
+from inventory.api.transfers import transfers_for_display
 from inventory.models import Product, Stock, Transfer
 from omni.core.api.serializers import represent
 from omni.webhooks.sources import recording
@@ -140,29 +142,19 @@ def product_changed(product: Product) -> None:
         )
 
 
-def transfer_data(transfer: Transfer, received: dict[int, int]) -> dict:
-    lines = transfer.lines.select_related("product").order_by("product__sku")
-    return {
-        "number": transfer.number,
-        "status": transfer.status,
-        "source": transfer.source.code,
-        "destination": transfer.destination.code,
-        "shipped_at": _TIME.to_representation(transfer.shipped_at) if transfer.shipped_at else None,
-        "received_at": _TIME.to_representation(transfer.received_at) if transfer.received_at else None,
-        "lines": [
-            {"sku": line.product.sku, "shipped": line.quantity, "received": received.get(line.product_id, 0)}
-            for line in lines
-        ],
-    }
+def transfer_data(transfer: Transfer) -> dict:
+    """The transfer as its API endpoint renders it, received quantities included."""
+    return represent(TransferSerializer, transfers_for_display().get(pk=transfer.pk))
 
 
 def transfer_received(*, transfer: Transfer, received: dict[int, int]) -> None:
+    """``received`` is on the transfer's lines by now (``received_quantity``), which the event shows."""
     if recording.wanted("transfer.received"):
         recording.record(
             event_type="transfer.received",
             object_type="transfer",
             object_id=transfer.number,
-            data=transfer_data(transfer, received),
+            data=transfer_data(transfer),
         )
 
 
