@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from inventory import hooks
-from inventory.errors import BarcodeTaken, InvalidBarcode, UnknownCategory
+from inventory.errors import BarcodeTaken, InvalidBarcode, SkuTaken, UnknownCategory
 from inventory.models import Barcode, Category, Product, Unit, validate_sku
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_changes, audit_event, audit_snapshot
@@ -31,6 +31,9 @@ class ProductData:
     unit: str = Unit.PIECE
     is_active: bool = True
     barcodes: tuple[str, ...] | None = None  # None: leave the product's barcodes as they are
+    # The product's id in the ERP (1C's Ид). A product holding it is the one updated, its SKU
+    # changed when the ERP's has (a corrected article). None: leave it as it is.
+    external_id: str | None = None
 
 
 def _check_field(field: str, value: str, validator) -> None:
@@ -70,10 +73,37 @@ def _product_before(sku: str, fields, *, with_barcodes: bool) -> dict:
     return before
 
 
+def external_id_clean(value: str | None) -> str | None:
+    """An ERP id as stored (stripped, at most 100 characters of storable text); None stays None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > Product._meta.get_field("external_id").max_length:
+        raise InvalidInput.for_field("external_id", _("The ERP id is at most 100 characters."))
+    _check_field("external_id", value, validate_storable_text)
+    return value
+
+
+def _sku_follow_erp(sku: str, external_id: str | None) -> str | None:
+    """Give the product the ERP knows by ``external_id`` the SKU the ERP now names; its old SKU, or
+    None when nothing was renamed."""
+    if not external_id:
+        return None
+    known = Product.objects.select_for_update().filter(external_id=external_id).exclude(sku=sku).first()
+    if known is None:
+        return None
+    if Product.objects.filter(sku=sku).exists():
+        raise SkuTaken(details={"sku": sku, "external_id": external_id, "held_by": known.sku})
+    old_sku = known.sku
+    Product.objects.filter(pk=known.pk).update(sku=sku)
+    return old_sku
+
+
 def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product, bool]:
-    """Create the product with this SKU or update it. Returns it and whether it was created."""
+    """Create the product with this SKU (or this ERP id) or update it. Returns it and whether it was created."""
     sku, name = data.sku.strip(), data.name.strip()
     _check_field("sku", sku, validate_sku)
+    external_id = external_id_clean(data.external_id)
     if not name:
         raise InvalidInput.for_field("name", _("A product needs a name."))
     _check_field("name", name, validate_storable_text)
@@ -104,13 +134,18 @@ def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product
         "price": price,
         "is_active": data.is_active,
     }
+    if external_id is not None:
+        values["external_id"] = external_id
     with transaction.atomic():
+        renamed_from = _sku_follow_erp(sku, external_id)
         before = _product_before(sku, values, with_barcodes=barcodes is not None)
         product, created = Product.objects.select_for_update().update_or_create(sku=sku, defaults=values)
         if created:
             audit_event(actor, product, AuditKind.CREATED)
         else:
             after = values if barcodes is None else {**values, "barcodes": barcodes}
+            if renamed_from:
+                before, after = {**before, "sku": renamed_from}, {**after, "sku": sku}
             audit_changes(actor, product, before, after)
         if barcodes is not None:
             taken = list(Barcode.objects.filter(code__in=barcodes).exclude(product=product).select_related("product"))

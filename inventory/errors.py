@@ -68,6 +68,16 @@ class BarcodeTaken(DomainError):
     message = _("A barcode already belongs to another product.")
 
 
+class SkuTaken(DomainError):
+    code = "sku_taken"
+    message = _("Another product already has this SKU.")
+
+
+class ModelCodeTaken(DomainError):
+    code = "model_code_taken"
+    message = _("Another product model already has this code.")
+
+
 class LocationCodeTaken(DomainError):
     code = "location_code_taken"
     message = _("Another location already has this code.")

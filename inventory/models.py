@@ -69,11 +69,22 @@ class ProductModel(TimeStampedModel):
         Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT, related_name="models"
     )
     is_active = models.BooleanField(_("active"), default=True, db_index=True)
+    external_id = models.CharField(
+        _("ERP id"),
+        max_length=100,
+        blank=True,
+        help_text=_("The model's id in the ERP (1C's Ид): an exchange finds the model by it, whatever its code."),
+    )
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("product model")
         verbose_name_plural = _("product models")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="product_model_external_id_unique"
+            )
+        ]
 
     def __str__(self):
         return f"{self.code} — {self.name}"
@@ -104,12 +115,23 @@ class Product(TimeStampedModel):
         related_name="variants",
         help_text=_("The style this product is a variant of; empty for a product without variants."),
     )
+    external_id = models.CharField(
+        _("ERP id"),
+        max_length=100,
+        blank=True,
+        help_text=_("The product's id in the ERP (1C's Ид): an exchange finds the product by it, whatever its SKU."),
+    )
 
     class Meta:
         ordering = ["sku"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
-        constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="product_price_non_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_non_negative"),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="product_external_id_unique"
+            ),
+        ]
         # Incremental sync reads by (updated_at, id): omni.core.api.sync.
         indexes = [models.Index(fields=["updated_at", "id"], name="product_sync_idx")]
 

@@ -10,8 +10,8 @@ from django.core.validators import URLValidator, validate_slug
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from inventory.catalogue import ProductData, product_upsert
-from inventory.errors import InvalidAttributeValue, UnknownAttribute, UnknownCategory
+from inventory.catalogue import ProductData, external_id_clean, product_upsert
+from inventory.errors import InvalidAttributeValue, ModelCodeTaken, UnknownAttribute, UnknownCategory
 from inventory.models import (
     Attribute,
     AttributeType,
@@ -57,6 +57,7 @@ class ProductModelData:
     is_active: bool = True
     images: tuple[ImageData, ...] | None = None
     variants: tuple[VariantData, ...] = field(default_factory=tuple)
+    external_id: str | None = None  # the model's id in the ERP, as ``ProductData.external_id``
 
 
 def _check(field_name: str, value: str, validator) -> None:
@@ -195,19 +196,40 @@ def product_model_upsert(*, data: ProductModelData, actor: Actor = SYSTEM) -> tu
     _check("code", code, validate_identifier)
     _check("code", code, validate_sku)
     values = _model_values(data)
+    external_id = external_id_clean(data.external_id)
+    if external_id is not None:
+        values["external_id"] = external_id
     with transaction.atomic():
+        renamed_from = _code_follow_erp(code, external_id)
         existing = ProductModel.objects.select_for_update().filter(code=code).first()
         before = audit_snapshot(existing, values) if existing else {}
         model, created = ProductModel.objects.update_or_create(code=code, defaults=values)
         if created:
             audit_event(actor, model, AuditKind.CREATED)
         else:
+            if renamed_from:
+                before, values = {**before, "code": renamed_from}, {**values, "code": code}
             audit_changes(actor, model, before, values)
         if data.images is not None:
             images_set(owner=model, images=data.images)
         for variant in data.variants:
             _variant_upsert(model, variant, actor)
     return model, created
+
+
+def _code_follow_erp(code: str, external_id: str | None) -> str | None:
+    """Give the model the ERP knows by ``external_id`` the code the ERP now names; its old code, or
+    None when nothing was renamed."""
+    if not external_id:
+        return None
+    known = ProductModel.objects.select_for_update().filter(external_id=external_id).exclude(code=code).first()
+    if known is None:
+        return None
+    if ProductModel.objects.filter(code=code).exists():
+        raise ModelCodeTaken(details={"code": code, "external_id": external_id, "held_by": known.code})
+    old_code = known.code
+    ProductModel.objects.filter(pk=known.pk).update(code=code)
+    return old_code
 
 
 def _variant_upsert(model: ProductModel, variant: VariantData, actor: Actor) -> Product:

@@ -57,8 +57,8 @@ class ProductAdmin(
     list_display = ["sku", "name", "category", "price", "unit", "is_active"]
     list_filter = ["category", "is_active"]
     list_select_related = ["category"]
-    search_fields = ["sku", "name", "=barcodes__code"]
-    search_help_text = _("Search by SKU or name, or by the exact barcode.")
+    search_fields = ["sku", "name", "=barcodes__code", "=external_id"]
+    search_help_text = _("Search by SKU or name, or by the exact barcode or ERP id.")
     inlines = [BarcodeInline, ProductStockInline]
     resource_classes = [ProductResource]
 

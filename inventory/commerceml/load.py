@@ -6,6 +6,10 @@ the ``Товар`` elements with characteristics (or the one ``Товар`` when
 its Артикул, followed by its characteristic values when it has some (``TEE-001-M-Белый``). Offers
 set each variant's price (the first price type, or the one asked for) and its stock per ``Склад``,
 counted (``stock_count``) at the location whose code or name is the warehouse's Ид or name.
+
+Each model and variant keeps its Ид (``external_id``): a later exchange finds it by that first, so an
+Артикул corrected in 1C renames the SKU (stock and history stay with it) rather than adding a product,
+and an offers.xml sent alone prices and counts goods it does not describe.
 """
 
 import hashlib
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -108,6 +113,9 @@ class OfferLookup:
 def _offer_sku(offer: Offer, skus_by_id: dict[str, str]) -> str | None:
     if offer.id in skus_by_id:
         return skus_by_id[offer.id]
+    known = Product.objects.filter(external_id=offer.id).values_list("sku", flat=True).first()
+    if known:  # an offers-only exchange: the goods came in an earlier one
+        return known
     if offer.barcode:
         barcode = Barcode.objects.filter(code=offer.barcode).select_related("product").first()
         if barcode:
@@ -134,13 +142,13 @@ def match_offers(package: OfferPackage | None, skus_by_id: dict[str, str], price
     return OfferLookup(by_sku, price_type)
 
 
-def _price(sku: str, label: str, offers: OfferLookup) -> Decimal:
+def _price(sku: str, item: Item, offers: OfferLookup) -> Decimal:
     offer = offers.by_sku.get(sku)
     if offer and offers.price_type in offer.prices:
         return offer.prices[offers.price_type]
-    existing = Product.objects.filter(sku=sku).values_list("price", flat=True).first()
+    existing = Product.objects.filter(Q(sku=sku) | Q(external_id=item.id)).values_list("price", flat=True).first()
     if existing is None:
-        raise CommerceMLError([_("%(item)s: a new product needs its price in offers.xml.") % {"item": label}])
+        raise CommerceMLError([_("%(item)s: a new product needs its price in offers.xml.") % {"item": item.label}])
     return existing
 
 
@@ -157,10 +165,11 @@ def _model_data(items: list[Item], base: Item | None, catalogue, categories, off
                 product=services.ProductData(
                     sku=sku,
                     name=item.name,
-                    price=_price(sku, item.label, offers),
+                    price=_price(sku, item, offers),
                     description=item.description or head.description,
                     category_code=category,
                     barcodes=tuple(item.barcodes) if item.barcodes else None,
+                    external_id=item.id,
                 ),
                 attributes=_attribute_values(item, base if base is not item else None, catalogue),
                 images=_images(item) if item is not head else None,
@@ -173,6 +182,7 @@ def _model_data(items: list[Item], base: Item | None, catalogue, categories, off
         category_code=category,
         images=_images(head),
         variants=tuple(variants),
+        external_id=head.model_id,
     )
 
 

@@ -85,6 +85,45 @@ def test_importing_again_changes_nothing_and_offers_alone_update_price_and_stock
     assert on_hand("MUG-001") == {"tver": 10}
 
 
+def test_an_offers_file_alone_finds_the_goods_by_their_id(warehouses, tmp_path):
+    call_command("import_commerceml", IMPORT, OFFERS)
+    # 1C's incremental offers.xml need not repeat the Артикул; the Ид of the earlier exchange is enough
+    offers = (DATA / "offers.xml").read_text(encoding="utf-8").replace("<Артикул>TEE-001</Артикул>", "")
+    offers = offers.replace("<ЦенаЗаЕдиницу>990<", "<ЦенаЗаЕдиницу>950<")
+
+    call_command("import_commerceml", write(tmp_path, "offers.xml", offers))
+
+    assert Product.objects.get(sku="TEE-001-M-Белый").price == Decimal("950")
+    assert Product.objects.get(sku="TEE-001-M-Белый").external_id == "tee-001#size-m"
+
+
+def test_an_article_corrected_in_1c_renames_the_sku_and_keeps_its_stock(warehouses, tmp_path):
+    call_command("import_commerceml", IMPORT, OFFERS)
+    mug = Product.objects.get(sku="MUG-001")
+    exchange = (DATA / "import.xml").read_text(encoding="utf-8").replace("<Артикул>MUG-001<", "<Артикул>MUG-100<")
+
+    call_command("import_commerceml", write(tmp_path, "import.xml", exchange))
+
+    renamed = Product.objects.get(pk=mug.pk)
+    assert renamed.sku == "MUG-100" and not Product.objects.filter(sku="MUG-001").exists()
+    assert renamed.model.code == "MUG-100" and ProductModel.objects.filter(code="MUG-001").count() == 0
+    assert on_hand("MUG-100") == {"tver": 12}
+    changes = [(e.field_name, e.old_value, e.new_value) for e in audit_events_for(renamed)]
+    assert ("sku", "MUG-001", "MUG-100") in changes
+
+
+def test_an_article_renamed_onto_another_products_sku_is_refused(warehouses, tmp_path):
+    call_command("import_commerceml", IMPORT, OFFERS)
+    ProductFactory(sku="MUG-100")
+    exchange = (DATA / "import.xml").read_text(encoding="utf-8").replace("<Артикул>MUG-001<", "<Артикул>MUG-100<")
+    before = db_snapshot()
+
+    with pytest.raises(CommandError, match="Another product already has this SKU"):
+        call_command("import_commerceml", write(tmp_path, "import.xml", exchange))
+
+    assert db_snapshot() == before and Product.objects.filter(sku="MUG-001").exists()
+
+
 def test_price_type_can_be_chosen(warehouses):
     call_command("import_commerceml", IMPORT, OFFERS)
     call_command("import_commerceml", OFFERS, "--price-type", "price-wholesale")
