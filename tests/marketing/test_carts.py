@@ -112,7 +112,9 @@ def test_a_cart_refused_for_want_of_consent_is_reminded_once_the_customer_consen
     left(person, (shirt, 1))
     assert remind() == {"waiting": 1}
     assert Cart.objects.get().status == CartStatus.OPEN
-    consents_record(customer=person, changes=[ConsentChange(ConsentPurpose.MARKETING, True, "sms")], source_channel="site")
+    consents_record(
+        customer=person, changes=[ConsentChange(ConsentPurpose.MARKETING, True, "sms")], source_channel="site"
+    )
     assert remind(now=LATER + datetime.timedelta(minutes=31)) == {"reminded": 1}
     cart = Cart.objects.get()
     assert (cart.status, cart.reason) == (CartStatus.REMINDED, "")
