@@ -33,15 +33,15 @@ from omni.core.errors import InvalidInput
 from omni.core.formats import format_count
 from omni.marketing.audience import decide, facts_load
 from omni.marketing.models import Cart, CartStatus, RecipientStatus, SkipReason
+from omni.marketing.purchases import purchases
 from omni.marketing.rendering import message_language, unsubscribe_url
-from orders.models import Order, OrderStatus
+from orders.models import Order
 
 RECOVERY_DAYS = 7
 RECHECK_AFTER = datetime.timedelta(minutes=30)
 # Reasons that can change while the cart waits: checked again within the window. Any other is final.
 RECHECKED = (SkipReason.CAPPED, SkipReason.NO_CONSENT, SkipReason.NO_ADDRESS)
 MAX_LINES = 200
-NOT_BOUGHT = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,8 @@ def _ordered_since(cart: Cart) -> Order | None:
     """The first order of the cart's customer with any of its SKUs placed after the cart last changed."""
     skus = [line["sku"] for line in cart.lines]
     return (
-        Order.objects.filter(customer_id=cart.customer_id, created_at__gte=cart.changed_at, lines__sku__in=skus)
-        .exclude(status__in=NOT_BOUGHT)
+        purchases()
+        .filter(customer_id=cart.customer_id, created_at__gte=cart.changed_at, lines__sku__in=skus)
         .order_by("created_at", "pk")
         .first()
     )
