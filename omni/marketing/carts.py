@@ -34,7 +34,7 @@ from omni.core.formats import format_count
 from omni.marketing.audience import decide, facts_load
 from omni.marketing.models import Cart, CartStatus, RecipientStatus, SkipReason
 from omni.marketing.purchases import purchases
-from omni.marketing.rendering import message_language, unsubscribe_url
+from omni.marketing.rendering import message_language, unsubscribe_footer, unsubscribe_url
 from orders.models import Order
 
 RECOVERY_DAYS = 7
@@ -110,7 +110,7 @@ def _ordered_since(cart: Cart) -> Order | None:
     )
 
 
-def reminder_text(cart: Cart, customer: Customer, *, language: str, link: str) -> tuple[str, str]:
+def reminder_text(cart: Cart, customer: Customer, *, language: str, link: str, channel: str) -> tuple[str, str]:
     """The subject and text of a cart reminder in the customer's language, each line with its availability."""
     from inventory.models import Product
 
@@ -125,7 +125,7 @@ def reminder_text(cart: Cart, customer: Customer, *, language: str, link: str) -
             item = _("%(name)s × %(quantity)s") % values
             lines.append(f"— {item} ({state})")
         greeting = _("%(name)s, you left these in your cart:") % {"name": customer.first_name or _("customer")}
-        body = "\n".join([greeting, *lines, _("Unsubscribe: %(url)s") % {"url": link}])
+        body = "\n".join([greeting, *lines, unsubscribe_footer(link, channel=channel, language=language)])
         return _("Your cart is waiting"), body
 
 
@@ -162,7 +162,7 @@ def cart_remind(cart_id: int, *, now: datetime.datetime | None = None) -> str:
             return "skipped"
         language = message_language(customer)
         link = unsubscribe_url(customer_id=customer.pk, channel=decision.route.channel, source=f"cart:{cart.pk}")
-        subject, body = reminder_text(cart, customer, language=language, link=link)
+        subject, body = reminder_text(cart, customer, language=language, link=link, channel=decision.route.channel)
         cart.reminder = message_send(
             customer=customer,
             kind="cart_reminder",

@@ -22,7 +22,7 @@ from omni.marketing.models import Campaign, Recipient, RecipientStatus
 from omni.marketing.purchases import bought_within
 from omni.marketing.rendering import LANGUAGES, render, sample_values, texts_compile
 from omni.marketing.sending import member_batches
-from omni.marketing.unsubscribe import campaign_note
+from omni.marketing.unsubscribe import campaign_note, reply_note
 
 
 @dataclass
@@ -124,8 +124,9 @@ def campaign_results(campaign: Campaign) -> Results:
         .values_list("message__status", "n")
     )
     converted = dict(converted_recipients(campaign).values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    note = campaign_note(campaign.pk)  # through the campaign's link, or a stop word replied to it
     unsubscribed = (
-        ConsentEvent.objects.filter(note=campaign_note(campaign.pk), granted=False)
+        ConsentEvent.objects.filter(note__in=[note, reply_note(note)], granted=False)
         .values("customer_id")
         .distinct()
         .count()
