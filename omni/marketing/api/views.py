@@ -269,9 +269,10 @@ class CampaignResultsView(APIView):
         operation_id="campaigns_results",
         summary="What the campaign achieved",
         description=(
-            "Sent, delivered, failed, unsubscribed through its links, skipped per reason, and conversion: "
-            "recipients who bought within the window against the held-out control group, and the lift in "
-            "percentage points. Needs `campaigns:read`."
+            "Sent, delivered, failed, unsubscribed (through its links or by a stop word replied to it), skipped "
+            "per reason, and conversion: recipients who placed an order (not cancelled or expired) within "
+            "`conversion_days` of being sent the message, against the held-out control group over the same window, "
+            "and the lift in percentage points. Needs `campaigns:read`."
         ),
         parameters=[ID],
         responses={200: ResultsSerializer, **error_responses(404, e404=NOT_FOUND)},
