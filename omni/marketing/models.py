@@ -99,7 +99,7 @@ class SkipReason(models.TextChoices):
     NO_CONSENT = "no_consent", _("no marketing consent")
     CAPPED = "capped", _("frequency cap reached")
     INACTIVE = "inactive", _("profile merged or erased")
-    TOO_LATE = "too_late", _("too late: the cart is older than the reminder window")
+    TOO_LATE = "too_late", _("too late to remind")
 
 
 class Recipient(models.Model):

@@ -66,7 +66,7 @@ def reply_word(language: str) -> str:
 class ReplyOutcome:
     customer: Customer
     stop_word: bool  # the text was a stop word
-    withdrawn: bool  # the channel's marketing consent was withdrawn now (False: it was not granted)
+    withdrawn: bool  # the channel's marketing consent is recorded as withdrawn now (False: it already was)
     answered: str  # what the reply answered: campaign:<id>, cart:<id>, or "" when nothing recent
 
 

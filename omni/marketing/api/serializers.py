@@ -174,7 +174,7 @@ class InboundOutcomeSerializer(serializers.Serializer):
     customer_id = serializers.IntegerField()
     stop_word = serializers.BooleanField(help_text=_("The text was a stop word."))
     unsubscribed = serializers.BooleanField(
-        help_text=_("The channel's marketing consent was withdrawn now (false: it was not given).")
+        help_text=_("The channel's marketing consent is recorded as withdrawn now (false: it already was).")
     )
     answered = serializers.CharField(
         help_text=_("What the reply answered: campaign:<id>, cart:<id>, or empty when no recent marketing message.")
