@@ -10,9 +10,14 @@ removes the campaign messages of earlier runs, so that the weekly cap skips nobo
    delivery queue replaced by a no-op: messages/s written, and the process's resident memory
    sampled through the run (flat memory: the last quarter's peak against the first).
 2. One worker delivers ``--deliver`` of them to the storing backend with ``message_deliver``
-   (claim, send, record, timeline): messages/s delivered by one worker.
-3. The ceiling: the same message rows (and one recipient row each) inserted through psycopg
-   with ``executemany`` in transactions of the same batch size, then removed.
+   (claim, send, record, timeline, one message at a time): messages/s delivered by one worker.
+3. One worker delivers the next ``--deliver-batch`` with ``messages_deliver`` (what the
+   ``deliver_messages`` task runs: a batch of ``DELIVERY_BATCH`` claimed with FOR UPDATE SKIP
+   LOCKED, sent, recorded in a few statements), and its ceiling: the next as many messages
+   marked handed over and their timeline rows inserted through psycopg (one UPDATE and an
+   ``executemany`` per batch, a transaction each), with no claim and no backend.
+4. The ceiling of writing: the same message rows (and one recipient row each) inserted through
+   psycopg with ``executemany`` in transactions of the same batch size, then removed.
 
 Usage:
 
@@ -46,7 +51,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from customers.management.commands.generate_customers import PHONE_PREFIX  # noqa: E402
-from customers.messaging.services import message_deliver  # noqa: E402
+from customers.messaging.services import message_deliver, messages_deliver  # noqa: E402
 from customers.models import Identity, IdentityKind, Message, Segment, SegmentCondition  # noqa: E402
 from omni.marketing.models import Campaign, RecipientStatus  # noqa: E402
 from omni.marketing.sending import campaign_run  # noqa: E402
@@ -134,6 +139,50 @@ def deliver(campaign: Campaign, count: int) -> float:
     return len(ids) / (time.perf_counter() - started)
 
 
+DELIVERY_BATCH = 500
+
+
+def pending_ids(campaign: Campaign, count: int) -> list[int]:
+    pending = Message.objects.filter(cause_id=str(campaign.pk), status="pending").order_by("pk")
+    return list(pending.values_list("pk", flat=True)[:count])
+
+
+def deliver_batched(campaign: Campaign, count: int) -> float:
+    ids = pending_ids(campaign, count)
+    started = time.perf_counter()
+    outcomes = messages_deliver(ids, batch_size=DELIVERY_BATCH)
+    seconds = time.perf_counter() - started
+    assert outcomes == {"stored": len(ids)}, outcomes
+    return len(ids) / seconds
+
+
+def delivery_ceiling(campaign: Campaign, count: int) -> float:
+    """The writes of a delivery through psycopg: messages marked handed over, their timeline rows."""
+    ids = pending_ids(campaign, count)
+    raw = connection.cursor().connection
+    started = time.perf_counter()
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        chunk = ids[start : start + DELIVERY_BATCH]
+        with raw.transaction(), raw.cursor() as cursor:
+            cursor.execute(
+                "UPDATE customers_message SET status = 'stored', provider_message_id = 'stored:' || uuid,"
+                " attempts = attempts + 1, sent_at = now(), updated_at = now() WHERE id = ANY(%s)"
+                " RETURNING customer_id, subject, body, cause_type, cause_id",
+                [chunk],
+            )
+            rows = cursor.fetchall()
+            cursor.executemany(
+                "INSERT INTO customers_interaction (customer_id, channel, kind, direction, summary, event, params,"
+                " details, occurred_at, subject_type, subject_id, created_at)"
+                " VALUES (%s, 'sms', 'message_sent', 'outbound', %s, 'message.stored', '{}', %s, now(), %s, %s, now())",
+                [
+                    (customer_id, subject, body, cause_type, cause_id)
+                    for customer_id, subject, body, cause_type, cause_id in rows
+                ],
+            )
+    return len(ids) / (time.perf_counter() - started)
+
+
 def ceiling(campaign: Campaign) -> float:
     """The same rows through psycopg: executemany per batch, one transaction per batch."""
     rows = list(
@@ -171,7 +220,8 @@ def ceiling(campaign: Campaign) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--deliver", type=int, default=5_000)
+    parser.add_argument("--deliver", type=int, default=2_000)
+    parser.add_argument("--deliver-batch", type=int, default=20_000)
     args = parser.parse_args()
     segment = prepare(args.members)
     print(machine())
@@ -189,10 +239,18 @@ def main() -> None:
             f"quarter, {max(samples[-quarter:]):.0f} MB in the last"
         )
     delivered = deliver(campaign, args.deliver)
-    print(f"one worker delivers to the storing backend: {delivered:.0f} messages/s")
+    print(f"one worker delivers to the storing backend, a message at a time: {delivered:.0f} messages/s")
+    batched = deliver_batched(campaign, args.deliver_batch)
+    print(f"one worker delivers to the storing backend, batches of {DELIVERY_BATCH}: {batched:.0f} messages/s")
+    top_delivery = delivery_ceiling(campaign, args.deliver_batch)
+    print(f"ceiling, the same writes of a delivery through psycopg: {top_delivery:.0f} messages/s")
+    print(
+        f"batched delivery / ceiling: {batched / top_delivery:.2f}; batched / one at a time: {batched / delivered:.1f}"
+    )
     top = ceiling(campaign)
     print(f"ceiling, the same message and recipient rows through psycopg executemany: {top:.0f} rows/s")
     print(f"campaign writing / ceiling: {sent / seconds / top:.2f}")
+    print(f"load at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from customers.messaging.services import DeliveryFailed, message_deliver, messages_requeue
+from customers.messaging.services import DeliveryFailed, message_deliver, messages_deliver, messages_requeue
 from customers.services import duplicates_detect
 
 logger = logging.getLogger(__name__)
@@ -23,14 +23,7 @@ def deliver_message(self, message_id: int) -> str:
 @shared_task
 def deliver_messages(message_ids: list[int]) -> dict[str, int]:
     """Deliver a batch of outbox messages (a campaign's); one that fails stays pending for the requeue."""
-    outcomes: dict[str, int] = {}
-    for message_id in message_ids:
-        try:
-            outcome = message_deliver(message_id=message_id)
-        except DeliveryFailed:
-            outcome = "retry"
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    return messages_deliver(message_ids)
 
 
 @shared_task

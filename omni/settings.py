@@ -420,6 +420,12 @@ MARKETING_CONTROL_PERCENT = env_int("MARKETING_CONTROL_PERCENT", 10)
 MARKETING_BATCH_SIZE = env_int("MARKETING_BATCH_SIZE", 1000)
 # A cart left this many minutes without a change or an order gets one reminder.
 MARKETING_CART_REMINDER_MINUTES = env_int("MARKETING_CART_REMINDER_MINUTES", 60)
+# ...and only within this many hours of its last change: a cart refused a reminder for a reason that
+# can change (the weekly cap, no consent or address yet, quiet hours) is checked again until then.
+MARKETING_CART_REMINDER_WINDOW_HOURS = env_int("MARKETING_CART_REMINDER_WINDOW_HOURS", 24)
+# A reply by SMS or messenger that is one of these words (any case) withdraws that channel's marketing
+# consent; SMS and messenger messages name the first one in their language next to the unsubscribe link.
+MARKETING_STOP_WORDS = env_list("MARKETING_STOP_WORDS", "STOP,СТОП,ОТПИСАТЬСЯ,ОТПИСКА,UNSUBSCRIBE")
 # The public address unsubscribe links start with (no trailing slash).
 MARKETING_PUBLIC_URL = os.environ.get("MARKETING_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 

@@ -4,8 +4,11 @@
 and schedules its delivery after commit. ``message_deliver`` (run by the ``deliver_message``
 Celery task) claims the row with a conditional UPDATE from pending to sending, so two workers
 can never both send it, calls the channel's backend outside any transaction and records the
-outcome and the timeline entry. ``messages_requeue`` (periodic) picks up messages left pending,
-for example while the broker was down.
+outcome and the timeline entry. ``messages_write`` writes a campaign's batch and queues one
+``deliver_messages`` task for it: ``messages_deliver`` claims its rows a batch at a time
+(``FOR UPDATE SKIP LOCKED``), sends each and records the batch in a few statements.
+``messages_requeue`` (periodic) queues the messages left pending, for example while the broker
+was down, a batch per task.
 """
 
 import logging
@@ -52,6 +55,8 @@ logger = logging.getLogger(__name__)
 
 # A message claimed this long ago and still "being sent" was interrupted (a worker died).
 SENDING_TIMEOUT = timedelta(minutes=30)
+# Messages per task when pending ones are queued again (after the broker was down, say).
+REQUEUE_BATCH = 1000
 
 
 class DeliveryFailed(Exception):
@@ -305,17 +310,9 @@ def message_deliver(*, message_id: int) -> str:
     try:
         provider_id = backend.send(message)
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        final = message.attempts >= settings.CUSTOMERS_MESSAGE_MAX_ATTEMPTS
-        Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
-            status=MessageStatus.FAILED if final else MessageStatus.PENDING,
-            last_error=error,
-            updated_at=timezone.now(),
-        )
-        logger.warning("Message %s attempt %s failed: %s", message_id, message.attempts, error)
-        if final:
+        if _record_failure(message, exc):
             return "failed"
-        raise DeliveryFailed(error) from exc
+        raise DeliveryFailed(f"{type(exc).__name__}: {exc}"[:2000]) from exc
     status = MessageStatus.SENT if backend.delivers else MessageStatus.STORED
     with transaction.atomic():
         sent_at = timezone.now()
@@ -329,31 +326,138 @@ def message_deliver(*, message_id: int) -> str:
             last_error="",
             updated_at=sent_at,
         )
-        event = "message.sent" if status == MessageStatus.SENT else "message.stored"
-        params = {"title": message.subject or message.kind}
-        Interaction.objects.create(
-            customer_id=message.customer_id,
-            channel=Channel(message.channel),
-            kind=InteractionKind.MESSAGE_SENT,
-            direction=Direction.OUTBOUND,
-            summary=event_summary(event, params),
-            event=event,
-            params=params,
-            details="" if message.is_sensitive else message.body,
-            occurred_at=sent_at,
-            subject_type=message.cause_type or "message",
-            subject_id=message.cause_id or str(message.pk),
-        )
+        _sent_interaction(message, status, sent_at).save()
     return str(status)
 
 
+def _sent_interaction(message: Message, status: str, sent_at) -> Interaction:
+    event = "message.sent" if status == MessageStatus.SENT else "message.stored"
+    params = {"title": message.subject or message.kind}
+    return Interaction(
+        customer_id=message.customer_id,
+        channel=Channel(message.channel),
+        kind=InteractionKind.MESSAGE_SENT,
+        direction=Direction.OUTBOUND,
+        summary=event_summary(event, params),
+        event=event,
+        params=params,
+        details="" if message.is_sensitive else message.body,
+        occurred_at=sent_at,
+        subject_type=message.cause_type or "message",
+        subject_id=message.cause_id or str(message.pk),
+    )
+
+
+def messages_claim(message_ids: Sequence[int]) -> list[Message]:
+    """Claim the pending messages among ``message_ids`` that no other worker holds, committed at once.
+
+    The rows are locked ``FOR UPDATE SKIP LOCKED`` (a row another worker is claiming is passed
+    over, not waited for) and moved from pending to sending; the claim's time names this
+    worker's rows (on SQLite, which has no row locks, the status condition alone decides).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        free = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(message_ids), status=MessageStatus.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Message.objects.filter(pk__in=free, status=MessageStatus.PENDING).update(
+            status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+        )
+        return list(Message.objects.filter(pk__in=free, status=MessageStatus.SENDING, claimed_at=now).order_by("pk"))
+
+
+def _record_handed_over(handed: list[tuple[Message, str, str]]) -> None:
+    """Record messages the backends took, (message, status, provider id) each: one UPDATE per
+    status, the provider ids joined from a VALUES list, and their timeline entries in one INSERT."""
+    sent_at = timezone.now()
+    table = Message._meta.db_table
+    with transaction.atomic():
+        for status in (MessageStatus.SENT, MessageStatus.STORED):
+            rows = [(m.pk, provider_id, backend_path(m.channel)) for m, st, provider_id in handed if st == status]
+            if not rows:
+                continue
+            values = ", ".join(["(%s, %s, %s)"] * len(rows))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    # VALUES columns are column1.. in PostgreSQL and SQLite alike.
+                    f"UPDATE {table} SET status = %s, provider_message_id = v.provider_id, backend = v.backend,"
+                    f" sent_at = %s, last_error = '', updated_at = %s,"
+                    f" body = CASE WHEN {table}.is_sensitive THEN %s ELSE {table}.body END"
+                    f" FROM (SELECT column1 AS id, column2 AS provider_id, column3 AS backend"
+                    f" FROM (VALUES {values}) AS handed) AS v"
+                    f" WHERE {table}.id = v.id AND {table}.status = %s",
+                    [
+                        status,
+                        sent_at,
+                        sent_at,
+                        str(ERASED_TEXT),
+                        *[v for row in rows for v in row],
+                        MessageStatus.SENDING,
+                    ],
+                )
+        Interaction.objects.bulk_create([_sent_interaction(m, status, sent_at) for m, status, _id in handed])
+
+
+def messages_deliver(message_ids: Sequence[int], *, batch_size: int = 500) -> dict[str, int]:
+    """Deliver many outbox messages (a campaign's) a batch at a time; how many ended how.
+
+    Each batch is claimed at once (``messages_claim``: a message another worker claimed is
+    skipped), handed to the backends one by one outside any transaction, and recorded together
+    (``_record_handed_over``). A message whose backend failed is pending again for the periodic
+    requeue, or failed after ``CUSTOMERS_MESSAGE_MAX_ATTEMPTS``.
+    """
+    outcomes: dict[str, int] = {}
+
+    def count(outcome: str, n: int = 1) -> None:
+        if n:
+            outcomes[outcome] = outcomes.get(outcome, 0) + n
+
+    ids = sorted(set(message_ids))
+    backends: dict[str, object] = {}
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        claimed = messages_claim(chunk)
+        count("skipped", len(chunk) - len(claimed))
+        handed = []
+        for message in claimed:
+            backend = backends.get(message.channel) or backends.setdefault(
+                message.channel, get_backend(message.channel)
+            )
+            try:
+                provider_id = str(backend.send(message) or "")[:200]
+            except Exception as exc:
+                final = _record_failure(message, exc)
+                count("failed" if final else "retry")
+                continue
+            status = MessageStatus.SENT if backend.delivers else MessageStatus.STORED
+            handed.append((message, status, provider_id))
+            count(str(status))
+        if handed:
+            _record_handed_over(handed)
+    return outcomes
+
+
+def _record_failure(message: Message, exc: Exception) -> bool:
+    """The backend refused: pending again, or failed for good after the last attempt; whether final."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    final = message.attempts >= settings.CUSTOMERS_MESSAGE_MAX_ATTEMPTS
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.FAILED if final else MessageStatus.PENDING, last_error=error, updated_at=timezone.now()
+    )
+    logger.warning("Message %s attempt %s failed: %s", message.pk, message.attempts, error)
+    return final
+
+
 def messages_requeue(*, older_than: timedelta | None = None) -> int:
-    """Queue again every message left pending; return how many were queued.
+    """Queue again every message left pending, a batch per task; return how many were queued.
 
     Messages interrupted while being sent are not sent again (whether they reached the customer
     is unknown): they are marked failed for staff to check.
     """
-    from customers.tasks import deliver_message
+    from customers.tasks import deliver_messages
 
     now = timezone.now()
     older_than = older_than if older_than is not None else timedelta(minutes=settings.CUSTOMERS_MESSAGE_REQUEUE_MINUTES)
@@ -367,4 +471,5 @@ def messages_requeue(*, older_than: timedelta | None = None) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    return sum(enqueue(deliver_message, message_id) for message_id in ids)
+    batches = [ids[start : start + REQUEUE_BATCH] for start in range(0, len(ids), REQUEUE_BATCH)]
+    return sum(len(batch) for batch in batches if enqueue(deliver_messages, batch))

@@ -25,3 +25,7 @@ class Scope(models.TextChoices):
     CAMPAIGNS_READ = "campaigns:read", _("Read marketing campaigns, their preview and their results")
     CAMPAIGNS_WRITE = "campaigns:write", _("Create, change, test, send and cancel marketing campaigns")
     CARTS_WRITE = "carts:write", _("Report the shop's and the app's carts, for abandoned-cart reminders")
+    MESSAGES_INBOUND = (
+        "messages:inbound",
+        _("Report the messages customers send by SMS or messenger (stop words unsubscribe)"),
+    )

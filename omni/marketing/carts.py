@@ -3,10 +3,14 @@
 ``cart_record`` keeps the last state the client reported (a report older than the stored one
 changes no lines) and attaches the customer once known. ``carts_remind`` (periodic) reminds,
 once per cart, each cart left ``MARKETING_CART_REMINDER_MINUTES`` without a change: not when the
-customer has since ordered any of its SKUs, not without marketing consent, not beyond the weekly
-cap, and not in the customer's quiet hours (it waits for the morning); the rules are the
-campaigns' (``omni.marketing.audience.decide``). ``carts_recovered`` records the first order
-with the cart's goods within ``RECOVERY_DAYS`` of the reminder: the recovered revenue.
+customer has since ordered any of its SKUs (final), not without marketing consent, not beyond the
+weekly cap, and not in the customer's quiet hours (it waits for the morning); the rules are the
+campaigns' (``omni.marketing.audience.decide``). A cart refused for a reason that can change (the
+cap, consent, an address) stays open with that reason and is checked again every
+``RECHECK_AFTER``, until it is ``MARKETING_CART_REMINDER_WINDOW_HOURS`` old: then it is skipped
+for good with its last reason (``too_late`` when it never had one: its customer was never known,
+or it waited for a morning past the window). ``carts_recovered`` records the first order with
+the cart's goods within ``RECOVERY_DAYS`` of the reminder: the recovered revenue.
 """
 
 import datetime
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -28,12 +33,15 @@ from omni.core.errors import InvalidInput
 from omni.core.formats import format_count
 from omni.marketing.audience import decide, facts_load
 from omni.marketing.models import Cart, CartStatus, RecipientStatus, SkipReason
-from omni.marketing.rendering import message_language, unsubscribe_url
-from orders.models import Order, OrderStatus
+from omni.marketing.purchases import purchases
+from omni.marketing.rendering import message_language, unsubscribe_footer, unsubscribe_url
+from orders.models import Order
 
 RECOVERY_DAYS = 7
+RECHECK_AFTER = datetime.timedelta(minutes=30)
+# Reasons that can change while the cart waits: checked again within the window. Any other is final.
+RECHECKED = (SkipReason.CAPPED, SkipReason.NO_CONSENT, SkipReason.NO_ADDRESS)
 MAX_LINES = 200
-NOT_BOUGHT = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 
 
 @dataclass(frozen=True)
@@ -95,14 +103,14 @@ def _ordered_since(cart: Cart) -> Order | None:
     """The first order of the cart's customer with any of its SKUs placed after the cart last changed."""
     skus = [line["sku"] for line in cart.lines]
     return (
-        Order.objects.filter(customer_id=cart.customer_id, created_at__gte=cart.changed_at, lines__sku__in=skus)
-        .exclude(status__in=NOT_BOUGHT)
+        purchases()
+        .filter(customer_id=cart.customer_id, created_at__gte=cart.changed_at, lines__sku__in=skus)
         .order_by("created_at", "pk")
         .first()
     )
 
 
-def reminder_text(cart: Cart, customer: Customer, *, language: str, link: str) -> tuple[str, str]:
+def reminder_text(cart: Cart, customer: Customer, *, language: str, link: str, channel: str) -> tuple[str, str]:
     """The subject and text of a cart reminder in the customer's language, each line with its availability."""
     from inventory.models import Product
 
@@ -117,7 +125,7 @@ def reminder_text(cart: Cart, customer: Customer, *, language: str, link: str) -
             item = _("%(name)s × %(quantity)s") % values
             lines.append(f"— {item} ({state})")
         greeting = _("%(name)s, you left these in your cart:") % {"name": customer.first_name or _("customer")}
-        body = "\n".join([greeting, *lines, _("Unsubscribe: %(url)s") % {"url": link}])
+        body = "\n".join([greeting, *lines, unsubscribe_footer(link, channel=channel, language=language)])
         return _("Your cart is waiting"), body
 
 
@@ -137,20 +145,24 @@ def cart_remind(cart_id: int, *, now: datetime.datetime | None = None) -> str:
         if cart is None:
             return "gone"  # another sweep reminded it meanwhile
         if _ordered_since(cart) is not None:
-            cart.status = CartStatus.ORDERED
-            cart.save(update_fields=["status", "updated_at"])
+            cart.status, cart.reason = CartStatus.ORDERED, ""
+            cart.save(update_fields=["status", "reason", "updated_at"])
             return "ordered"
         facts = facts_load([customer.pk], now=now)
         decision = decide(customer, channels=list(MessageChannel.values), facts=facts, now=now)
         if decision.status == RecipientStatus.HELD:
             return "held"  # stays open: the sweep after the customer's morning sends it
+        if decision.status == RecipientStatus.SKIPPED and decision.reason in RECHECKED:
+            cart.reason, cart.checked_at = decision.reason, now
+            cart.save(update_fields=["reason", "checked_at", "updated_at"])
+            return "waiting"  # stays open: checked again after RECHECK_AFTER, within the window
         if decision.status == RecipientStatus.SKIPPED:
             cart.status, cart.reason = CartStatus.SKIPPED, decision.reason
             cart.save(update_fields=["status", "reason", "updated_at"])
             return "skipped"
         language = message_language(customer)
         link = unsubscribe_url(customer_id=customer.pk, channel=decision.route.channel, source=f"cart:{cart.pk}")
-        subject, body = reminder_text(cart, customer, language=language, link=link)
+        subject, body = reminder_text(cart, customer, language=language, link=link, channel=decision.route.channel)
         cart.reminder = message_send(
             customer=customer,
             kind="cart_reminder",
@@ -162,20 +174,37 @@ def cart_remind(cart_id: int, *, now: datetime.datetime | None = None) -> str:
             cause_type="cart",
             cause_id=str(cart.pk),
         )
-        cart.status, cart.reminded_at = CartStatus.REMINDED, now
-        cart.save(update_fields=["status", "reminder", "reminded_at", "updated_at"])
+        cart.status, cart.reason, cart.reminded_at = CartStatus.REMINDED, "", now
+        cart.save(update_fields=["status", "reason", "reminder", "reminded_at", "updated_at"])
     return "reminded"
 
 
-def carts_remind(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Remind every cart left long enough; what happened to how many."""
-    now = now or timezone.now()
-    due = Cart.objects.filter(
+def carts_too_late(now: datetime.datetime) -> int:
+    """Skip for good the open carts older than the window, with their last reason; how many."""
+    old = Cart.objects.filter(
         status=CartStatus.OPEN,
-        customer__isnull=False,
-        changed_at__lte=now - datetime.timedelta(minutes=settings.MARKETING_CART_REMINDER_MINUTES),
-    ).exclude(lines=[])
+        changed_at__lte=now - datetime.timedelta(hours=settings.MARKETING_CART_REMINDER_WINDOW_HOURS),
+    )
+    closed = old.exclude(reason="").update(status=CartStatus.SKIPPED, updated_at=now)
+    return closed + old.filter(reason="").update(status=CartStatus.SKIPPED, reason=SkipReason.TOO_LATE, updated_at=now)
+
+
+def carts_remind(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Remind every cart left long enough, within the window; what happened to how many."""
+    now = now or timezone.now()
     outcomes: dict[str, int] = {}
+    too_late = carts_too_late(now)
+    if too_late:
+        outcomes["too_late"] = too_late
+    due = (
+        Cart.objects.filter(
+            status=CartStatus.OPEN,
+            customer__isnull=False,
+            changed_at__lte=now - datetime.timedelta(minutes=settings.MARKETING_CART_REMINDER_MINUTES),
+        )
+        .filter(Q(checked_at__isnull=True) | Q(checked_at__lte=now - RECHECK_AFTER))
+        .exclude(lines=[])
+    )
     for cart_id in due.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=1000):
         outcome = cart_remind(cart_id, now=now)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1

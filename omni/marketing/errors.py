@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from omni.core.errors import DomainError
+from omni.core.errors import DomainError, NotFound
 
 
 class CampaignNotEditable(DomainError):
@@ -16,3 +16,8 @@ class CampaignNotCancellable(DomainError):
 class EmptySegment(DomainError):
     code = "empty_segment"
     message = _("The campaign's segment has no conditions, so it has no members.")
+
+
+class UnknownSender(NotFound):
+    code = "unknown_sender"
+    message = _("No customer has this sender's phone or messenger account; nothing was recorded.")

@@ -99,6 +99,7 @@ class SkipReason(models.TextChoices):
     NO_CONSENT = "no_consent", _("no marketing consent")
     CAPPED = "capped", _("frequency cap reached")
     INACTIVE = "inactive", _("profile merged or erased")
+    TOO_LATE = "too_late", _("too late to remind")
 
 
 class Recipient(models.Model):
@@ -183,6 +184,12 @@ class Cart(TimeStampedModel):
         related_name="+",
     )
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    checked_at = models.DateTimeField(
+        _("last checked at"),
+        null=True,
+        blank=True,
+        help_text=_("When a reminder was last refused for a reason that can change (the cap, consent, an address)."),
+    )
     recovered_order = models.CharField(
         _("recovered by order"), max_length=32, blank=True, help_text=_("An order with its goods after the reminder.")
     )

@@ -4,7 +4,8 @@ The texts are Django templates with these placeholders: ``{{ name }}`` (the firs
 ``{{ balance }}`` (available points), ``{{ expiring_points }}`` and ``{{ expiring_date }}``
 (the next points to expire and their day), ``{{ promo_code }}`` (the recipient's personal
 code) and ``{{ unsubscribe_url }}``. A text that does not place the unsubscribe link gets it on
-a last line, so that no message goes out without one.
+a last line, so that no message goes out without one; by SMS and messenger that line also names
+the stop word a reply can unsubscribe with (``omni.marketing.replies``).
 """
 
 import datetime
@@ -23,6 +24,7 @@ from loyalty.selectors import Balance
 from omni.core.errors import InvalidInput
 from omni.core.formats import format_points
 from omni.marketing.models import Campaign
+from omni.marketing.replies import REPLY_CHANNELS, reply_word
 from omni.marketing.unsubscribe import unsubscribe_token
 
 PLACEHOLDERS = ("name", "balance", "expiring_points", "expiring_date", "promo_code", "unsubscribe_url")
@@ -93,14 +95,22 @@ def placeholders(
         }
 
 
-def render(texts: Texts, *, language: str, values: dict[str, str]) -> tuple[str, str]:
-    """The (subject, body) for one recipient."""
+def unsubscribe_footer(link: str, *, channel: str, language: str) -> str:
+    """The last line with the unsubscribe link; where a reply can be read, the stop word too."""
+    word = reply_word(language) if channel in REPLY_CHANNELS else ""
+    with translation.override(language):
+        if word:
+            return _("Unsubscribe: %(url)s or reply %(word)s") % {"url": link, "word": word}
+        return _("Unsubscribe: %(url)s") % {"url": link}
+
+
+def render(texts: Texts, *, language: str, values: dict[str, str], channel: str = "") -> tuple[str, str]:
+    """The (subject, body) for one recipient through ``channel``."""
     context = Context(values, autoescape=False)
     subject = texts.subjects[language].render(context).strip()
     body = texts.bodies[language].render(context).strip()
     if not texts.links_placed[language]:
-        with translation.override(language):
-            body += "\n" + _("Unsubscribe: %(url)s") % {"url": values["unsubscribe_url"]}
+        body += "\n" + unsubscribe_footer(values["unsubscribe_url"], channel=channel, language=language)
     return subject, body
 
 

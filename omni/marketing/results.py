@@ -1,16 +1,17 @@
 """What a campaign would reach before it is sent, and what it achieved after.
 
 The preview goes through the same rules as sending (``omni.marketing.audience``), a batch at
-a time. Conversion is measured, not assumed: a member converted when they placed an order
-(not cancelled or expired) within the campaign's window after their message was sent, or after
-they were held out; the control group's rate is what the members would have done anyway, and
-the lift is the difference.
+a time. Conversion is measured, not assumed: a member converted when they placed a purchase
+within the campaign's window after their message was sent, or after they were held out
+(``omni.marketing.purchases``, the one definition, which the admin and the API both read through
+``campaign_results``); the control group's rate is what the members would have done anyway, and
+the lift is the difference in percentage points.
 """
 
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef
+from django.db.models import Count
 from django.utils import timezone
 
 from customers.models import MessageStatus
@@ -18,12 +19,10 @@ from loyalty.models import Account
 from loyalty.services import Cause, points_bonus
 from omni.marketing.audience import control_share, decide, facts_load, in_control_group
 from omni.marketing.models import Campaign, Recipient, RecipientStatus
+from omni.marketing.purchases import bought_within
 from omni.marketing.rendering import LANGUAGES, render, sample_values, texts_compile
 from omni.marketing.sending import member_batches
-from omni.marketing.unsubscribe import campaign_note
-from orders.models import Order, OrderStatus
-
-NOT_BOUGHT = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+from omni.marketing.unsubscribe import campaign_note, reply_note
 
 
 @dataclass
@@ -63,22 +62,11 @@ def campaign_preview(campaign: Campaign, *, now: datetime.datetime | None = None
     return preview
 
 
-def _bought_in_window(campaign: Campaign) -> Exists:
-    window = datetime.timedelta(days=campaign.conversion_days)
-    return Exists(
-        Order.objects.filter(
-            customer_id=OuterRef("customer_id"),
-            created_at__gte=OuterRef("decided_at"),
-            created_at__lt=ExpressionWrapper(OuterRef("decided_at") + window, output_field=DateTimeField()),
-        ).exclude(status__in=NOT_BOUGHT)
-    )
-
-
 def converted_recipients(campaign: Campaign):
-    """The campaign's members (sent or held out) who bought within the window."""
+    """The campaign's members (sent or held out) who bought within its window (``purchases.bought_within``)."""
     return Recipient.objects.filter(
         campaign=campaign, status__in=[RecipientStatus.SENT, RecipientStatus.CONTROL], decided_at__isnull=False
-    ).filter(_bought_in_window(campaign))
+    ).filter(bought_within(campaign.conversion_days))
 
 
 @dataclass
@@ -136,8 +124,9 @@ def campaign_results(campaign: Campaign) -> Results:
         .values_list("message__status", "n")
     )
     converted = dict(converted_recipients(campaign).values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    note = campaign_note(campaign.pk)  # through the campaign's link, or a stop word replied to it
     unsubscribed = (
-        ConsentEvent.objects.filter(note=campaign_note(campaign.pk), granted=False)
+        ConsentEvent.objects.filter(note__in=[note, reply_note(note)], granted=False)
         .values("customer_id")
         .distinct()
         .count()

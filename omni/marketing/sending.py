@@ -131,7 +131,7 @@ def recipients_process(campaign: Campaign, token: uuid.UUID, now: datetime.datet
             values = placeholders(
                 customer, balance=facts.balances.get(customer.pk), promo_code=code, link=link, language=language
             )
-            subject, body = render(texts, language=language, values=values)
+            subject, body = render(texts, language=language, values=values, channel=route.channel)
             recipient.promo_code = code
             outgoing.append(Outgoing(customer.pk, route, subject, body))
         messages_write(

@@ -34,6 +34,11 @@ def campaign_note(campaign_id: int) -> str:
     return f"campaign:{campaign_id}"
 
 
+def reply_note(source: str) -> str:
+    """How a withdrawal by a stop word replied to a message (``source``, or "" when none) is noted."""
+    return f"{source} reply" if source else "reply"
+
+
 def unsubscribe_token(*, customer_id: int, channel: str, source: str) -> str:
     return signing.dumps([customer_id, channel, source], salt=SALT, compress=True)
 

@@ -258,3 +258,84 @@ def test_two_workers_racing_send_a_message_once():
     assert RecordingBackend.sent == [message.pk]
     assert sorted(outcomes) == ["sent"] + ["skipped"] * (workers - 1)
     assert Interaction.objects.filter(kind=InteractionKind.MESSAGE_SENT).count() == 1
+
+
+class TestBatchDelivery:
+    """A campaign's messages are delivered a batch per task: claimed together, recorded together."""
+
+    def batch(self, count, **kwargs):
+        people = [customer_with(("phone", f"+7916555{n:04d}")) for n in range(count)]
+        with mock.patch("customers.messaging.services._schedule"):
+            return [send(person, **kwargs).pk for person in people]
+
+    @override_settings(CUSTOMERS_SMS_BACKEND=RECORDING)
+    def test_a_batch_is_claimed_sent_and_recorded_in_a_fixed_number_of_statements(self, django_assert_num_queries):
+        ids = self.batch(6)
+        # claim (lock, update, read) and record (one update, one insert of the timeline entries), in two
+        # transactions (savepoints on the test's transaction), whatever the batch's size
+        with django_assert_num_queries(9):
+            outcomes = messaging.messages_deliver(ids, batch_size=10)
+        assert outcomes == {"sent": 6}
+        assert sorted(RecordingBackend.sent) == ids
+        rows = Message.objects.filter(pk__in=ids)
+        assert {(m.status, m.provider_message_id, m.attempts) for m in rows} == {
+            (MessageStatus.SENT, f"rec-{m.pk}", 1) for m in rows
+        }
+        assert all(m.sent_at is not None for m in rows)
+        assert Interaction.objects.filter(kind=InteractionKind.MESSAGE_SENT, event="message.sent").count() == 6
+        assert messaging.messages_deliver(ids) == {"skipped": 6}  # sent already: nothing twice
+        assert len(RecordingBackend.sent) == 6
+
+    def test_a_failure_in_a_batch_leaves_that_message_pending_and_the_others_sent(self, settings):
+        settings.CUSTOMERS_SMS_BACKEND = FAILING
+        FailingBackend.failures_left, FailingBackend.calls = 1, 0
+        ids = self.batch(3)
+        assert messaging.messages_deliver(ids) == {"retry": 1, "sent": 2}
+        statuses = dict(Message.objects.filter(pk__in=ids).values_list("pk", "status"))
+        assert sorted(statuses.values()) == [MessageStatus.PENDING, MessageStatus.SENT, MessageStatus.SENT]
+        settings.CUSTOMERS_MESSAGE_MAX_ATTEMPTS = 2
+        FailingBackend.failures_left = 1
+        assert messaging.messages_deliver(ids) == {"failed": 1, "skipped": 2}
+        assert Message.objects.filter(status=MessageStatus.FAILED).count() == 1
+
+    def test_a_sensitive_text_is_erased_once_handed_over(self, settings):
+        settings.CUSTOMERS_SMS_BACKEND = RECORDING
+        [pk] = self.batch(1, sensitive=True, text="Your code is 1234")
+        messaging.messages_deliver([pk])
+        message = Message.objects.get(pk=pk)
+        assert "1234" not in message.body and message.status == MessageStatus.SENT
+        assert Interaction.objects.get(kind=InteractionKind.MESSAGE_SENT).details == ""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@override_settings(CUSTOMERS_SMS_BACKEND=RECORDING)
+def test_two_workers_delivering_the_same_batch_send_each_message_once():
+    RecordingBackend.delay = 0.01
+    people = [customer_with(("phone", f"+7916777{n:04d}")) for n in range(40)]
+    with mock.patch("customers.messaging.services._schedule"):
+        ids = [send(person).pk for person in people]
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            outcomes.append(messaging.messages_deliver(ids, batch_size=5))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(RecordingBackend.sent) == sorted(ids)  # each once
+    assert sum(o.get("sent", 0) for o in outcomes) == 40
+    assert sum(o.get("skipped", 0) for o in outcomes) == 40  # what one claimed, the other passed over
+    assert Message.objects.filter(pk__in=ids, status=MessageStatus.SENT, attempts=1).count() == 40
+    assert Interaction.objects.filter(kind=InteractionKind.MESSAGE_SENT).count() == 40

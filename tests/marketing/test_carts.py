@@ -81,17 +81,60 @@ def test_no_reminder_when_the_customer_ordered_those_goods(goods):
     assert not Message.objects.filter(kind="cart_reminder").exists()
 
 
-def test_no_reminder_without_consent_or_beyond_the_weekly_cap(goods):
+def test_no_reminder_without_consent_or_beyond_the_weekly_cap_until_the_window_closes(goods):
     shirt, _socks = goods
     unconsented = member(consents=())
     left(unconsented, (shirt, 1), cart_id="c-1")
     with override_settings(MARKETING_WEEKLY_CAP=0):
         capped = member()
         left(capped, (shirt, 1), cart_id="c-2")
-        assert remind() == {"skipped": 2}
-    reasons = dict(Cart.objects.values_list("external_id", "reason"))
-    assert reasons == {"c-1": SkipReason.NO_CONSENT, "c-2": SkipReason.CAPPED}
+        # refused for reasons that can change: the carts wait, with the reason, and are checked again
+        assert remind() == {"waiting": 2}
+        assert remind(now=LATER + datetime.timedelta(minutes=10)) == {}  # not checked again so soon
+        assert remind(now=LATER + datetime.timedelta(minutes=31)) == {"waiting": 2}
+        # past the window they are skipped for good, with their last reason
+        assert remind(now=NOW + datetime.timedelta(hours=24)) == {"too_late": 2}
+        assert remind(now=NOW + datetime.timedelta(hours=25)) == {}
+    carts = {c.external_id: (c.status, c.reason) for c in Cart.objects.all()}
+    assert carts == {
+        "c-1": (CartStatus.SKIPPED, SkipReason.NO_CONSENT),
+        "c-2": (CartStatus.SKIPPED, SkipReason.CAPPED),
+    }
     assert not Message.objects.filter(kind="cart_reminder").exists()
+
+
+def test_a_cart_refused_for_want_of_consent_is_reminded_once_the_customer_consents(goods):
+    from customers.models import ConsentPurpose
+    from customers.services import ConsentChange, consents_record
+
+    shirt, _socks = goods
+    person = member(consents=())
+    left(person, (shirt, 1))
+    assert remind() == {"waiting": 1}
+    assert Cart.objects.get().status == CartStatus.OPEN
+    consents_record(
+        customer=person, changes=[ConsentChange(ConsentPurpose.MARKETING, True, "sms")], source_channel="site"
+    )
+    assert remind(now=LATER + datetime.timedelta(minutes=31)) == {"reminded": 1}
+    cart = Cart.objects.get()
+    assert (cart.status, cart.reason) == (CartStatus.REMINDED, "")
+    assert Message.objects.filter(customer=person, kind="cart_reminder", channel="sms").count() == 1
+
+
+def test_an_order_is_final_and_a_cart_never_checked_in_its_window_is_too_late(goods):
+    shirt, _socks = goods
+    ordered = member(consents=())
+    left(ordered, (shirt, 1), cart_id="c-1")
+    assert remind() == {"waiting": 1}
+    deliver(ordered, (shirt, 1))
+    assert remind(now=LATER + datetime.timedelta(minutes=31)) == {"ordered": 1}
+    cart_record(channel="app", external_id="anon", lines=[CartLineInput("SHI-1", 1)], changed_at=NOW)
+    assert remind(now=NOW + datetime.timedelta(hours=30)) == {"too_late": 1}
+    carts = {c.external_id: (c.status, c.reason) for c in Cart.objects.all()}
+    assert carts == {"c-1": (CartStatus.ORDERED, ""), "anon": (CartStatus.SKIPPED, SkipReason.TOO_LATE)}
+    # a customer known only now gets no reminder for a cart this old
+    cart_record(channel="app", external_id="anon", customer=member(), lines=[], changed_at=NOW)
+    assert remind(now=NOW + datetime.timedelta(hours=31)) == {}
 
 
 def test_the_revenue_a_reminder_brought_back_is_recorded(goods):

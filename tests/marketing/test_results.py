@@ -197,3 +197,48 @@ def test_a_cancelled_campaign_sends_nothing_more():
     assert not Message.objects.exists()
     with pytest.raises(CampaignNotCancellable):
         campaign_cancel(campaign=camp)
+
+
+def test_the_lift_of_a_known_campaign_counts_only_purchases_within_the_window(admin_client, client_with_scopes):
+    from orders.models import OrderStatus
+
+    # given: ten members sent the message and ten held out, all at the same moment
+    shop, item = store(), product(sku="LIFT-1")
+    stock(shop, item, 100)
+    camp = send(campaign(conversion_days=7), now=timezone.now())
+    start = timezone.now() - datetime.timedelta(days=10)
+    sent, held_out = [member() for _ in range(10)], [member() for _ in range(10)]
+    Recipient.objects.bulk_create(
+        [Recipient(campaign=camp, customer=p, status=RecipientStatus.SENT, decided_at=start) for p in sent]
+        + [Recipient(campaign=camp, customer=p, status=RecipientStatus.CONTROL, decided_at=start) for p in held_out]
+    )
+    day = datetime.timedelta(days=1)
+    # four recipients buy within the seven days (one of them twice), and three purchases do not count:
+    # one the day before, one on the eighth day, one cancelled
+    for person, when in [
+        (sent[0], start + datetime.timedelta(minutes=5)),
+        (sent[1], start + 2 * day),
+        (sent[1], start + 3 * day),
+        (sent[2], start + 5 * day),
+        (sent[3], start + 7 * day - datetime.timedelta(minutes=1)),
+        (sent[4], start - day),
+        (sent[5], start + 7 * day + datetime.timedelta(minutes=1)),
+    ]:
+        buy(person, shop, item, when)
+    cancelled = buy(sent[6], shop, item, start + day)
+    # one held-out member buys within the window, another's order expired uncollected
+    buy(held_out[0], shop, item, start + 4 * day)
+    expired = buy(held_out[1], shop, item, start + day)
+    from orders.models import Order
+
+    Order.objects.filter(pk=cancelled.pk).update(status=OrderStatus.CANCELLED)
+    Order.objects.filter(pk=expired.pk).update(status=OrderStatus.EXPIRED)
+    # when
+    results = campaign_results(camp)
+    # then: 4 of 10 against 1 of 10, a lift of 30 points, the same in the API and on the admin page
+    assert (results.sent, results.sent_converted, results.control, results.control_converted) == (10, 4, 10, 1)
+    assert (results.conversion, results.control_conversion, results.lift) == (40.0, 10.0, 30.0)
+    api = client_with_scopes("campaigns:read").get(f"/api/v1/campaigns/{camp.pk}/results/").json()
+    assert (api["converted"], api["control_converted"], api["lift_points"]) == (4, 1, 30.0)
+    page = admin_client.get(f"/admin/marketing/campaign/{camp.pk}/change/")
+    assert page.context["results"].lift == 30.0

@@ -147,3 +147,35 @@ class CartSerializer(ModelSerializer):
             "recovered_total",
         ]
         read_only_fields = fields
+
+
+class InboundMessageSerializer(StrictInputSerializer):
+    channel = serializers.ChoiceField(
+        choices=[MessageChannel.SMS, MessageChannel.MESSENGER],
+        help_text=_("Where the customer wrote: sms or messenger."),
+    )
+    sender = serializers.CharField(
+        max_length=128, help_text=_("The sender's phone (SMS) or their user id in the messenger.")
+    )
+    system = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("The messenger (telegram, whatsapp, viber); not for SMS."),
+    )
+    text = serializers.CharField(max_length=2000, help_text=_("The message as the customer wrote it."))
+    received_at = dates.DateTimeField(
+        required=False, allow_null=True, default=None, help_text=_("When it arrived; now when omitted.")
+    )
+
+
+class InboundOutcomeSerializer(serializers.Serializer):
+    customer_id = serializers.IntegerField()
+    stop_word = serializers.BooleanField(help_text=_("The text was a stop word."))
+    unsubscribed = serializers.BooleanField(
+        help_text=_("The channel's marketing consent is recorded as withdrawn now (false: it already was).")
+    )
+    answered = serializers.CharField(
+        help_text=_("What the reply answered: campaign:<id>, cart:<id>, or empty when no recent marketing message.")
+    )

@@ -13,4 +13,5 @@ urlpatterns = [
     path("campaigns/<int:id>/cancel/", views.CampaignCancelView.as_view(), name="campaign-cancel"),
     path("carts/", views.CartView.as_view(), name="cart-record"),
     path("campaigns/<int:id>/results/", views.CampaignResultsView.as_view(), name="campaign-results"),
+    path("messages/inbound/", views.InboundMessageView.as_view(), name="message-inbound"),
 ]

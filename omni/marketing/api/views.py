@@ -23,12 +23,15 @@ from omni.marketing.api.serializers import (
     CampaignSerializer,
     CartInputSerializer,
     CartSerializer,
+    InboundMessageSerializer,
+    InboundOutcomeSerializer,
     PreviewSerializer,
     ResultsSerializer,
     TestSendSerializer,
 )
 from omni.marketing.carts import CartLineInput, cart_record
 from omni.marketing.models import Campaign, RecipientStatus
+from omni.marketing.replies import reply_receive
 from omni.marketing.results import campaign_preview, campaign_results
 
 CAMPAIGNS = "campaigns"
@@ -266,9 +269,10 @@ class CampaignResultsView(APIView):
         operation_id="campaigns_results",
         summary="What the campaign achieved",
         description=(
-            "Sent, delivered, failed, unsubscribed through its links, skipped per reason, and conversion: "
-            "recipients who bought within the window against the held-out control group, and the lift in "
-            "percentage points. Needs `campaigns:read`."
+            "Sent, delivered, failed, unsubscribed (through its links or by a stop word replied to it), skipped "
+            "per reason, and conversion: recipients who placed an order (not cancelled or expired) within "
+            "`conversion_days` of being sent the message, against the held-out control group over the same window, "
+            "and the lift in percentage points. Needs `campaigns:read`."
         ),
         parameters=[ID],
         responses={200: ResultsSerializer, **error_responses(404, e404=NOT_FOUND)},
@@ -353,3 +357,61 @@ class CartView(APIView):
             return Response(CartSerializer(cart).data)
 
         return idempotent(request, record)
+
+
+class InboundMessageView(APIView):
+    required_scopes = {"POST": Scope.MESSAGES_INBOUND}
+    staff_permissions = {"POST": "customers.change_consent"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="messages_inbound",
+        summary="Report a message a customer sent",
+        description=(
+            "For the SMS gateway and the messenger bot: each message a customer sends, by the sender's phone (SMS) "
+            "or their user id in the messenger (`system`: telegram, whatsapp, viber). It goes on the customer's "
+            "timeline. When the whole text is a stop word (`MARKETING_STOP_WORDS`: STOP, СТОП, ОТПИСАТЬСЯ..., any "
+            "case), the customer's marketing consent for that channel is withdrawn, in the consent history noted "
+            "with the campaign or cart reminder it answered, which counts it as unsubscribed in the campaign's "
+            "results. With an `Idempotency-Key` (the provider's message id), a retry is recorded once. Needs "
+            "`messages:inbound`."
+        ),
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        request=InboundMessageSerializer,
+        examples=[
+            OpenApiExample(
+                "STOP by SMS",
+                value={"channel": "sms", "sender": "+79161234567", "text": "СТОП"},
+                request_only=True,
+            )
+        ],
+        responses={
+            200: OpenApiResponse(InboundOutcomeSerializer, description="Recorded; what it did."),
+            **error_responses(
+                400,
+                404,
+                409,
+                422,
+                e400="Invalid input: channel, phone, messenger or text (`invalid`, `invalid_phone`): nothing changed.",
+                e404="No customer has this sender (`unknown_sender`): nothing was recorded.",
+                e409="The profile was anonymised (`customer_anonymised`).",
+            ),
+        },
+        tags=["messages"],
+    )
+    def post(self, request):
+        serializer = InboundMessageSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def receive():
+            outcome = reply_receive(**data, actor=Actor.from_request(request))
+            body = {
+                "customer_id": outcome.customer.pk,
+                "stop_word": outcome.stop_word,
+                "unsubscribed": outcome.withdrawn,
+                "answered": outcome.answered,
+            }
+            return Response(InboundOutcomeSerializer(body).data)
+
+        return idempotent(request, receive)
