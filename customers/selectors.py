@@ -1,11 +1,16 @@
 """Reads of customers that several callers (API, admin, other apps) need."""
 
 import contextlib
+import functools
+import json
+from collections.abc import Sequence
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from customers.identities import IdentityKey, identity_key
 from customers.models import Case, CaseStatus, Customer, Identity, IdentityKind, Interaction
+from inventory.models import Location
 from inventory.selectors import locations_for_user
 
 MAX_MERGE_HOPS = 20
@@ -21,19 +26,68 @@ def customer_resolve(customer_id: int) -> Customer | None:
     return customer
 
 
-def customer_find(key: IdentityKey, customers: QuerySet[Customer] | None = None) -> Customer | None:
-    """The customer an identity (already normalised) belongs to, if any, taken from ``customers``
-    (``customers_with_identities()`` to show it)."""
-    customers = Customer.objects.all() if customers is None else customers
-    found = customers.filter(identities__kind=key.kind, identities__system=key.system, identities__value=key.value)
-    return next(iter(found.order_by()[:1]), None)  # one row at most: the identity is unique
+def customer_lookup(kind: str, value: str, *, system: str = "") -> Customer | None:
+    """Find by an identity written in any form, with what the API shows of the customer
+    (``customers_owning``); raise ``InvalidIdentity`` when it cannot be normalised."""
+    return next(iter(customers_owning([identity_key(kind, value, system=system)], limit=1)), None)
 
 
-def customer_lookup(
-    kind: str, value: str, *, system: str = "", customers: QuerySet[Customer] | None = None
-) -> Customer | None:
-    """Find by an identity written in any form; raise ``InvalidIdentity`` when it cannot be normalised."""
-    return customer_find(identity_key(kind, value, system=system), customers)
+def customers_owning(keys: Sequence[IdentityKey], *, limit: int) -> list[Customer]:
+    """At most ``limit`` customers owning any of these identities (already normalised), each with
+    its identities and its preferred store's code loaded, in one query.
+
+    The hot reads (a lookup, identify of a known customer) spent most of their time building
+    queries: the ORM's customer query and its prefetch of the identities cost ~2.5 ms of CPU and
+    two round trips. This is one raw query whose identities come back as one JSON array.
+    """
+    if not keys:
+        return []
+    match = " OR ".join(["(kind = %s AND system = %s AND value = %s)"] * len(keys))
+    params = [part for key in keys for part in (key.kind, key.system, key.value)]
+    sql = (
+        f"{_owning_select(connection.vendor)}"
+        f" WHERE c.id IN (SELECT customer_id FROM {_IDENTITIES} WHERE {match}) LIMIT %s"
+    )
+    customers = list(Customer.objects.raw(sql, [*params, limit]))
+    for customer in customers:
+        _attach_shown(customer)
+    return customers
+
+
+_IDENTITIES = Identity._meta.db_table
+
+
+@functools.cache
+def _owning_select(vendor: str) -> str:
+    """The customer's columns, its store's code and its identities as a JSON array of
+    [kind, id, system, value] (unordered: SQLite before 3.44 cannot order an aggregate)."""
+    if vendor == "postgresql":
+        identities = "json_agg(json_build_array(i.kind, i.id, i.system, i.value))::text"
+    else:
+        identities = "json_group_array(json_array(i.kind, i.id, i.system, i.value))"
+    return (
+        f"SELECT c.*, s.code AS shown_store_code,"
+        f" (SELECT {identities} FROM {_IDENTITIES} i WHERE i.customer_id = c.id) AS shown_identities"
+        f" FROM {Customer._meta.db_table} c LEFT JOIN {Location._meta.db_table} s ON s.id = c.preferred_store_id"
+    )
+
+
+def _attach_shown(customer: Customer) -> None:
+    """Put the store and identities read with the customer where ``customer.preferred_store`` and
+    ``customer.identities.all()`` find them, as a prefetch would (their other fields deferred)."""
+    db = customer._state.db
+    store_code = customer.__dict__.pop("shown_store_code")
+    if customer.preferred_store_id is not None:
+        store = Location.from_db(db, ["id", "code"], [customer.preferred_store_id, store_code])
+        Customer.preferred_store.field.set_cached_value(customer, store)
+    rows = sorted(json.loads(customer.__dict__.pop("shown_identities") or "[]"))  # Identity's order: kind, id
+    identities = [
+        Identity.from_db(db, ["id", "customer_id", "kind", "system", "value"], [pk, customer.pk, kind, system, value])
+        for kind, pk, system, value in rows
+    ]
+    prefetched = Identity.objects.all()
+    prefetched._result_cache, prefetched._prefetch_done = identities, True
+    customer._prefetched_objects_cache = {Customer.identities.rel.cache_name: prefetched}
 
 
 def customers_with_identities(queryset: QuerySet[Customer] | None = None) -> QuerySet[Customer]:

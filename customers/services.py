@@ -17,7 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers import hooks
+from customers import hooks, selectors
 from customers.errors import (
     CustomerAnonymised,
     CustomerMerged,
@@ -267,7 +267,8 @@ def customer_identify(
     read_back: QuerySet[Customer] | None = None,
 ) -> IdentifyResult:
     """Return the customer these identities belong to, or create one; the answer's customer is
-    read from ``read_back`` when given (``customers_with_identities()`` for the API to show it).
+    read from ``read_back`` when given (``customers_with_identities()`` for the API to show it)
+    unless nothing changed, when it comes with its identities and store already.
 
     Profile fields that were empty are filled; known values are never overwritten: a differing
     value is reported in ``conflicts``. When the identities belong to several customers, the
@@ -280,7 +281,7 @@ def customer_identify(
         raise IdentityRequired()
     profile = _clean_profile(profile or {})
     check_choice(channel, Channel, "channel")
-    if not consents and (known := _identify_known(keys, profile, read_back)) is not None:
+    if not consents and (known := _identify_known(keys, profile)) is not None:
         return known
     for attempt in range(3):
         try:
@@ -312,14 +313,12 @@ def _profile_merge(customer: Customer, profile: dict) -> tuple[dict, dict]:
     return filled, conflicts
 
 
-def _identify_known(
-    keys: list[IdentityKey], profile: dict, read_back: QuerySet[Customer] | None
-) -> IdentifyResult | None:
-    """The answer, read without a transaction or a lock, when every identity already belongs to one
-    customer and the profile sent fills nothing: the usual call of a till or a shop for a returning
-    customer writes nothing. None when something may change: the locked path decides then."""
-    owners = Identity.objects.filter(_identity_filter(keys)).values("customer_id")
-    found = list((Customer.objects.all() if read_back is None else read_back).filter(pk__in=owners)[:2])
+def _identify_known(keys: list[IdentityKey], profile: dict) -> IdentifyResult | None:
+    """The answer, read in one query without a transaction or a lock, when every identity already
+    belongs to one customer and the profile sent fills nothing: the usual call of a till or a shop
+    for a returning customer writes nothing. None when something may change: the locked path
+    decides then. The customer comes with what the API shows (``selectors.customers_owning``)."""
+    found = selectors.customers_owning(keys, limit=2)
     if len(found) != 1:
         return None
     customer = found[0]
