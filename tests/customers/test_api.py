@@ -210,6 +210,7 @@ class TestLookup:
         )
         assert sorted(owners, key=lambda customer: customer.pk) == [first, second]
         assert [owner.preferred_store for owner in owners] == [None, None]
+        assert [owner.identities.get(kind="phone").customer_id for owner in owners] == [o.pk for o in owners]
         assert selectors.customers_owning([], limit=1) == []
 
     def test_unknown_is_404_and_bad_queries_are_400(self, reader):
