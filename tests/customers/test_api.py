@@ -182,7 +182,12 @@ class TestLookup:
                 IdentityInput("card", "460000000001"),
                 IdentityInput("phone", "+79167654321"),
             ],
-            profile={"first_name": "Ivan", "preferred_store": store, "tags": ["vip"], "birthday": datetime.date(1990, 5, 17)},
+            profile={
+                "first_name": "Ivan",
+                "preferred_store": store,
+                "tags": ["vip"],
+                "birthday": datetime.date(1990, 5, 17),
+            },
         ).customer
         reader.get(self.URL, {"phone": "+79160000000"})  # the key checked and marked used
 
