@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -264,11 +264,11 @@ def customer_identify(
     channel: str = Channel.SYSTEM,
     location: Location | None = None,
     actor: Actor = SYSTEM,
-    read_back: QuerySet[Customer] | None = None,
+    shown: bool = False,
 ) -> IdentifyResult:
-    """Return the customer these identities belong to, or create one; the answer's customer is
-    read from ``read_back`` when given (``customers_with_identities()`` for the API to show it)
-    unless nothing changed, when it comes with its identities and store already.
+    """Return the customer these identities belong to, or create one. With ``shown`` the answer's
+    customer comes with what the API shows of them (store, identities): read again after a
+    change, and already so when nothing changed (``selectors.customers_owning``).
 
     Profile fields that were empty are filled; known values are never overwritten: a differing
     value is reported in ``conflicts``. When the identities belong to several customers, the
@@ -291,8 +291,8 @@ def customer_identify(
         except IntegrityError:
             if attempt == 2:
                 raise
-    if read_back is not None:
-        result.customer = read_back.get(pk=result.customer.pk)
+    if shown:
+        result.customer = selectors.customers_with_identities().get(pk=result.customer.pk)
     return result
 
 

@@ -185,7 +185,7 @@ class IdentifyView(APIView):
             channel=channel,
             location=store,
             actor=Actor.from_request(request),
-            read_back=selectors.customers_with_identities(),
+            shown=True,
         )
         body = represent(
             IdentifyResultSerializer,
