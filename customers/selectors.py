@@ -1,11 +1,19 @@
 """Reads of customers that several callers (API, admin, other apps) need."""
 
 import contextlib
+import functools
+import json
+import weakref
+from collections.abc import Sequence
 
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.expressions import Col
 
 from customers.identities import IdentityKey, identity_key
 from customers.models import Case, CaseStatus, Customer, Identity, IdentityKind, Interaction
+from inventory.models import Location
 from inventory.selectors import locations_for_user
 
 MAX_MERGE_HOPS = 20
@@ -21,19 +29,94 @@ def customer_resolve(customer_id: int) -> Customer | None:
     return customer
 
 
-def customer_find(key: IdentityKey, customers: QuerySet[Customer] | None = None) -> Customer | None:
-    """The customer an identity (already normalised) belongs to, if any, taken from ``customers``
-    (``customers_with_identities()`` to show it)."""
-    customers = Customer.objects.all() if customers is None else customers
-    found = customers.filter(identities__kind=key.kind, identities__system=key.system, identities__value=key.value)
-    return next(iter(found.order_by()[:1]), None)  # one row at most: the identity is unique
+def customer_lookup(kind: str, value: str, *, system: str = "") -> Customer | None:
+    """Find by an identity written in any form, with what the API shows of the customer
+    (``customers_owning``); raise ``InvalidIdentity`` when it cannot be normalised."""
+    return next(iter(customers_owning([identity_key(kind, value, system=system)], limit=1)), None)
 
 
-def customer_lookup(
-    kind: str, value: str, *, system: str = "", customers: QuerySet[Customer] | None = None
-) -> Customer | None:
-    """Find by an identity written in any form; raise ``InvalidIdentity`` when it cannot be normalised."""
-    return customer_find(identity_key(kind, value, system=system), customers)
+def customers_owning(keys: Sequence[IdentityKey], *, limit: int) -> list[Customer]:
+    """At most ``limit`` customers owning any of these identities (already normalised), each with
+    its identities and its preferred store's code loaded, in one query.
+
+    The hot reads (a lookup, identify of a known customer) spent most of their time building
+    queries: the ORM's customer query and its prefetch of the identities cost ~2.5 ms of CPU and
+    two round trips. This is one raw query whose identities come back as one JSON array, read
+    through the cursor (a ``RawQuerySet`` added 0.6 ms of CPU to it).
+    """
+    if not keys:
+        return []
+    match = " OR ".join(["(kind = %s AND system = %s AND value = %s)"] * len(keys))
+    params = [part for key in keys for part in (key.kind, key.system, key.value)]
+    sql = (
+        f"{_owning_select(connection.vendor)}"
+        f" WHERE c.id IN (SELECT customer_id FROM {_IDENTITIES} WHERE {match}) LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        rows = cursor.fetchall()
+    return [_customer_shown(row, connections[DEFAULT_DB_ALIAS]) for row in rows]
+
+
+_IDENTITIES = Identity._meta.db_table
+_CUSTOMER_FIELDS = Customer._meta.concrete_fields
+_CUSTOMER_ATTNAMES = [field.attname for field in _CUSTOMER_FIELDS]
+
+
+@functools.cache
+def _owning_select(vendor: str) -> str:
+    """The customer's columns, its store's code and its identities as a JSON array of
+    [kind, id, system, value] (unordered: SQLite before 3.44 cannot order an aggregate)."""
+    if vendor == "postgresql":
+        identities = "json_agg(json_build_array(i.kind, i.id, i.system, i.value))::text"
+    else:
+        identities = "json_group_array(json_array(i.kind, i.id, i.system, i.value))"
+    columns = ", ".join(f"c.{connection.ops.quote_name(field.column)}" for field in _CUSTOMER_FIELDS)
+    return (
+        f"SELECT {columns}, s.code,"
+        f" (SELECT {identities} FROM {_IDENTITIES} i WHERE i.customer_id = c.id)"
+        f" FROM {Customer._meta.db_table} c LEFT JOIN {Location._meta.db_table} s ON s.id = c.preferred_store_id"
+    )
+
+
+_CONVERTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _converters(connection: BaseDatabaseWrapper) -> list[tuple[int, list, Col]]:
+    """What the ORM's compiler applies to the customer's columns on this connection (dates and
+    JSON on SQLite, JSON on PostgreSQL): (index, converters, column), found once per connection."""
+    found = _CONVERTERS.get(connection)
+    if found is None:
+        found = _CONVERTERS[connection] = [
+            (index, converters, field.cached_col)
+            for index, field in enumerate(_CUSTOMER_FIELDS)
+            if (converters := connection.ops.get_db_converters(field.cached_col) + field.get_db_converters(connection))
+        ]
+    return found
+
+
+def _customer_shown(row: tuple, connection: BaseDatabaseWrapper) -> Customer:
+    """The customer of a row of ``_owning_select``, its store and identities where
+    ``customer.preferred_store`` and ``customer.identities.all()`` find them, as a prefetch would
+    put them (their other fields deferred)."""
+    *values, store_code, identities_json = row
+    for index, converters, column in _converters(connection):
+        for converter in converters:
+            values[index] = converter(values[index], column, connection)
+    db = connection.alias
+    customer = Customer.from_db(db, _CUSTOMER_ATTNAMES, values)
+    if customer.preferred_store_id is not None:
+        store = Location.from_db(db, ["id", "code"], [customer.preferred_store_id, store_code])
+        Customer.preferred_store.field.set_cached_value(customer, store)
+    shown = sorted(json.loads(identities_json or "[]"))  # Identity's order: kind, id
+    identities = [
+        Identity.from_db(db, ["id", "customer_id", "kind", "system", "value"], [pk, customer.pk, kind, system, value])
+        for kind, pk, system, value in shown
+    ]
+    prefetched = customer.identities.get_queryset()  # this customer's, as a further filter needs
+    prefetched._result_cache, prefetched._prefetch_done = identities, True
+    customer._prefetched_objects_cache = {Customer.identities.rel.cache_name: prefetched}
+    return customer
 
 
 def customers_with_identities(queryset: QuerySet[Customer] | None = None) -> QuerySet[Customer]:

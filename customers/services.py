@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers import hooks
+from customers import hooks, selectors
 from customers.errors import (
     CustomerAnonymised,
     CustomerMerged,
@@ -264,10 +264,11 @@ def customer_identify(
     channel: str = Channel.SYSTEM,
     location: Location | None = None,
     actor: Actor = SYSTEM,
-    read_back: QuerySet[Customer] | None = None,
+    shown: bool = False,
 ) -> IdentifyResult:
-    """Return the customer these identities belong to, or create one; the answer's customer is
-    read from ``read_back`` when given (``customers_with_identities()`` for the API to show it).
+    """Return the customer these identities belong to, or create one. With ``shown`` the answer's
+    customer comes with what the API shows of them (store, identities): read again after a
+    change, and already so when nothing changed (``selectors.customers_owning``).
 
     Profile fields that were empty are filled; known values are never overwritten: a differing
     value is reported in ``conflicts``. When the identities belong to several customers, the
@@ -280,7 +281,7 @@ def customer_identify(
         raise IdentityRequired()
     profile = _clean_profile(profile or {})
     check_choice(channel, Channel, "channel")
-    if not consents and (known := _identify_known(keys, profile, read_back)) is not None:
+    if not consents and (known := _identify_known(keys, profile)) is not None:
         return known
     for attempt in range(3):
         try:
@@ -290,8 +291,8 @@ def customer_identify(
         except IntegrityError:
             if attempt == 2:
                 raise
-    if read_back is not None:
-        result.customer = read_back.get(pk=result.customer.pk)
+    if shown:
+        result.customer = selectors.customers_with_identities().get(pk=result.customer.pk)
     return result
 
 
@@ -312,14 +313,12 @@ def _profile_merge(customer: Customer, profile: dict) -> tuple[dict, dict]:
     return filled, conflicts
 
 
-def _identify_known(
-    keys: list[IdentityKey], profile: dict, read_back: QuerySet[Customer] | None
-) -> IdentifyResult | None:
-    """The answer, read without a transaction or a lock, when every identity already belongs to one
-    customer and the profile sent fills nothing: the usual call of a till or a shop for a returning
-    customer writes nothing. None when something may change: the locked path decides then."""
-    owners = Identity.objects.filter(_identity_filter(keys)).values("customer_id")
-    found = list((Customer.objects.all() if read_back is None else read_back).filter(pk__in=owners)[:2])
+def _identify_known(keys: list[IdentityKey], profile: dict) -> IdentifyResult | None:
+    """The answer, read in one query without a transaction or a lock, when every identity already
+    belongs to one customer and the profile sent fills nothing: the usual call of a till or a shop
+    for a returning customer writes nothing. None when something may change: the locked path
+    decides then. The customer comes with what the API shows (``selectors.customers_owning``)."""
+    found = selectors.customers_owning(keys, limit=2)
     if len(found) != 1:
         return None
     customer = found[0]

@@ -44,7 +44,7 @@ from omni.core.api import sync
 from omni.core.api.pagination import SyncPagination
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import error_responses
-from omni.core.api.serializers import represent
+from omni.core.api.serializers import represent, validated
 from omni.core.errors import NotFound
 from omni.core.scopes import Scope
 
@@ -168,9 +168,7 @@ class IdentifyView(APIView):
         tags=[CUSTOMERS],
     )
     def post(self, request):
-        serializer = IdentifySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = dict(validated(IdentifySerializer, request.data))
         identities = []
         for name in ("phone", "email", "card"):
             value = data.pop(name, None)
@@ -187,7 +185,7 @@ class IdentifyView(APIView):
             channel=channel,
             location=store,
             actor=Actor.from_request(request),
-            read_back=selectors.customers_with_identities(),
+            shown=True,
         )
         body = represent(
             IdentifyResultSerializer,
@@ -234,13 +232,9 @@ class LookupView(APIView):
         tags=[CUSTOMERS],
     )
     def get(self, request):
-        query = LookupQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        data = validated(LookupQuerySerializer, request.query_params.dict())
         kind = next(name for name in ("phone", "email", "card", "external_id") if data.get(name))
-        customer = selectors.customer_lookup(
-            kind, data[kind], system=data.get("system", ""), customers=selectors.customers_with_identities()
-        )
+        customer = selectors.customer_lookup(kind, data[kind], system=data.get("system", ""))
         if customer is None:
             raise NotFound(gettext("No customer has this %(kind)s.") % {"kind": kind}, details={"field": kind})
         return Response(represent(CustomerSerializer, customer))

@@ -2,7 +2,9 @@
 
 An answer holds up to 200 SKUs at every location (10,000 figures for 50 SKUs at 200 stores);
 through dicts and a serializer, Python spent twice the query's time on them. The shape is
-``AvailabilitySerializer``'s, which documents it in the schema.
+``AvailabilitySerializer``'s, which documents it in the schema. PostgreSQL writing this text
+itself (``string_agg``, ``concat`` or ``json_agg`` per SKU) was measured twice and is slower
+(bench/RESULTS.md, "Reads").
 """
 
 import json

@@ -33,6 +33,7 @@ from omni.core.actors import Actor
 from omni.core.api.pagination import SyncPagination
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import error_responses
+from omni.core.api.serializers import validated
 from omni.core.db import fetch_rows
 from omni.core.scopes import Scope
 
@@ -217,13 +218,10 @@ class AvailabilityView(APIView):
         tags=[CATALOG],
     )
     def get(self, request):
-        query = AvailabilityQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        skus = _unique(query.validated_data["sku"])
-        codes = _unique(query.validated_data["location"])
-        rows = fetch_rows(
-            selectors.availability_rows(skus=skus, location_codes=codes, city=query.validated_data["city"])
-        )
+        query = validated(AvailabilityQuerySerializer, request.query_params)
+        skus = _unique(query["sku"])
+        codes = _unique(query["location"])
+        rows = fetch_rows(selectors.availability_rows(skus=skus, location_codes=codes, city=query["city"]))
         stocked = {sku for sku, _code, _units in rows}
         unstocked = [sku for sku in skus if sku not in stocked]  # a SKU with stock rows is known
         if unstocked and (unknown := selectors.unknown_skus(unstocked)):
