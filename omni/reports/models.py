@@ -295,7 +295,9 @@ class CustomerRfm(models.Model):
     recency = models.PositiveSmallIntegerField(_("recency score (R)"), null=True)
     frequency = models.PositiveSmallIntegerField(_("frequency score (F)"), null=True)
     monetary = models.PositiveSmallIntegerField(_("monetary score (M)"), null=True)
-    segment = models.CharField(_("RFM segment"), max_length=24, choices=RfmSegment.choices, db_index=True)
+    # No index: the nightly pass rewrites every row, and a segment condition reads the narrow table
+    # whole or probes it by customer.
+    segment = models.CharField(_("RFM segment"), max_length=24, choices=RfmSegment.choices)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

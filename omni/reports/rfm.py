@@ -7,11 +7,12 @@ and the money they brought, over the customer's whole history), in one INSERT ..
 deleting the previous night's rows, in one transaction:
 
 - The customers scored are those whose last purchase falls within ``REPORTS_RFM_MONTHS`` (24).
-  Among them each figure is cut into quintiles with ``NTILE(5)``: R by the day of the last
+  Among them each figure is cut into quintiles as ``NTILE(5)`` cuts it: R by the day of the last
   purchase (in ``TIME_ZONE``), F by the number of orders, M by the money; 5 is the best fifth.
-  Customers with the same figure share one score, the lowest tile any of them fell into (without
-  that, a tie at a boundary would be split by the customers' ids: most customers have one order).
-  With fewer than five customers the scores run 1, 2, ... up to their number.
+  Customers with the same figure share one score, the tile NTILE gives the first of them (else a
+  tie at a boundary would be split by the customers' ids: most customers have one order); it is
+  computed from ``RANK()`` (``_quintile``), one sort per figure. With fewer than five customers
+  the scores run 1, 2, ... up to their number.
 - The segment comes from R and the mean of F and M, a half rounded up (``SEGMENT_MAP``, the usual
   RFM grid). A customer whose last purchase is older than the window has no scores and is "lost";
   a customer who never completed an order has no row.
@@ -106,6 +107,17 @@ def _segment_case() -> tuple[str, list]:
     return f"CASE r * 10 + (f + m + 1) / 2 {branches} END", [name for _cell, name in cells]
 
 
+def _quintile(rank: str) -> str:
+    """NTILE(5)'s tile of the row at position ``rank`` among ``n``: the first ``n % 5`` tiles hold
+    ``n / 5 + 1`` rows, the others ``n / 5``. Given RANK() (equal figures share their first
+    position), equal figures get the tile of the first of them, in the one sort RANK() needs
+    rather than a second window over NTILE's output. (``%%`` is the modulo, escaped for the driver.)"""
+    return (
+        f"CASE WHEN {rank} <= (n %% 5) * (n / 5 + 1) THEN ({rank} - 1) / (n / 5 + 1) + 1"
+        f" ELSE ({rank} - 1 - n %% 5) / (n / 5) + 1 END"
+    )
+
+
 def _insert_sql(since: datetime.datetime, now: datetime.datetime) -> tuple[str, list]:
     figures, figure_params = _figures(since).query.sql_with_params()
     case, case_params = _segment_case()
@@ -118,16 +130,15 @@ def _insert_sql(since: datetime.datetime, now: datetime.datetime) -> tuple[str, 
                %s
         FROM (
             SELECT customer_id, scored,
-                   MIN(r_tile) OVER (PARTITION BY scored, last_day) AS r,
-                   MIN(f_tile) OVER (PARTITION BY scored, orders) AS f,
-                   MIN(m_tile) OVER (PARTITION BY scored, revenue) AS m
+                   {_quintile("r_rank")} AS r, {_quintile("f_rank")} AS f, {_quintile("m_rank")} AS m
             FROM (
-                SELECT customer_id, scored, last_day, orders, revenue,
-                       NTILE(5) OVER (PARTITION BY scored ORDER BY last_day) AS r_tile,
-                       NTILE(5) OVER (PARTITION BY scored ORDER BY orders) AS f_tile,
-                       NTILE(5) OVER (PARTITION BY scored ORDER BY revenue) AS m_tile
+                SELECT customer_id, scored,
+                       RANK() OVER (PARTITION BY scored ORDER BY last_day) AS r_rank,
+                       RANK() OVER (PARTITION BY scored ORDER BY orders) AS f_rank,
+                       RANK() OVER (PARTITION BY scored ORDER BY revenue) AS m_rank,
+                       COUNT(*) OVER (PARTITION BY scored) AS n
                 FROM ({figures}) AS figures
-            ) AS tiles
+            ) AS ranks
         ) AS scores
     """
     return sql, [*case_params, RfmSegment.LOST.value, now, *figure_params]

@@ -12,7 +12,6 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from customers.models import Segment, SegmentCondition
 from customers.segments import segment_members, validate_condition
@@ -63,6 +62,22 @@ class TestQuintiles:
         rfm_compute(now=NOW)
         assert scores(ids) == [(5, 5, 1), (4, 4, 2), (3, 3, 3), (2, 2, 4), (1, 1, 5)]
 
+    @pytest.mark.parametrize("count", [7, 13, 24])
+    def test_distinct_figures_score_as_the_databases_own_ntile(self, count):
+        # given: figures all different, in an order unrelated to the customers' ids
+        figures = list(range(1, count + 1))
+        random.Random(count).shuffle(figures)
+        for n in figures:
+            bought(days_ago=n, orders=n, revenue=f"{n}.00")
+        # when
+        rfm_compute(now=NOW)
+        # then
+        for score, figure in (("recency", "last_completed_at"), ("frequency", "orders"), ("monetary", "revenue")):
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT customer_id, NTILE(5) OVER (ORDER BY {figure}) FROM omni_customersales")
+                ntile = dict(cursor.fetchall())
+            assert dict(CustomerRfm.objects.values_list("customer_id", score)) == ntile, score
+
     def test_customers_with_the_same_figure_share_the_lowest_score_among_them(self):
         # given: six of ten bought once; NTILE alone would spread them over the first three fifths
         orders = [1, 1, 1, 1, 1, 1, 2, 2, 3, 5]
@@ -72,7 +87,7 @@ class TestQuintiles:
         rfm_compute(now=NOW)
         # then: once-buyers F 1, twice F 4 (the 7th and 8th places), more F 5; one revenue for all: M 1
         by_orders = {count: set() for count in orders}
-        for pk, count, (_r, f, m) in zip(ids, orders, scores(ids)):
+        for count, (_r, f, m) in zip(orders, scores(ids), strict=True):
             by_orders[count].add(f)
             assert m == 1
         assert by_orders == {1: {1}, 2: {4}, 3: {5}, 5: {5}}
