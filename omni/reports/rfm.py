@@ -173,3 +173,13 @@ def rfm_compute(*, now: datetime.datetime | None = None, wait: bool = True) -> i
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(CustomerRfm._meta.db_table)}")
             cursor.execute(sql, params)
             return cursor.rowcount
+
+
+def export_rfm(customer) -> dict | None:
+    """Personal data export section: the customer's RFM scores and segment, a profile derived from
+    their purchases (None before any)."""
+    return (
+        CustomerRfm.objects.filter(customer_id=customer.pk)
+        .values("segment", "recency", "frequency", "monetary", "computed_at")
+        .first()
+    )

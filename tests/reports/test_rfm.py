@@ -243,6 +243,22 @@ class TestRunningIt:
         out = capsys.readouterr().out
         assert "Customers with RFM scores: 1" in out and "  lost: 1" in out and "  champions: 0" in out
 
+    def test_the_customers_personal_data_export_includes_their_scores(self):
+        from customers.personal_data import customer_data_export
+
+        scored, never = CustomerFactory(), CustomerFactory()
+        bought(person=scored)
+        rfm_compute(now=NOW)
+
+        assert customer_data_export(customer=scored)["rfm"] == {
+            "segment": "lost",
+            "recency": 1,
+            "frequency": 1,
+            "monetary": 1,
+            "computed_at": "2026-06-15T12:00:00Z",  # the document is JSON
+        }
+        assert customer_data_export(customer=never)["rfm"] is None
+
     def test_the_beat_runs_it_nightly(self, settings):
         entry = settings.CELERY_BEAT_SCHEDULE["reports-compute-rfm"]
         assert entry["task"] == "omni.reports.tasks.compute_rfm"
