@@ -12,7 +12,7 @@ from omni.reports.models import CustomerRfm, RfmSegment
 
 def parse_segments(value: str) -> list[str]:
     """RFM segment codes separated by commas: ``at_risk, cant_lose``."""
-    codes = [code.strip() for code in value.split(",") if code.strip()]
+    codes = [code.strip().lower() for code in value.split(",") if code.strip()]
     known = set(RfmSegment.values)
     unknown = [code for code in codes if code not in known]
     if unknown or not codes:

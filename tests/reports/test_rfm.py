@@ -297,7 +297,7 @@ def five_kinds():
 
 class TestSegmentConditions:
     def test_a_segment_of_rfm_segments_holds_their_customers(self, five_kinds):
-        segment = segment_with(("reports.rfm_segment", "at_risk, cant_lose"))
+        segment = segment_with(("reports.rfm_segment", "at_risk, CANT_LOSE"))
         assert set(segment_members(segment).values_list("pk", flat=True)) == {
             five_kinds["at_risk"],
             five_kinds["cant_lose"],
