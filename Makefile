@@ -43,7 +43,7 @@ messages: $(VENV)/.installed
 	  (cd $$app && DEBUG=1 ../$(BIN)/python ../manage.py makemessages -l ru --no-location --no-obsolete); done
 	DEBUG=1 $(BIN)/python manage.py compilemessages
 
-BENCHES ?= inventory customers loyalty orders desks webhooks marketing exports
+BENCHES ?= inventory customers loyalty orders desks webhooks marketing exports rfm
 
 # Each benchmark empties and fills the PostgreSQL database named by DATABASE_URL ("bench" in its name).
 bench: $(VENV)/.installed

@@ -300,6 +300,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # A safety net: each change queues its own refresh; this picks up any a lost message left.
     "reports-refresh-summaries": {"task": "omni.reports.tasks.refresh_report_summaries", "schedule": crontab()},
+    # Nightly: every customer's RFM scores and segment, from the customers' summaries.
+    "reports-compute-rfm": {"task": "omni.reports.tasks.compute_rfm", "schedule": crontab(hour=2, minute=45)},
     "inventory-check-stock-ledger": {
         "task": "inventory.tasks.check_stock_ledger",
         "schedule": crontab(hour=3, minute=15),
@@ -478,6 +480,9 @@ REPORTS_EXPORT_CHUNK_SIZE = env_int("REPORTS_EXPORT_CHUNK_SIZE", 2000)
 REPORTS_EXPORT_RETENTION_DAYS = env_int("REPORTS_EXPORT_RETENTION_DAYS", 7)
 # A customer without a completed order for this many days counts as churned.
 REPORTS_CHURN_DAYS = env_int("REPORTS_CHURN_DAYS", 180)
+# RFM scores rank the customers who bought within this many months; those who last bought earlier
+# are "lost" (omni.reports.rfm).
+REPORTS_RFM_MONTHS = env_int("REPORTS_RFM_MONTHS", 24)
 # PostgreSQL memory for the sorts and hashes of one report query (the dashboard's transaction only).
 REPORTS_DB_WORK_MEM = os.environ.get("REPORTS_DB_WORK_MEM", "64MB")
 # The dashboard is kept this many seconds in the cache per filters and user's stores (0: always computed).

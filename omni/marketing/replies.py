@@ -31,7 +31,7 @@ from customers.models import (
     MessageChannel,
     MessagePurpose,
 )
-from customers.selectors import customer_find
+from customers.selectors import customers_owning
 from customers.services import ConsentChange, consents_record, interaction_record, locked_customer
 from omni.core.actors import SYSTEM, Actor
 from omni.core.errors import InvalidInput
@@ -116,7 +116,7 @@ def reply_receive(
             "text", _("A reply has a text of 1 to %(count)s characters.") % {"count": MAX_TEXT}
         )
     key = _sender(channel, sender, system)
-    customer = customer_find(key)
+    customer = next(iter(customers_owning([key], limit=1)), None)
     if customer is None:
         raise UnknownSender(details={"channel": channel, "sender": key.value})
     received_at = received_at or timezone.now()

@@ -257,3 +257,61 @@ class SummaryChange(models.Model):
 
     def __str__(self):
         return f"{self.day} @{self.location_id} customer {self.customer_id}"
+
+
+# --- RFM scores (``omni.reports.rfm``) -----------------------------------------------------
+
+
+class RfmSegment(models.TextChoices):
+    """The named cells of the RFM map (``omni.reports.rfm.SEGMENT_MAP`` says which scores fall in which)."""
+
+    CHAMPIONS = "champions", _("champions")
+    LOYAL = "loyal", _("loyal customers")
+    POTENTIAL_LOYALISTS = "potential_loyalists", _("potential loyalists")
+    NEW = "new", _("new customers")
+    PROMISING = "promising", _("promising")
+    NEED_ATTENTION = "need_attention", _("need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", _("about to sleep")
+    AT_RISK = "at_risk", _("at risk")
+    CANT_LOSE = "cant_lose", _("can't lose them")
+    HIBERNATING = "hibernating", _("hibernating")
+    LOST = "lost", _("lost")
+
+
+class CustomerRfm(models.Model):
+    """A customer's recency, frequency and monetary scores (1–5, quintiles among the customers who
+    bought within ``REPORTS_RFM_MONTHS``) and their segment, all computed at once by
+    ``omni.reports.rfm.rfm_compute`` from ``CustomerSales``. A customer whose last purchase is older
+    than the window has no scores and the segment "lost"; one who never bought has no row."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    recency = models.PositiveSmallIntegerField(_("recency score (R)"), null=True)
+    frequency = models.PositiveSmallIntegerField(_("frequency score (F)"), null=True)
+    monetary = models.PositiveSmallIntegerField(_("monetary score (M)"), null=True)
+    # No index: the nightly pass rewrites every row, and a segment condition reads the narrow table
+    # whole or probes it by customer.
+    segment = models.CharField(_("RFM segment"), max_length=24, choices=RfmSegment.choices)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("customer's RFM score")
+        verbose_name_plural = _("customers' RFM scores")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(recency__isnull=True, frequency__isnull=True, monetary__isnull=True)
+                    | models.Q(recency__range=(1, 5), frequency__range=(1, 5), monetary__range=(1, 5))
+                ),
+                name="customer_rfm_scores_1_to_5",
+            )
+        ]
+
+    def __str__(self):
+        return f"customer {self.customer_id}: {self.segment}"
