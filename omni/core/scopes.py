@@ -25,3 +25,5 @@ class Scope(models.TextChoices):
     CAMPAIGNS_READ = "campaigns:read", _("Read marketing campaigns, their preview and their results")
     CAMPAIGNS_WRITE = "campaigns:write", _("Create, change, test, send and cancel marketing campaigns")
     CARTS_WRITE = "carts:write", _("Report the shop's and the app's carts, for abandoned-cart reminders")
+    NPS_READ = "nps:read", _("Read NPS figures by store, channel and month")
+    NPS_WRITE = "nps:write", _("Record customers' answers to NPS requests (the app, messenger bots)")

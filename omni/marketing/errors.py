@@ -16,3 +16,19 @@ class CampaignNotCancellable(DomainError):
 class EmptySegment(DomainError):
     code = "empty_segment"
     message = _("The campaign's segment has no conditions, so it has no members.")
+
+
+class NpsLinkInvalid(DomainError):
+    code = "nps_link_invalid"
+    message = _("This rating link is not valid.")
+    status = 400
+
+
+class NpsLinkExpired(DomainError):
+    code = "nps_link_expired"
+    message = _("This rating link has expired.")
+
+
+class NpsAlreadyAnswered(DomainError):
+    code = "nps_already_answered"
+    message = _("This visit has already been rated. Thank you!")

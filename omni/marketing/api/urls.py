@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omni.marketing.api import views
+from omni.marketing.api import nps, views
 
 app_name = "marketing"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("campaigns/<int:id>/cancel/", views.CampaignCancelView.as_view(), name="campaign-cancel"),
     path("carts/", views.CartView.as_view(), name="cart-record"),
     path("campaigns/<int:id>/results/", views.CampaignResultsView.as_view(), name="campaign-results"),
+    path("nps/", nps.NpsFiguresView.as_view(), name="nps-figures"),
+    path("nps/answers/", nps.NpsAnswerView.as_view(), name="nps-answer"),
 ]
