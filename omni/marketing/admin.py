@@ -265,6 +265,23 @@ class NpsRequestAdmin(admin.ModelAdmin):
     search_fields = ["order__number"]
     raw_id_fields = ["order", "customer", "message", "feedback"]
     date_hierarchy = "due_at"
+    fields = [
+        "order",
+        "customer",
+        "store",
+        "channel",
+        "status",
+        "reason",
+        "due_at",
+        "sent_via",
+        "sent_at",
+        "message",
+        "answered_at",
+        "score",
+        "answer_comment",
+        "case",
+    ]
+    readonly_fields = ["score", "answer_comment", "case"]
 
     def has_add_permission(self, request):
         return False
@@ -285,6 +302,10 @@ class NpsRequestAdmin(admin.ModelAdmin):
             return ""
         text = obj.feedback.comment
         return text if len(text) <= 80 else text[:79] + "…"
+
+    @admin.display(description=gettext_lazy("comment"))
+    def answer_comment(self, obj):
+        return obj.feedback.comment if obj.feedback_id else ""
 
     @admin.display(description=gettext_lazy("case"))
     def case(self, obj):
