@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from customers.models import MessageChannel
 from loyalty.models import PromoKind
 from omni.core.channels import SALES_CHANNEL_CHOICES
 from omni.core.models import TimeStampedModel, by_staff_member
@@ -249,7 +250,7 @@ class NpsRequest(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    sent_via = models.CharField(_("sent by"), max_length=16, blank=True)
+    sent_via = models.CharField(_("sent through"), max_length=16, choices=MessageChannel.choices, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     feedback = models.OneToOneField(
         "customers.Feedback",
@@ -277,4 +278,4 @@ class NpsRequest(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"NPS {self.order_id} → {self.customer_id} ({self.status})"
+        return str(_("NPS request %(id)s") % {"id": self.pk})
