@@ -246,21 +246,15 @@ class NpsRequestAdmin(admin.ModelAdmin):
     """NPS requests: when each is due or was sent and by which channel, why one was not sent, and
     the answers with their comments and the cases low scores opened. Read-only: they follow orders."""
 
-    list_display = [
-        "order",
-        "customer",
-        "store",
-        "channel",
+    list_display = ["order", "store", "status", "score", "comment", "case", "reason", "due_at", "customer"]
+    list_filter = [
+        ("store", admin.RelatedOnlyFieldListFilter),
         "status",
-        "reason",
-        "due_at",
+        NpsAnswerFilter,
+        "channel",
         "sent_via",
-        "sent_at",
-        "score",
-        "comment",
-        "case",
+        "reason",
     ]
-    list_filter = [("store", admin.RelatedOnlyFieldListFilter), "status", NpsAnswerFilter, "channel", "reason"]
     list_select_related = ["order", "customer", "store", "feedback__case"]
     search_fields = ["order__number"]
     raw_id_fields = ["order", "customer", "message", "feedback"]

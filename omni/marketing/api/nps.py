@@ -210,10 +210,9 @@ class NpsFiguresView(APIView):
             store_id = Location.objects.filter(code=options["store"]).values_list("pk", flat=True).first()
             if store_id is None:
                 raise InvalidInput.for_field("store", _("No store has this code."))
-        location_ids = None
+        location_ids = None  # an integration's key: every store
         if not isinstance(request.auth, ApiKey):  # staff signed in to the admin: their own stores
-            visible = visible_locations(request.user)
-            location_ids = None if visible.every else visible.ids
+            location_ids = visible_locations(request.user).ids
         cells = nps_cube(
             date_from=options["date_from"],
             date_to=options["date_to"],
