@@ -340,6 +340,10 @@ CELERY_BEAT_SCHEDULE = {
     "orders-remind-pickup": {"task": "orders.tasks.remind_pickup", "schedule": crontab(minute=35)},
     # Marketing: scheduled campaigns fall due, messages held for the night go out in the morning.
     "marketing-run-due-campaigns": {"task": "omni.marketing.tasks.run_due_campaigns", "schedule": crontab(minute="*")},
+    "marketing-send-nps-requests": {
+        "task": "omni.marketing.tasks.send_nps_requests",
+        "schedule": crontab(minute="*/5"),
+    },
     "marketing-remind-abandoned-carts": {
         "task": "omni.marketing.tasks.remind_abandoned_carts",
         "schedule": crontab(minute="*/5"),
@@ -428,6 +432,11 @@ MARKETING_CART_REMINDER_WINDOW_HOURS = env_int("MARKETING_CART_REMINDER_WINDOW_H
 # A reply by SMS or messenger that is one of these words (any case) withdraws that channel's marketing
 # consent; SMS and messenger messages name the first one in their language next to the unsubscribe link.
 MARKETING_STOP_WORDS = env_list("MARKETING_STOP_WORDS", "STOP,СТОП,ОТПИСАТЬСЯ,ОТПИСКА,UNSUBSCRIBE")
+# NPS: a completed sale or a handed-over order is followed this many minutes later by one request to rate it,
+# at most one per customer in MARKETING_NPS_EVERY_DAYS; an answer is taken for MARKETING_NPS_ANSWER_DAYS after sending.
+MARKETING_NPS_DELAY_MINUTES = env_int("MARKETING_NPS_DELAY_MINUTES", 120)
+MARKETING_NPS_EVERY_DAYS = env_int("MARKETING_NPS_EVERY_DAYS", 30)
+MARKETING_NPS_ANSWER_DAYS = env_int("MARKETING_NPS_ANSWER_DAYS", 14)
 # The public address unsubscribe links start with (no trailing slash).
 MARKETING_PUBLIC_URL = os.environ.get("MARKETING_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 

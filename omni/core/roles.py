@@ -177,6 +177,7 @@ GRANTS: dict[str, dict[str, set[str]]] = {
             "send_campaign",
             "view_campaign",
             "view_cart",
+            "view_npsrequest",
             "view_recipient",
         },
     },

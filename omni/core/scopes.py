@@ -29,3 +29,5 @@ class Scope(models.TextChoices):
         "messages:inbound",
         _("Report the messages customers send by SMS or messenger (stop words unsubscribe)"),
     )
+    NPS_READ = "nps:read", _("Read NPS figures by store, channel and month")
+    NPS_WRITE = "nps:write", _("Record customers' answers to NPS requests (the app, messenger bots)")

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -21,7 +22,7 @@ from omni.core.actors import Actor
 from omni.core.errors import DomainError
 from omni.core.formats import format_count, format_money
 from omni.marketing import services
-from omni.marketing.models import Campaign, CampaignStatus, Cart, Recipient, SkipReason
+from omni.marketing.models import Campaign, CampaignStatus, Cart, NpsRequest, Recipient, SkipReason
 from omni.marketing.rendering import LANGUAGES, PLACEHOLDERS, render, sample_values, texts_compile
 from omni.marketing.results import campaign_preview, campaign_results
 
@@ -219,3 +220,90 @@ class CartAdmin(admin.ModelAdmin):
             "revenue": format_money(figures["revenue"] or 0),
         }
         return super().changelist_view(request, {**(extra_context or {}), "subtitle": subtitle})
+
+
+class NpsAnswerFilter(admin.SimpleListFilter):
+    title = gettext_lazy("answer")
+    parameter_name = "answer"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("promoter", _("promoters (9–10)")),
+            ("passive", _("passives (7–8)")),
+            ("detractor", _("detractors (0–6)")),
+        ]
+
+    def queryset(self, request, queryset):
+        ranges = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
+        if self.value() in ranges:
+            low, high = ranges[self.value()]
+            return queryset.filter(feedback__score__gte=low, feedback__score__lte=high)
+        return queryset
+
+
+@admin.register(NpsRequest)
+class NpsRequestAdmin(admin.ModelAdmin):
+    """NPS requests: when each is due or was sent and by which channel, why one was not sent, and
+    the answers with their comments and the cases low scores opened. Read-only: they follow orders."""
+
+    list_display = ["order", "store", "status", "score", "comment", "case", "reason", "due_at", "customer"]
+    list_filter = [
+        ("store", admin.RelatedOnlyFieldListFilter),
+        "status",
+        NpsAnswerFilter,
+        "channel",
+        "sent_via",
+        "reason",
+    ]
+    list_select_related = ["order", "customer", "store", "feedback__case"]
+    search_fields = ["order__number"]
+    raw_id_fields = ["order", "customer", "message", "feedback"]
+    date_hierarchy = "due_at"
+    fields = [
+        "order",
+        "customer",
+        "store",
+        "channel",
+        "status",
+        "reason",
+        "due_at",
+        "sent_via",
+        "sent_at",
+        "message",
+        "answered_at",
+        "score",
+        "answer_comment",
+        "case",
+    ]
+    readonly_fields = ["score", "answer_comment", "case"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("score"), ordering="feedback__score")
+    def score(self, obj):
+        return obj.feedback.score if obj.feedback_id else "—"
+
+    @admin.display(description=gettext_lazy("comment"))
+    def comment(self, obj):
+        if not obj.feedback_id or not obj.feedback.comment:
+            return ""
+        text = obj.feedback.comment
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    @admin.display(description=gettext_lazy("comment"))
+    def answer_comment(self, obj):
+        return obj.feedback.comment if obj.feedback_id else ""
+
+    @admin.display(description=gettext_lazy("case"))
+    def case(self, obj):
+        if not obj.feedback_id or not obj.feedback.case_id:
+            return ""
+        case = obj.feedback.case
+        return format_html('<a href="{}">{}</a>', reverse("admin:customers_case_change", args=[case.pk]), case.number)

@@ -21,3 +21,19 @@ class EmptySegment(DomainError):
 class UnknownSender(NotFound):
     code = "unknown_sender"
     message = _("No customer has this sender's phone or messenger account; nothing was recorded.")
+
+
+class NpsLinkInvalid(DomainError):
+    code = "nps_link_invalid"
+    message = _("This rating link is not valid.")
+    status = 400
+
+
+class NpsLinkExpired(DomainError):
+    code = "nps_link_expired"
+    message = _("This rating link has expired.")
+
+
+class NpsAlreadyAnswered(DomainError):
+    code = "nps_already_answered"
+    message = _("This visit has already been rated. Thank you!")

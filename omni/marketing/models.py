@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from customers.models import MessageChannel
 from loyalty.models import PromoKind
 from omni.core.channels import SALES_CHANNEL_CHOICES
 from omni.core.models import TimeStampedModel, by_staff_member
@@ -206,3 +207,82 @@ class Cart(TimeStampedModel):
 
     def __str__(self):
         return f"{self.channel}:{self.external_id}"
+
+
+# --- NPS after a visit or an order --------------------------------------------------------
+
+
+class NpsStatus(models.TextChoices):
+    WAITING = "waiting", _("waiting to be sent")
+    SENT = "sent", _("sent, no answer yet")
+    ANSWERED = "answered", _("answered")
+    SKIPPED = "skipped", _("not sent")
+
+
+class NpsSkipReason(models.TextChoices):
+    NO_ADDRESS = "no_address", _("no address")
+    NO_CONSENT = "no_consent", _("no marketing consent")
+    CAPPED = "capped", _("frequency cap reached")
+    INACTIVE = "inactive", _("profile merged or erased")
+    RECENTLY_ASKED = "recently_asked", _("asked recently")
+    LATE = "late", _("too late to ask")
+
+
+class NpsRequest(TimeStampedModel):
+    """One request to rate a completed store sale or a handed-over order from 0 to 10: once per
+    order (a unique key), sent after ``MARKETING_NPS_DELAY_MINUTES`` (``omni.marketing.nps``)."""
+
+    order = models.OneToOneField("orders.Order", verbose_name=_("order"), on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    store = models.ForeignKey(
+        "inventory.Location",
+        verbose_name=_("store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The order's location: the store of the sale or of the pickup, or where a delivery shipped from."),
+    )
+    channel = models.CharField(_("sales channel"), max_length=16, choices=SALES_CHANNEL_CHOICES)
+    status = models.CharField(_("status"), max_length=16, choices=NpsStatus.choices, default=NpsStatus.WAITING)
+    reason = models.CharField(_("reason not sent"), max_length=16, choices=NpsSkipReason.choices, blank=True)
+    due_at = models.DateTimeField(_("to be sent at"))
+    message = models.ForeignKey(
+        "customers.Message",
+        verbose_name=_("message"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    sent_via = models.CharField(_("sent through"), max_length=16, choices=MessageChannel.choices, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    feedback = models.OneToOneField(
+        "customers.Feedback",
+        verbose_name=_("answer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+        verbose_name = _("NPS request")
+        verbose_name_plural = _("NPS requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(feedback__isnull=True) | Q(status="answered"), name="nps_request_answer_means_answered"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="nps_request_due_idx"),
+            models.Index(fields=["customer", "sent_at"], name="nps_request_customer_sent_idx"),
+            models.Index(fields=["sent_at"], name="nps_request_sent_idx"),
+        ]
+
+    def __str__(self):
+        return str(_("NPS request %(id)s") % {"id": self.pk})

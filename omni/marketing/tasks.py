@@ -69,3 +69,11 @@ def remind_abandoned_carts() -> dict[str, int]:
     outcomes = carts_remind()
     outcomes["recovered"] = carts_recovered()
     return outcomes
+
+
+@shared_task
+def send_nps_requests() -> dict[str, int]:
+    """Every 5 minutes: the NPS requests that fell due, each sent once through a consented channel."""
+    from omni.marketing.nps import nps_requests_send
+
+    return nps_requests_send()

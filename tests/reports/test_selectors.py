@@ -253,7 +253,7 @@ def test_stock_section(shop):
 
 def test_dashboard_has_every_section_and_definitions(shop):
     sections = selectors.dashboard(march())
-    assert list(sections) == ["sales", "customers", "click_and_collect", "returns", "loyalty", "stock"]
+    assert list(sections) == ["sales", "customers", "click_and_collect", "returns", "loyalty", "stock", "nps"]
     for section in sections.values():
         for figure in section["figures"]:
             assert figure.definition, figure.key

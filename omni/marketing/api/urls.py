@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omni.marketing.api import views
+from omni.marketing.api import nps, views
 
 app_name = "marketing"
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("carts/", views.CartView.as_view(), name="cart-record"),
     path("campaigns/<int:id>/results/", views.CampaignResultsView.as_view(), name="campaign-results"),
     path("messages/inbound/", views.InboundMessageView.as_view(), name="message-inbound"),
+    path("nps/", nps.NpsFiguresView.as_view(), name="nps-figures"),
+    path("nps/answers/", nps.NpsAnswerView.as_view(), name="nps-answer"),
 ]

@@ -19,6 +19,7 @@ from omni.reports.filters import ReportFilters
 from omni.reports.selectors.cube import sales_cube
 from omni.reports.selectors.customers import customer_figures, customer_totals
 from omni.reports.selectors.loyalty_figures import loyalty
+from omni.reports.selectors.nps import nps
 from omni.reports.selectors.pickups import click_and_collect
 from omni.reports.selectors.products import product_sales, top_categories, top_products
 from omni.reports.selectors.return_rates import returns
@@ -104,6 +105,7 @@ def _dashboard(filters: ReportFilters) -> "OrderedDict[str, dict]":
     return_figures, return_tables = returns(filters, cube)
     loyalty_figures, loyalty_note = loyalty(filters, customer_sums)
     stock_figures, stock_tables = stock(filters)
+    nps_figures, nps_tables = nps(filters)
     return OrderedDict(
         [
             (
@@ -129,6 +131,7 @@ def _dashboard(filters: ReportFilters) -> "OrderedDict[str, dict]":
             ("returns", {"title": _("Returns"), "figures": return_figures, "tables": return_tables}),
             ("loyalty", {"title": _("Loyalty"), "figures": loyalty_figures, "tables": [], "note": loyalty_note}),
             ("stock", {"title": _("Stock"), "figures": stock_figures, "tables": stock_tables}),
+            ("nps", {"title": _("Customer satisfaction (NPS)"), "figures": nps_figures, "tables": nps_tables}),
         ]
     )
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketing', '0002_abandoned_carts'),
+        ('marketing', '0003_nps'),
     ]
 
     operations = [
