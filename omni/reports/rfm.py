@@ -12,7 +12,8 @@ deleting the previous night's rows, in one transaction:
   Customers with the same figure share one score, the tile NTILE gives the first of them (else a
   tie at a boundary would be split by the customers' ids: most customers have one order); it is
   computed from ``RANK()`` (``_quintile``), one sort per figure. With fewer than five customers
-  the scores run 1, 2, ... up to their number.
+  the scores count down from 5 (three customers: 3, 4 and 5), so the best of a shop just starting
+  is its best, not "lost".
 - The segment comes from R and the mean of F and M, a half rounded up (``SEGMENT_MAP``, the usual
   RFM grid). A customer whose last purchase is older than the window has no scores and is "lost";
   a customer who never completed an order has no row.
@@ -111,9 +112,11 @@ def _quintile(rank: str) -> str:
     """NTILE(5)'s tile of the row at position ``rank`` among ``n``: the first ``n % 5`` tiles hold
     ``n / 5 + 1`` rows, the others ``n / 5``. Given RANK() (equal figures share their first
     position), equal figures get the tile of the first of them, in the one sort RANK() needs
-    rather than a second window over NTILE's output. (``%%`` is the modulo, escaped for the driver.)"""
+    rather than a second window over NTILE's output. Fewer than five rows take the top tiles, the
+    last row 5. (``%%`` is the modulo, escaped for the driver.)"""
     return (
-        f"CASE WHEN {rank} <= (n %% 5) * (n / 5 + 1) THEN ({rank} - 1) / (n / 5 + 1) + 1"
+        f"CASE WHEN n < 5 THEN 5 - n + {rank}"
+        f" WHEN {rank} <= (n %% 5) * (n / 5 + 1) THEN ({rank} - 1) / (n / 5 + 1) + 1"
         f" ELSE ({rank} - 1 - n %% 5) / (n / 5) + 1 END"
     )
 

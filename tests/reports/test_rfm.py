@@ -101,15 +101,16 @@ class TestQuintiles:
         rfm_compute(now=NOW)
         assert [r for r, _f, _m in scores([*ids, extra])] == [1, 2, 3, 4, 4]
 
-    def test_fewer_than_five_customers_score_from_one_up_to_their_number(self):
+    def test_fewer_than_five_customers_take_the_top_scores(self):
         ids = [bought(days_ago=3 - n, orders=n + 1, revenue=f"{n + 1}00.00") for n in range(3)]
         rfm_compute(now=NOW)
-        assert scores(ids) == [(1, 1, 1), (2, 2, 2), (3, 3, 3)]
+        assert scores(ids) == [(3, 3, 3), (4, 4, 4), (5, 5, 5)]
 
-    def test_a_single_customer_scores_ones(self):
+    def test_a_single_customer_is_the_shops_best_not_lost(self):
         only = bought()
         rfm_compute(now=NOW)
-        assert scores([only]) == [(1, 1, 1)]
+        assert scores([only]) == [(5, 5, 5)]
+        assert CustomerRfm.objects.get(customer_id=only).segment == RfmSegment.CHAMPIONS
 
 
 class TestWindowAndRows:
@@ -128,7 +129,7 @@ class TestWindowAndRows:
     def test_the_window_is_a_setting(self):
         recent, older = bought(days_ago=10), bought(days_ago=40)
         rfm_compute(now=NOW)
-        assert scores([recent]) == [(1, 1, 1)]
+        assert scores([recent]) == [(5, 5, 5)]  # alone in the window: the best of it
         assert CustomerRfm.objects.get(customer_id=older).recency is None
 
     def test_a_customer_who_never_bought_has_no_row_and_a_stale_row_goes(self):
@@ -235,13 +236,13 @@ class TestRunningIt:
         assert compute_rfm() == 1
 
         row = CustomerRfm.objects.get(customer=person)
-        assert (row.recency, row.frequency, row.monetary, row.segment) == (1, 1, 1, "lost")
+        assert (row.recency, row.frequency, row.monetary, row.segment) == (5, 5, 5, "champions")
 
     def test_the_command_prints_the_count_per_segment(self, capsys):
         bought(days_ago=1)
         call_command("compute_rfm")
         out = capsys.readouterr().out
-        assert "Customers with RFM scores: 1" in out and "  lost: 1" in out and "  champions: 0" in out
+        assert "Customers with RFM scores: 1" in out and "  champions: 1" in out and "  lost: 0" in out
 
     def test_the_customers_personal_data_export_includes_their_scores(self):
         from customers.personal_data import customer_data_export
@@ -251,10 +252,10 @@ class TestRunningIt:
         rfm_compute(now=NOW)
 
         assert customer_data_export(customer=scored)["rfm"] == {
-            "segment": "lost",
-            "recency": 1,
-            "frequency": 1,
-            "monetary": 1,
+            "segment": "champions",
+            "recency": 5,
+            "frequency": 5,
+            "monetary": 5,
             "computed_at": "2026-06-15T12:00:00Z",  # the document is JSON
         }
         assert customer_data_export(customer=never)["rfm"] is None
