@@ -49,7 +49,7 @@ from loyalty.services.checks import (
     check_reference,
     money,
 )
-from loyalty.services.ledger import fifo_plan, lot_add, lots_consume
+from loyalty.services.ledger import consumption_rows, fifo_plan, lot_add
 from loyalty.services.otp import code_required, otp_consume, otp_verify
 from loyalty.services.programme import (
     programme_current,
@@ -59,7 +59,7 @@ from loyalty.services.programme import (
     tiers_by_spend,
 )
 from omni.core.actors import SYSTEM, Actor
-from omni.core.db import service_atomic
+from omni.core.db import rows_write_together, service_atomic
 
 
 @dataclass(frozen=True)
@@ -210,10 +210,11 @@ def _redemption_write(
 ) -> PointsEntry:
     """Spend the points from the lots (first-in first-out) and open the order's ``OrderPoints``."""
     value = money(points * programme.point_value)
-    entry = lots_consume(
+    plan = fifo_plan(lots, points)
+    entry, allocations = consumption_rows(
         account=account,
         kind=EntryKind.REDEEM,
-        plan=fifo_plan(lots, points),
+        plan=plan,
         cause=Cause("order", reference),
         key=f"redeem:{reference}",
         point_value=programme.point_value,
@@ -223,7 +224,7 @@ def _redemption_write(
         actor=actor,
         now=now,
     )
-    OrderPoints.objects.create(
+    order = OrderPoints(
         reference=reference,
         account=account,
         channel=channel,
@@ -233,6 +234,8 @@ def _redemption_write(
         redeemed_value=value,
         redemption=entry,
     )
+    # The entry, its allocations, the lots' rest and the order's points: one statement on PostgreSQL.
+    rows_write_together([entry], allocations, [order], updates=[([lot for lot, _points in plan], ["remaining"])])
     return entry
 
 

@@ -15,7 +15,7 @@ from loyalty import services as loyalty
 from loyalty.services import promo as loyalty_promo
 from omni.core.actors import SYSTEM, Actor
 from omni.core.channels import SALES_CHANNELS, Channel
-from omni.core.db import service_atomic
+from omni.core.db import rows_write_together, service_atomic
 from omni.core.errors import InvalidInput
 from omni.core.money import money, spread_money, spread_units
 from omni.core.services import sequence_next_created
@@ -47,7 +47,7 @@ from orders.services.payments import (
     payments_build,
     payments_check,
 )
-from orders.services.transitions import status_move, status_record
+from orders.services.transitions import status_move
 from orders.states import Action
 
 
@@ -158,10 +158,10 @@ def order_place(
             order, order_lines, promo_code=promo_code, points=points, verified_code=verified_code, actor=actor, now=now
         )
         checked = _payments_given(order, payments)
-        order.save(force_insert=True)  # once, with its number and totals
-        OrderLine.objects.bulk_create(order_lines)
-        written = _payments_write(order, points_paid, checked, actor)
-        history = [status_record(order, "", order.status, actor)]
+        written = ([] if points_paid is None else [points_paid]) + payments_build(order, checked, actor)
+        history = [StatusChange(order=order, status_from="", status_to=order.status, **actor.audit_fields)]
+        # The order once, with its number and totals, its lines, payments and first status: one statement.
+        rows_write_together([order], order_lines, written, history)
         if _allocate(order, order_lines, actor):
             history = list(StatusChange.objects.filter(order=order).order_by("created_at", "id"))
         if fulfilment == Fulfilment.IN_STORE:
@@ -244,15 +244,6 @@ def _payments_given(order: Order, payments: Sequence[PaymentInput]):
     checked = payments_check(payments, order.total, methods, required=in_store)
     order.paid = sum((amount for _method, amount, _payment in checked), ZERO)
     return checked
-
-
-def _payments_write(order: Order, points_paid: Payment | None, checked, actor: Actor) -> list[Payment]:
-    """The points payment and the payments given, in one statement."""
-    rows = [] if points_paid is None else [points_paid]
-    rows += payments_build(order, checked, actor)
-    if rows:
-        Payment.objects.bulk_create(rows)
-    return rows
 
 
 def _announce_placed(order: Order, actor: Actor) -> None:
