@@ -16,8 +16,11 @@ from orders.models import Order
 logger = logging.getLogger(__name__)
 
 
-def customer_notify(order: Order, *, kind: str, subject: str, text: str, actor: Actor, key: str = "") -> None:
-    """A service message to the order's customer; an unreachable customer is not an error."""
+def customer_notify(
+    order: Order, *, kind: str, subject: str, text: str, actor: Actor, key: str = "", customer_locked: bool = False
+) -> None:
+    """A service message to the order's customer; an unreachable customer is not an error.
+    ``customer_locked``: ``order.customer`` is the row locked in this transaction."""
     customer = order.customer
     if customer is None:
         return
@@ -32,6 +35,7 @@ def customer_notify(order: Order, *, kind: str, subject: str, text: str, actor: 
             cause_type="order",
             cause_id=order.number,
             actor=actor,
+            customer_locked=customer_locked,
         )
     except DomainError as exc:  # refused before writing anything: no savepoint to roll back
         logger.info("Order %s: message %s not sent (%s).", order.number, kind, exc.code)

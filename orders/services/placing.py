@@ -261,6 +261,7 @@ def _announce_placed(order: Order, actor: Actor) -> None:
         subject=_("Order %(number)s is placed") % {"number": order.number},
         text=_placed_text(order),
         actor=actor,
+        customer_locked=True,  # by order_place
     )
 
 
