@@ -162,12 +162,14 @@ def order_place(
         history = [StatusChange(order=order, status_from="", status_to=order.status, **actor.audit_fields)]
         # The order once, with its number and totals, its lines, payments and first status: one statement.
         rows_write_together([order], order_lines, written, history)
+        if fulfilment == Fulfilment.CLICK_AND_COLLECT:
+            _announce_placed(order, actor)  # before the stock: its rows stay locked until the commit
         if _allocate(order, order_lines, actor):
             history = list(StatusChange.objects.filter(order=order).order_by("created_at", "id"))
         if fulfilment == Fulfilment.IN_STORE:
             completion_record(order, order_lines, actor, now)
-        else:
-            _announce_placed(order, actor)
+        elif fulfilment == Fulfilment.DELIVERY:
+            _announce_placed(order, actor)  # from the location chosen to ship it
         order.written = {"lines": order_lines, "payments": written, "history": history, "refunds": [], "returns": []}
         hooks.order_placed(order)
         hooks.order_changed(order)

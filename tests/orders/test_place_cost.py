@@ -39,13 +39,10 @@ STATEMENTS = [  # no authentication query: the key was checked moments before (A
     "insert loyalty_pointsentry+insert loyalty_allocation+insert loyalty_orderpoints+update loyalty_pointsentry",
     # the order once, with its number and totals, its lines, payments and first status
     "insert orders_order+insert orders_orderline+insert orders_payment+insert orders_statuschange",
-    "savepoint",  # released at once; rolled back when the store is short, to free its rows' locks
-    "reserve",  # the stock rows, as late as possible
-    "insert inventory_stockmovement",
-    "release",
-    "insert orders_orderallocation",
     "insert customers_interaction",  # the timeline
     "notice",  # routed, written once (its dedupe key) and audited in one statement
+    "savepoint",  # rolled back when the store is short, to free its rows' locks; else released by the commit
+    "reserve+insert inventory_stockmovement+insert orders_orderallocation",  # the stock rows, as late as possible
     "update omni_idempotencykey",  # the response stored
     "commit",
 ]
@@ -63,8 +60,8 @@ NOTICE_ON_SQLITE = [
 
 def statement_name(sql: str) -> str:
     sql = sql.strip()
-    if sql.startswith("WITH wanted"):
-        return "reserve"
+    if sql.startswith("WITH wanted"):  # with the ledger and the allocations, when reserved
+        return "+".join(["reserve", *(f"insert {table}" for table in re.findall(r'INSERT INTO "(\w+)"', sql))])
     if sql.startswith("WITH route AS"):
         return "notice"
     if sql.startswith("WITH w0 AS"):  # rows written together (omni.core.db.rows_write_together)
@@ -88,7 +85,7 @@ def expected_statements(vendor: str) -> list[str]:
     statements = []
     for name in STATEMENTS:  # elsewhere the rows written together are a statement each
         statements += NOTICE_ON_SQLITE if name == "notice" else name.split("+")
-    at = statements.index("reserve")
+    at = statements.index("reserve")  # the rows read, then updated one by one
     return [*statements[:at], "reserve", "reserve", "reserve", "reserve", *statements[at + 1 :]]
 
 
