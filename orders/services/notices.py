@@ -6,8 +6,8 @@ from decimal import Decimal
 from django.conf import settings
 
 from customers.messaging.services import message_send
-from customers.models import Direction, MessagePurpose
-from customers.services import interaction_record
+from customers.models import Direction, Interaction, MessagePurpose
+from customers.services import interaction_build
 from omni.core.actors import Actor
 from omni.core.errors import DomainError
 from orders import timeline_events  # noqa: F401 (registers the order events)
@@ -55,10 +55,30 @@ def timeline_record(
     """An entry on the customer's timeline about the order (skipped for inactive profiles): an event
     of ``orders.timeline_events``, shown in the reader's language (a ``summary`` without an event
     is kept as written, in one language: only for text a person typed)."""
+    entry = timeline_entry(
+        order, kind=kind, actor=actor, event=event, params=params, summary=summary, location=location, details=details
+    )
+    if entry is not None:
+        entry.save(force_insert=True)
+
+
+def timeline_entry(
+    order: Order,
+    *,
+    kind: str,
+    actor: Actor,
+    event: str = "",
+    params: dict | None = None,
+    summary: str = "",
+    location=None,
+    details: str = "",
+) -> Interaction | None:
+    """The (unsaved) entry ``timeline_record`` writes, or None where it writes none, for writing
+    it with the order's own rows."""
     if order.customer is None:
-        return
+        return None
     try:
-        interaction_record(
+        return interaction_build(
             customer=order.customer,
             channel=order.channel,
             kind=kind,
@@ -74,6 +94,7 @@ def timeline_record(
         )
     except DomainError as exc:  # refused before writing anything: no savepoint to roll back
         logger.info("Order %s: timeline entry not recorded (%s).", order.number, exc.code)
+        return None
 
 
 def money_text(value: Decimal) -> str:

@@ -2,12 +2,14 @@
 
 from collections.abc import Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, InteractionKind
-from customers.services import locked_customer
+from customers.selectors import customer_resolve
+from customers.services import check_active, locked_customer
 from inventory.errors import UnknownProducts
 from inventory.models import Location, LocationKind, Product
 from loyalty import selectors as loyalty_selectors
@@ -18,7 +20,7 @@ from omni.core.channels import SALES_CHANNELS, Channel
 from omni.core.db import rows_write_together, service_atomic
 from omni.core.errors import InvalidInput
 from omni.core.money import money, spread_money, spread_units
-from omni.core.services import sequence_next_created
+from omni.core.services import sequence_name, sequence_next_created
 from orders import hooks, states
 from orders.errors import (
     CustomerRequired,
@@ -38,7 +40,7 @@ from orders.services.allocation import allocate_click_and_collect, allocate_deli
 from orders.services.fulfilment import completion_record
 from orders.services.inputs import MAX_LINES, LineInput, PaymentInput, check_choice, check_one_of, check_quantity
 from orders.services.lines import cart_line
-from orders.services.notices import customer_notify, money_text, timeline_record
+from orders.services.notices import customer_notify, money_text, timeline_entry
 from orders.services.payments import (
     PREPAYMENT_METHODS,
     STORE_METHODS,
@@ -54,6 +56,30 @@ from orders.states import Action
 def order_number(channel: str) -> str:
     prefix = NUMBER_PREFIXES[Channel(channel)]
     return f"{prefix}-{sequence_next_created(f'order:{prefix}'):06d}"
+
+
+def _customer_by_id(customer_id: int) -> Customer:
+    customer = customer_resolve(customer_id)
+    if customer is None:
+        raise InvalidInput.for_field("customer", _("No customer has this id."))
+    return customer
+
+
+def _customer_locked_with_number(customer_id: int, channel: str) -> tuple[Customer, str]:
+    """The customer by id (a merged profile's survivor), locked and checked to be active, and
+    the order's number: one statement on PostgreSQL (the number drawn with the row)."""
+    if connection.vendor != "postgresql":
+        return locked_customer(_customer_by_id(customer_id)), order_number(channel)
+    prefix = NUMBER_PREFIXES[Channel(channel)]
+    drawn = RawSQL("nextval(%s)", [sequence_name(f"order:{prefix}")])
+    customer = Customer.objects.select_for_update().annotate(drawn=drawn).filter(pk=customer_id).first()
+    if customer is None:
+        raise InvalidInput.for_field("customer", _("No customer has this id."))
+    number = f"{prefix}-{customer.drawn:06d}"
+    if customer.merged_into_id is not None:  # an old id: its survivor's row is the one to lock
+        customer = locked_customer(_customer_by_id(customer.merged_into_id))
+    check_active(customer)
+    return customer, number
 
 
 def _check_location(fulfilment: str, location: Location | None, delivery_address: str) -> None:
@@ -103,6 +129,7 @@ def order_place(
     fulfilment: str,
     lines: Sequence[LineInput],
     customer: Customer | None = None,
+    customer_id: int | None = None,
     location: Location | None = None,
     delivery_address: str = "",
     contact_name: str = "",
@@ -126,22 +153,32 @@ def order_place(
     Where the programme wants a one-time code for the points, it is checked first, on its own: call
     this outside any transaction, or check the code yourself before yours (``order_code_verify``)
     and pass ``verified_code``.
+
+    ``customer_id`` instead of ``customer`` (an API request naming the customer by id): the
+    customer is found (a merged profile's survivor), locked and the order's number drawn in one
+    statement, in the transaction; an unknown id is refused on the ``customer`` field.
     """
     if fulfilment == Fulfilment.DELIVERY:
         location = None
+    if customer_id is not None and verified_code is None and points and loyalty.code_may_be_required(channel):
+        customer, customer_id = _customer_by_id(customer_id), None  # the code is checked before the transaction
+    named = customer if customer_id is None else customer_id
     _check_order_input(
-        channel=channel, fulfilment=fulfilment, customer=customer, location=location, address=delivery_address
+        channel=channel, fulfilment=fulfilment, customer=named, location=location, address=delivery_address
     )
     products = _products(lines)
-    _check_points(points, customer)
+    _check_points(points, named)
     if verified_code is None:
         verified_code = order_code_verify(customer=customer, channel=channel, points=points, code=otp_code)
     now = timezone.now()
     with service_atomic():
-        if customer is not None:
-            customer = locked_customer(customer)
+        if customer_id is not None:
+            customer, number = _customer_locked_with_number(customer_id, channel)
+        else:
+            customer = locked_customer(customer) if customer is not None else None
+            number = order_number(channel)
         order = Order(
-            number=order_number(channel),
+            number=number,
             channel=channel,
             fulfilment=fulfilment,
             status=states.INITIAL[fulfilment],
@@ -160,10 +197,13 @@ def order_place(
         checked = _payments_given(order, payments)
         written = ([] if points_paid is None else [points_paid]) + payments_build(order, checked, actor)
         history = [StatusChange(order=order, status_from="", status_to=order.status, **actor.audit_fields)]
-        # The order once, with its number and totals, its lines, payments and first status: one statement.
-        rows_write_together([order], order_lines, written, history)
-        if fulfilment == Fulfilment.CLICK_AND_COLLECT:
-            _announce_placed(order, actor)  # before the stock: its rows stay locked until the commit
+        collect = fulfilment == Fulfilment.CLICK_AND_COLLECT
+        timeline = [entry for entry in [_placed_timeline_entry(order, actor)] if entry is not None] if collect else []
+        # The order once, with its number and totals, its lines, payments and first status (and a
+        # click-and-collect order's timeline entry): one statement.
+        rows_write_together([order], order_lines, written, history, timeline)
+        if collect:
+            _notify_placed(order, actor)  # before the stock: its rows stay locked until the commit
         if _allocate(order, order_lines, actor):
             history = list(StatusChange.objects.filter(order=order).order_by("created_at", "id"))
         if fulfilment == Fulfilment.IN_STORE:
@@ -187,9 +227,7 @@ def order_as_written(order: Order) -> Order:
     return order
 
 
-def _check_order_input(
-    *, channel: str, fulfilment: str, customer: Customer | None, location: Location | None, address: str
-) -> None:
+def _check_order_input(*, channel: str, fulfilment: str, customer, location: Location | None, address: str) -> None:
     check_one_of(channel, SALES_CHANNELS, "channel")
     check_choice(fulfilment, Fulfilment, "fulfilment")
     if fulfilment == Fulfilment.IN_STORE and channel != Channel.STORE:
@@ -199,7 +237,7 @@ def _check_order_input(
     _check_location(fulfilment, location, address)
 
 
-def _check_points(points, customer: Customer | None) -> None:
+def _check_points(points, customer) -> None:
     if isinstance(points, bool) or not isinstance(points, int) or points < 0:
         raise InvalidInput.for_field("points", _("Points are a whole number, zero or more."))
     if points and customer is None:
@@ -249,7 +287,14 @@ def _payments_given(order: Order, payments: Sequence[PaymentInput]):
 
 
 def _announce_placed(order: Order, actor: Actor) -> None:
-    timeline_record(
+    entry = _placed_timeline_entry(order, actor)
+    if entry is not None:
+        entry.save(force_insert=True)
+    _notify_placed(order, actor)
+
+
+def _placed_timeline_entry(order: Order, actor: Actor):
+    return timeline_entry(
         order,
         kind=InteractionKind.ORDER,
         event="order.placed",
@@ -257,6 +302,9 @@ def _announce_placed(order: Order, actor: Actor) -> None:
         location=order.location,
         actor=actor,
     )
+
+
+def _notify_placed(order: Order, actor: Actor) -> None:
     customer_notify(
         order,
         kind="order_placed",
