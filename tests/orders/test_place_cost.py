@@ -30,8 +30,7 @@ STATEMENTS = [  # no authentication query: the key was checked moments before (A
     "insert omni_idempotencykey",  # the key claimed
     "select inventory_product",  # prices from the catalogue
     "select customers_customer+number",  # the customer found by id and locked, the order's number drawn
-    "select loyalty_programme",
-    "select loyalty_account",  # the account locked
+    "select loyalty_account, loyalty_programme",  # the account locked, the active programme read with it
     "select loyalty_pointsentry",  # its lots
     # the redemption, its allocations, the order's points and the lots' rest
     "insert loyalty_pointsentry+insert loyalty_allocation+insert loyalty_orderpoints+update loyalty_pointsentry",
@@ -67,6 +66,8 @@ def statement_name(sql: str) -> str:
         return "+".join(
             f"{verb.split()[0].lower()} {table}" for verb, table in re.findall(r'(INSERT INTO|UPDATE) "(\w+)"', sql)
         )
+    if 'FROM "loyalty_account"' in sql and 'FROM "loyalty_programme"' in sql:
+        return "select loyalty_account, loyalty_programme"
     if "nextval" in sql and 'FROM "customers_customer"' in sql:
         return "select customers_customer+number"
     if "nextval" in sql or "omni_numbersequence" in sql:
