@@ -8,6 +8,7 @@ outcome and the timeline entry. ``messages_requeue`` (periodic) picks up message
 for example while the broker was down.
 """
 
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -44,7 +45,7 @@ from customers.timeline_events import event_summary
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_event, audit_event_row
 from omni.core.channels import Channel
-from omni.core.db import insert_sql, require_transaction
+from omni.core.db import Ctes, insert_sql, require_transaction
 from omni.core.errors import InvalidInput
 from omni.core.models import AuditKind
 from omni.core.queueing import enqueue
@@ -179,7 +180,8 @@ def message_send(
     sensitive: bool = False,
     actor: Actor = SYSTEM,
     customer_locked: bool = False,
-) -> Message:
+    written_with: list[Ctes] | None = None,
+) -> Message | None:
     """Write a message to the customer in the outbox and deliver it after commit.
 
     ``text`` and ``subject`` are Django templates rendered now with ``customer`` and ``context``.
@@ -189,7 +191,10 @@ def message_send(
 
     ``customer_locked``: ``customer`` is the row the caller locked (``locked_customer``) in its
     transaction. A service message is then routed, written and audited in one statement on
-    PostgreSQL (``_service_message_write``).
+    PostgreSQL (``_service_message_ctes``). With ``written_with`` too, that statement's CTEs are
+    appended to the list, for the caller to run in its own statement (``omni.core.db.
+    rows_write_together(ctes=...)``): nothing is returned, and a customer no channel reaches is
+    then logged, not refused.
     """
     check_choice(purpose, MessagePurpose, "purpose")
     kind = kind.strip()
@@ -214,7 +219,10 @@ def message_send(
             cause_type=cause_type,
             cause_id=cause_id,
         )
-        return _service_message_write(message, actor)
+        if written_with is None:
+            return _service_message_ctes(message, actor, refuse=True).run()
+        written_with.append(_service_message_ctes(message, actor, refuse=False))
+        return None
     with transaction.atomic() if not connection.in_atomic_block else nullcontext():
         customer = locked_customer(customer)
         if dedupe_key:
@@ -262,12 +270,16 @@ LIMIT 1
 """
 
 
-def _service_message_write(message: Message, actor: Actor) -> Message:
+_cte_names = itertools.count()
+
+
+def _service_message_ctes(message: Message, actor: Actor, *, refuse: bool) -> Ctes:
     """A service message to its (locked) customer routed, written and audited in one statement:
-    nothing is written when the customer cannot be reached (``NoReachableChannel``), and the
-    message already written under the same dedupe key is returned (the key's unique index,
-    ``ON CONFLICT DO NOTHING``), as ``message_send`` does."""
-    customer = message.customer
+    nothing is written when the customer cannot be reached (``NoReachableChannel``, raised with
+    ``refuse``, else logged), and the message already written under the same dedupe key is
+    returned (the key's unique index, ``ON CONFLICT DO NOTHING``), as ``message_send`` does."""
+    customer, n = message.customer, next(_cte_names)  # CTE names of its own, in a statement of several
+    route, written_message = f"route{n}", f"message{n}"
     external, channels = IdentityKind.EXTERNAL_ID, channel_order(customer)
     backends = " ".join(f"WHEN '{channel}' THEN %s" for channel in MessageChannel.values)
     route_params = [backend_path(channel) for channel in MessageChannel.values]
@@ -277,31 +289,37 @@ def _service_message_write(message: Message, actor: Actor) -> Message:
     route_params += [external, customer.pk, channels, channels]
     message_sql, message_params = insert_sql(
         [message],
-        when="EXISTS (SELECT 1 FROM route)",
-        exprs={field: f"(SELECT {field} FROM route)" for field in ("channel", "recipient", "backend")},
+        when=f"EXISTS (SELECT 1 FROM {route})",
+        exprs={field: f"(SELECT {field} FROM {route})" for field in ("channel", "recipient", "backend")},
         on_conflict="DO NOTHING",
     )
     audit = audit_event_row(actor, message, AuditKind.MESSAGE_SENT, field="channel")
     audit_sql, audit_params = insert_sql(
         [audit],
-        when="EXISTS (SELECT 1 FROM message)",
-        exprs={"object_id": '(SELECT "id" FROM message)', "new_value": "(SELECT channel FROM route)"},
+        when=f"EXISTS (SELECT 1 FROM {written_message})",
+        exprs={"object_id": f'(SELECT "id" FROM {written_message})', "new_value": f"(SELECT channel FROM {route})"},
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH route AS ({_ROUTE_SQL.format(backends=backends)}), message AS ({message_sql}), "
-            f'audit AS ({audit_sql}) SELECT (SELECT "id" FROM message), channel, recipient, backend FROM route',
-            [*route_params, *message_params, *audit_params],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise NoReachableChannel(details={"customer_id": customer.pk})
-    if row[0] is None:  # written before under this dedupe key
-        return Message.objects.get(customer=customer, dedupe_key=message.dedupe_key)
-    message.pk, (message.channel, message.recipient, message.backend) = row[0], row[1:]
-    message._state.adding, message._state.db = False, connection.alias
-    transaction.on_commit(lambda: _schedule(message.pk))
-    return message
+
+    def written(value: list | None) -> Message | None:
+        if value is None:
+            if refuse:
+                raise NoReachableChannel(details={"customer_id": customer.pk})
+            logger.info("Message %s to customer %s not written: no channel reaches them.", message.kind, customer.pk)
+            return None
+        if value[0] is None:  # written before under this dedupe key
+            return Message.objects.get(customer=customer, dedupe_key=message.dedupe_key)
+        message.pk, (message.channel, message.recipient, message.backend) = int(value[0]), value[1:]
+        message._state.adding, message._state.db = False, connection.alias
+        transaction.on_commit(lambda: _schedule(message.pk))
+        return message
+
+    return Ctes(
+        sql=f"{route} AS ({_ROUTE_SQL.format(backends=backends)}), {written_message} AS ({message_sql}), "
+        f"audit{n} AS ({audit_sql})",
+        params=[*route_params, *message_params, *audit_params],
+        returns=f'(SELECT ARRAY[(SELECT "id" FROM {written_message})::text, channel, recipient, backend] FROM {route})',
+        done=written,
+    )
 
 
 @dataclass(frozen=True)

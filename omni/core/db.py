@@ -1,8 +1,10 @@
 """Database helpers every app shares."""
 
 import contextvars
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.migrations.operations import AddIndex
@@ -185,36 +187,64 @@ def update_sql(objs, fields: Sequence[str]) -> tuple[str, list]:
     ), params
 
 
-def rows_write_together(*groups, updates: Sequence[tuple[Sequence, Sequence[str]]] = ()) -> None:
+@dataclass(frozen=True)
+class Ctes:
+    """Data-modifying CTEs another service builds for the caller's statement: ``sql`` (``name AS
+    (...), ...``, with names of its own), its parameters, ``returns`` (an SQL value handed back)
+    and ``done``, called with that value once the statement has run. PostgreSQL only."""
+
+    sql: str
+    params: list
+    returns: str
+    done: Callable[[Any], Any]
+
+    def run(self):
+        """Run on its own: ``WITH sql SELECT returns``; what ``done`` returns."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {self.sql} SELECT {self.returns}", self.params)
+            return self.done(cursor.fetchone()[0])
+
+
+def rows_write_together(
+    *groups, updates: Sequence[tuple[Sequence, Sequence[str]]] = (), ctes: Sequence[Ctes] = ()
+) -> None:
     """Insert each group of unsaved instances (one model per group; a group may refer to an
-    instance of an earlier single-row group as its parent) and update ``updates`` (saved
-    instances, the fields to write): one statement on PostgreSQL; elsewhere a ``bulk_create``
-    per group and a ``bulk_update`` per update."""
+    instance of an earlier single-row group as its parent), update ``updates`` (saved
+    instances, the fields to write) and run ``ctes``: one statement on PostgreSQL; elsewhere a
+    ``bulk_create`` per group and a ``bulk_update`` per update (``ctes`` are PostgreSQL's)."""
     groups = [list(group) for group in groups if group]
     updates = [(list(objs), fields) for objs, fields in updates if objs]
     if connection.vendor != "postgresql":
+        if ctes:
+            raise ValueError("CTEs are written together on PostgreSQL only.")
         for group in groups:
             type(group[0]).objects.bulk_create(group)
         for objs, fields in updates:
             type(objs[0]).objects.bulk_update(objs, fields)
         return
-    parents, ctes, params = {}, [], []
+    parents, statements, params = {}, [], []
     for n, group in enumerate(groups):
         sql, values = insert_sql(group, parents=parents)
-        ctes.append(f"w{n} AS ({sql})")
+        statements.append(f"w{n} AS ({sql})")
         params += values
         if len(group) == 1:
             parents[id(group[0])] = f"w{n}"
     for n, (objs, fields) in enumerate(updates):
         sql, values = update_sql(objs, fields)
-        ctes.append(f"u{n} AS ({sql})")
+        statements.append(f"u{n} AS ({sql})")
         params += values
+    for extra in ctes:
+        statements.append(extra.sql)
+        params += extra.params
     returned = [f'(SELECT array_agg("id") FROM w{n})' for n in range(len(groups))]
     returned += [f"(SELECT count(*) FROM u{n})" for n in range(len(updates))]
+    returned += [extra.returns for extra in ctes]
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(returned)}", params)
+        cursor.execute(f"WITH {', '.join(statements)} SELECT {', '.join(returned)}", params)
         row = cursor.fetchone()
     for group, ids in zip(groups, row, strict=False):
         ids_assign(group, ids)
-    if list(row[len(groups) :]) != [len(objs) for objs, _fields in updates]:
+    if list(row[len(groups) : len(groups) + len(updates)]) != [len(objs) for objs, _fields in updates]:
         raise RuntimeError("Rows to update were not found.")
+    for extra, value in zip(ctes, row[len(groups) + len(updates) :], strict=True):
+        extra.done(value)

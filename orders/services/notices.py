@@ -9,6 +9,7 @@ from customers.messaging.services import message_send
 from customers.models import Direction, Interaction, MessagePurpose
 from customers.services import interaction_build
 from omni.core.actors import Actor
+from omni.core.db import Ctes
 from omni.core.errors import DomainError
 from orders import timeline_events  # noqa: F401 (registers the order events)
 from orders.models import Order
@@ -17,10 +18,20 @@ logger = logging.getLogger(__name__)
 
 
 def customer_notify(
-    order: Order, *, kind: str, subject: str, text: str, actor: Actor, key: str = "", customer_locked: bool = False
+    order: Order,
+    *,
+    kind: str,
+    subject: str,
+    text: str,
+    actor: Actor,
+    key: str = "",
+    customer_locked: bool = False,
+    written_with: list[Ctes] | None = None,
 ) -> None:
     """A service message to the order's customer; an unreachable customer is not an error.
-    ``customer_locked``: ``order.customer`` is the row locked in this transaction."""
+    ``customer_locked``: ``order.customer`` is the row locked in this transaction; with
+    ``written_with``, the message may be left there to be written with the caller's rows
+    (``message_send``)."""
     customer = order.customer
     if customer is None:
         return
@@ -36,6 +47,7 @@ def customer_notify(
             cause_id=order.number,
             actor=actor,
             customer_locked=customer_locked,
+            written_with=written_with,
         )
     except DomainError as exc:  # refused before writing anything: no savepoint to roll back
         logger.info("Order %s: message %s not sent (%s).", order.number, kind, exc.code)

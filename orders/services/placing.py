@@ -199,11 +199,12 @@ def order_place(
         history = [StatusChange(order=order, status_from="", status_to=order.status, **actor.audit_fields)]
         collect = fulfilment == Fulfilment.CLICK_AND_COLLECT
         timeline = [entry for entry in [_placed_timeline_entry(order, actor)] if entry is not None] if collect else []
+        notice: list = []
+        if collect:  # before the stock: its rows stay locked until the commit
+            _notify_placed(order, actor, written_with=notice)
         # The order once, with its number and totals, its lines, payments and first status (and a
-        # click-and-collect order's timeline entry): one statement.
-        rows_write_together([order], order_lines, written, history, timeline)
-        if collect:
-            _notify_placed(order, actor)  # before the stock: its rows stay locked until the commit
+        # click-and-collect order's timeline entry and notice): one statement.
+        rows_write_together([order], order_lines, written, history, timeline, ctes=notice)
         if _allocate(order, order_lines, actor):
             history = list(StatusChange.objects.filter(order=order).order_by("created_at", "id"))
         if fulfilment == Fulfilment.IN_STORE:
@@ -304,7 +305,7 @@ def _placed_timeline_entry(order: Order, actor: Actor):
     )
 
 
-def _notify_placed(order: Order, actor: Actor) -> None:
+def _notify_placed(order: Order, actor: Actor, written_with: list | None = None) -> None:
     customer_notify(
         order,
         kind="order_placed",
@@ -312,6 +313,7 @@ def _notify_placed(order: Order, actor: Actor) -> None:
         text=_placed_text(order),
         actor=actor,
         customer_locked=True,  # by order_place
+        written_with=written_with,
     )
 
 

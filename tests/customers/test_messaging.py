@@ -23,6 +23,7 @@ from customers.models import (
 )
 from customers.services import ConsentChange, IdentityInput
 from omni.core.channels import Channel
+from omni.core.db import rows_write_together
 from omni.core.models import AuditEvent, AuditKind
 from tests.customers.backends import FailingBackend, RecordingBackend
 
@@ -177,6 +178,21 @@ class TestLockedCustomer:
             again = send(locked, customer_locked=True, dedupe_key="order_placed:W-1", text="Another text")
         assert first.pk == again.pk
         assert Message.objects.get().body == first.body
+        assert AuditEvent.objects.filter(kind=AuditKind.MESSAGE_SENT).count() == 1
+
+    @pytest.mark.postgres
+    def test_its_statement_may_be_the_caller_s(self, django_capture_on_commit_callbacks):
+        reachable, nobody = customer_with(("email", "ivan@example.com")), customer_with(("card", "460000000001"))
+        notices = []
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            for person in (reachable, nobody):
+                assert send(services.locked_customer(person), customer_locked=True, written_with=notices) is None
+            assert len(notices) == 2
+            rows_write_together(ctes=notices)  # one statement for both; the unreachable one is only logged
+
+        assert list(Message.objects.values_list("customer_id", "recipient", "status")) == [
+            (reachable.pk, "ivan@example.com", MessageStatus.SENT)
+        ]
         assert AuditEvent.objects.filter(kind=AuditKind.MESSAGE_SENT).count() == 1
 
     def test_it_is_delivered_after_commit(self, django_capture_on_commit_callbacks):
