@@ -98,8 +98,9 @@ class TestRedeemForANewOrder:
 
         assert (redemption.points, redemption.value) == (200, Decimal("100.00"))
         assert OrderPoints.objects.get(reference="W-1").redeemed_value == Decimal("100.00")
-        reads = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SELECT")]
-        assert 'FROM "loyalty_programme"' in reads[0] and 'FROM "loyalty_account"' in reads[0]
+        if connection.vendor == "postgresql":
+            reads = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SELECT")]
+            assert 'FROM "loyalty_programme"' in reads[0] and 'FROM "loyalty_account"' in reads[0]
 
     def test_without_an_active_programme_the_first_one_is_made(self, programme):
         account = member()

@@ -87,7 +87,9 @@ def expected_statements(vendor: str) -> list[str]:
         return STATEMENTS
     statements = []
     for name in STATEMENTS:  # elsewhere the rows written together are a statement each
-        if name == "select customers_customer+number":  # found, then locked; the number from its table
+        if name == "select loyalty_account, loyalty_programme":  # read after the account
+            statements += ["select loyalty_account", "select loyalty_programme"]
+        elif name == "select customers_customer+number":  # found, then locked; the number from its table
             statements += ["select customers_customer", "select customers_customer", "number"]
         else:  # the notice through the ORM at once, before the order's rows
             parts = name.split("+")
