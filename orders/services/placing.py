@@ -58,6 +58,24 @@ def order_number(channel: str) -> str:
     return f"{prefix}-{sequence_next_created(f'order:{prefix}'):06d}"
 
 
+def _customer_and_number(customer: Customer | None, customer_id: int | None, channel: str):
+    """The order's customer, locked, and its number."""
+    if customer_id is not None:
+        return _customer_locked_with_number(customer_id, channel)
+    return (locked_customer(customer) if customer is not None else None), order_number(channel)
+
+
+def _write_placed(order: Order, lines: list[OrderLine], payments: list[Payment], history, actor: Actor) -> None:
+    """The order once, with its number and totals, its lines, payments and first status, and a
+    click-and-collect order's timeline entry and notice (before the stock, whose rows then stay
+    locked until the commit): one statement on PostgreSQL."""
+    timeline, notice = [], []
+    if order.fulfilment == Fulfilment.CLICK_AND_COLLECT:
+        timeline = [entry for entry in [_placed_timeline_entry(order, actor)] if entry is not None]
+        _notify_placed(order, actor, written_with=notice)
+    rows_write_together([order], lines, payments, history, timeline, ctes=notice)
+
+
 def _customer_by_id(customer_id: int) -> Customer:
     customer = customer_resolve(customer_id)
     if customer is None:
@@ -67,7 +85,8 @@ def _customer_by_id(customer_id: int) -> Customer:
 
 def _customer_locked_with_number(customer_id: int, channel: str) -> tuple[Customer, str]:
     """The customer by id (a merged profile's survivor), locked and checked to be active, and
-    the order's number: one statement on PostgreSQL (the number drawn with the row)."""
+    the order's number: one statement on PostgreSQL (the number drawn with the row). An unknown
+    id is refused on the ``customer`` field."""
     if connection.vendor != "postgresql":
         return locked_customer(_customer_by_id(customer_id)), order_number(channel)
     prefix = NUMBER_PREFIXES[Channel(channel)]
@@ -154,9 +173,8 @@ def order_place(
     this outside any transaction, or check the code yourself before yours (``order_code_verify``)
     and pass ``verified_code``.
 
-    ``customer_id`` instead of ``customer`` (an API request naming the customer by id): the
-    customer is found (a merged profile's survivor), locked and the order's number drawn in one
-    statement, in the transaction; an unknown id is refused on the ``customer`` field.
+    ``customer_id`` instead of ``customer``: found (a merged profile's survivor), locked and the
+    number drawn in one statement, in the transaction (``_customer_locked_with_number``).
     """
     if fulfilment == Fulfilment.DELIVERY:
         location = None
@@ -172,11 +190,7 @@ def order_place(
         verified_code = order_code_verify(customer=customer, channel=channel, points=points, code=otp_code)
     now = timezone.now()
     with service_atomic():
-        if customer_id is not None:
-            customer, number = _customer_locked_with_number(customer_id, channel)
-        else:
-            customer = locked_customer(customer) if customer is not None else None
-            number = order_number(channel)
+        customer, number = _customer_and_number(customer, customer_id, channel)
         order = Order(
             number=number,
             channel=channel,
@@ -197,14 +211,7 @@ def order_place(
         checked = _payments_given(order, payments)
         written = ([] if points_paid is None else [points_paid]) + payments_build(order, checked, actor)
         history = [StatusChange(order=order, status_from="", status_to=order.status, **actor.audit_fields)]
-        collect = fulfilment == Fulfilment.CLICK_AND_COLLECT
-        timeline = [entry for entry in [_placed_timeline_entry(order, actor)] if entry is not None] if collect else []
-        notice: list = []
-        if collect:  # before the stock: its rows stay locked until the commit
-            _notify_placed(order, actor, written_with=notice)
-        # The order once, with its number and totals, its lines, payments and first status (and a
-        # click-and-collect order's timeline entry and notice): one statement.
-        rows_write_together([order], order_lines, written, history, timeline, ctes=notice)
+        _write_placed(order, order_lines, written, history, actor)
         if _allocate(order, order_lines, actor):
             history = list(StatusChange.objects.filter(order=order).order_by("created_at", "id"))
         if fulfilment == Fulfilment.IN_STORE:
