@@ -577,6 +577,43 @@ def interaction_record(
 
     What people say is a ``summary``, kept as typed; what the system records is an ``event`` code of
     ``customers.timeline_events`` with its ``params``, rendered in the reader's language."""
+    interaction = interaction_build(
+        customer=customer,
+        channel=channel,
+        kind=kind,
+        summary=summary,
+        direction=direction,
+        details=details,
+        occurred_at=occurred_at,
+        location=location,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        event=event,
+        params=params,
+        actor=actor,
+    )
+    interaction.save(force_insert=True)
+    return interaction
+
+
+def interaction_build(
+    *,
+    customer: Customer,
+    channel: str,
+    kind: str,
+    summary: str = "",
+    direction: str = Direction.INBOUND,
+    details: str = "",
+    occurred_at: datetime.datetime | None = None,
+    location: Location | None = None,
+    subject_type: str = "",
+    subject_id: str = "",
+    event: str = "",
+    params: dict | None = None,
+    actor: Actor = SYSTEM,
+) -> Interaction:
+    """The (unsaved) timeline entry ``interaction_record`` writes, checked, for a caller writing
+    it with its own rows in one statement (``omni.core.db.rows_write_together``)."""
     check_choice(channel, Channel, "channel")
     check_choice(kind, InteractionKind, "kind")
     check_choice(direction, Direction, "direction")
@@ -589,7 +626,7 @@ def interaction_record(
     if not summary:
         raise InvalidInput.for_field("summary", _("A contact needs a summary."))
     check_active(customer)
-    return Interaction.objects.create(
+    return Interaction(
         customer=customer,
         channel=channel,
         kind=kind,

@@ -11,6 +11,7 @@ outcome and the timeline entry. ``messages_write`` writes a campaign's batch and
 was down, a batch per task.
 """
 
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -45,8 +46,9 @@ from customers.models import (
 from customers.services import check_choice, locked_customer
 from customers.timeline_events import event_summary
 from omni.core.actors import SYSTEM, Actor
-from omni.core.audit import audit_event
+from omni.core.audit import audit_event, audit_event_row
 from omni.core.channels import Channel
+from omni.core.db import Ctes, insert_sql, require_transaction
 from omni.core.errors import InvalidInput
 from omni.core.models import AuditKind
 from omni.core.queueing import enqueue
@@ -182,13 +184,22 @@ def message_send(
     cause_id: str = "",
     sensitive: bool = False,
     actor: Actor = SYSTEM,
-) -> Message:
+    customer_locked: bool = False,
+    written_with: list[Ctes] | None = None,
+) -> Message | None:
     """Write a message to the customer in the outbox and deliver it after commit.
 
     ``text`` and ``subject`` are Django templates rendered now with ``customer`` and ``context``.
     One message goes through one channel (``message_route``). With ``dedupe_key`` (a campaign,
     an order event) the customer gets it once: a second call returns the first message. A
     ``sensitive`` text (a one-time code) is erased once handed over and never copied to the timeline.
+
+    ``customer_locked``: ``customer`` is the row the caller locked (``locked_customer``) in its
+    transaction. A service message is then routed, written and audited in one statement on
+    PostgreSQL (``_service_message_ctes``). With ``written_with`` too, that statement's CTEs are
+    appended to the list, for the caller to run in its own statement (``omni.core.db.
+    rows_write_together(ctes=...)``): nothing is returned, and a customer no channel reaches is
+    then logged, not refused.
     """
     check_choice(purpose, MessagePurpose, "purpose")
     kind = kind.strip()
@@ -198,6 +209,25 @@ def message_send(
     # Inside the caller's transaction no savepoint: every refusal comes before the first write,
     # so a caller may catch it and go on. Every message is written with its customer locked,
     # so the dedupe key's look-up under that lock cannot race another message_send.
+    if customer_locked and purpose == MessagePurpose.SERVICE and connection.vendor == "postgresql":
+        require_transaction("message_send(customer_locked=True)")
+        values = {"customer": customer, **(context or {})}
+        subject, body = _render(subject, values, "subject")[:255], _render(text, values, "text")
+        message = Message(
+            customer=customer,
+            kind=kind[:64],
+            purpose=purpose,
+            subject=subject,
+            body=body,
+            is_sensitive=sensitive,
+            dedupe_key=dedupe_key,
+            cause_type=cause_type,
+            cause_id=cause_id,
+        )
+        if written_with is None:
+            return _service_message_ctes(message, actor, refuse=True).run()
+        written_with.append(_service_message_ctes(message, actor, refuse=False))
+        return None
     with transaction.atomic() if not connection.in_atomic_block else nullcontext():
         customer = locked_customer(customer)
         if dedupe_key:
@@ -224,6 +254,77 @@ def message_send(
         audit_event(actor, message, AuditKind.MESSAGE_SENT, field="channel", new=message.channel)
         transaction.on_commit(lambda: _schedule(message.pk))
     return message
+
+
+# The route of ``route_choose`` for a service message, in SQL: the customer's identities as the
+# addresses of ``addresses_of`` (the first of each channel by id), the first channel of
+# ``channel_order`` among them.
+_ROUTE_SQL = """
+SELECT channel, recipient, CASE channel {backends} END AS backend
+FROM (
+    SELECT id,
+        CASE WHEN kind = %s THEN %s WHEN kind = %s THEN %s
+             WHEN kind = %s AND system = ANY(CAST(%s AS text[])) THEN %s
+             WHEN kind = %s AND system = ANY(CAST(%s AS text[])) THEN %s END AS channel,
+        CASE WHEN kind = %s THEN system || ':' || value ELSE value END AS recipient
+    FROM customers_identity WHERE customer_id = %s
+) AS reachable
+WHERE array_position(CAST(%s AS text[]), channel) IS NOT NULL
+ORDER BY array_position(CAST(%s AS text[]), channel), id
+LIMIT 1
+"""
+
+
+_cte_names = itertools.count()
+
+
+def _service_message_ctes(message: Message, actor: Actor, *, refuse: bool) -> Ctes:
+    """A service message to its (locked) customer routed, written and audited in one statement:
+    nothing is written when the customer cannot be reached (``NoReachableChannel``, raised with
+    ``refuse``, else logged), and the message already written under the same dedupe key is
+    returned (the key's unique index, ``ON CONFLICT DO NOTHING``), as ``message_send`` does."""
+    customer, n = message.customer, next(_cte_names)  # CTE names of its own, in a statement of several
+    route, written_message = f"route{n}", f"message{n}"
+    external, channels = IdentityKind.EXTERNAL_ID, channel_order(customer)
+    backends = " ".join(f"WHEN '{channel}' THEN %s" for channel in MessageChannel.values)
+    route_params = [backend_path(channel) for channel in MessageChannel.values]
+    route_params += [IdentityKind.EMAIL, MessageChannel.EMAIL, IdentityKind.PHONE, MessageChannel.SMS]
+    route_params += [external, list(settings.CUSTOMERS_PUSH_SYSTEMS), MessageChannel.PUSH]
+    route_params += [external, list(settings.CUSTOMERS_MESSENGER_SYSTEMS), MessageChannel.MESSENGER]
+    route_params += [external, customer.pk, channels, channels]
+    message_sql, message_params = insert_sql(
+        [message],
+        when=f"EXISTS (SELECT 1 FROM {route})",
+        exprs={field: f"(SELECT {field} FROM {route})" for field in ("channel", "recipient", "backend")},
+        on_conflict="DO NOTHING",
+    )
+    audit = audit_event_row(actor, message, AuditKind.MESSAGE_SENT, field="channel")
+    audit_sql, audit_params = insert_sql(
+        [audit],
+        when=f"EXISTS (SELECT 1 FROM {written_message})",
+        exprs={"object_id": f'(SELECT "id" FROM {written_message})', "new_value": f"(SELECT channel FROM {route})"},
+    )
+
+    def written(value: list | None) -> Message | None:
+        if value is None:
+            if refuse:
+                raise NoReachableChannel(details={"customer_id": customer.pk})
+            logger.info("Message %s to customer %s not written: no channel reaches them.", message.kind, customer.pk)
+            return None
+        if value[0] is None:  # written before under this dedupe key
+            return Message.objects.get(customer=customer, dedupe_key=message.dedupe_key)
+        message.pk, (message.channel, message.recipient, message.backend) = int(value[0]), value[1:]
+        message._state.adding, message._state.db = False, connection.alias
+        transaction.on_commit(lambda: _schedule(message.pk))
+        return message
+
+    return Ctes(
+        sql=f"{route} AS ({_ROUTE_SQL.format(backends=backends)}), {written_message} AS ({message_sql}), "
+        f"audit{n} AS ({audit_sql})",
+        params=[*route_params, *message_params, *audit_params],
+        returns=f'(SELECT ARRAY[(SELECT "id" FROM {written_message})::text, channel, recipient, backend] FROM {route})',
+        done=written,
+    )
 
 
 @dataclass(frozen=True)

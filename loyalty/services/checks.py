@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer
 from loyalty import selectors
 from loyalty.errors import AccountClosed, InvalidCart, InvalidPoints, InvalidReference, NoAccount
-from loyalty.lock_objects import account_for_update, customer_account_for_update
+from loyalty.lock_objects import account_for_update
 from loyalty.models import Account, AccountStatus
 from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
@@ -107,18 +107,10 @@ def cart_total(lines: Sequence[CartLine | ReturnLine]) -> Decimal:
 
 def active_account_for_update(account_id: int) -> Account:
     """Lock the account (inside the caller's transaction); refuse with ``AccountClosed`` unless it is active."""
-    account = account_for_update(account_id)
-    if account.status != AccountStatus.ACTIVE:
-        raise AccountClosed(details={"account_id": account.pk, "merged_into": account.merged_into_id})
-    return account
+    return check_account_active(account_for_update(account_id))
 
 
-def active_customer_account_for_update(customer: Customer) -> Account:
-    """Lock the customer's account (inside the caller's transaction); ``NoAccount`` if they have
-    none, ``AccountClosed`` unless it is active."""
-    account = customer_account_for_update(customer.pk)
-    if account is None:
-        raise NoAccount(details={"customer_id": customer.pk})
+def check_account_active(account: Account) -> Account:
     if account.status != AccountStatus.ACTIVE:
         raise AccountClosed(details={"account_id": account.pk, "merged_into": account.merged_into_id})
     return account

@@ -25,6 +25,7 @@ from loyalty.services.checks import Cause, active_account_for_update, check_poin
 from loyalty.services.programme import programme_current
 from omni.core.actors import SYSTEM, Actor
 from omni.core.channels import Channel
+from omni.core.db import rows_write_together
 from omni.core.errors import InvalidInput
 from omni.core.money import money
 
@@ -83,9 +84,30 @@ def lots_consume(
     key: str = "",
     **fields,
 ) -> PointsEntry:
-    """Write a negative entry that consumes the planned lots, its allocations and the lots' rest."""
+    """Write a negative entry that consumes the planned lots, its allocations and the lots' rest
+    (one statement on PostgreSQL)."""
+    entry, allocations = consumption_rows(
+        account=account, kind=kind, plan=plan, cause=cause, actor=actor, now=now, key=key, **fields
+    )
+    rows_write_together([entry], allocations, updates=[([lot for lot, _points in plan], ["remaining"])])
+    return entry
+
+
+def consumption_rows(
+    *,
+    account: Account,
+    kind: str,
+    plan: list[tuple[PointsEntry, int]],
+    cause: Cause,
+    actor: Actor,
+    now: datetime.datetime,
+    key: str = "",
+    **fields,
+) -> tuple[PointsEntry, list[Allocation]]:
+    """What ``lots_consume`` writes, unsaved: the entry and its allocations (the lots of the plan
+    are given their new ``remaining``, to be written with them)."""
     total = sum(points for _lot, points in plan)
-    entry = PointsEntry.objects.create(
+    entry = PointsEntry(
         account=account,
         kind=kind,
         points=-total,
@@ -97,11 +119,9 @@ def lots_consume(
         **actor.audit_fields,
         **fields,
     )
-    Allocation.objects.bulk_create([Allocation(consumer=entry, lot=lot, points=points) for lot, points in plan])
     for lot, points in plan:
         lot.remaining -= points
-    PointsEntry.objects.bulk_update([lot for lot, _points in plan], ["remaining"])
-    return entry
+    return entry, [Allocation(consumer=entry, lot=lot, points=points) for lot, points in plan]
 
 
 def redeemed_give_back(

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from customers.models import Customer
 from inventory.models import Location
 from loyalty import hooks, selectors
-from loyalty.errors import ExceedsOrderShare, NotEnoughPoints, ReferenceConflict
+from loyalty.errors import ExceedsOrderShare, NoAccount, NotEnoughPoints, ReferenceConflict
+from loyalty.lock_objects import customer_account_with_programme_for_update
 from loyalty.models import (
     Account,
     BonusType,
@@ -42,14 +43,14 @@ from loyalty.services.checks import (
     Cause,
     account_required,
     active_account_for_update,
-    active_customer_account_for_update,
     cart_total,
+    check_account_active,
     check_channel,
     check_points,
     check_reference,
     money,
 )
-from loyalty.services.ledger import fifo_plan, lot_add, lots_consume
+from loyalty.services.ledger import consumption_rows, fifo_plan, lot_add
 from loyalty.services.otp import code_required, otp_consume, otp_verify
 from loyalty.services.programme import (
     programme_current,
@@ -59,7 +60,7 @@ from loyalty.services.programme import (
     tiers_by_spend,
 )
 from omni.core.actors import SYSTEM, Actor
-from omni.core.db import service_atomic
+from omni.core.db import rows_write_together, service_atomic
 
 
 @dataclass(frozen=True)
@@ -210,10 +211,11 @@ def _redemption_write(
 ) -> PointsEntry:
     """Spend the points from the lots (first-in first-out) and open the order's ``OrderPoints``."""
     value = money(points * programme.point_value)
-    entry = lots_consume(
+    plan = fifo_plan(lots, points)
+    entry, allocations = consumption_rows(
         account=account,
         kind=EntryKind.REDEEM,
-        plan=fifo_plan(lots, points),
+        plan=plan,
         cause=Cause("order", reference),
         key=f"redeem:{reference}",
         point_value=programme.point_value,
@@ -223,7 +225,7 @@ def _redemption_write(
         actor=actor,
         now=now,
     )
-    OrderPoints.objects.create(
+    order = OrderPoints(
         reference=reference,
         account=account,
         channel=channel,
@@ -233,6 +235,8 @@ def _redemption_write(
         redeemed_value=value,
         redemption=entry,
     )
+    # The entry, its allocations, the lots' rest and the order's points: one statement on PostgreSQL.
+    rows_write_together([entry], allocations, [order], updates=[([lot for lot, _points in plan], ["remaining"])])
     return entry
 
 
@@ -272,9 +276,8 @@ def points_redeem(
     now = now or timezone.now()
     redeem = {"points": points, "reference": reference, "total": total, "channel": channel, "store": store}
     if new_reference:
-        programme = programme_current()
         with service_atomic():
-            account = active_customer_account_for_update(customer)
+            account, programme = _account_and_programme_for_update(customer)
             otp_id = _verified_code(programme, channel, account, code, verified_code, now)
             entry = _redeem_locked(account, programme, otp_id=otp_id, actor=actor, now=now, **redeem)
         return _redemption_result(entry, created=True)
@@ -300,6 +303,15 @@ def points_redeem(
             raise
         return _same_redemption(existing, account, points, reference)
     return _redemption_result(entry, created=True)
+
+
+def _account_and_programme_for_update(customer: Customer) -> tuple[Account, Programme]:
+    """The customer's active account, locked, and the active programme (``programme_current``),
+    read in the same statement where a programme is active."""
+    account, programme = customer_account_with_programme_for_update(customer.pk)
+    if account is None:
+        raise NoAccount(details={"customer_id": customer.pk})
+    return check_account_active(account), programme or programme_current()
 
 
 def _verified_code(programme: Programme, channel: str, account: Account, code: str, verified: int | None, now):

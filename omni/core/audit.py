@@ -65,7 +65,14 @@ def audit_changes(
 
 def audit_event(actor: Actor, obj: models.Model, kind: str, *, field: str = "", old="", new="") -> AuditEvent:
     """Record one act on ``obj`` (an identity attached, a message sent), whatever its values."""
-    return AuditEvent.objects.create(
+    event = audit_event_row(actor, obj, kind, field=field, old=old, new=new)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event_row(actor: Actor, obj: models.Model, kind: str, *, field: str = "", old="", new="") -> AuditEvent:
+    """The (unsaved) row ``audit_event`` writes, for a caller writing it with others at once."""
+    return AuditEvent(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
         kind=kind,

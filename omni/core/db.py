@@ -1,7 +1,10 @@
 """Database helpers every app shares."""
 
 import contextvars
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.migrations.operations import AddIndex
@@ -106,3 +109,142 @@ def fetch_rows(queryset: QuerySet) -> list[tuple]:
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+# --- Rows written together ----------------------------------------------------------------
+#
+# On PostgreSQL several INSERTs (and UPDATEs) can be one statement: each a data-modifying CTE
+# of ``WITH ... SELECT``. They all see the statement's snapshot and not each other's rows, so a
+# row refers to a parent written in the same statement through its CTE (``(SELECT "id" FROM
+# name)``), and foreign keys (deferred, as Django creates them) are checked at commit.
+
+
+def insert_sql(
+    objs, *, parents: dict | None = None, when: str = "", exprs: dict | None = None, on_conflict: str = ""
+) -> tuple[str, list]:
+    """``INSERT`` of unsaved instances of one model, with the values ``bulk_create`` would write
+    (defaults, ``auto_now_add``), as SQL that may stand in a CTE: each value cast to its column's
+    type; with ``when`` (SQL), written only if it holds; ``RETURNING "id"``. A foreign key to an
+    unsaved instance found in ``parents`` ({id(instance): CTE name}) is that CTE's row; ``exprs``
+    gives some columns (by attribute name) as SQL expressions instead of the instances' values;
+    ``on_conflict`` is the clause, as in ``DO NOTHING``."""
+    parents, exprs = parents or {}, exprs or {}
+    meta = type(objs[0])._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    rows, params = [], []
+    for obj in objs:
+        values = []
+        for field in fields:
+            if field.attname in exprs:
+                values.append(f"CAST({exprs[field.attname]} AS {field.db_type(connection)})")
+                continue
+            parent = field.get_cached_value(obj, None) if field.is_relation else None
+            if parent is not None and parent.pk is None:
+                values.append(f'(SELECT "{parent._meta.pk.column}" FROM {parents[id(parent)]})')
+                continue
+            values.append(f"CAST(%s AS {field.db_type(connection)})")
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+        rows.append(f"({', '.join(values)})")
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    source = f"VALUES {', '.join(rows)}"
+    if when:
+        source = f"SELECT * FROM ({source}) AS v WHERE {when}"
+    conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
+    return f'INSERT INTO "{meta.db_table}" ({columns}) {source}{conflict} RETURNING "{meta.pk.column}"', params
+
+
+def ids_assign(objs, ids) -> None:
+    """Give the instances written by ``insert_sql`` the ids returned, in the order written (ids
+    from one statement's identity column rise in the order of its rows)."""
+    ids = sorted(ids or [])
+    if ids and len(ids) != len(objs):
+        raise RuntimeError("The rows written and the ids returned do not match.")
+    for obj, pk in zip(objs, ids, strict=False):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias
+        for field in obj._meta.concrete_fields:  # a parent written in the same statement: now saved
+            if field.is_relation and getattr(obj, field.attname) is None:
+                parent = field.get_cached_value(obj, None)
+                if parent is not None:
+                    setattr(obj, field.attname, parent.pk)
+
+
+def update_sql(objs, fields: Sequence[str]) -> tuple[str, list]:
+    """``UPDATE`` of ``fields`` of saved instances of one model to their values on the instances
+    (as ``bulk_update`` writes them), as SQL that may stand in a CTE; ``RETURNING "id"``."""
+    meta = type(objs[0])._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    rows, params = [], []
+    for obj in objs:
+        rows.append("(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in columns) + ")")
+        params += [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
+    names = ", ".join(f'"{field.column}"' for field in columns)
+    assignments = ", ".join(f'"{field.column}" = v."{field.column}"' for field in columns[1:])
+    pk = meta.pk.column
+    return (
+        f'UPDATE "{meta.db_table}" AS t SET {assignments} FROM (VALUES {", ".join(rows)}) AS v ({names}) '
+        f'WHERE t."{pk}" = v."{pk}" RETURNING t."{pk}"'
+    ), params
+
+
+@dataclass(frozen=True)
+class Ctes:
+    """Data-modifying CTEs another service builds for the caller's statement: ``sql`` (``name AS
+    (...), ...``, with names of its own), its parameters, ``returns`` (an SQL value handed back)
+    and ``done``, called with that value once the statement has run. PostgreSQL only."""
+
+    sql: str
+    params: list
+    returns: str
+    done: Callable[[Any], Any]
+
+    def run(self):
+        """Run on its own: ``WITH sql SELECT returns``; what ``done`` returns."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {self.sql} SELECT {self.returns}", self.params)
+            return self.done(cursor.fetchone()[0])
+
+
+def rows_write_together(
+    *groups, updates: Sequence[tuple[Sequence, Sequence[str]]] = (), ctes: Sequence[Ctes] = ()
+) -> None:
+    """Insert each group of unsaved instances (one model per group; a group may refer to an
+    instance of an earlier single-row group as its parent), update ``updates`` (saved
+    instances, the fields to write) and run ``ctes``: one statement on PostgreSQL; elsewhere a
+    ``bulk_create`` per group and a ``bulk_update`` per update (``ctes`` are PostgreSQL's)."""
+    groups = [list(group) for group in groups if group]
+    updates = [(list(objs), fields) for objs, fields in updates if objs]
+    if connection.vendor != "postgresql":
+        if ctes:
+            raise ValueError("CTEs are written together on PostgreSQL only.")
+        for group in groups:
+            type(group[0]).objects.bulk_create(group)
+        for objs, fields in updates:
+            type(objs[0]).objects.bulk_update(objs, fields)
+        return
+    parents, statements, params = {}, [], []
+    for n, group in enumerate(groups):
+        sql, values = insert_sql(group, parents=parents)
+        statements.append(f"w{n} AS ({sql})")
+        params += values
+        if len(group) == 1:
+            parents[id(group[0])] = f"w{n}"
+    for n, (objs, fields) in enumerate(updates):
+        sql, values = update_sql(objs, fields)
+        statements.append(f"u{n} AS ({sql})")
+        params += values
+    for extra in ctes:
+        statements.append(extra.sql)
+        params += extra.params
+    returned = [f'(SELECT array_agg("id") FROM w{n})' for n in range(len(groups))]
+    returned += [f"(SELECT count(*) FROM u{n})" for n in range(len(updates))]
+    returned += [extra.returns for extra in ctes]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(statements)} SELECT {', '.join(returned)}", params)
+        row = cursor.fetchone()
+    for group, ids in zip(groups, row, strict=False):
+        ids_assign(group, ids)
+    if list(row[len(groups) : len(groups) + len(updates)]) != [len(objs) for objs, _fields in updates]:
+        raise RuntimeError("Rows to update were not found.")
+    for extra, value in zip(ctes, row[len(groups) + len(updates) :], strict=True):
+        extra.done(value)

@@ -181,8 +181,8 @@ class OrderListView(generics.ListAPIView):
             if replay is not None:
                 return replay  # before the code check: the code the first request spent is used up
         customer = None
-        if data.get("customer") is not None:
-            customer = customer_resolve(data["customer"])
+        if data.get("customer") is not None and data["points"] and loyalty.code_may_be_required(data["channel"]):
+            customer = customer_resolve(data["customer"])  # the code is checked before the transaction
             if customer is None:
                 raise InvalidInput.for_field("customer", gettext("No customer has this id."))
         if data["fulfilment"] == Fulfilment.CLICK_AND_COLLECT:
@@ -207,6 +207,7 @@ class OrderListView(generics.ListAPIView):
                 channel=data["channel"],
                 fulfilment=data["fulfilment"],
                 customer=customer,
+                customer_id=data.get("customer") if customer is None else None,  # found and locked in one go
                 location=location,
                 delivery_address=data["delivery_address"],
                 contact_name=data["contact_name"],

@@ -89,14 +89,17 @@ def availability(rows) -> dict[tuple[int, int], int]:
     return {key: row.available for key, row in rows.items()}
 
 
-def _reserve_whole_at_store(lines: list[StockLine], cause: Cause, actor: Actor) -> bool:
-    """Reserve every line at the store, or nothing. The attempt takes the store rows' locks; when
-    the store is short, rolling its savepoint back releases them, so that the store's and the
-    shipping locations' rows are then locked together in the lock order. Holding the store's
-    while locking the others could deadlock with a delivery order that ships from this store."""
+def _reserve_whole_at_store(
+    lines: list[StockLine], cause: Cause, actor: Actor, allocations: list[OrderAllocation]
+) -> bool:
+    """Reserve every line at the store, with its ``allocations``, or nothing. The attempt takes the
+    store rows' locks; when the store is short, rolling its savepoint back releases them, so that
+    the store's and the shipping locations' rows are then locked together in the lock order.
+    Holding the store's while locking the others could deadlock with a delivery order that ships
+    from this store. When it reserves, the savepoint is left to the commit, which releases it (a
+    RELEASE would be one more statement for nothing)."""
     savepoint = transaction.savepoint()
-    if stock_reserve_if_available(lines=lines, cause=cause, actor=actor):
-        transaction.savepoint_commit(savepoint)
+    if stock_reserve_if_available(lines=lines, cause=cause, actor=actor, with_rows=allocations):
         return True
     transaction.savepoint_rollback(savepoint)
     return False
@@ -106,18 +109,17 @@ def allocate_click_and_collect(order: Order, lines: Sequence[OrderLine], actor: 
     """Reserve at the pickup store what it has; reserve the rest at locations that ship and
     transfer it to the store (reserved there on receipt). Returns whether transfers were made.
 
-    The usual case, a store holding everything, is one conditional write of its stock rows
-    (``inventory.reservations.stock_reserve_if_available``); only an order it cannot serve
-    whole locks and reads the rows of the store and of the locations that ship."""
+    The usual case, a store holding everything, is one conditional write of its stock rows, with
+    the ledger and the allocations (``inventory.reservations.stock_reserve_if_available``); only
+    an order it cannot serve whole locks and reads the rows of the store and of the locations
+    that ship."""
     store = order.location
     wanted = {line.product_id: line.quantity for line in lines}
     by_product = {line.product_id: line for line in lines}
     cause = Cause("order", order.number)
     at_store = [StockLine(pid, store.pk, qty) for pid, qty in wanted.items()]
-    if _reserve_whole_at_store(at_store, cause, actor):
-        OrderAllocation.objects.bulk_create(
-            [OrderAllocation(line=by_product[pid], location=store, quantity=qty) for pid, qty in wanted.items()]
-        )
+    whole = [OrderAllocation(line=by_product[pid], location=store, quantity=qty) for pid, qty in wanted.items()]
+    if _reserve_whole_at_store(at_store, cause, actor, whole):
         return False
     shipping = shipping_locations(exclude=store.pk)
     rows = stock_rows([(pid, loc) for pid in wanted for loc in [store.pk, *(s.pk for s in shipping)]])

@@ -2,12 +2,14 @@
 
 from collections.abc import Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, InteractionKind
-from customers.services import locked_customer
+from customers.selectors import customer_resolve
+from customers.services import check_active, locked_customer
 from inventory.errors import UnknownProducts
 from inventory.models import Location, LocationKind, Product
 from loyalty import selectors as loyalty_selectors
@@ -15,10 +17,10 @@ from loyalty import services as loyalty
 from loyalty.services import promo as loyalty_promo
 from omni.core.actors import SYSTEM, Actor
 from omni.core.channels import SALES_CHANNELS, Channel
-from omni.core.db import service_atomic
+from omni.core.db import rows_write_together, service_atomic
 from omni.core.errors import InvalidInput
 from omni.core.money import money, spread_money, spread_units
-from omni.core.services import sequence_next_created
+from omni.core.services import sequence_name, sequence_next_created
 from orders import hooks, states
 from orders.errors import (
     CustomerRequired,
@@ -38,7 +40,7 @@ from orders.services.allocation import allocate_click_and_collect, allocate_deli
 from orders.services.fulfilment import completion_record
 from orders.services.inputs import MAX_LINES, LineInput, PaymentInput, check_choice, check_one_of, check_quantity
 from orders.services.lines import cart_line
-from orders.services.notices import customer_notify, money_text, timeline_record
+from orders.services.notices import customer_notify, money_text, timeline_entry
 from orders.services.payments import (
     PREPAYMENT_METHODS,
     STORE_METHODS,
@@ -47,13 +49,56 @@ from orders.services.payments import (
     payments_build,
     payments_check,
 )
-from orders.services.transitions import status_move, status_record
+from orders.services.transitions import status_move
 from orders.states import Action
 
 
 def order_number(channel: str) -> str:
     prefix = NUMBER_PREFIXES[Channel(channel)]
     return f"{prefix}-{sequence_next_created(f'order:{prefix}'):06d}"
+
+
+def _customer_and_number(customer: Customer | None, customer_id: int | None, channel: str):
+    """The order's customer, locked, and its number."""
+    if customer_id is not None:
+        return _customer_locked_with_number(customer_id, channel)
+    return (locked_customer(customer) if customer is not None else None), order_number(channel)
+
+
+def _write_placed(order: Order, lines: list[OrderLine], payments: list[Payment], history, actor: Actor) -> None:
+    """The order once, with its number and totals, its lines, payments and first status, and a
+    click-and-collect order's timeline entry and notice (before the stock, whose rows then stay
+    locked until the commit): one statement on PostgreSQL."""
+    timeline, notice = [], []
+    if order.fulfilment == Fulfilment.CLICK_AND_COLLECT:
+        timeline = [entry for entry in [_placed_timeline_entry(order, actor)] if entry is not None]
+        _notify_placed(order, actor, written_with=notice)
+    rows_write_together([order], lines, payments, history, timeline, ctes=notice)
+
+
+def _customer_by_id(customer_id: int) -> Customer:
+    customer = customer_resolve(customer_id)
+    if customer is None:
+        raise InvalidInput.for_field("customer", _("No customer has this id."))
+    return customer
+
+
+def _customer_locked_with_number(customer_id: int, channel: str) -> tuple[Customer, str]:
+    """The customer by id (a merged profile's survivor), locked and checked to be active, and
+    the order's number: one statement on PostgreSQL (the number drawn with the row). An unknown
+    id is refused on the ``customer`` field."""
+    if connection.vendor != "postgresql":
+        return locked_customer(_customer_by_id(customer_id)), order_number(channel)
+    prefix = NUMBER_PREFIXES[Channel(channel)]
+    drawn = RawSQL("nextval(%s)", [sequence_name(f"order:{prefix}")])
+    customer = Customer.objects.select_for_update().annotate(drawn=drawn).filter(pk=customer_id).first()
+    if customer is None:
+        raise InvalidInput.for_field("customer", _("No customer has this id."))
+    number = f"{prefix}-{customer.drawn:06d}"
+    if customer.merged_into_id is not None:  # an old id: its survivor's row is the one to lock
+        customer = locked_customer(_customer_by_id(customer.merged_into_id))
+    check_active(customer)
+    return customer, number
 
 
 def _check_location(fulfilment: str, location: Location | None, delivery_address: str) -> None:
@@ -103,6 +148,7 @@ def order_place(
     fulfilment: str,
     lines: Sequence[LineInput],
     customer: Customer | None = None,
+    customer_id: int | None = None,
     location: Location | None = None,
     delivery_address: str = "",
     contact_name: str = "",
@@ -126,22 +172,27 @@ def order_place(
     Where the programme wants a one-time code for the points, it is checked first, on its own: call
     this outside any transaction, or check the code yourself before yours (``order_code_verify``)
     and pass ``verified_code``.
+
+    ``customer_id`` instead of ``customer``: found (a merged profile's survivor), locked and the
+    number drawn in one statement, in the transaction (``_customer_locked_with_number``).
     """
     if fulfilment == Fulfilment.DELIVERY:
         location = None
+    if customer_id is not None and verified_code is None and points and loyalty.code_may_be_required(channel):
+        customer, customer_id = _customer_by_id(customer_id), None  # the code is checked before the transaction
+    named = customer if customer_id is None else customer_id
     _check_order_input(
-        channel=channel, fulfilment=fulfilment, customer=customer, location=location, address=delivery_address
+        channel=channel, fulfilment=fulfilment, customer=named, location=location, address=delivery_address
     )
     products = _products(lines)
-    _check_points(points, customer)
+    _check_points(points, named)
     if verified_code is None:
         verified_code = order_code_verify(customer=customer, channel=channel, points=points, code=otp_code)
     now = timezone.now()
     with service_atomic():
-        if customer is not None:
-            customer = locked_customer(customer)
+        customer, number = _customer_and_number(customer, customer_id, channel)
         order = Order(
-            number=order_number(channel),
+            number=number,
             channel=channel,
             fulfilment=fulfilment,
             status=states.INITIAL[fulfilment],
@@ -158,16 +209,15 @@ def order_place(
             order, order_lines, promo_code=promo_code, points=points, verified_code=verified_code, actor=actor, now=now
         )
         checked = _payments_given(order, payments)
-        order.save(force_insert=True)  # once, with its number and totals
-        OrderLine.objects.bulk_create(order_lines)
-        written = _payments_write(order, points_paid, checked, actor)
-        history = [status_record(order, "", order.status, actor)]
+        written = ([] if points_paid is None else [points_paid]) + payments_build(order, checked, actor)
+        history = [StatusChange(order=order, status_from="", status_to=order.status, **actor.audit_fields)]
+        _write_placed(order, order_lines, written, history, actor)
         if _allocate(order, order_lines, actor):
             history = list(StatusChange.objects.filter(order=order).order_by("created_at", "id"))
         if fulfilment == Fulfilment.IN_STORE:
             completion_record(order, order_lines, actor, now)
-        else:
-            _announce_placed(order, actor)
+        elif fulfilment == Fulfilment.DELIVERY:
+            _announce_placed(order, actor)  # from the location chosen to ship it
         order.written = {"lines": order_lines, "payments": written, "history": history, "refunds": [], "returns": []}
         hooks.order_placed(order)
         hooks.order_changed(order)
@@ -185,9 +235,7 @@ def order_as_written(order: Order) -> Order:
     return order
 
 
-def _check_order_input(
-    *, channel: str, fulfilment: str, customer: Customer | None, location: Location | None, address: str
-) -> None:
+def _check_order_input(*, channel: str, fulfilment: str, customer, location: Location | None, address: str) -> None:
     check_one_of(channel, SALES_CHANNELS, "channel")
     check_choice(fulfilment, Fulfilment, "fulfilment")
     if fulfilment == Fulfilment.IN_STORE and channel != Channel.STORE:
@@ -197,7 +245,7 @@ def _check_order_input(
     _check_location(fulfilment, location, address)
 
 
-def _check_points(points, customer: Customer | None) -> None:
+def _check_points(points, customer) -> None:
     if isinstance(points, bool) or not isinstance(points, int) or points < 0:
         raise InvalidInput.for_field("points", _("Points are a whole number, zero or more."))
     if points and customer is None:
@@ -246,17 +294,15 @@ def _payments_given(order: Order, payments: Sequence[PaymentInput]):
     return checked
 
 
-def _payments_write(order: Order, points_paid: Payment | None, checked, actor: Actor) -> list[Payment]:
-    """The points payment and the payments given, in one statement."""
-    rows = [] if points_paid is None else [points_paid]
-    rows += payments_build(order, checked, actor)
-    if rows:
-        Payment.objects.bulk_create(rows)
-    return rows
-
-
 def _announce_placed(order: Order, actor: Actor) -> None:
-    timeline_record(
+    entry = _placed_timeline_entry(order, actor)
+    if entry is not None:
+        entry.save(force_insert=True)
+    _notify_placed(order, actor)
+
+
+def _placed_timeline_entry(order: Order, actor: Actor):
+    return timeline_entry(
         order,
         kind=InteractionKind.ORDER,
         event="order.placed",
@@ -264,12 +310,17 @@ def _announce_placed(order: Order, actor: Actor) -> None:
         location=order.location,
         actor=actor,
     )
+
+
+def _notify_placed(order: Order, actor: Actor, written_with: list | None = None) -> None:
     customer_notify(
         order,
         kind="order_placed",
         subject=_("Order %(number)s is placed") % {"number": order.number},
         text=_placed_text(order),
         actor=actor,
+        customer_locked=True,  # by order_place
+        written_with=written_with,
     )
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from customers import services
 from customers.errors import ConsentRequired, NoReachableChannel
 from customers.messaging import services as messaging
+from customers.messaging.backends import backend_path
 from customers.messaging.services import message_send
 from customers.models import (
     ConsentPurpose,
@@ -22,6 +23,8 @@ from customers.models import (
 )
 from customers.services import ConsentChange, IdentityInput
 from omni.core.channels import Channel
+from omni.core.db import rows_write_together
+from omni.core.models import AuditEvent, AuditKind
 from tests.customers.backends import FailingBackend, RecordingBackend
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +123,85 @@ class TestChannelChoice:
         with pytest.raises(Exception) as error:
             send(customer, text="{% if %}")
         assert error.value.details["field"] == "text"
+
+
+DEFAULT_CHANNELS = ["push", "messenger", "email", "sms"]
+
+
+class TestLockedCustomer:
+    """A service message to a customer the caller locked is routed, written and audited in one
+    statement on PostgreSQL: the same route, dedupe and refusal as ``message_send`` otherwise."""
+
+    @pytest.mark.parametrize(
+        "identities, profile, channels",
+        [
+            ((("phone", "+79161234567"), ("email", "ivan@example.com")), {}, DEFAULT_CHANNELS),
+            (
+                (("phone", "+79161234567"), ("email", "ivan@example.com")),
+                {"preferred_channel": "sms"},
+                DEFAULT_CHANNELS,
+            ),
+            ((("external_id", "555", "telegram"), ("external_id", "device-1", "app")), {}, ["messenger", "push"]),
+            ((("external_id", "555", "telegram"), ("external_id", "device-1", "app")), {}, DEFAULT_CHANNELS),
+            ((("external_id", "77", "partner"), ("phone", "+79161234567")), {}, DEFAULT_CHANNELS),
+            ((("email", "ivan@example.com"), ("phone", "+79161234567")), {"preferred_channel": "push"}, ["sms"]),
+        ],
+    )
+    def test_it_takes_the_route_message_route_takes(self, identities, profile, channels):
+        customer = customer_with(*identities, first_name="Ivan", **profile)
+        with override_settings(CUSTOMERS_MESSAGE_CHANNELS=channels), transaction.atomic():
+            locked = services.locked_customer(customer)
+            expected = messaging.message_route(locked, purpose="service")
+            message = send(locked, customer_locked=True, subject="Order {{ number }}")
+
+        stored = Message.objects.get()
+        assert (message.pk, message.channel, message.recipient) == (stored.pk, expected.channel, expected.recipient)
+        assert (stored.channel, stored.recipient) == (expected.channel, expected.recipient)
+        assert stored.backend == backend_path(expected.channel)
+        assert (stored.subject, stored.body) == ("Order W-1", "Hello Ivan, your order W-1 is ready.")
+        assert stored.status == MessageStatus.PENDING
+        sent = AuditEvent.objects.get(kind=AuditKind.MESSAGE_SENT)
+        assert (sent.object_id, sent.field_name, sent.new_value) == (stored.pk, "channel", expected.channel)
+
+    def test_nobody_to_reach_writes_nothing(self):
+        customer = customer_with(("card", "460000000001"))
+        with transaction.atomic(), pytest.raises(NoReachableChannel):
+            send(services.locked_customer(customer), customer_locked=True)
+        assert not Message.objects.exists()
+        assert not AuditEvent.objects.filter(kind=AuditKind.MESSAGE_SENT).exists()
+
+    def test_the_same_dedupe_key_returns_the_first_message(self):
+        customer = customer_with(("email", "ivan@example.com"))
+        with transaction.atomic():
+            locked = services.locked_customer(customer)
+            first = send(locked, customer_locked=True, dedupe_key="order_placed:W-1")
+            again = send(locked, customer_locked=True, dedupe_key="order_placed:W-1", text="Another text")
+        assert first.pk == again.pk
+        assert Message.objects.get().body == first.body
+        assert AuditEvent.objects.filter(kind=AuditKind.MESSAGE_SENT).count() == 1
+
+    @pytest.mark.postgres
+    def test_its_statement_may_be_the_caller_s(self, django_capture_on_commit_callbacks):
+        reachable, nobody = customer_with(("email", "ivan@example.com")), customer_with(("card", "460000000001"))
+        notices = []
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            for person in (reachable, nobody):
+                assert send(services.locked_customer(person), customer_locked=True, written_with=notices) is None
+            assert len(notices) == 2
+            rows_write_together(ctes=notices)  # one statement for both; the unreachable one is only logged
+
+        assert list(Message.objects.values_list("customer_id", "recipient", "status")) == [
+            (reachable.pk, "ivan@example.com", MessageStatus.SENT)
+        ]
+        assert AuditEvent.objects.filter(kind=AuditKind.MESSAGE_SENT).count() == 1
+
+    def test_it_is_delivered_after_commit(self, django_capture_on_commit_callbacks):
+        customer = customer_with(("email", "ivan@example.com"))
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            message = send(services.locked_customer(customer), customer_locked=True)
+        message.refresh_from_db()
+        assert message.status == MessageStatus.SENT
+        assert len(mail.outbox) == 1
 
 
 class TestDelivery:

@@ -3,13 +3,16 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from loyalty import selectors, services
-from loyalty.errors import NoAccount, ReferenceConflict
-from loyalty.models import EntryKind, OrderPoints, PointsEntry
+from loyalty.errors import AccountClosed, NoAccount, ReferenceConflict
+from loyalty.models import Account, AccountStatus, EntryKind, OrderPoints, PointsEntry, Programme
 from loyalty.services import ReturnLine
+from omni.core.money import money
 from tests.inventory.factories import ProductFactory
-from tests.loyalty.factories import NOW, cart, customer, days, give, line, member
+from tests.loyalty.factories import NOW, ProgrammeFactory, cart, customer, days, give, line, member
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +68,60 @@ class TestQuote:
         with pytest.raises(NoAccount) as error:
             services.points_quote(customer=customer(), lines=cart(1000), channel="site")
         assert error.value.status == 404
+
+
+# --- Redeem for an order being placed ----------------------------------------------------
+
+
+def redeem_new(account, points, reference="W-1"):
+    with transaction.atomic():
+        return services.points_redeem(
+            customer=account.customer,
+            points=points,
+            reference=reference,
+            lines=cart(1000),
+            channel="site",
+            now=NOW,
+            new_reference=True,
+        )
+
+
+class TestRedeemForANewOrder:
+    def test_the_account_and_the_programme_active_now_are_read_together(self, programme):
+        account = member()
+        give(account, 500)
+        cheaper = ProgrammeFactory(point_value=Decimal("0.50"), is_active=False)
+        services.programme_activate(programme=cheaper)
+
+        with CaptureQueriesContext(connection) as captured:
+            redemption = redeem_new(account, 200)
+
+        assert (redemption.points, redemption.value) == (200, Decimal("100.00"))
+        assert OrderPoints.objects.get(reference="W-1").redeemed_value == Decimal("100.00")
+        if connection.vendor == "postgresql":
+            reads = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SELECT")]
+            assert 'FROM "loyalty_programme"' in reads[0] and 'FROM "loyalty_account"' in reads[0]
+
+    def test_without_an_active_programme_the_first_one_is_made(self, programme):
+        account = member()
+        give(account, 500)
+        Programme.objects.update(is_active=False)
+
+        redemption = redeem_new(account, 100)
+
+        made = Programme.objects.get(is_active=True)
+        assert made.pk != programme.pk
+        assert redemption.value == money(100 * made.point_value)
+
+    def test_no_account_or_a_closed_one_is_refused(self):
+        with pytest.raises(NoAccount):
+            redeem_new(Account(customer=customer()), 10)
+        account = member()
+        give(account, 500)
+        Account.objects.filter(pk=account.pk).update(status=AccountStatus.CLOSED)
+        with pytest.raises(AccountClosed):
+            redeem_new(account, 10)
+        assert not OrderPoints.objects.exists()
 
 
 # --- Returns and cancellations ----------------------------------------------------------

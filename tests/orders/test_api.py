@@ -8,6 +8,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from customers.merge import customer_merge
+from customers.personal_data import customer_anonymise
 from inventory.models import Stock, StockMovement
 from inventory.selectors import stock_discrepancies
 from omni.core.models import IdempotencyKey
@@ -159,6 +161,28 @@ class TestPlace:
 
         assert not Order.objects.exists()
         assert StockMovement.objects.count() == movements
+        assert Stock.objects.get(location=shop, product=shirt).reserved == 0
+
+    def test_an_old_id_of_a_merged_customer_orders_for_the_survivor(self, writer, shop, goods):
+        shirt, _socks, _hat = goods
+        survivor, merged = customer(), customer()
+        customer_merge(survivor=survivor, merged=merged)
+
+        response = writer.post(ORDERS, order_body(merged, shop, (shirt, 1)))
+
+        assert response.status_code == 201, response.content
+        assert Order.objects.get().customer == survivor
+
+    def test_an_unknown_or_anonymised_customer_is_refused_on_its_field(self, writer, shop, goods):
+        shirt, _socks, _hat = goods
+        gone = customer()
+        customer_anonymise(customer=gone)
+
+        error = error_of(writer.post(ORDERS, order_body(gone, shop, (shirt, 1)) | {"customer": 999999}), 400, "invalid")
+        assert list(error["details"]["fields"]) == ["customer"]
+        error_of(writer.post(ORDERS, order_body(gone, shop, (shirt, 1))), 409, "customer_anonymised")
+
+        assert not Order.objects.exists()
         assert Stock.objects.get(location=shop, product=shirt).reserved == 0
 
     def test_scopes(self, client_with_scopes, shop, goods):

@@ -25,44 +25,52 @@ ORDERS = "/api/v1/orders/"
 # Each statement of the request, in order. SQLite takes the stock rows with the ORM: a SELECT
 # of the rows, then one UPDATE each, where PostgreSQL has one conditional UPDATE.
 STATEMENTS = [  # no authentication query: the key was checked moments before (API_KEY_CACHE_SECONDS)
-    "select customers_customer",  # the customer named (the view)
     "select inventory_location",  # the pickup store named (the view)
     "begin",  # the request's transaction
     "insert omni_idempotencykey",  # the key claimed
     "select inventory_product",  # prices from the catalogue
-    "select customers_customer",  # the customer locked
-    "number",  # the order's number
-    "select loyalty_programme",
-    "select loyalty_account",  # the account locked
+    "select customers_customer+number",  # the customer found by id and locked, the order's number drawn
+    "select loyalty_account, loyalty_programme",  # the account locked, the active programme read with it
     "select loyalty_pointsentry",  # its lots
-    "insert loyalty_pointsentry",  # the redemption
-    "insert loyalty_allocation",
-    "update loyalty_pointsentry",  # the lots' rest
-    "insert loyalty_orderpoints",
-    "insert orders_order",  # once, with its number and totals
-    "insert orders_orderline",
-    "insert orders_payment",
-    "insert orders_statuschange",
-    "savepoint",  # released at once; rolled back when the store is short, to free its rows' locks
-    "reserve",  # the stock rows, as late as possible
-    "insert inventory_stockmovement",
-    "release",
-    "insert orders_orderallocation",
-    "insert customers_interaction",  # the timeline
-    "select customers_customer",  # the notice: its customer, dedupe key and address
-    "select customers_message",
-    "select customers_identity",
-    "insert customers_message",
-    "insert omni_auditevent",
+    # the redemption, its allocations, the order's points and the lots' rest
+    "insert loyalty_pointsentry+insert loyalty_allocation+insert loyalty_orderpoints+update loyalty_pointsentry",
+    # the order once, with its number and totals, its lines, payments and first status, the
+    # timeline entry and the notice (routed, written once for its dedupe key, and audited)
+    "insert orders_order+insert orders_orderline+insert orders_payment+insert orders_statuschange"
+    "+insert customers_interaction+notice",
+    "savepoint",  # rolled back when the store is short, to free its rows' locks; else released by the commit
+    "reserve+insert inventory_stockmovement+insert orders_orderallocation",  # the stock rows, as late as possible
     "update omni_idempotencykey",  # the response stored
     "commit",
 ]
 
 
+# The notice through the ORM: the customer locked again, the dedupe key looked up, the address.
+NOTICE_ON_SQLITE = [
+    "select customers_customer",
+    "select customers_message",
+    "select customers_identity",
+    "insert customers_message",
+    "insert omni_auditevent",
+]
+
+
 def statement_name(sql: str) -> str:
     sql = sql.strip()
-    if sql.startswith("WITH wanted"):
-        return "reserve"
+    if sql.startswith("WITH wanted"):  # with the ledger and the allocations, when reserved
+        return "+".join(["reserve", *(f"insert {table}" for table in re.findall(r'INSERT INTO "(\w+)"', sql))])
+    if re.match(r"WITH route\d+ AS", sql):
+        return "notice"
+    if sql.startswith("WITH w0 AS"):  # rows written together (omni.core.db.rows_write_together)
+        notice = re.search(r" route\d+ AS \(", sql)  # a notice's CTEs (customers.messaging), last
+        rows = re.findall(r'(INSERT INTO|UPDATE) "(\w+)"', sql[: notice.start()] if notice else sql)
+        return "+".join(
+            [*(f"{verb.split()[0].lower()} {table}" for verb, table in rows), *(["notice"] if notice else [])]
+        )
+    if 'FROM "loyalty_account"' in sql and 'FROM "loyalty_programme"' in sql:
+        return "select loyalty_account, loyalty_programme"
+    if "nextval" in sql and 'FROM "customers_customer"' in sql:
+        return "select customers_customer+number"
     if "nextval" in sql or "omni_numbersequence" in sql:
         return "number"
     if re.match(r"UPDATE \"inventory_stock\"", sql) or re.match(r"SELECT .* FROM \"inventory_stock\"", sql):
@@ -77,8 +85,17 @@ def statement_name(sql: str) -> str:
 def expected_statements(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return STATEMENTS
-    at = STATEMENTS.index("reserve")
-    return [*STATEMENTS[:at], "reserve", "reserve", "reserve", "reserve", *STATEMENTS[at + 1 :]]
+    statements = []
+    for name in STATEMENTS:  # elsewhere the rows written together are a statement each
+        if name == "select loyalty_account, loyalty_programme":  # read after the account
+            statements += ["select loyalty_account", "select loyalty_programme"]
+        elif name == "select customers_customer+number":  # found, then locked; the number from its table
+            statements += ["select customers_customer", "select customers_customer", "number"]
+        else:  # the notice through the ORM at once, before the order's rows
+            parts = name.split("+")
+            statements += [*(NOTICE_ON_SQLITE if "notice" in parts else []), *(p for p in parts if p != "notice")]
+    at = statements.index("reserve")  # the rows read, then updated one by one
+    return [*statements[:at], "reserve", "reserve", "reserve", "reserve", *statements[at + 1 :]]
 
 
 @pytest.mark.django_db(transaction=True)
