@@ -86,3 +86,15 @@ def webhook_subscribers_read_afresh():
     wanted_forget()
     yield
     wanted_forget()
+
+
+@pytest.fixture(autouse=True)
+def language_of_the_test_alone():
+    """A request with Accept-Language leaves its language active in the thread (LocaleMiddleware
+    activates it and nothing deactivates it), so a test in Russian would make the tests after it
+    read Russian: each test starts and ends in the default language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from omni.core.roles import STORE_STAFF
 from omni.reports.models import CustomerRfm
@@ -15,13 +15,6 @@ from tests.orders.test_customer_card import card_html, summary_of
 pytestmark = pytest.mark.django_db
 
 COMPUTED = datetime.datetime(2026, 12, 4, 2, 45, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def language_kept():
-    """A request in Russian leaves Russian active in this thread; the next test must not inherit it."""
-    with translation.override(translation.get_language()):
-        yield
 
 
 def box_of(html: str) -> str:
