@@ -24,6 +24,7 @@ from omni.core.api.idempotency import idempotent, idempotent_replay
 from omni.core.api.pagination import SyncPagination
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
+from omni.core.api.serializers import represent
 from omni.core.errors import InvalidInput, NotFound
 from omni.core.models import ApiKey
 from omni.core.scopes import Scope
@@ -75,7 +76,7 @@ def _order(request, number: str, *, for_display: bool = False) -> Order:
 
 
 def _detail(order: Order) -> dict:
-    return OrderDetailSerializer(selectors.order_for_display().get(pk=order.pk)).data
+    return represent(OrderDetailSerializer, selectors.order_for_display().get(pk=order.pk))
 
 
 def _location(code: str, field: str) -> Location | None:
@@ -223,7 +224,7 @@ class OrderListView(generics.ListAPIView):
             )
             # The order as it was written: its lines, payments and history come with it.
             return Response(
-                OrderDetailSerializer(services.order_as_written(order)).data, status=status.HTTP_201_CREATED
+                represent(OrderDetailSerializer, services.order_as_written(order)), status=status.HTTP_201_CREATED
             )
 
         return idempotent(request, place)
@@ -243,7 +244,7 @@ class OrderDetailView(APIView):
         tags=[ORDERS],
     )
     def get(self, request, number: str):
-        return Response(OrderDetailSerializer(_order(request, number, for_display=True)).data)
+        return Response(represent(OrderDetailSerializer, _order(request, number, for_display=True)))
 
 
 ACTION_ERRORS = error_responses(
