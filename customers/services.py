@@ -557,41 +557,13 @@ def consents_record(
 # --- Timeline ---------------------------------------------------------------------------
 
 
-def interaction_record(
-    *,
-    customer: Customer,
-    channel: str,
-    kind: str,
-    summary: str = "",
-    direction: str = Direction.INBOUND,
-    details: str = "",
-    occurred_at: datetime.datetime | None = None,
-    location: Location | None = None,
-    subject_type: str = "",
-    subject_id: str = "",
-    event: str = "",
-    params: dict | None = None,
-    actor: Actor = SYSTEM,
-) -> Interaction:
-    """Put a contact on the customer's timeline (a call, a chat message, a store visit, an order...).
+def interaction_record(**fields) -> Interaction:
+    """Put a contact on the customer's timeline (a call, a chat message, a store visit, an order...):
+    the entry ``interaction_build`` checks and builds from ``fields``, saved.
 
     What people say is a ``summary``, kept as typed; what the system records is an ``event`` code of
     ``customers.timeline_events`` with its ``params``, rendered in the reader's language."""
-    interaction = interaction_build(
-        customer=customer,
-        channel=channel,
-        kind=kind,
-        summary=summary,
-        direction=direction,
-        details=details,
-        occurred_at=occurred_at,
-        location=location,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        event=event,
-        params=params,
-        actor=actor,
-    )
+    interaction = interaction_build(**fields)
     interaction.save(force_insert=True)
     return interaction
 

@@ -14,7 +14,7 @@ from inventory.models import Barcode, Category, Product, Unit, validate_sku
 from omni.core.actors import SYSTEM, Actor
 from omni.core.audit import audit_changes, audit_event, audit_snapshot
 from omni.core.barcodes import is_valid_ean13
-from omni.core.errors import InvalidInput
+from omni.core.errors import DomainError, InvalidInput
 from omni.core.models import AuditKind
 from omni.core.validators import validate_identifier, validate_storable_text
 
@@ -84,19 +84,19 @@ def external_id_clean(value: str | None) -> str | None:
     return value
 
 
-def _sku_follow_erp(sku: str, external_id: str | None) -> str | None:
-    """Give the product the ERP knows by ``external_id`` the SKU the ERP now names; its old SKU, or
-    None when nothing was renamed."""
+def key_follow_erp(model, key_field: str, key: str, external_id: str | None, taken: type[DomainError]) -> str | None:
+    """Give the row (a product, a model) the ERP knows by ``external_id`` the key (SKU, code) the ERP
+    now names; its old key, or None when nothing was renamed. ``taken``: another row has that key."""
     if not external_id:
         return None
-    known = Product.objects.select_for_update().filter(external_id=external_id).exclude(sku=sku).first()
+    known = model.objects.select_for_update().filter(external_id=external_id).exclude(**{key_field: key}).first()
     if known is None:
         return None
-    if Product.objects.filter(sku=sku).exists():
-        raise SkuTaken(details={"sku": sku, "external_id": external_id, "held_by": known.sku})
-    old_sku = known.sku
-    Product.objects.filter(pk=known.pk).update(sku=sku)
-    return old_sku
+    if model.objects.filter(**{key_field: key}).exists():
+        raise taken(details={key_field: key, "external_id": external_id, "held_by": getattr(known, key_field)})
+    old_key = getattr(known, key_field)
+    model.objects.filter(pk=known.pk).update(**{key_field: key})
+    return old_key
 
 
 def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product, bool]:
@@ -137,7 +137,7 @@ def product_upsert(*, data: ProductData, actor: Actor = SYSTEM) -> tuple[Product
     if external_id is not None:
         values["external_id"] = external_id
     with transaction.atomic():
-        renamed_from = _sku_follow_erp(sku, external_id)
+        renamed_from = key_follow_erp(Product, "sku", sku, external_id, SkuTaken)
         before = _product_before(sku, values, with_barcodes=barcodes is not None)
         product, created = Product.objects.select_for_update().update_or_create(sku=sku, defaults=values)
         if created:

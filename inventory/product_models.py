@@ -10,7 +10,7 @@ from django.core.validators import URLValidator, validate_slug
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from inventory.catalogue import ProductData, external_id_clean, product_upsert
+from inventory.catalogue import ProductData, external_id_clean, key_follow_erp, product_upsert
 from inventory.errors import InvalidAttributeValue, ModelCodeTaken, UnknownAttribute, UnknownCategory
 from inventory.models import (
     Attribute,
@@ -200,7 +200,7 @@ def product_model_upsert(*, data: ProductModelData, actor: Actor = SYSTEM) -> tu
     if external_id is not None:
         values["external_id"] = external_id
     with transaction.atomic():
-        renamed_from = _code_follow_erp(code, external_id)
+        renamed_from = key_follow_erp(ProductModel, "code", code, external_id, ModelCodeTaken)
         existing = ProductModel.objects.select_for_update().filter(code=code).first()
         before = audit_snapshot(existing, values) if existing else {}
         model, created = ProductModel.objects.update_or_create(code=code, defaults=values)
@@ -215,21 +215,6 @@ def product_model_upsert(*, data: ProductModelData, actor: Actor = SYSTEM) -> tu
         for variant in data.variants:
             _variant_upsert(model, variant, actor)
     return model, created
-
-
-def _code_follow_erp(code: str, external_id: str | None) -> str | None:
-    """Give the model the ERP knows by ``external_id`` the code the ERP now names; its old code, or
-    None when nothing was renamed."""
-    if not external_id:
-        return None
-    known = ProductModel.objects.select_for_update().filter(external_id=external_id).exclude(code=code).first()
-    if known is None:
-        return None
-    if ProductModel.objects.filter(code=code).exists():
-        raise ModelCodeTaken(details={"code": code, "external_id": external_id, "held_by": known.code})
-    old_code = known.code
-    ProductModel.objects.filter(pk=known.pk).update(code=code)
-    return old_code
 
 
 def _variant_upsert(model: ProductModel, variant: VariantData, actor: Actor) -> Product:

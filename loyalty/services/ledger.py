@@ -73,22 +73,11 @@ def fifo_plan(lots, points: int) -> list[tuple[PointsEntry, int]]:
     return plan
 
 
-def lots_consume(
-    *,
-    account: Account,
-    kind: str,
-    plan: list[tuple[PointsEntry, int]],
-    cause: Cause,
-    actor: Actor,
-    now: datetime.datetime,
-    key: str = "",
-    **fields,
-) -> PointsEntry:
+def lots_consume(**fields) -> PointsEntry:
     """Write a negative entry that consumes the planned lots, its allocations and the lots' rest
-    (one statement on PostgreSQL)."""
-    entry, allocations = consumption_rows(
-        account=account, kind=kind, plan=plan, cause=cause, actor=actor, now=now, key=key, **fields
-    )
+    (one statement on PostgreSQL): the rows ``consumption_rows`` builds from ``fields``."""
+    entry, allocations = consumption_rows(**fields)
+    plan = fields["plan"]
     rows_write_together([entry], allocations, updates=[([lot for lot, _points in plan], ["remaining"])])
     return entry
 

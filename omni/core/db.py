@@ -248,3 +248,16 @@ def rows_write_together(
         raise RuntimeError("Rows to update were not found.")
     for extra, value in zip(ctes, row[len(groups) + len(updates) :], strict=True):
         extra.done(value)
+
+
+def advisory_xact_lock(key: int, *, wait: bool = True) -> bool:
+    """Take a PostgreSQL advisory lock for the rest of this transaction (waiting for it, or not:
+    then whether it was free). Elsewhere always True: SQLite serialises its writers itself."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+        return cursor.fetchone()[0]

@@ -32,6 +32,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from omni.core.db import advisory_xact_lock
 from omni.reports.models import CustomerRfm, CustomerSales, RfmSegment
 from omni.reports.summaries import report_timezone
 
@@ -148,15 +149,7 @@ def _insert_sql(since: datetime.datetime, now: datetime.datetime) -> tuple[str, 
 
 
 def _lock(*, wait: bool) -> bool:
-    """Take the RFM lock for this transaction (PostgreSQL; SQLite serialises writers itself)."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-            return True
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
-        return cursor.fetchone()[0]
+    return advisory_xact_lock(LOCK_KEY, wait=wait)
 
 
 def rfm_compute(*, now: datetime.datetime | None = None, wait: bool = True) -> int | None:

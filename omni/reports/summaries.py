@@ -53,6 +53,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 
+from omni.core.db import advisory_xact_lock
 from omni.core.queueing import enqueue, registered_task
 from omni.reports.models import (
     CustomerSales,
@@ -185,15 +186,7 @@ def _refresh_soon() -> None:
 
 
 def _lock(*, wait: bool) -> bool:
-    """Take the summaries' lock for this transaction (PostgreSQL; SQLite serialises writers itself)."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-            return True
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
-        return cursor.fetchone()[0]
+    return advisory_xact_lock(LOCK_KEY, wait=wait)
 
 
 def _daily_sales(first_day: datetime.date, last_day: datetime.date, location_ids=None) -> list[DailySales]:

@@ -53,23 +53,12 @@ def customer_notify(
         logger.info("Order %s: message %s not sent (%s).", order.number, kind, exc.code)
 
 
-def timeline_record(
-    order: Order,
-    *,
-    kind: str,
-    actor: Actor,
-    event: str = "",
-    params: dict | None = None,
-    summary: str = "",
-    location=None,
-    details: str = "",
-) -> None:
-    """An entry on the customer's timeline about the order (skipped for inactive profiles): an event
-    of ``orders.timeline_events``, shown in the reader's language (a ``summary`` without an event
-    is kept as written, in one language: only for text a person typed)."""
-    entry = timeline_entry(
-        order, kind=kind, actor=actor, event=event, params=params, summary=summary, location=location, details=details
-    )
+def timeline_record(order: Order, **fields) -> None:
+    """An entry on the customer's timeline about the order (skipped for inactive profiles): the
+    entry ``timeline_entry`` builds from ``fields``, saved. An event of ``orders.timeline_events``
+    is shown in the reader's language (a ``summary`` without an event is kept as written, in one
+    language: only for text a person typed)."""
+    entry = timeline_entry(order, **fields)
     if entry is not None:
         entry.save(force_insert=True)
 
