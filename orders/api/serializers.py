@@ -4,6 +4,7 @@ Input serializers refuse any field they do not know, and say so plainly for the 
 computes (prices, discounts, totals): a client never sets them.
 """
 
+import copy
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from omni.core.api import serializers as omni_serializers
-from omni.core.api.serializers import ModelSerializer, WholeNumberField
+from omni.core.api.serializers import ModelSerializer, WholeNumberField, represent
 from omni.core.channels import SALES_CHANNEL_CHOICES
 from orders import states
 from orders.models import (
@@ -27,7 +28,7 @@ from orders.models import (
     ReturnLine,
     StatusChange,
 )
-from orders.services import MAX_LINES, MAX_QUANTITY, PREPAYMENT_METHODS
+from orders.services import MAX_LINES, MAX_QUANTITY, PREPAYMENT_METHODS, order_as_written
 
 COMPUTED_FIELDS = frozenset(
     {
@@ -314,13 +315,41 @@ class OrderSerializer(ModelSerializer):
         return [action for action in states.allowed_actions(obj) if action in PUBLIC_ACTIONS]
 
 
-class OrderDetailSerializer(OrderSerializer):
+class OrderTrailSerializer(ModelSerializer):
+    """What an order's detail shows beyond ``OrderSerializer``: its history, refunds and returns."""
+
     history = StatusChangeSerializer(many=True, read_only=True)
     refunds = RefundSerializer(many=True, read_only=True)
     returns = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
 
+    class Meta:
+        model = Order
+        fields = ["history", "refunds", "returns"]
+
+
+class OrderDetailSerializer(OrderSerializer, OrderTrailSerializer):
     class Meta(OrderSerializer.Meta):
-        fields = [*OrderSerializer.Meta.fields, "history", "refunds", "returns"]
+        fields = [*OrderSerializer.Meta.fields, *OrderTrailSerializer.Meta.fields]
+
+
+_PLACED_DATA = "_placed_data"
+
+
+def placed_order_data(order: Order) -> dict:
+    """``OrderSerializer``'s rendering of an order ``order_place`` has just returned, from the rows
+    it wrote. Rendered once and kept on the order: the order.created event renders it inside the
+    placing transaction and the API's response (``placed_order_detail``) reuses it. Only for the
+    order as placed: a later change of the instance is not seen."""
+    data = order.__dict__.get(_PLACED_DATA)
+    if data is None:
+        data = order.__dict__[_PLACED_DATA] = represent(OrderSerializer, order_as_written(copy.copy(order)))
+    return data
+
+
+def placed_order_detail(order: Order) -> dict:
+    """``OrderDetailSerializer``'s rendering of an order ``order_place`` has just returned."""
+    trail = represent(OrderTrailSerializer, order_as_written(copy.copy(order)))
+    return {**placed_order_data(order), **trail}
 
 
 class PaymentRecordResultSerializer(serializers.Serializer):

@@ -43,6 +43,7 @@ from orders.api.serializers import (
     RefundDetailSerializer,
     ReturnInputSerializer,
     ReturnSerializer,
+    placed_order_detail,
 )
 from orders.filters import OrderFilter
 from orders.models import Fulfilment, Order, OrderReturn, Refund
@@ -222,10 +223,8 @@ class OrderListView(generics.ListAPIView):
                 note=data["note"],
                 actor=Actor.from_request(request),
             )
-            # The order as it was written: its lines, payments and history come with it.
-            return Response(
-                represent(OrderDetailSerializer, services.order_as_written(order)), status=status.HTTP_201_CREATED
-            )
+            # The order as it was written (rendered once, also for the order.created event).
+            return Response(placed_order_detail(order), status=status.HTTP_201_CREATED)
 
         return idempotent(request, place)
 

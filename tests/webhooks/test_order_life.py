@@ -69,3 +69,31 @@ def test_nothing_is_written_without_a_subscription(django_capture_on_commit_call
     stock(shop, shirt, 1)
     collect(customer(), shop, (shirt, 1))
     assert not Delivery.objects.exists()
+
+
+def test_order_created_carries_the_order_as_the_api_answered_it(
+    subscribe, receiver, client_with_scopes, django_capture_on_commit_callbacks
+):
+    # The event and the response are rendered once, from the rows the placing wrote.
+    subscribe("order.created")
+    shop, shirt = store(code="msk"), product("1200.00")
+    stock(shop, shirt, 5)
+    writer = client_with_scopes("orders:read", "orders:write")
+    body = {
+        "channel": "site",
+        "fulfilment": "click_and_collect",
+        "customer": customer().pk,
+        "pickup_location": shop.code,
+        "lines": [{"sku": shirt.sku, "quantity": 2}],
+        "payments": [{"method": "card_online"}],
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = writer.post("/api/v1/orders/", body, format="json")
+
+    assert placed.status_code == 201, placed.content
+    answered = placed.json()
+    assert [event["type"] for event in receiver.received] == ["order.created"]
+    order_data = receiver.received[0]["data"]["order"]
+    assert order_data == {key: value for key, value in answered.items() if key not in {"history", "refunds", "returns"}}
+    assert answered["history"][0]["status_to"] == "placed" and answered["lines"][0]["quantity"] == 2

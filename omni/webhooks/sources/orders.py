@@ -7,14 +7,11 @@ instance and written when the action calls ``order_changed`` (its last write), s
 the event is the order as the action left it; nothing is rendered when nobody subscribes.
 """
 
-import copy
-
 from omni.core.api.serializers import represent
 from omni.webhooks.sources import recording
 from orders import hooks
-from orders.api.serializers import OrderSerializer, RefundDetailSerializer, ReturnSerializer
+from orders.api.serializers import OrderSerializer, RefundDetailSerializer, ReturnSerializer, placed_order_data
 from orders.models import Order, OrderReturn, OrderStatus, Refund
-from orders.services import order_as_written
 
 NOTED = "webhook_events"
 HANDED_OVER = (OrderStatus.COLLECTED, OrderStatus.DELIVERED)
@@ -52,10 +49,10 @@ def order_changed(order: Order) -> None:
     wanted = [(event_type, extra) for event_type, extra in noted if recording.wanted(event_type)]
     if not wanted:
         return
-    shown = order
     if any(event_type == "order.created" for event_type, _extra in noted) and hasattr(order, "written"):
-        shown = order_as_written(copy.copy(order))  # just placed: its rows are in hand, not read back
-    order_data = represent(OrderSerializer, shown)
+        order_data = placed_order_data(order)  # just placed: from the rows in hand, as the API answers
+    else:
+        order_data = represent(OrderSerializer, order)
     for event_type, extra in wanted:
         if "refused" in extra:
             extra = {"refused": refused_lines(order)}
