@@ -1,6 +1,7 @@
 """Database helpers every app shares."""
 
 import contextvars
+import functools
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,6 +120,14 @@ def fetch_rows(queryset: QuerySet) -> list[tuple]:
 # name)``), and foreign keys (deferred, as Django creates them) are checked at commit.
 
 
+@functools.cache
+def _written_columns(model, vendor: str) -> tuple[tuple[Any, str], ...]:
+    """The columns an INSERT of ``model`` writes (all but its id), each with its SQL type: the type
+    is worked out once per model, not for every value of every row."""
+    db = connections[DEFAULT_DB_ALIAS]
+    return tuple((field, field.db_type(db)) for field in model._meta.concrete_fields if not field.primary_key)
+
+
 def insert_sql(
     objs, *, parents: dict | None = None, when: str = "", exprs: dict | None = None, on_conflict: str = ""
 ) -> tuple[str, list]:
@@ -129,28 +138,29 @@ def insert_sql(
     gives some columns (by attribute name) as SQL expressions instead of the instances' values;
     ``on_conflict`` is the clause, as in ``DO NOTHING``."""
     parents, exprs = parents or {}, exprs or {}
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: each lookup through the proxy costs
     meta = type(objs[0])._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    columns = _written_columns(type(objs[0]), db.vendor)
     rows, params = [], []
     for obj in objs:
         values = []
-        for field in fields:
+        for field, db_type in columns:
             if field.attname in exprs:
-                values.append(f"CAST({exprs[field.attname]} AS {field.db_type(connection)})")
+                values.append(f"CAST({exprs[field.attname]} AS {db_type})")
                 continue
             parent = field.get_cached_value(obj, None) if field.is_relation else None
             if parent is not None and parent.pk is None:
                 values.append(f'(SELECT "{parent._meta.pk.column}" FROM {parents[id(parent)]})')
                 continue
-            values.append(f"CAST(%s AS {field.db_type(connection)})")
-            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+            values.append(f"CAST(%s AS {db_type})")
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), db))
         rows.append(f"({', '.join(values)})")
-    columns = ", ".join(f'"{field.column}"' for field in fields)
+    names = ", ".join(f'"{field.column}"' for field, _db_type in columns)
     source = f"VALUES {', '.join(rows)}"
     if when:
         source = f"SELECT * FROM ({source}) AS v WHERE {when}"
     conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
-    return f'INSERT INTO "{meta.db_table}" ({columns}) {source}{conflict} RETURNING "{meta.pk.column}"', params
+    return f'INSERT INTO "{meta.db_table}" ({names}) {source}{conflict} RETURNING "{meta.pk.column}"', params
 
 
 def ids_assign(objs, ids) -> None:
@@ -172,12 +182,14 @@ def ids_assign(objs, ids) -> None:
 def update_sql(objs, fields: Sequence[str]) -> tuple[str, list]:
     """``UPDATE`` of ``fields`` of saved instances of one model to their values on the instances
     (as ``bulk_update`` writes them), as SQL that may stand in a CTE; ``RETURNING "id"``."""
+    db = connections[DEFAULT_DB_ALIAS]
     meta = type(objs[0])._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    row = "(" + ", ".join(f"CAST(%s AS {field.db_type(db)})" for field in columns) + ")"
     rows, params = [], []
     for obj in objs:
-        rows.append("(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in columns) + ")")
-        params += [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
+        rows.append(row)
+        params += [field.get_db_prep_save(getattr(obj, field.attname), db) for field in columns]
     names = ", ".join(f'"{field.column}"' for field in columns)
     assignments = ", ".join(f'"{field.column}" = v."{field.column}"' for field in columns[1:])
     pk = meta.pk.column
