@@ -7,6 +7,10 @@ with points redeemed (``POST /api/v1/orders/`` with an API key and an ``Idempote
 cases: "hot", every order on the same 3 stock rows, and "spread", each order on 3 rows drawn from
 the 20,000.
 
+As in production, the server queues its Celery tasks (the order's notice) to Redis (db 15, purged
+before and after) and a Celery worker, started beside gunicorn on the same cores, delivers them;
+``--eager`` runs them inside each request instead (the figures before 2026-12-04 night).
+
 The ceiling is the order's own SQL through psycopg, in one transaction (insert the order, three
 conditional stock updates, three lines, three ledger rows), run by as many client processes as
 there are HTTP clients, right before and right after the HTTP run of each case. The script prints
@@ -16,7 +20,7 @@ shared), then checks that nothing was oversold and that the stock and points led
 Usage:
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/omni_orders_bench python -m bench.orders \
-        [--requests 600] [--clients 16] [--workers 3] [--ceiling-orders 3000]
+        [--requests 600] [--clients 16] [--workers 3] [--ceiling-orders 3000] [--eager]
 """
 
 import argparse
@@ -40,6 +44,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("API_THROTTLE_RATE", "1000000/minute")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 
 import warnings
 
@@ -349,8 +354,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+def start_celery_worker() -> subprocess.Popen:
+    """One Celery worker process on the bench's broker, as a deployment runs beside its web workers."""
+    from celery import current_app
+
+    current_app.control.purge()
+    command = [sys.executable, "-m", "celery", "-A", "omni", "worker", "--pool", "solo", "--loglevel", "WARNING"]
+    return subprocess.Popen(command, env={**os.environ, "DEBUG": "0"})
+
+
+def start_gunicorn(port: int, workers: int, *, eager: bool = False) -> subprocess.Popen:
     env = {**os.environ, "DEBUG": "0", "LOG_LEVEL": "WARNING"}
+    if eager:
+        env["CELERY_BROKER_URL"] = ""  # no broker: tasks run in the request
     process = subprocess.Popen(
         [
             sys.executable,
@@ -446,12 +462,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--ceiling-orders", type=int, default=3000, help="orders of the ceiling, each time")
     parser.add_argument("--cases", default="hot,spread", help="hot, spread or both")
+    parser.add_argument("--eager", action="store_true", help="no broker: each request runs its tasks itself")
     args = parser.parse_args()
 
     print(f"Machine: {machine()}")
     fixture = prepare()
     port = free_port()
-    server = start_gunicorn(port, args.workers)
+    worker = None if args.eager else start_celery_worker()
+    server = start_gunicorn(port, args.workers, eager=args.eager)
     results = {}
     try:
         run_clients(port, fixture, "spread", requests=min(50, args.requests), clients=args.clients)  # warm-up
@@ -463,9 +481,16 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+            from celery import current_app
+
+            current_app.control.purge()
+    tasks = "run in each request" if args.eager else "queued to Redis, one Celery worker"
     print(
         f"\nPOST /api/v1/orders/ — click-and-collect, 3 lines, {POINTS_PER_ORDER} points redeemed, Idempotency-Key; "
-        f"gunicorn {args.workers} sync workers on {HOST}, {args.clients} concurrent clients, "
+        f"gunicorn {args.workers} sync workers on {HOST}, tasks {tasks}, {args.clients} concurrent clients, "
         f"{args.requests} requests per case; the ceiling: the order's SQL through psycopg, {args.clients} "
         f"processes, {args.ceiling_orders} orders before and after"
     )
