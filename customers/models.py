@@ -492,7 +492,15 @@ class Message(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
-        indexes = [models.Index(fields=["status", "created_at"], name="message_status_created_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="message_status_created_idx"),
+            # the service messages' drain (a campaign's pending thousands are not in it)
+            models.Index(
+                fields=["id"],
+                condition=Q(status="pending", purpose="service", attempts=0),
+                name="message_service_due_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "dedupe_key"], condition=~Q(dedupe_key=""), name="message_unique_dedupe_key"

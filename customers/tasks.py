@@ -2,7 +2,13 @@ import logging
 
 from celery import shared_task
 
-from customers.messaging.services import DeliveryFailed, message_deliver, messages_deliver, messages_requeue
+from customers.messaging.services import (
+    DeliveryFailed,
+    message_deliver,
+    messages_deliver,
+    messages_requeue,
+    service_messages_deliver,
+)
 from customers.services import duplicates_detect
 
 logger = logging.getLogger(__name__)
@@ -18,6 +24,12 @@ def deliver_message(self, message_id: int) -> str:
             if not self.request.is_eager:
                 raise self.retry(exc=exc, countdown=min(60 * 2**self.request.retries, 3600))
             # In-process (no broker), nothing would run a delayed retry: try again at once.
+
+
+@shared_task
+def deliver_service_messages() -> dict[str, int]:
+    """Deliver the service messages not tried yet (queued once per burst of them: ``_schedule``)."""
+    return service_messages_deliver()
 
 
 @shared_task

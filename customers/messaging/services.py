@@ -1,16 +1,19 @@
 """Sending messages to customers through an outbox.
 
 ``message_send`` writes the message in the caller's transaction, through exactly one channel,
-and schedules its delivery after commit. ``message_deliver`` (run by the ``deliver_message``
-Celery task) claims the row with a conditional UPDATE from pending to sending, so two workers
-can never both send it, calls the channel's backend outside any transaction and records the
-outcome and the timeline entry. ``messages_write`` writes a campaign's batch and queues one
+and schedules its delivery after commit: a service message by the drain of the service messages
+not tried yet (``service_messages_deliver``, one queued at a time), any other by its own
+``deliver_message`` task. ``message_deliver`` (run by that task, also to retry a failure)
+claims the row with a conditional UPDATE from pending to sending, so two workers can never both
+send it, calls the channel's backend outside any transaction and records the outcome and the
+timeline entry. ``messages_write`` writes a campaign's batch and queues one
 ``deliver_messages`` task for it: ``messages_deliver`` claims its rows a batch at a time
 (``FOR UPDATE SKIP LOCKED``), sends each and records the batch in a few statements.
 ``messages_requeue`` (periodic) queues the messages left pending, for example while the broker
 was down, a batch per task.
 """
 
+import contextlib
 import itertools
 import logging
 from collections import defaultdict
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.template import Context, Template, TemplateSyntaxError
@@ -252,7 +256,7 @@ def message_send(
             backend=backend_path(route.channel),
         )
         audit_event(actor, message, AuditKind.MESSAGE_SENT, field="channel", new=message.channel)
-        transaction.on_commit(lambda: _schedule(message.pk))
+        transaction.on_commit(lambda: _schedule(message))
     return message
 
 
@@ -315,7 +319,7 @@ def _service_message_ctes(message: Message, actor: Actor, *, refuse: bool) -> Ct
             return Message.objects.get(customer=customer, dedupe_key=message.dedupe_key)
         message.pk, (message.channel, message.recipient, message.backend) = int(value[0]), value[1:]
         message._state.adding, message._state.db = False, connection.alias
-        transaction.on_commit(lambda: _schedule(message.pk))
+        transaction.on_commit(lambda: _schedule(message))
         return message
 
     return Ctes(
@@ -388,10 +392,62 @@ def _schedule_batch(message_ids: list[int]) -> None:
     enqueue(deliver_messages, message_ids)  # not queued: messages_requeue queues each while it is pending
 
 
-def _schedule(message_id: int) -> None:
+def _schedule(message: Message) -> None:
+    """Have a message ``message_send`` wrote delivered, after commit: a service message by the
+    drain (``service_messages_deliver``), any other by a task of its own."""
+    from customers.tasks import deliver_message, deliver_service_messages
+
+    if message.purpose != MessagePurpose.SERVICE:
+        enqueue(deliver_message, message.pk)  # not queued: messages_requeue queues it while it is pending
+    elif _drain_mark() and not enqueue(deliver_service_messages):
+        _drain_unmark()  # not queued after all: messages_requeue queues the message while it is pending
+
+
+# Service messages (an order's notice, a one-time code) are sent one at a time, about one per
+# order: each queued its own Celery task, which cost the web worker about a millisecond per order
+# and the Celery worker a task per message. They are delivered by a drain instead. A drain queued
+# and not yet started covers every message committed before it starts, so one queued drain is
+# enough: a mark in the shared cache says there is one, and the drain removes it before it looks
+# (as the webhooks' drains do). The mark expires, in case its task is lost.
+DRAIN_MARK = "omni:messages:service-drain-queued"
+DRAIN_MARK_SECONDS = 60
+DRAIN_BATCH = 100
+RETRY_FIRST_SECONDS = 60  # deliver_message's first backoff
+
+
+def _drain_mark() -> bool:
+    try:
+        return cache.add(DRAIN_MARK, 1, DRAIN_MARK_SECONDS)
+    except Exception:  # the cache is down: queue anyway
+        return True
+
+
+def _drain_unmark() -> None:
+    with contextlib.suppress(Exception):  # the cache is down: marks are only an economy
+        cache.delete(DRAIN_MARK)
+
+
+def service_messages_deliver() -> dict[str, int]:
+    """The drain: deliver the service messages not tried yet, oldest first, a batch at a time
+    (``messages_deliver``); how many ended how. One whose backend failed is retried by its own
+    ``deliver_message`` task, with backoff, as a message sent alone would be."""
     from customers.tasks import deliver_message
 
-    enqueue(deliver_message, message_id)  # not queued: messages_requeue queues it while it is pending
+    _drain_unmark()
+    outcomes: dict[str, int] = defaultdict(int)
+    while True:
+        due = Message.objects.filter(status=MessageStatus.PENDING, purpose=MessagePurpose.SERVICE, attempts=0)
+        ids = list(due.order_by("pk").values_list("pk", flat=True)[:DRAIN_BATCH])
+        if not ids:
+            return dict(outcomes)
+        delivered = messages_deliver(ids)
+        for outcome, count in delivered.items():
+            outcomes[outcome] += count
+        if delivered.get("retry"):
+            for pk in Message.objects.filter(pk__in=ids, status=MessageStatus.PENDING).values_list("pk", flat=True):
+                enqueue(deliver_message, pk, countdown=RETRY_FIRST_SECONDS)
+        if set(delivered) <= {"skipped"}:
+            return dict(outcomes)  # another drain holds them: it sends them
 
 
 def message_deliver(*, message_id: int) -> str:

@@ -14,10 +14,14 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task, *args) -> bool:
-    """Queue ``task`` with ``args``; False (and a warning) when it could not be queued."""
+def enqueue(task, *args, countdown: float = 0) -> bool:
+    """Queue ``task`` with ``args`` (to run ``countdown`` seconds from now); False (and a warning)
+    when it could not be queued."""
     try:
-        task.delay(*args)
+        if countdown:
+            task.apply_async(args, countdown=countdown)
+        else:
+            task.delay(*args)
     except Exception as exc:  # the broker cannot be reached: the periodic re-queue recovers
         logger.warning(
             "Could not queue %s%r: %s. Its work stays recorded; the periodic re-queue queues it again "

@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
@@ -280,7 +281,8 @@ class TestOutboxRecovery:
     def test_messages_left_pending_are_sent_by_the_periodic_task(self, django_capture_on_commit_callbacks):
         customer = customer_with(("email", "ivan@example.com"))
         # The broker is down: queueing fails, the message stays pending.
-        broker_down = mock.patch("customers.tasks.deliver_message.delay", side_effect=ConnectionError("broker down"))
+        down = ConnectionError("broker down")
+        broker_down = mock.patch("customers.tasks.deliver_service_messages.delay", side_effect=down)
         with broker_down, django_capture_on_commit_callbacks(execute=True):
             message = send(customer)
         assert Message.objects.get().status == MessageStatus.PENDING
@@ -421,3 +423,69 @@ def test_two_workers_delivering_the_same_batch_send_each_message_once():
     assert sum(o.get("skipped", 0) for o in outcomes) == 40  # what one claimed, the other passed over
     assert Message.objects.filter(pk__in=ids, status=MessageStatus.SENT, attempts=1).count() == 40
     assert Interaction.objects.filter(kind=InteractionKind.MESSAGE_SENT).count() == 40
+
+
+class TestServiceMessageDrain:
+    """Service messages, one per order or code, are delivered by one queued drain, not a task each."""
+
+    @override_settings(CUSTOMERS_SMS_BACKEND=RECORDING)
+    def test_a_burst_queues_one_drain_which_sends_them_all(self, django_capture_on_commit_callbacks):
+        people = [customer_with(("phone", f"+7916888{n:04d}")) for n in range(3)]
+        cache.delete(messaging.DRAIN_MARK)
+        with mock.patch("customers.tasks.deliver_service_messages.delay") as queued:
+            for person in people:
+                with django_capture_on_commit_callbacks(execute=True):
+                    send(person)
+        assert queued.call_count == 1  # the second and third found a drain queued
+        assert RecordingBackend.sent == []
+
+        assert messaging.service_messages_deliver() == {"sent": 3}
+
+        assert len(RecordingBackend.sent) == 3
+        assert not Message.objects.exclude(status=MessageStatus.SENT).exists()
+        queue_again = mock.patch("customers.tasks.deliver_service_messages.delay")
+        with queue_again as queued, django_capture_on_commit_callbacks(execute=True):
+            send(people[0], kind="order_collected")
+        assert queued.call_count == 1  # the drain started: the next message queues another
+
+    @override_settings(CUSTOMERS_SMS_BACKEND=RECORDING)
+    def test_the_drain_leaves_marketing_messages_to_their_own_tasks(self):
+        person = customer_with(("phone", "+79168880100"), consents=[PD, marketing("sms")])
+        with mock.patch("customers.messaging.services._schedule"):
+            promo = send(person, purpose="marketing", kind="promo")
+            notice = send(person)
+        assert messaging.service_messages_deliver() == {"sent": 1}
+        assert RecordingBackend.sent == [notice.pk]
+        assert Message.objects.get(pk=promo.pk).status == MessageStatus.PENDING
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@override_settings(CUSTOMERS_SMS_BACKEND=RECORDING)
+def test_two_drains_racing_send_each_service_message_once():
+    RecordingBackend.delay = 0.005
+    people = [customer_with(("phone", f"+7916999{n:04d}")) for n in range(30)]
+    with mock.patch("customers.messaging.services._schedule"):
+        ids = [send(person).pk for person in people]
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def drain():
+        try:
+            barrier.wait()
+            outcomes.append(messaging.service_messages_deliver())
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(RecordingBackend.sent) == sorted(ids)  # each once
+    assert sum(o.get("sent", 0) for o in outcomes) == 30
+    assert Message.objects.filter(pk__in=ids, status=MessageStatus.SENT, attempts=1).count() == 30
