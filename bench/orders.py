@@ -7,9 +7,10 @@ with points redeemed (``POST /api/v1/orders/`` with an API key and an ``Idempote
 cases: "hot", every order on the same 3 stock rows, and "spread", each order on 3 rows drawn from
 the 20,000.
 
-As in production, the server queues its Celery tasks (the order's notice) to Redis (db 15, purged
-before and after) and a Celery worker, started beside gunicorn on the same cores, delivers them;
-``--eager`` runs them inside each request instead (the figures before 2026-12-04 night).
+As in production, the server queues its Celery tasks (the notices' drain) to Redis (db 15, purged
+before and after), shares its cache with the worker in Redis (db 14), and a Celery worker, started
+beside gunicorn on the same cores, delivers the notices; ``--eager`` runs the tasks inside each
+request with each process's own cache instead (the setting of the figures before 2026-12-04 night).
 
 The ceiling is the order's own SQL through psycopg, in one transaction (insert the order, three
 conditional stock updates, three lines, three ledger rows), run by as many client processes as
@@ -45,6 +46,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("API_THROTTLE_RATE", "1000000/minute")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")  # the cache the web and Celery processes share
 
 import warnings
 
@@ -81,9 +83,12 @@ def ensure_database() -> None:
 ensure_database()
 django.setup()
 
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 
+from customers.models import Message  # noqa: E402
 from inventory.models import Location, LocationKind, MovementReason, Product, Stock, StockMovement  # noqa: E402
 from inventory.selectors import stock_discrepancies  # noqa: E402
 from loyalty import services as loyalty  # noqa: E402
@@ -359,6 +364,7 @@ def start_celery_worker() -> subprocess.Popen:
     from celery import current_app
 
     current_app.control.purge()
+    cache.clear()
     command = [sys.executable, "-m", "celery", "-A", "omni", "worker", "--pool", "solo", "--loglevel", "WARNING"]
     return subprocess.Popen(command, env={**os.environ, "DEBUG": "0"})
 
@@ -366,7 +372,7 @@ def start_celery_worker() -> subprocess.Popen:
 def start_gunicorn(port: int, workers: int, *, eager: bool = False) -> subprocess.Popen:
     env = {**os.environ, "DEBUG": "0", "LOG_LEVEL": "WARNING"}
     if eager:
-        env["CELERY_BROKER_URL"] = ""  # no broker: tasks run in the request
+        env["CELERY_BROKER_URL"] = env["REDIS_URL"] = ""  # no broker: tasks run in the request
     process = subprocess.Popen(
         [
             sys.executable,
@@ -503,7 +509,9 @@ def main() -> None:
         print(line("Omni over HTTP", omni))
         print(line("ceiling after", after))
         print(f"   Omni / ceiling: {share:.1%}")
-    print(f"\n oversold stock rows: {oversold()}")
+    notices = dict(Message.objects.values_list("status").annotate(n=Count("id")).order_by())
+    print(f"\n notices by status when the run ended: {notices}")
+    print(f" oversold stock rows: {oversold()}")
     discrepancies = stock_discrepancies()
     points = points_discrepancies()
     print(f" stock ledger discrepancies: {len(discrepancies)}; points ledger discrepancies: {len(points)}")
