@@ -1,11 +1,10 @@
 import datetime
-import threading
 from unittest import mock
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -27,6 +26,7 @@ from omni.core.channels import Channel
 from omni.core.db import rows_write_together
 from omni.core.models import AuditEvent, AuditKind
 from tests.customers.backends import FailingBackend, RecordingBackend
+from tests.racing import race
 
 pytestmark = pytest.mark.django_db
 
@@ -320,25 +320,9 @@ def test_two_workers_racing_send_a_message_once():
     with mock.patch("customers.messaging.services._schedule"):  # the workers below deliver it
         message = send(customer)
     workers = 6
-    barrier = threading.Barrier(workers)
-    outcomes, errors = [], []
 
-    def worker():
-        try:
-            barrier.wait()
-            outcomes.append(messaging.message_deliver(message_id=message.pk))
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+    outcomes = race(workers, lambda _i: messaging.message_deliver(message_id=message.pk))
 
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     assert RecordingBackend.sent == [message.pk]
     assert sorted(outcomes) == ["sent"] + ["skipped"] * (workers - 1)
     assert Interaction.objects.filter(kind=InteractionKind.MESSAGE_SENT).count() == 1
@@ -399,25 +383,10 @@ def test_two_workers_delivering_the_same_batch_send_each_message_once():
     people = [customer_with(("phone", f"+7916777{n:04d}")) for n in range(40)]
     with mock.patch("customers.messaging.services._schedule"):
         ids = [send(person).pk for person in people]
-    barrier = threading.Barrier(2)
-    outcomes, errors = [], []
 
-    def worker():
-        try:
-            barrier.wait()
-            outcomes.append(messaging.messages_deliver(ids, batch_size=5))
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+    outcomes = race(2, lambda _i: messaging.messages_deliver(ids, batch_size=5))
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)]
     assert sorted(RecordingBackend.sent) == sorted(ids)  # each once
     assert sum(o.get("sent", 0) for o in outcomes) == 40
     assert sum(o.get("skipped", 0) for o in outcomes) == 40  # what one claimed, the other passed over
@@ -467,25 +436,10 @@ def test_two_drains_racing_send_each_service_message_once():
     people = [customer_with(("phone", f"+7916999{n:04d}")) for n in range(30)]
     with mock.patch("customers.messaging.services._schedule"):
         ids = [send(person).pk for person in people]
-    barrier = threading.Barrier(2)
-    outcomes, errors = [], []
 
-    def drain():
-        try:
-            barrier.wait()
-            outcomes.append(messaging.service_messages_deliver())
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+    outcomes = race(2, lambda _i: messaging.service_messages_deliver())
 
-    threads = [threading.Thread(target=drain) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)]
     assert sorted(RecordingBackend.sent) == sorted(ids)  # each once
     assert sum(o.get("sent", 0) for o in outcomes) == 30
     assert Message.objects.filter(pk__in=ids, status=MessageStatus.SENT, attempts=1).count() == 30

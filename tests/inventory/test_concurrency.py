@@ -1,10 +1,6 @@
 """Stock stays right when many requests race. PostgreSQL only: SQLite serialises writers."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 
 from inventory import services
 from inventory.errors import InsufficientStock
@@ -12,25 +8,9 @@ from inventory.models import MovementReason, Stock, StockMovement
 from inventory.selectors import stock_discrepancies
 from inventory.services import Cause, ProductQuantity, StockLine
 from tests.inventory.factories import LocationFactory, ProductFactory, WarehouseFactory
+from tests.racing import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(workers: int, action) -> list:
-    """Run ``action(i)`` in ``workers`` threads released at the same instant; return outcomes."""
-    barrier = threading.Barrier(workers)
-
-    def run(i):
-        try:
-            barrier.wait()
-            return action(i)
-        except Exception as exc:  # the outcome under test, refusals included
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run, range(workers)))
 
 
 def test_fifty_buyers_for_the_last_ten_units():

@@ -1,10 +1,6 @@
 """Points and promo codes stay right when many requests race. PostgreSQL only: SQLite serialises writers."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 
 from loyalty import selectors, services
 from loyalty.errors import NotEnoughPoints, PromoExhausted
@@ -12,25 +8,9 @@ from loyalty.models import Account, EntryKind, PointsEntry, PromoUsage
 from loyalty.nightly import points_expire_due
 from loyalty.services import promo_apply
 from tests.loyalty.factories import NOW, PromoCodeFactory, cart, customer, days, give, member
+from tests.racing import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(workers: int, action) -> list:
-    """Run ``action(i)`` in ``workers`` threads released at the same instant; return outcomes."""
-    barrier = threading.Barrier(workers)
-
-    def run(i):
-        try:
-            barrier.wait()
-            return action(i)
-        except Exception as exc:  # the outcome under test, refusals included
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run, range(workers)))
 
 
 def test_fifty_redemptions_of_100_against_1000_points():
