@@ -13,7 +13,6 @@ timeline entry. ``messages_write`` writes a campaign's batch and queues one
 was down, a batch per task.
 """
 
-import contextlib
 import itertools
 import logging
 from collections import defaultdict
@@ -23,7 +22,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.template import Context, Template, TemplateSyntaxError
@@ -55,7 +53,7 @@ from omni.core.channels import Channel
 from omni.core.db import Ctes, insert_sql, require_transaction
 from omni.core.errors import InvalidInput
 from omni.core.models import AuditKind
-from omni.core.queueing import enqueue
+from omni.core.queueing import enqueue, enqueue_once, queued_mark_clear
 
 logger = logging.getLogger(__name__)
 
@@ -397,34 +395,20 @@ def _schedule(message: Message) -> None:
     drain (``service_messages_deliver``), any other by a task of its own."""
     from customers.tasks import deliver_message, deliver_service_messages
 
+    # not queued (the broker is down): messages_requeue queues it while it is pending
     if message.purpose != MessagePurpose.SERVICE:
-        enqueue(deliver_message, message.pk)  # not queued: messages_requeue queues it while it is pending
-    elif _drain_mark() and not enqueue(deliver_service_messages):
-        _drain_unmark()  # not queued after all: messages_requeue queues the message while it is pending
+        enqueue(deliver_message, message.pk)
+    else:
+        enqueue_once(DRAIN_MARK, deliver_service_messages)
 
 
 # Service messages (an order's notice, a one-time code) are sent one at a time, about one per
 # order: each queued its own Celery task, which cost the web worker about a millisecond per order
-# and the Celery worker a task per message. They are delivered by a drain instead. A drain queued
-# and not yet started covers every message committed before it starts, so one queued drain is
-# enough: a mark in the shared cache says there is one, and the drain removes it before it looks
-# (as the webhooks' drains do). The mark expires, in case its task is lost.
+# and the Celery worker a task per message. A drain delivers them instead, queued once for all
+# the messages committed before it starts (``omni.core.queueing.enqueue_once``).
 DRAIN_MARK = "omni:messages:service-drain-queued"
-DRAIN_MARK_SECONDS = 60
 DRAIN_BATCH = 100
 RETRY_FIRST_SECONDS = 60  # deliver_message's first backoff
-
-
-def _drain_mark() -> bool:
-    try:
-        return cache.add(DRAIN_MARK, 1, DRAIN_MARK_SECONDS)
-    except Exception:  # the cache is down: queue anyway
-        return True
-
-
-def _drain_unmark() -> None:
-    with contextlib.suppress(Exception):  # the cache is down: marks are only an economy
-        cache.delete(DRAIN_MARK)
 
 
 def service_messages_deliver() -> dict[str, int]:
@@ -433,7 +417,7 @@ def service_messages_deliver() -> dict[str, int]:
     ``deliver_message`` task, with backoff, as a message sent alone would be."""
     from customers.tasks import deliver_message
 
-    _drain_unmark()
+    queued_mark_clear(DRAIN_MARK)
     outcomes: dict[str, int] = defaultdict(int)
     while True:
         due = Message.objects.filter(status=MessageStatus.PENDING, purpose=MessagePurpose.SERVICE, attempts=0)

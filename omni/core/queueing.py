@@ -6,9 +6,11 @@ cannot be reached, the record stays as it is and a periodic task (``CELERY_BEAT_
 what is still pending again.
 """
 
+import contextlib
 import logging
 
 from celery import current_app
+from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,32 @@ def enqueue(task, *args, countdown: float = 0) -> bool:
         )
         return False
     return True
+
+
+# A drain (of a webhook subscription's deliveries, of the service messages) queued and not yet
+# started covers everything committed before it starts, so one queued run is enough: a mark in the
+# shared cache says one is queued, and the task clears it first thing (``queued_mark_clear``).
+# The mark expires, in case its task is lost.
+QUEUED_MARK_SECONDS = 60
+
+
+def enqueue_once(mark: str, task, *args) -> bool:
+    """Queue ``task`` unless a run marked ``mark`` is queued and not started yet; whether it was queued."""
+    try:
+        if not cache.add(mark, 1, QUEUED_MARK_SECONDS):
+            return False
+    except Exception:  # the cache is down: queue anyway
+        pass
+    if enqueue(task, *args):
+        return True
+    queued_mark_clear(mark)  # not queued after all: the periodic re-queue will queue it
+    return False
+
+
+def queued_mark_clear(mark: str) -> None:
+    """Called by a drain before it looks for work: what is committed from now on queues another."""
+    with contextlib.suppress(Exception):  # the cache is down: marks are only an economy
+        cache.delete(mark)
 
 
 def enqueue_on_commit(task, *args) -> None:

@@ -7,17 +7,15 @@ active subscription to its type, and queues a drain of each subscription
 be reached then, the periodic ``requeue_due_deliveries`` queues it again.
 """
 
-import contextlib
 import functools
 import time
 from collections.abc import Iterable
 from functools import partial
 
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
-from omni.core.queueing import enqueue, registered_task
+from omni.core.queueing import enqueue, enqueue_once, queued_mark_clear, registered_task
 from omni.webhooks.models import Delivery, Event, Subscription
 
 DRAIN_TASK = "omni.webhooks.tasks.send_due"
@@ -124,50 +122,20 @@ def _db_value(field, instance, db):
     return field.get_db_prep_save(field.pre_save(instance, add=True), db)
 
 
-# A drain queued and not yet started covers every delivery committed before it starts, so one
-# queued drain per subscription is enough: the key below marks it (in the shared cache) and the
-# drain removes the mark before it claims anything. The mark expires, in case its task is lost.
-DRAIN_MARK_SECONDS = 60
-
-
 def _drain_mark(subscription_id: int) -> str:
     return f"omni:webhooks:drain-queued:{subscription_id}"
 
 
 def drain_started(subscription_id: int) -> None:
-    with contextlib.suppress(Exception):  # the cache is down: marks are only an economy
-        cache.delete(_drain_mark(subscription_id))
+    queued_mark_clear(_drain_mark(subscription_id))
 
 
 def drains_queue(subscription_ids: Iterable[int], *, countdown: float = 0) -> int:
-    """Queue a drain of each subscription's due deliveries (one at a time per subscription unless
-    ``countdown``: a retry later); how many were queued."""
+    """Queue a drain of each subscription's due deliveries (one at a time per subscription,
+    ``enqueue_once``, unless ``countdown``: a retry later); how many were queued."""
     task = registered_task(DRAIN_TASK)
     if countdown > 0:
         if task.app.conf.task_always_eager:
             return 0  # in-process nothing waits: the periodic re-queue drains it once it is due
-        return sum(_enqueue_later(task, pk, countdown) for pk in subscription_ids)
-    queued = 0
-    for pk in subscription_ids:
-        if not _mark(pk):
-            continue  # a drain is already queued: it will find this delivery
-        if enqueue(task, pk):
-            queued += 1
-        else:
-            drain_started(pk)  # not queued after all: let the periodic re-queue queue it
-    return queued
-
-
-def _mark(subscription_id: int) -> bool:
-    try:
-        return cache.add(_drain_mark(subscription_id), 1, DRAIN_MARK_SECONDS)
-    except Exception:  # the cache is down: queue anyway
-        return True
-
-
-def _enqueue_later(task, subscription_id: int, countdown: float) -> bool:
-    try:
-        task.apply_async((subscription_id,), countdown=countdown)
-    except Exception:  # the broker is down: the periodic re-queue finds the deliveries due
-        return False
-    return True
+        return sum(enqueue(task, pk, countdown=countdown) for pk in subscription_ids)
+    return sum(enqueue_once(_drain_mark(pk), task, pk) for pk in subscription_ids)
