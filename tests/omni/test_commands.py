@@ -62,6 +62,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "DEBUG": "0",
         "SECRET_KEY": "x9" * 30 + "-production-like-secret-key-for-the-check",
         "ALLOWED_HOSTS": "omni.example.com",
+        "REDIS_URL": "redis://127.0.0.1:6379/1",  # with a broker, the cache the processes share
         "DJANGO_SETTINGS_MODULE": "omni.settings",
     }
     result = subprocess.run(
