@@ -1,11 +1,16 @@
-"""Marketing test data: members with their channels and consents, a segment, a campaign."""
+"""Marketing test data: members with their channels and consents, a segment, a campaign, an NPS
+request sent now."""
 
 import itertools
+from unittest import mock
+
+from django.utils import timezone
 
 from customers import services as customers
 from customers.models import ConsentPurpose, Segment, SegmentCondition
 from customers.services import ConsentChange, IdentityInput
-from omni.marketing.models import Campaign
+from omni.marketing.models import Campaign, NpsRequest
+from omni.marketing.nps import nps_requests_send
 from omni.marketing.services import CampaignData, campaign_create
 
 _numbers = itertools.count(1)
@@ -50,3 +55,15 @@ def campaign(seg=None, **values) -> Campaign:
         **values,
     }
     return campaign_create(data=CampaignData(**data))
+
+
+def nps_send_now(request: NpsRequest) -> NpsRequest:
+    """Send an NPS request now, its due time brought forward to now. Sent at its own due time (the
+    delay after the sale), a request for a sale made after 22:00 would count tomorrow, outside
+    figures whose period ends today."""
+    now = timezone.now()
+    NpsRequest.objects.filter(pk=request.pk).update(due_at=now)
+    with mock.patch("customers.messaging.services._schedule"):
+        nps_requests_send(now=now)
+    request.refresh_from_db()
+    return request

@@ -21,7 +21,7 @@ from omni.marketing.nps_figures import NpsFigures, nps_cube, nps_rollup, nps_tot
 from orders import services as orders
 from orders.services import PaymentInput
 from tests.inventory.factories import EmployeeFactory
-from tests.marketing.factories import member
+from tests.marketing.factories import member, nps_send_now
 from tests.orders.factories import cash, collect, deliver, product, sell, stock, store, warehouse
 
 pytestmark = pytest.mark.django_db
@@ -52,9 +52,7 @@ def sent_request(shop, shirt, person=None, **profile) -> NpsRequest:
     """A sale to a customer whose request has been sent."""
     person = person or member(**profile)
     order = sell(shop, (shirt, 1), person=person)
-    request = NpsRequest.objects.get(order=order)
-    send(request.due_at)
-    request.refresh_from_db()
+    request = nps_send_now(NpsRequest.objects.get(order=order))
     assert request.status == NpsStatus.SENT, request.reason
     return request
 

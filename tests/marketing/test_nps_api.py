@@ -1,15 +1,14 @@
 """NPS over the API and on the public page: answers with the request's token, figures by group."""
 
 import datetime
-from unittest import mock
 
 import pytest
 from django.utils import timezone
 
 from customers.models import Feedback
 from omni.marketing.models import NpsRequest, NpsStatus
-from omni.marketing.nps import nps_answer, nps_requests_send, nps_token
-from tests.marketing.factories import member
+from omni.marketing.nps import nps_answer, nps_token
+from tests.marketing.factories import member, nps_send_now
 from tests.orders.factories import product, sell, stock, store
 
 pytestmark = pytest.mark.django_db
@@ -24,10 +23,7 @@ def request_sent():
     item = product(sku="NPS-API")
     stock(shop, item, 5)
     order = sell(shop, (item, 1), person=member(language="en"))
-    request = NpsRequest.objects.get(order=order)
-    with mock.patch("customers.messaging.services._schedule"):
-        nps_requests_send(now=request.due_at)
-    request.refresh_from_db()
+    request = nps_send_now(NpsRequest.objects.get(order=order))
     assert request.status == NpsStatus.SENT
     return request
 

@@ -3,16 +3,15 @@ queries, and each store manager's own stores only."""
 
 import datetime
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.utils import timezone
 
 from omni.marketing.models import NpsRequest
-from omni.marketing.nps import nps_answer, nps_requests_send, nps_token
+from omni.marketing.nps import nps_answer, nps_token
 from omni.reports.filters import ReportFilters
 from omni.reports.selectors.nps import nps
-from tests.marketing.factories import member
+from tests.marketing.factories import member, nps_send_now
 from tests.orders.factories import product, sell, stock, store
 
 pytestmark = pytest.mark.django_db
@@ -30,9 +29,7 @@ def answered(settings):
         stock(shop, item, 10)
     for shop, score in [(store_a, 10), (store_a, 9), (store_a, 3), (store_b, None)]:
         order = sell(shop, (item, 1), person=member())
-        request = NpsRequest.objects.get(order=order)
-        with mock.patch("customers.messaging.services._schedule"):
-            nps_requests_send(now=request.due_at)
+        request = nps_send_now(NpsRequest.objects.get(order=order))
         if score is not None:
             nps_answer(token=nps_token(request.pk), score=score)
     return store_a, store_b
