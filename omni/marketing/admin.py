@@ -11,7 +11,7 @@ from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -246,7 +246,9 @@ class NpsRequestAdmin(admin.ModelAdmin):
     """NPS requests: when each is due or was sent and by which channel, why one was not sent, and
     the answers with their comments and the cases low scores opened. Read-only: they follow orders."""
 
-    list_display = ["order", "store", "status", "score", "comment", "case", "reason", "due_at", "customer"]
+    # Six columns fit beside the filters at 1366 px: the store by its code, why a request was not
+    # sent with its status, the comment and the case a low score opened with the score.
+    list_display = ["order", "store_code", "status_and_reason", "answer", "due_at", "customer"]
     list_filter = [
         ("store", admin.RelatedOnlyFieldListFilter),
         "status",
@@ -288,14 +290,30 @@ class NpsRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("score"), ordering="feedback__score")
     def score(self, obj):
-        return obj.feedback.score if obj.feedback_id else "—"
+        return obj.feedback.score if obj.feedback_id else self.get_empty_value_display()
 
-    @admin.display(description=gettext_lazy("comment"))
-    def comment(self, obj):
-        if not obj.feedback_id or not obj.feedback.comment:
-            return ""
-        text = obj.feedback.comment
-        return text if len(text) <= 80 else text[:79] + "…"
+    @admin.display(description=gettext_lazy("store"), ordering="store__code")
+    def store_code(self, obj):
+        return obj.store.code if obj.store_id else self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_and_reason(self, obj):
+        if not obj.reason:
+            return obj.get_status_display()
+        return format_html("{}<br><small>{}</small>", obj.get_status_display(), obj.get_reason_display())
+
+    @admin.display(description=gettext_lazy("answer"), ordering="feedback__score")
+    def answer(self, obj):
+        """The score, the comment cut to 80 characters, and the case a low score opened."""
+        if not obj.feedback_id:
+            return self.get_empty_value_display()
+        feedback, parts = obj.feedback, [format_html("<strong>{}</strong>", obj.feedback.score)]
+        if feedback.comment:
+            text = feedback.comment
+            parts.append(format_html("{}", text if len(text) <= 80 else text[:79] + "…"))
+        if feedback.case_id:
+            parts.append(format_html('<span class="nowrap">{}</span>', self.case(obj)))
+        return format_html_join(" · ", "{}", ((part,) for part in parts))
 
     @admin.display(description=gettext_lazy("comment"))
     def answer_comment(self, obj):
