@@ -22,3 +22,11 @@ def race(workers: int, action) -> list:
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(run, range(workers)))
+
+
+def race_each(*targets) -> tuple[list[Exception], list]:
+    """Run each of ``targets`` (no arguments) in its own thread, all released at once; the
+    exceptions raised and the values returned."""
+    outcomes = race(len(targets), lambda i: targets[i]())
+    errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    return errors, [outcome for outcome in outcomes if not isinstance(outcome, Exception)]

@@ -1,11 +1,9 @@
 """Two workers running the same campaign, or two campaigns at once: each member's messages are
 exactly what the rules allow. Real threads on PostgreSQL, released together by a barrier."""
 
-import threading
 from unittest import mock
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 
 from customers.models import Message
@@ -13,29 +11,9 @@ from omni.marketing.models import Campaign, CampaignStatus, Recipient, Recipient
 from omni.marketing.sending import campaign_run
 from omni.marketing.services import campaign_launch
 from tests.marketing.factories import campaign, member
+from tests.racing import race_each
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(*targets):
-    barrier = threading.Barrier(len(targets))
-    errors = []
-
-    def worker(target):
-        try:
-            barrier.wait()
-            target()
-        except Exception as exc:  # collected and asserted by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 def launched(camp):
@@ -50,7 +28,7 @@ def test_two_workers_sending_the_same_campaign_reach_each_member_once():
     camp = launched(campaign())
     # when
     with mock.patch("customers.messaging.services._schedule_batch"):
-        errors = race(lambda: campaign_run(camp.pk), lambda: campaign_run(camp.pk))
+        errors, _results = race_each(lambda: campaign_run(camp.pk), lambda: campaign_run(camp.pk))
     # then
     assert errors == []
     per_customer = list(Message.objects.values_list("customer_id", flat=True).order_by("customer_id"))
@@ -65,7 +43,7 @@ def test_two_campaigns_at_once_keep_the_weekly_cap():
     people = [member() for _ in range(8)]
     first, second = launched(campaign(name="first")), launched(campaign(name="second"))
     with mock.patch("customers.messaging.services._schedule_batch"):
-        errors = race(lambda: campaign_run(first.pk), lambda: campaign_run(second.pk))
+        errors, _results = race_each(lambda: campaign_run(first.pk), lambda: campaign_run(second.pk))
     assert errors == []
     for person in people:
         assert Message.objects.filter(customer=person).count() == 1
@@ -90,6 +68,6 @@ def test_two_sweeps_racing_remind_a_cart_once():
         changed_at=timezone.now() - datetime.timedelta(hours=2),
     )
     with mock.patch("customers.messaging.services._schedule"):
-        errors = race(carts_remind, carts_remind)
+        errors, _results = race_each(carts_remind, carts_remind)
     assert errors == []
     assert Message.objects.filter(customer=person, kind="cart_reminder").count() == 1

@@ -1,10 +1,8 @@
 """NPS under concurrency on PostgreSQL: real threads released together by a barrier."""
 
-import threading
 from unittest import mock
 
 import pytest
-from django.db import connection
 
 from customers.models import Feedback, Message
 from omni.marketing.errors import NpsAlreadyAnswered
@@ -12,29 +10,9 @@ from omni.marketing.models import NpsRequest, NpsSkipReason, NpsStatus
 from omni.marketing.nps import nps_answer, nps_request_note, nps_requests_send, nps_token
 from tests.marketing.factories import member
 from tests.orders.factories import product, sell, stock, store
+from tests.racing import race_each
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(*targets):
-    barrier = threading.Barrier(len(targets))
-    errors, results = [], []
-
-    def worker(target):
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:  # collected and asserted by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors, results
 
 
 @pytest.fixture
@@ -55,7 +33,7 @@ def test_two_workers_sending_the_same_due_requests_send_each_once(shop_and_item)
     now = max(NpsRequest.objects.values_list("due_at", flat=True))
     # when
     with mock.patch("customers.messaging.services._schedule"):
-        errors, results = race(lambda: nps_requests_send(now=now), lambda: nps_requests_send(now=now))
+        errors, results = race_each(lambda: nps_requests_send(now=now), lambda: nps_requests_send(now=now))
     # then: the workers' own accounts add up to each request handled once
     assert errors == []
     assert sum(outcome.get("sent", 0) for outcome in results) == 6
@@ -75,7 +53,7 @@ def test_two_answers_racing_record_one_feedback(shop_and_item):
     with mock.patch("customers.messaging.services._schedule"):
         nps_requests_send(now=request.due_at)
     token = nps_token(request.pk)
-    errors, results = race(lambda: nps_answer(token=token, score=2), lambda: nps_answer(token=token, score=10))
+    errors, results = race_each(lambda: nps_answer(token=token, score=2), lambda: nps_answer(token=token, score=10))
     assert len(results) == 1
     assert [type(error) for error in errors] == [NpsAlreadyAnswered]
     assert Feedback.objects.count() == 1
@@ -87,6 +65,6 @@ def test_the_same_order_noted_twice_at_once_has_one_request(shop_and_item):
     shop, item = shop_and_item
     order = sell(shop, (item, 1), person=member())
     NpsRequest.objects.all().delete()
-    errors, _results = race(lambda: nps_request_note(order), lambda: nps_request_note(order))
+    errors, _results = race_each(lambda: nps_request_note(order), lambda: nps_request_note(order))
     assert errors == []
     assert NpsRequest.objects.filter(order=order).count() == 1
