@@ -170,6 +170,22 @@ def _render(text: str, context: dict, field: str) -> str:
         raise InvalidInput(_("The message template is not valid: %(error)s") % {"error": exc}, details={"field": field})
 
 
+def _message_rendered(
+    customer: Customer, *, subject: str, text: str, context: dict | None, kind: str, sensitive: bool, **fields
+) -> Message:
+    """The unsaved message of ``message_send``, its subject and text rendered for ``customer``;
+    not routed yet. ``fields``: its purpose, dedupe key and cause, as they are stored."""
+    values = {"customer": customer, **(context or {})}
+    return Message(
+        customer=customer,
+        kind=kind[:64],
+        subject=_render(subject, values, "subject")[:255],
+        body=_render(text, values, "text"),
+        is_sensitive=sensitive,
+        **fields,
+    )
+
+
 ERASED_TEXT = _lazy("The text held a one-time code and was erased once the message had been handed over.")
 
 
@@ -208,24 +224,23 @@ def message_send(
     if not kind or not text.strip():
         raise InvalidInput(_("A message needs a kind and a text."), details={"field": "text" if kind else "kind"})
     dedupe_key = dedupe_key.strip()[:128]
+    unrouted = {
+        "kind": kind,
+        "purpose": purpose,
+        "subject": subject,
+        "text": text,
+        "context": context,
+        "sensitive": sensitive,
+        "dedupe_key": dedupe_key,
+        "cause_type": cause_type,
+        "cause_id": cause_id,
+    }
     # Inside the caller's transaction no savepoint: every refusal comes before the first write,
     # so a caller may catch it and go on. Every message is written with its customer locked,
     # so the dedupe key's look-up under that lock cannot race another message_send.
     if customer_locked and purpose == MessagePurpose.SERVICE and connection.vendor == "postgresql":
         require_transaction("message_send(customer_locked=True)")
-        values = {"customer": customer, **(context or {})}
-        subject, body = _render(subject, values, "subject")[:255], _render(text, values, "text")
-        message = Message(
-            customer=customer,
-            kind=kind[:64],
-            purpose=purpose,
-            subject=subject,
-            body=body,
-            is_sensitive=sensitive,
-            dedupe_key=dedupe_key,
-            cause_type=cause_type,
-            cause_id=cause_id,
-        )
+        message = _message_rendered(customer, **unrouted)
         if written_with is None:
             return _service_message_ctes(message, actor, refuse=True).run()
         written_with.append(_service_message_ctes(message, actor, refuse=False))
@@ -237,22 +252,10 @@ def message_send(
             if existing is not None:
                 return existing
         route = message_route(customer, purpose=purpose)
-        values = {"customer": customer, **(context or {})}
-        subject, body = _render(subject, values, "subject")[:255], _render(text, values, "text")
-        message = Message.objects.create(
-            customer=customer,
-            kind=kind[:64],
-            purpose=purpose,
-            channel=route.channel,
-            recipient=route.recipient,
-            subject=subject,
-            body=body,
-            is_sensitive=sensitive,
-            dedupe_key=dedupe_key,
-            cause_type=cause_type,
-            cause_id=cause_id,
-            backend=backend_path(route.channel),
-        )
+        message = _message_rendered(customer, **unrouted)
+        message.channel, message.recipient = route.channel, route.recipient
+        message.backend = backend_path(route.channel)
+        message.save(force_insert=True)
         audit_event(actor, message, AuditKind.MESSAGE_SENT, field="channel", new=message.channel)
         transaction.on_commit(lambda: _schedule(message))
     return message
