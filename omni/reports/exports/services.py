@@ -12,7 +12,7 @@ however many rows there are, and a job records its progress as it goes. Who read
 - an export of plain columns (order lines, return lines: ``omni.reports.exports.columns``) to CSV
   on PostgreSQL: the database itself, ``COPY (the queryset's SELECT) TO STDOUT``, streamed into the
   file (``csv_by_copy`` chooses); to XLSX, the columns' values without a model per row, into
-  XlsxWriter's constant-memory workbook;
+  a workbook streamed row by row (``omni.reports.exports.xlsx``);
 - any other export, and CSV elsewhere (SQLite): the Resource, a row at a time, from
   ``queryset.iterator(chunk_size=...)`` (or, when the Resource prefetches related rows, a chunk of
   primary keys at a time). Both ways write the same file.
@@ -23,7 +23,6 @@ import datetime
 import io
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -41,9 +40,10 @@ from django.utils.translation import gettext as _
 from omni.core.db import reporting_reads
 from omni.core.errors import DomainError, InvalidInput
 from omni.core.queueing import enqueue, enqueue_on_commit, registered_task
-from omni.reports.exports import columns, kinds, lists
+from omni.reports.exports import kinds, lists
 from omni.reports.exports.columns import copy_csv, native_rows, plain_columns
 from omni.reports.exports.headers import CsvStyle, ExportHeaders, header_row
+from omni.reports.exports.xlsx import xlsx_write
 from omni.reports.filters import ReportFilters
 from omni.reports.forms import filters_from_query
 from omni.reports.models import ExportFormat, ExportJob, ExportStatus
@@ -147,19 +147,6 @@ def csv_cell(value, style: CsvStyle):
     return value
 
 
-_ILLEGAL_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
-
-
-def xlsx_cell(value):
-    """A native value as an XLSX cell: numbers and dates stay numbers and dates (a moment in local
-    time, which has no time zone in a spreadsheet); text loses what XML cannot hold."""
-    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
-        return timezone.localtime(value).replace(tzinfo=None)
-    if isinstance(value, str):
-        return _ILLEGAL_XML.sub("", value)
-    return value
-
-
 def csv_by_copy(rows, plain) -> bool:
     """Whether the database writes the CSV itself: PostgreSQL's COPY, for an export of plain columns
     (``omni.reports.exports.columns``). Elsewhere (SQLite, the development database) the rows go
@@ -201,7 +188,7 @@ def write_rows(
             exporters = _exporters(resource, fields, native=True)
             cells = ([export(row) for export in exporters] for row in iter_rows(rows, chunk_size))
         kinds = [column.kind for column in plain] if plain else None
-        count = _write_xlsx(cells, target, header=header, title=title, kinds=kinds, progress=progress, every=every)
+        count = xlsx_write(cells, target, header=header, title=title, kinds=kinds, progress=progress, every=every)
     else:
         raise InvalidInput.for_field("format", _("Export to CSV or XLSX."))
     if progress:
@@ -222,69 +209,6 @@ def _write_csv(cells: Iterable[list], style: CsvStyle, target, *, header, progre
     text.flush()
     text.detach()
     return count
-
-
-def _write_xlsx(cells: Iterable, target, *, header, title: str, kinds, progress, every) -> int:
-    """XlsxWriter in constant memory: a row goes to a temporary file as soon as the next starts.
-    ``kinds`` (a plain column's kind each, when known) picks each column's cell writer once."""
-    import xlsxwriter
-
-    options = {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False}
-    workbook = xlsxwriter.Workbook(target, {**options, "strings_to_urls": False})
-    sheet = workbook.add_worksheet(re.sub(r"[\\/*?:\[\]]", "-", title)[:31].strip("'") or "export")
-    sheet.write_row(0, 0, header)
-    formats = (
-        workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
-        workbook.add_format({"num_format": "yyyy-mm-dd"}),
-    )
-    write_any = _xlsx_cell_writer(sheet, None, formats)
-    writers = [_xlsx_cell_writer(sheet, kind, formats) for kind in kinds] if kinds else None
-    count = 0
-    for count, row in enumerate(cells, start=1):
-        for column, value in enumerate(row):
-            if value is not None and value != "":
-                (writers[column] if writers else write_any)(count, column, value)
-        if progress and count % every == 0:
-            progress(count)
-    workbook.close()
-    return count
-
-
-def _xlsx_cell_writer(sheet, kind: str | None, formats) -> Callable:
-    """The function that writes a cell of a column of ``kind`` (any kind when None): numbers and
-    dates stay numbers and dates (a moment in local time), text loses what XML cannot hold."""
-    moment, day = formats
-    zone = timezone.get_current_timezone()
-
-    def text(row, column, value):
-        sheet.write_string(row, column, _ILLEGAL_XML.sub("", value))
-
-    def local_moment(row, column, value):
-        if value.tzinfo is not None:
-            value = value.astimezone(zone).replace(tzinfo=None)
-        sheet.write_datetime(row, column, value, moment)
-
-    def any_value(row, column, value):
-        if isinstance(value, str):
-            text(row, column, value)
-        elif isinstance(value, bool):
-            sheet.write_boolean(row, column, value)
-        elif isinstance(value, int | float | Decimal):
-            sheet.write_number(row, column, value)
-        elif isinstance(value, datetime.datetime):
-            local_moment(row, column, value)
-        elif isinstance(value, datetime.date):
-            sheet.write_datetime(row, column, value, day)
-        else:
-            text(row, column, str(value))
-
-    return {
-        columns.TEXT: text,
-        columns.INTEGER: sheet.write_number,
-        columns.DECIMAL: sheet.write_number,
-        columns.MOMENT: local_moment,
-        columns.DATE: lambda row, column, value: sheet.write_datetime(row, column, value, day),
-    }.get(kind, any_value)
 
 
 def file_name(what: str, filters: ReportFilters, file_format: str) -> str:
