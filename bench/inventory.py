@@ -172,8 +172,8 @@ def fill_catalogue() -> list[str]:
     )
     _copy(
         "inventory_product",
-        ["sku", "name", "description", "unit", "price", "is_active", "created_at", "updated_at"],
-        ((f"P{n:05d}", f"Product {n}", "", "pcs", "990.00", "t", now, now) for n in range(PRODUCTS)),
+        ["sku", "name", "description", "unit", "price", "is_active", "external_id", "created_at", "updated_at"],
+        ((f"P{n:05d}", f"Product {n}", "", "pcs", "990.00", "t", "", now, now) for n in range(PRODUCTS)),
     )
     product_ids = list(Product.objects.filter(sku__startswith="P").values_list("pk", flat=True))
     location_ids = list(Location.objects.filter(code__startswith="L").values_list("pk", flat=True))
