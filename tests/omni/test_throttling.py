@@ -54,7 +54,7 @@ def test_the_counters_work_on_redis(rate):
         redis.Redis.from_url(url).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis at 127.0.0.1:6379")
-    from django.core.cache.backends.redis import RedisCache
+    from omni.core.cache import RedisCache
 
     redis_cache = RedisCache(url, {"KEY_PREFIX": f"test-throttle-{uuid.uuid4().hex}"})
     rate("2/minute")
