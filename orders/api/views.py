@@ -24,7 +24,7 @@ from omni.core.api.idempotency import idempotent, idempotent_replay
 from omni.core.api.pagination import SyncPagination
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import IDEMPOTENCY_KEY_HEADER, error_responses
-from omni.core.api.serializers import represent
+from omni.core.api.serializers import represent, validated
 from omni.core.errors import InvalidInput, NotFound
 from omni.core.models import ApiKey
 from omni.core.scopes import Scope
@@ -175,9 +175,7 @@ class OrderListView(generics.ListAPIView):
         tags=[ORDERS],
     )
     def post(self, request, *args, **kwargs):
-        serializer = OrderInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(OrderInputSerializer, request.data)
         if data["points"] and loyalty.code_may_be_required(data["channel"]):
             replay = idempotent_replay(request)
             if replay is not None:
