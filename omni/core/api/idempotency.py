@@ -68,9 +68,7 @@ def idempotent(request, compute: Callable[[], Response]) -> Response:
         if record_id is None:
             return _replay(IdempotencyKey.objects.get(owner=owner, key=key), fingerprint)
         response = compute()
-        IdempotencyKey.objects.filter(pk=record_id).update(
-            response_status=response.status_code, response_body=json.loads(json.dumps(response.data, default=str))
-        )
+        _store(record_id, response)
     return response
 
 
@@ -88,6 +86,19 @@ def _claim(owner: str, key: str, fingerprint: str, request) -> int | None:
         )
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _store(record_id: int, response: Response) -> None:
+    """Keep the response for a replay: its data encoded once (through the ORM it was encoded,
+    decoded to JSON values and encoded again), in an UPDATE built without the ORM. It runs last in
+    the request's transaction, while the rows it wrote are still locked (an order's stock)."""
+    table = IdempotencyKey._meta.db_table
+    body = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" SET "response_status" = %s, "response_body" = {body} WHERE "id" = %s',
+            [response.status_code, json.dumps(response.data, default=str), record_id],
+        )
 
 
 def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
