@@ -28,7 +28,10 @@ def values(sheet) -> list[list]:
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
 
-@pytest.mark.parametrize("kinds", [None, [columns.TEXT, columns.INTEGER, columns.DECIMAL, columns.MOMENT, columns.DATE]])
+KINDS = [columns.TEXT, columns.INTEGER, columns.DECIMAL, columns.MOMENT, columns.DATE]
+
+
+@pytest.mark.parametrize("kinds", [None, KINDS])
 def test_numbers_dates_and_moments_stay_what_they_are(kinds):
     row = ("Кофе «Арабика»", 3, Decimal("1499.90"), MOMENT, datetime.date(2026, 3, 8))
 
