@@ -16,7 +16,7 @@ from inventory.lock_objects import StockKey, stock_rows_for_update
 from inventory.models import MovementReason, Stock, StockMovement
 from inventory.services import Cause, StockLine, merge_stock_lines
 from omni.core.actors import SYSTEM, Actor
-from omni.core.db import ids_assign, insert_sql, require_transaction, rows_write_together
+from omni.core.db import ids_assign, insert_sql, prepared_cursor, require_transaction, rows_write_together
 
 
 def stock_reserve_if_available(
@@ -93,7 +93,7 @@ def _reserve_set_based(wanted: dict[StockKey, int], groups: list[list[Model]]) -
         ctes.append(f", w{n} AS ({sql})")
         params += group_params
     written = "".join(f', (SELECT array_agg("id") FROM w{n})' for n in range(len(groups)))
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"{_RESERVE_SQL.format(values=values)}{''.join(ctes)} SELECT (SELECT count(*) FROM reserved){written}",
             params,

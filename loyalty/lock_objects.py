@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from django.db import connection
 
 from loyalty.models import Account, Programme
-from omni.core.db import require_transaction
+from omni.core.db import prepared_cursor, require_transaction
 
 
 def account_for_update(account_id: int) -> Account:
@@ -35,7 +35,7 @@ def customer_account_with_programme_for_update(customer_id: int) -> tuple[Accoun
     require_transaction("customer_account_with_programme_for_update")
     if connection.vendor != "postgresql":
         return customer_account_for_update(customer_id), None
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_account_with_programme_sql(), [customer_id])
         row = cursor.fetchone()
     if row is None:

@@ -130,9 +130,11 @@ if DATABASE_REPLICA_URL:
     )
 DATABASE_ROUTERS = ["omni.core.routers.ReportingReplicaRouter"]
 # Behind PgBouncer in transaction mode a session is not kept between transactions: no cursor held
-# across them (QuerySet.iterator() outside a transaction declares one WITH HOLD). Django already
-# leaves psycopg's prepared statements off (OPTIONS "prepare_threshold"); docs/deploy.md.
-if env_bool("DB_TRANSACTION_POOLER", False):
+# across them (QuerySet.iterator() outside a transaction declares one WITH HOLD), and no statement
+# prepared on it (omni.core.db.prepared_cursor; Django already leaves psycopg's automatic
+# preparation off, OPTIONS "prepare_threshold"); docs/deploy.md.
+DB_TRANSACTION_POOLER = env_bool("DB_TRANSACTION_POOLER", False)
+if DB_TRANSACTION_POOLER:
     for _database in DATABASES.values():
         _database["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

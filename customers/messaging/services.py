@@ -13,7 +13,6 @@ timeline entry. ``messages_write`` writes a campaign's batch and queues one
 was down, a batch per task.
 """
 
-import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -280,16 +279,13 @@ LIMIT 1
 """
 
 
-_cte_names = itertools.count()
-
-
 def _service_message_ctes(message: Message, actor: Actor, *, refuse: bool) -> Ctes:
     """A service message to its (locked) customer routed, written and audited in one statement:
     nothing is written when the customer cannot be reached (``NoReachableChannel``, raised with
     ``refuse``, else logged), and the message already written under the same dedupe key is
     returned (the key's unique index, ``ON CONFLICT DO NOTHING``), as ``message_send`` does."""
-    customer, n = message.customer, next(_cte_names)  # CTE names of its own, in a statement of several
-    route, written_message = f"route{n}", f"message{n}"
+    customer = message.customer
+    route, written_message = "route{n}", "message{n}"  # numbered by the statement (Ctes)
     external, channels = IdentityKind.EXTERNAL_ID, channel_order(customer)
     backends = " ".join(f"WHEN '{channel}' THEN %s" for channel in MessageChannel.values)
     route_params = [backend_path(channel) for channel in MessageChannel.values]
@@ -325,7 +321,7 @@ def _service_message_ctes(message: Message, actor: Actor, *, refuse: bool) -> Ct
 
     return Ctes(
         sql=f"{route} AS ({_ROUTE_SQL.format(backends=backends)}), {written_message} AS ({message_sql}), "
-        f"audit{n} AS ({audit_sql})",
+        "audit{n} AS (" + audit_sql + ")",
         params=[*route_params, *message_params, *audit_params],
         returns=f'(SELECT ARRAY[(SELECT "id" FROM {written_message})::text, channel, recipient, backend] FROM {route})',
         done=written,

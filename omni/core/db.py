@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.migrations.operations import AddIndex
 from django.db.models import QuerySet
@@ -112,6 +113,55 @@ def fetch_rows(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
+@contextmanager
+def prepared_cursor():
+    """A cursor of the default connection for the statements Omni builds itself on the path of every
+    order (its rows, the reservation, the account's lock). On PostgreSQL their values are bound
+    server-side and each statement is prepared on the connection, so that PostgreSQL plans each
+    shape once per connection: planning those statements afresh cost about as much as running
+    them. Elsewhere, and behind a transaction pooler (``DB_TRANSACTION_POOLER``: a prepared
+    statement lives in one server session), the ordinary cursor. Its statements are logged and
+    counted as any other."""
+    if connection.vendor != "postgresql" or settings.DB_TRANSACTION_POOLER:
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    if connection.connection.prepare_threshold is None:
+        # psycopg prepares nothing, even when asked, while its threshold is None (Django's
+        # default). A threshold no statement reaches prepares what is asked only: Django's own
+        # cursors bind client-side and never prepare.
+        connection.connection.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
+    preparing_cursor, logging_wrapper = _prepared_classes()
+    raw = preparing_cursor(connection.connection)
+    with logging_wrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw) as cursor:
+        yield cursor
+
+
+_PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+
+
+@functools.cache
+def _prepared_classes():
+    """psycopg's server-binding cursor that prepares every statement, and Django's debug wrapper
+    logging it with its values in it (as the other statements are logged: Django reads the text of
+    a statement from psycopg, which keeps none for a prepared one)."""
+    from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    class PreparedDebugWrapper(CursorDebugWrapper):
+        def debug_sql(self, sql=None, params=None, use_last_executed_query=False, many=False):
+            if use_last_executed_query and not many:
+                sql, use_last_executed_query = self.db.ops.compose_sql(sql, params), False
+            return super().debug_sql(sql, params, use_last_executed_query, many)
+
+    return PreparingCursor, PreparedDebugWrapper
+
+
 # --- Rows written together ----------------------------------------------------------------
 #
 # On PostgreSQL several INSERTs (and UPDATEs) can be one statement: each a data-modifying CTE
@@ -202,18 +252,27 @@ def update_sql(objs, fields: Sequence[str]) -> tuple[str, list]:
 @dataclass(frozen=True)
 class Ctes:
     """Data-modifying CTEs another service builds for the caller's statement: ``sql`` (``name AS
-    (...), ...``, with names of its own), its parameters, ``returns`` (an SQL value handed back)
-    and ``done``, called with that value once the statement has run. PostgreSQL only."""
+    (...), ...``), its parameters, ``returns`` (an SQL value handed back) and ``done``, called with
+    that value once the statement has run. PostgreSQL only.
+
+    The CTEs' names end in ``{n}`` (``route{n}``), which the statement replaces with the place of
+    these CTEs in it: names of their own, and the same SQL text every time the statement has the
+    same shape (a statement is prepared by its text, ``prepared_cursor``)."""
 
     sql: str
     params: list
     returns: str
     done: Callable[[Any], Any]
 
+    def numbered(self, n: int) -> tuple[str, str]:
+        """``sql`` and ``returns`` with their names numbered ``n``."""
+        return self.sql.replace("{n}", str(n)), self.returns.replace("{n}", str(n))
+
     def run(self):
         """Run on its own: ``WITH sql SELECT returns``; what ``done`` returns."""
-        with connection.cursor() as cursor:
-            cursor.execute(f"WITH {self.sql} SELECT {self.returns}", self.params)
+        sql, returns = self.numbered(0)
+        with prepared_cursor() as cursor:
+            cursor.execute(f"WITH {sql} SELECT {returns}", self.params)
             return self.done(cursor.fetchone()[0])
 
 
@@ -245,13 +304,14 @@ def rows_write_together(
         sql, values = update_sql(objs, fields)
         statements.append(f"u{n} AS ({sql})")
         params += values
-    for extra in ctes:
-        statements.append(extra.sql)
+    numbered = [extra.numbered(n) for n, extra in enumerate(ctes)]
+    for (sql, _returns), extra in zip(numbered, ctes, strict=True):
+        statements.append(sql)
         params += extra.params
     returned = [f'(SELECT array_agg("id") FROM w{n})' for n in range(len(groups))]
     returned += [f"(SELECT count(*) FROM u{n})" for n in range(len(updates))]
-    returned += [extra.returns for extra in ctes]
-    with connection.cursor() as cursor:
+    returned += [returns for _sql, returns in numbered]
+    with prepared_cursor() as cursor:
         cursor.execute(f"WITH {', '.join(statements)} SELECT {', '.join(returned)}", params)
         row = cursor.fetchone()
     for group, ids in zip(groups, row, strict=False):

@@ -174,3 +174,74 @@ def test_every_channel_s_order_numbers_have_their_sequence():
         cursor.execute("SELECT relname FROM pg_class WHERE relkind = 'S'")
         sequences = {row[0] for row in cursor.fetchall()}
     assert {sequence_name(f"order:{prefix}") for prefix in NUMBER_PREFIXES.values()} <= sequences
+
+
+def order_placer(writer):
+    """Places three-line click-and-collect orders with points, each of the same shape."""
+    shop = store(code="msk-1", name="Tverskaya", address="Tverskaya 1", opening_hours="10:00-22:00")
+    items = [product("1500.00"), product("300.00"), product("700.00")]
+    for item in items:
+        stock(shop, item, 10)
+
+    def place(person, key):
+        body = {
+            "channel": "site",
+            "fulfilment": "click_and_collect",
+            "customer": person.pk,
+            "pickup_location": shop.code,
+            "lines": [{"sku": item.sku, "quantity": 1} for item in items],
+            "points": 100,
+        }
+        assert writer.post(ORDERS, body, format="json", HTTP_IDEMPOTENCY_KEY=key).status_code == 201
+
+    return place
+
+
+def prepared_statements() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_next_order_runs_the_statements_the_first_one_prepared(client_with_scopes, programme):
+    # given an order placed on this connection
+    place = order_placer(client_with_scopes("orders:read", "orders:write"))
+    first, second = customer(), customer()
+    for person in (first, second):
+        points_for(person, 500)
+    place(first, "first")
+    before = prepared_statements()
+
+    # when another customer's order of the same shape follows
+    place(second, "second")
+
+    # then PostgreSQL planned none of Omni's own statements again: the same texts ran once more
+    after = prepared_statements()
+    assert after.keys() == before.keys()
+    ran_again = sorted(statement_name(sql) for sql in after if after[sql] == before[sql] + 1)
+    assert ran_again == [
+        "insert loyalty_pointsentry+insert loyalty_allocation+insert loyalty_orderpoints+update loyalty_pointsentry",
+        "insert orders_order+insert orders_orderline+insert orders_payment+insert orders_statuschange"
+        "+insert customers_interaction+notice",
+        "reserve+insert inventory_stockmovement+insert orders_orderallocation",
+        "select loyalty_account, loyalty_programme",
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_behind_a_transaction_pooler_nothing_is_prepared(client_with_scopes, programme, settings):
+    # given PgBouncer in transaction mode, where a prepared statement stays in one server session
+    settings.DB_TRANSACTION_POOLER = True
+    place = order_placer(client_with_scopes("orders:read", "orders:write"))
+    person = customer()
+    points_for(person, 500)
+    before = prepared_statements()
+
+    # when
+    place(person, "pooled")
+
+    # then no statement was prepared, nor run as prepared
+    assert prepared_statements() == before
