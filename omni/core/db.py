@@ -115,13 +115,14 @@ def fetch_rows(queryset: QuerySet) -> list[tuple]:
 
 @contextmanager
 def prepared_cursor():
-    """A cursor of the default connection for the statements Omni builds itself on the path of every
-    order (its rows, the reservation, the account's lock). On PostgreSQL their values are bound
+    """A cursor of the default connection for the statements Omni builds itself on its busiest paths
+    (an order's rows, its reservation, the account's lock; a customer's lookup). On PostgreSQL
+    their values are bound
     server-side and each statement is prepared on the connection, so that PostgreSQL plans each
     shape once per connection: planning those statements afresh cost about as much as running
     them. Elsewhere, and behind a transaction pooler (``DB_TRANSACTION_POOLER``: a prepared
     statement lives in one server session), the ordinary cursor. Its statements are logged and
-    counted as any other."""
+    counted as any other; psycopg keeps the last 100 prepared on a connection."""
     if connection.vendor != "postgresql" or settings.DB_TRANSACTION_POOLER:
         with connection.cursor() as cursor:
             yield cursor
@@ -148,8 +149,16 @@ def _prepared_classes():
     logging it with its values in it (as the other statements are logged: Django reads the text of
     a statement from psycopg, which keeps none for a prepared one)."""
     from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
+    from psycopg.types.numeric import Int8Dumper
 
     class PreparingCursor(ServerBindingCursor):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # Every integer as a bigint: psycopg would type each by its size (smallint, integer,
+            # bigint), and a statement is prepared once per text and types. Omni's statements
+            # cast their values.
+            self.adapters.register_dumper(int, Int8Dumper)
+
         def execute(self, query, params=None, *, prepare=None, binary=None):
             return super().execute(query, params, prepare=True, binary=binary)
 
