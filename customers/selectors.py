@@ -15,6 +15,7 @@ from customers.identities import IdentityKey, identity_key
 from customers.models import Case, CaseStatus, Customer, Identity, IdentityKind, Interaction
 from inventory.models import Location
 from inventory.selectors import locations_for_user
+from omni.core.db import prepared_cursor
 
 MAX_MERGE_HOPS = 20
 
@@ -52,7 +53,7 @@ def customers_owning(keys: Sequence[IdentityKey], *, limit: int) -> list[Custome
         f"{_owning_select(connection.vendor)}"
         f" WHERE c.id IN (SELECT customer_id FROM {_IDENTITIES} WHERE {match}) LIMIT %s"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # planned once per connection and number of keys
         cursor.execute(sql, [*params, limit])
         rows = cursor.fetchall()
     return [_customer_shown(row, connections[DEFAULT_DB_ALIAS]) for row in rows]
