@@ -109,3 +109,14 @@ def test_the_package_holds_the_parts_a_spreadsheet_needs():
             "xl/workbook.xml",
             "xl/worksheets/sheet1.xml",
         ]
+
+
+def test_a_spreadsheet_opens_it_readable():
+    row = ("S-000123", 3, Decimal("1499.90"), MOMENT, datetime.date(2026, 3, 8), "a long product name " * 5)
+
+    sheet = written([row], header=("Заказ", "Кол-во", "Сумма", "Создан", "День", "Товар")).active
+
+    assert [cell.font.b for cell in sheet[1]] == [True] * 6  # the columns' names in bold
+    assert sheet.freeze_panes == "A2"  # and kept in view while scrolling
+    widths = [sheet.column_dimensions[letter].width for letter in "ABCDEF"]
+    assert widths == [12, 12, 12, 20, 12, 50]  # a moment is not shown as "###"; long text is capped

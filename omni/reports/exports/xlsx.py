@@ -9,6 +9,7 @@ format, nothing for an empty value, and the fixed parts a spreadsheet needs to o
 """
 
 import datetime
+import itertools
 import math
 import re
 import zipfile
@@ -23,8 +24,17 @@ from omni.reports.exports import columns
 # A sheet's last row (Excel's limit): rows past it are not written, as XlsxWriter did not.
 MAX_ROWS = 1_048_576
 MAX_TEXT = 32_767
-# The cell styles of ``_STYLES``: 1 a moment, 2 a day.
-MOMENT_STYLE, DAY_STYLE = 1, 2
+# The cell styles of ``_STYLES``: 1 a moment, 2 a day, 3 a column's name (bold).
+MOMENT_STYLE, DAY_STYLE, HEADER_STYLE = 1, 2, 3
+# Column widths, in characters: wide enough for a moment, a day or a figure, and for text as long
+# as the first row's (within bounds), so that nothing shows as "###" when the file is opened.
+_WIDTHS = {datetime.datetime: 20, datetime.date: 12}
+_NUMBER_WIDTH, _MIN_WIDTH, _MAX_WIDTH = 12, 12, 50
+# The first row (the columns' names) stays in view while scrolling.
+_FROZEN_HEADER = (
+    '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+    'state="frozen"/><selection pane="bottomLeft"/></sheetView></sheetViews>'
+)
 
 _ILLEGAL_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 # Text that reads as an escape (``_x0041_``) is escaped itself, or a spreadsheet would decode it.
@@ -69,14 +79,16 @@ _STYLES = (
     f'{_XML}<styleSheet xmlns="{_MAIN}">'
     '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/>'
     '<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/></numFmts>'
-    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
@@ -110,14 +122,22 @@ def _workbook(title: str) -> str:
     name = re.sub(r"[\\/*?:\[\]]", "-", title)[:31].strip("'") or "export"
     return (
         f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}">'
+        f"<bookViews><workbookView/></bookViews>"
         f'<sheets><sheet name={quoteattr(name)} sheetId="1" r:id="rId1"/></sheets></workbook>'
     )
 
 
 def _write_sheet(sheet, rows, header, kinds, progress, every) -> int:
-    sheet.write(f'{_XML}<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
-    letters = _column_letters(len(header))
-    sheet.write(_row_xml(1, [str(name) for name in header], letters, [_text_cell] * len(header)).encode())
+    rows = iter(rows)
+    first = next(rows, None)  # the columns' widths are written before the rows
+    names = [str(name) for name in header]
+    letters = _column_letters(len(names))
+    sheet.write(
+        f'{_XML}<worksheet xmlns="{_MAIN}">{_FROZEN_HEADER}{_columns(names, first)}<sheetData>'
+        f"{_header_row(names, letters)}".encode()
+    )
+    if first is not None:
+        rows = itertools.chain([first], rows)
     count = 0
     writers = _cell_writers(timezone.get_current_timezone())
     write_any = writers[None]
@@ -147,6 +167,34 @@ def _row_xml(number: int, values, letters, writers) -> str:
         if value is not None and value != ""
     )
     return f'<row r="{number}">{cells}</row>'
+
+
+def _header_row(names: Sequence[str], letters: Sequence[str]) -> str:
+    cells = "".join(
+        f'<c r="{letter}1" t="inlineStr" s="{HEADER_STYLE}"><is><t>{escape(name)}</t></is></c>'
+        for letter, name in zip(letters, names, strict=True)
+    )
+    return f'<row r="1">{cells}</row>'
+
+
+def _columns(names: Sequence[str], first: Sequence | None) -> str:
+    """Each column's width, from its name and the first row's value."""
+    if not names:
+        return ""
+    values = list(first or ()) + [None] * (len(names) - len(first or ()))
+    widths = []
+    for name, value in zip(names, values, strict=False):
+        if isinstance(value, datetime.date):
+            width = _WIDTHS[datetime.datetime if isinstance(value, datetime.datetime) else datetime.date]
+        elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            width = _NUMBER_WIDTH
+        else:
+            width = len(str(value)) + 1 if value is not None else 0
+        widths.append(min(max(width, len(name) + 2, _MIN_WIDTH), _MAX_WIDTH))
+    cols = "".join(
+        f'<col min="{n}" max="{n}" width="{width}" customWidth="1"/>' for n, width in enumerate(widths, start=1)
+    )
+    return f"<cols>{cols}</cols>"
 
 
 def _column_letters(count: int) -> list[str]:
