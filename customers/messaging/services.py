@@ -285,7 +285,7 @@ def _service_message_ctes(message: Message, actor: Actor, *, refuse: bool) -> Ct
     ``refuse``, else logged), and the message already written under the same dedupe key is
     returned (the key's unique index, ``ON CONFLICT DO NOTHING``), as ``message_send`` does."""
     customer = message.customer
-    route, written_message = "route{n}", "message{n}"  # numbered by the statement (Ctes)
+    route, written_message, audited = "route{n}", "message{n}", "audit{n}"  # numbered by the statement (Ctes)
     external, channels = IdentityKind.EXTERNAL_ID, channel_order(customer)
     backends = " ".join(f"WHEN '{channel}' THEN %s" for channel in MessageChannel.values)
     route_params = [backend_path(channel) for channel in MessageChannel.values]
@@ -321,7 +321,7 @@ def _service_message_ctes(message: Message, actor: Actor, *, refuse: bool) -> Ct
 
     return Ctes(
         sql=f"{route} AS ({_ROUTE_SQL.format(backends=backends)}), {written_message} AS ({message_sql}), "
-        "audit{n} AS (" + audit_sql + ")",
+        f"{audited} AS ({audit_sql})",
         params=[*route_params, *message_params, *audit_params],
         returns=f'(SELECT ARRAY[(SELECT "id" FROM {written_message})::text, channel, recipient, backend] FROM {route})',
         done=written,

@@ -42,8 +42,8 @@ _ESCAPE_LIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _EPOCH = datetime.datetime(1899, 12, 30)
 _DAY_EPOCH = _EPOCH.date()
 # Serial 60 is the 29th of February 1900, which never was: earlier days are written as text.
-_SPREADSHEET_LEAP_BUG = datetime.date(1900, 3, 1)
-_MOMENT_FIRST = datetime.datetime(1900, 3, 1)
+_FIRST_DAY = datetime.date(1900, 3, 1)
+_FIRST_MOMENT = datetime.datetime.combine(_FIRST_DAY, datetime.time())
 _ONE_DAY = datetime.timedelta(days=1)
 _FLUSH_ROWS = 500
 
@@ -171,8 +171,7 @@ def _row_xml(number: int, values, letters, writers) -> str:
 
 def _header_row(names: Sequence[str], letters: Sequence[str]) -> str:
     cells = "".join(
-        f'<c r="{letter}1" t="inlineStr" s="{HEADER_STYLE}"><is><t>{escape(name)}</t></is></c>'
-        for letter, name in zip(letters, names, strict=True)
+        _text_cell(f"{letter}1", name, style=HEADER_STYLE) for letter, name in zip(letters, names, strict=True)
     )
     return f'<row r="1">{cells}</row>'
 
@@ -209,12 +208,13 @@ def _column_letters(count: int) -> list[str]:
     return letters
 
 
-def _text_cell(ref: str, value: str) -> str:
+def _text_cell(ref: str, value: str, *, style: int | None = None) -> str:
     value = _ILLEGAL_XML.sub("", value[:MAX_TEXT])
     if "_x" in value:
         value = _ESCAPE_LIKE.sub(r"_x005F\1", value)
     space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
-    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
+    styled = "" if style is None else f' s="{style}"'
+    return f'<c r="{ref}"{styled} t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
 
 
 def _integer_cell(ref: str, value: int) -> str:
@@ -234,7 +234,7 @@ def _float_cell(ref: str, value: float) -> str:
 
 
 def _day_cell(ref: str, value: datetime.date) -> str:
-    if value < _SPREADSHEET_LEAP_BUG:
+    if value < _FIRST_DAY:
         return _text_cell(ref, value.isoformat())
     return f'<c r="{ref}" s="{DAY_STYLE}"><v>{(value - _DAY_EPOCH).days}</v></c>'
 
@@ -246,7 +246,7 @@ def _cell_writers(zone) -> dict:
     def moment(ref: str, value: datetime.datetime) -> str:
         if value.tzinfo is not None:
             value = value.astimezone(zone).replace(tzinfo=None)
-        if value < _MOMENT_FIRST:
+        if value < _FIRST_MOMENT:
             return _text_cell(ref, value.isoformat(sep=" "))
         return f'<c r="{ref}" s="{MOMENT_STYLE}"><v>{(value - _EPOCH) / _ONE_DAY!r}</v></c>'
 
