@@ -120,3 +120,11 @@ def test_a_spreadsheet_opens_it_readable():
     assert sheet.freeze_panes == "A2"  # and kept in view while scrolling
     widths = [sheet.column_dimensions[letter].width for letter in "ABCDEF"]
     assert widths == [12, 12, 12, 20, 12, 50]  # a moment is not shown as "###"; long text is capped
+
+
+def test_a_column_empty_in_the_first_row_is_as_wide_as_its_kind():
+    rows = [("S-1", None), ("S-2", MOMENT)]  # an order not completed yet, then one completed
+
+    sheet = written(rows, header=("Заказ", "Завершён"), kinds=[columns.TEXT, columns.MOMENT]).active
+
+    assert sheet.column_dimensions["B"].width == 20

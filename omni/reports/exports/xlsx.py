@@ -28,8 +28,8 @@ MAX_TEXT = 32_767
 MOMENT_STYLE, DAY_STYLE, HEADER_STYLE = 1, 2, 3
 # Column widths, in characters: wide enough for a moment, a day or a figure, and for text as long
 # as the first row's (within bounds), so that nothing shows as "###" when the file is opened.
-_WIDTHS = {datetime.datetime: 20, datetime.date: 12}
-_NUMBER_WIDTH, _MIN_WIDTH, _MAX_WIDTH = 12, 12, 50
+_WIDTHS = {columns.MOMENT: 20, columns.DATE: 12, columns.INTEGER: 12, columns.DECIMAL: 12}
+_MIN_WIDTH, _MAX_WIDTH = 12, 50
 # The first row (the columns' names) stays in view while scrolling.
 _FROZEN_HEADER = (
     '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
@@ -133,7 +133,7 @@ def _write_sheet(sheet, rows, header, kinds, progress, every) -> int:
     names = [str(name) for name in header]
     letters = _column_letters(len(names))
     sheet.write(
-        f'{_XML}<worksheet xmlns="{_MAIN}">{_FROZEN_HEADER}{_columns(names, first)}<sheetData>'
+        f'{_XML}<worksheet xmlns="{_MAIN}">{_FROZEN_HEADER}{_columns(names, first, kinds)}<sheetData>'
         f"{_header_row(names, letters)}".encode()
     )
     if first is not None:
@@ -176,24 +176,33 @@ def _header_row(names: Sequence[str], letters: Sequence[str]) -> str:
     return f'<row r="1">{cells}</row>'
 
 
-def _columns(names: Sequence[str], first: Sequence | None) -> str:
-    """Each column's width, from its name and the first row's value."""
+def _columns(names: Sequence[str], first: Sequence | None, kinds: Sequence[str] | None) -> str:
+    """Each column's width: its kind's (known, or of the first row's value), else as long as the
+    first row's text, and never narrower than its name."""
     if not names:
         return ""
-    values = list(first or ()) + [None] * (len(names) - len(first or ()))
+    values = list(first or ())
     widths = []
-    for name, value in zip(names, values, strict=False):
-        if isinstance(value, datetime.date):
-            width = _WIDTHS[datetime.datetime if isinstance(value, datetime.datetime) else datetime.date]
-        elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            width = _NUMBER_WIDTH
-        else:
+    for index, name in enumerate(names):
+        value = values[index] if index < len(values) else None
+        width = _WIDTHS.get(kinds[index] if kinds else _kind_of(value))
+        if width is None:
             width = len(str(value)) + 1 if value is not None else 0
         widths.append(min(max(width, len(name) + 2, _MIN_WIDTH), _MAX_WIDTH))
     cols = "".join(
         f'<col min="{n}" max="{n}" width="{width}" customWidth="1"/>' for n, width in enumerate(widths, start=1)
     )
     return f"<cols>{cols}</cols>"
+
+
+def _kind_of(value) -> str:
+    if isinstance(value, datetime.datetime):
+        return columns.MOMENT
+    if isinstance(value, datetime.date):
+        return columns.DATE
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return columns.DECIMAL
+    return columns.TEXT
 
 
 def _column_letters(count: int) -> list[str]:
