@@ -34,6 +34,7 @@ from inventory.models import (
     TransferLine,
     TransferStatus,
 )
+from omni.core.db import equals_any, instances_where
 from omni.core.validators import is_identifier_text
 
 
@@ -152,6 +153,19 @@ def products_in_stock_at(products: QuerySet[Product], location: Location) -> Que
 
 def product_ids_by_sku(skus: Iterable[str]) -> dict[str, int]:
     return dict(Product.objects.filter(sku__in=set(skus)).values_list("sku", "pk"))
+
+
+def location_by_code(code: str) -> Location | None:
+    """The location with this code, or None (read on the order's path: ``instances_where``)."""
+    found = instances_where(Location, 't."code" = %s', [code])
+    return found[0] if found else None
+
+
+def active_products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
+    """The active products among these SKUs (at least one), by SKU (read on the order's path:
+    ``instances_where``)."""
+    condition, params = equals_any('t."sku"', skus)
+    return {product.sku: product for product in instances_where(Product, f'{condition} AND t."is_active"', params)}
 
 
 def unknown_location_codes(codes: Iterable[str]) -> list[str]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from django.db import connection
 
 from loyalty.models import Account, Programme
-from omni.core.db import prepared_cursor, require_transaction
+from omni.core.db import instance_from_row, prepared_cursor, require_transaction, select_columns
 
 
 def account_for_update(account_id: int) -> Account:
@@ -41,32 +41,18 @@ def customer_account_with_programme_for_update(customer_id: int) -> tuple[Accoun
     if row is None:
         return customer_account_for_update(customer_id), None
     split = len(Account._meta.concrete_fields)
-    return _from_row(Account, row[:split]), _from_row(Programme, row[split:])
+    return instance_from_row(Account, row[:split]), instance_from_row(Programme, row[split:])
 
 
 @functools.cache
 def _account_with_programme_sql() -> str:
-    def columns(model, alias):
-        return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
-
     account, programme = Account._meta, Programme._meta
     return (
-        f"SELECT {columns(Account, 'a')}, {columns(Programme, 'p')} "
+        f"SELECT {select_columns(Account, 'a')}, {select_columns(Programme, 'p')} "
         f'FROM "{account.db_table}" AS a CROSS JOIN LATERAL (SELECT * FROM "{programme.db_table}" '
         'WHERE "is_active" ORDER BY "created_at" DESC LIMIT 1) AS p '
         'WHERE a."customer_id" = %s ORDER BY a."opened_at" DESC, a."id" DESC LIMIT 1 FOR UPDATE OF a'
     )
-
-
-def _from_row(model, values):
-    """An instance from its concrete fields' values as the database returned them."""
-    fields = model._meta.concrete_fields
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        for converter in field.get_db_converters(connection):
-            value = converter(value, field, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
 
 
 def accounts_for_update(account_ids: Iterable[int]) -> list[int]:

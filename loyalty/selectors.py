@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -32,6 +33,7 @@ from loyalty.models import (
 )
 from omni.core.barcodes import ean13_from_typed
 from omni.core.dates import local_day_start
+from omni.core.db import instances_where
 
 
 @dataclass(frozen=True)
@@ -263,15 +265,16 @@ def excluded_product_ids(programme: Programme) -> set[int]:
     return set(programme.excluded_products.values_list("pk", flat=True))
 
 
-def lots_open(account_id: int) -> QuerySet[PointsEntry]:
-    """The account's lots with points left, first-in first-out: by spendable date, expiry, id."""
-    return PointsEntry.objects.filter(account_id=account_id, remaining__gt=0).order_by(
-        "spendable_from", "expires_at", "id"
+def lots_available(account_id: int, now: datetime.datetime) -> list[PointsEntry]:
+    """The account's lots spendable at ``now`` (``_available``) with points left, first-in
+    first-out: by spendable date, expiry, id. Read on the order's path (``instances_where``)."""
+    moment = connection.ops.adapt_datetimefield_value(now)
+    return instances_where(
+        PointsEntry,
+        't."account_id" = %s AND t."remaining" > 0 AND t."spendable_from" <= %s AND t."expires_at" > %s',
+        [account_id, moment, moment],
+        tail='ORDER BY t."spendable_from", t."expires_at", t."id"',
     )
-
-
-def lots_available(account_id: int, now: datetime.datetime) -> QuerySet[PointsEntry]:
-    return lots_open(account_id).filter(_available(now))
 
 
 def promo_codes_with_usage(queryset: QuerySet[PromoCode] | None = None) -> QuerySet[PromoCode]:

@@ -56,7 +56,7 @@ def _detail(transfer: Transfer, *, status_code: int = status.HTTP_200_OK) -> Res
 
 
 def _location(code: str) -> Location:
-    location = Location.objects.filter(code=code).first()
+    location = selectors.location_by_code(code)
     if location is None:
         raise_unknown_locations([code])
     return location

@@ -18,6 +18,7 @@ from customers.models import Customer
 from customers.selectors import customer_resolve
 from inventory.errors import UnknownLocation, UnknownProducts
 from inventory.models import Location, Product
+from inventory.selectors import location_by_code
 from loyalty import selectors, services
 from loyalty.api.serializers import (
     AccountOpenSerializer,
@@ -108,7 +109,7 @@ def _cart(lines: list[dict]) -> list[services.CartLine]:
 def _store(code: str | None) -> Location | None:
     if not code:
         return None
-    location = Location.objects.filter(code=code).first()
+    location = location_by_code(code)
     if location is None:
         raise UnknownLocation(
             gettext("Unknown location codes: %(codes)s.") % {"codes": code}, details={"locations": [code]}

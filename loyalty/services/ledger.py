@@ -193,7 +193,7 @@ def points_adjust(
                 now=now,
             )
         else:
-            lots = list(selectors.lots_available(account.pk, now))
+            lots = selectors.lots_available(account.pk, now)
             available = sum(lot.remaining for lot in lots)
             if -points > available:
                 raise NotEnoughPoints(details={"requested": -points, "available": available})

@@ -327,7 +327,7 @@ def _redeem_locked(
 ):
     """Check and write a redemption on the locked account."""
     _check_order_share(programme, points=points, total=total)
-    lots = list(selectors.lots_available(account.pk, now))
+    lots = selectors.lots_available(account.pk, now)
     _check_available(lots, points)
     if otp_id is not None:
         otp_consume(account=account, otp_id=otp_id, now=now)

@@ -117,11 +117,11 @@ def _earned_back_plan(
     )
     plan = fifo_plan(own, points)
     missing = points - sum(taken for _lot, taken in plan)
-    if missing and account.is_active:
-        others = selectors.lots_available(account.pk, now).exclude(pk__in=[lot.pk for lot in own])
-        plan += fifo_plan(list(others), missing)
-    moved = sum(taken for _lot, taken in plan)
     own_ids = {lot.pk for lot in own}
+    if missing and account.is_active:
+        others = [lot for lot in selectors.lots_available(account.pk, now) if lot.pk not in own_ids]
+        plan += fifo_plan(others, missing)
+    moved = sum(taken for _lot, taken in plan)
     cancelled = sum(taken for lot, taken in plan if lot.pk in own_ids and lot.spendable_from > now)
     return plan, _EarnedBack(cancelled=cancelled, taken=moved - cancelled, shortfall=points - moved)
 

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from customers.selectors import customer_resolve
 from inventory.errors import UnknownLocation
 from inventory.models import Location
-from inventory.selectors import locations_for_user
+from inventory.selectors import location_by_code, locations_for_user
 from loyalty import services as loyalty
 from omni.core.actors import Actor
 from omni.core.api.idempotency import idempotent, idempotent_replay
@@ -84,7 +84,7 @@ def _location(code: str, field: str) -> Location | None:
     code = code.strip()
     if not code:
         return None
-    location = Location.objects.filter(code=code).first()
+    location = location_by_code(code)
     if location is None:
         raise UnknownLocation(
             gettext("Unknown location code %(code)s.") % {"code": code},

@@ -4,7 +4,6 @@ from collections.abc import Sequence
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,12 +12,13 @@ from customers.selectors import customer_resolve
 from customers.services import check_active, locked_customer
 from inventory.errors import UnknownProducts
 from inventory.models import Location, LocationKind, Product
+from inventory.selectors import active_products_by_sku
 from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty
 from loyalty.services import promo as loyalty_promo
 from omni.core.actors import SYSTEM, Actor
 from omni.core.channels import SALES_CHANNELS, Channel
-from omni.core.db import rows_write_together, service_atomic
+from omni.core.db import instance_from_row, prepared_cursor, rows_write_together, select_columns, service_atomic
 from omni.core.errors import InvalidInput
 from omni.core.money import money, spread_money, spread_units
 from omni.core.services import sequence_name, sequence_next_created
@@ -91,15 +91,22 @@ def _customer_locked_with_number(customer_id: int, channel: str) -> tuple[Custom
     if connection.vendor != "postgresql":
         return locked_customer(_customer_by_id(customer_id)), order_number(channel)
     prefix = NUMBER_PREFIXES[Channel(channel)]
-    drawn = RawSQL("nextval(%s)", [sequence_name(f"order:{prefix}")])
-    customer = Customer.objects.select_for_update().annotate(drawn=drawn).filter(pk=customer_id).first()
-    if customer is None:
+    with prepared_cursor() as cursor:
+        cursor.execute(_CUSTOMER_WITH_NUMBER, [sequence_name(f"order:{prefix}"), customer_id])
+        row = cursor.fetchone()
+    if row is None:
         raise InvalidInput.for_field("customer", _("No customer has this id."))
-    number = f"{prefix}-{customer.drawn:06d}"
+    customer, number = instance_from_row(Customer, row[:-1]), f"{prefix}-{row[-1]:06d}"
     if customer.merged_into_id is not None:  # an old id: its survivor's row is the one to lock
         customer = locked_customer(_customer_by_id(customer.merged_into_id))
     check_active(customer)
     return customer, number
+
+
+_CUSTOMER_WITH_NUMBER = (
+    f'SELECT {select_columns(Customer, "t")}, nextval(%s) FROM "{Customer._meta.db_table}" AS t '
+    'WHERE t."id" = %s FOR UPDATE'
+)
 
 
 def _check_location(fulfilment: str, location: Location | None, delivery_address: str) -> None:
@@ -134,7 +141,7 @@ def _products(lines: Sequence[LineInput]) -> list[tuple[Product, int]]:
         check_quantity(line.quantity, f"lines.{index}.quantity")
         quantities[sku] = quantities.get(sku, 0) + line.quantity
         check_quantity(quantities[sku], f"lines.{index}.quantity")
-    found = {p.sku: p for p in Product.objects.filter(sku__in=list(quantities), is_active=True)}
+    found = active_products_by_sku(list(quantities))
     unknown = [sku for sku in quantities if sku not in found]
     if unknown:
         raise UnknownProducts(

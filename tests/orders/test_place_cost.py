@@ -223,10 +223,16 @@ def test_the_next_order_runs_the_statements_the_first_one_prepared(client_with_s
     ran_again = sorted(statement_name(sql) for sql in after if after[sql] == before[sql] + 1)
     assert ran_again == [
         "insert loyalty_pointsentry+insert loyalty_allocation+insert loyalty_orderpoints+update loyalty_pointsentry",
+        "insert omni_idempotencykey",
         "insert orders_order+insert orders_orderline+insert orders_payment+insert orders_statuschange"
         "+insert customers_interaction+notice",
         "reserve+insert inventory_stockmovement+insert orders_orderallocation",
+        "select customers_customer+number",
+        "select inventory_location",
+        "select inventory_product",
         "select loyalty_account, loyalty_programme",
+        "select loyalty_pointsentry",
+        "update omni_idempotencykey",
     ]
 
 

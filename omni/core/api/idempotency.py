@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
-from omni.core.db import all_or_nothing
+from omni.core.db import all_or_nothing, prepared_cursor
 from omni.core.errors import IdempotencyConflict, InvalidInput
 from omni.core.models import ApiKey, IdempotencyKey
 
@@ -78,7 +78,7 @@ def _claim(owner: str, key: str, fingerprint: str, request) -> int | None:
     would, but needs no savepoint to survive the conflict."""
     table = IdempotencyKey._meta.db_table
     created_at = IdempotencyKey._meta.get_field("created_at").get_db_prep_value(timezone.now(), connection)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f'INSERT INTO "{table}" ("owner", "key", "fingerprint", "method", "path", "created_at") '
             'VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ("owner", "key") DO NOTHING RETURNING "id"',
@@ -94,7 +94,7 @@ def _store(record_id: int, response: Response) -> None:
     the request's transaction, while the rows it wrote are still locked (an order's stock)."""
     table = IdempotencyKey._meta.db_table
     body = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f'UPDATE "{table}" SET "response_status" = %s, "response_body" = {body} WHERE "id" = %s',
             [response.status_code, json.dumps(response.data, default=str), record_id],

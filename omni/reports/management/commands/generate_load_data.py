@@ -240,7 +240,7 @@ class RowWriter:
 
 
 # A lot in the book: [spendable from, expires at, entry id, remaining, nightly expiry run], kept in
-# the order of ``loyalty.selectors.lots_open`` (spendable date, expiry, id).
+# the order of ``loyalty.selectors.lots_available`` (spendable date, expiry, id).
 SPENDABLE, EXPIRES, ENTRY, REMAINING, EXPIRY_RUN = range(5)
 
 
