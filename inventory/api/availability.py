@@ -9,28 +9,37 @@ itself (``string_agg``, ``concat`` or ``json_agg`` per SKU) was measured twice a
 
 import json
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
 
 def _text(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def availability_json(skus: Sequence[str], rows: Iterable[tuple[str, str, int]]) -> str:
+Row = tuple[str, str, int]  # SKU, location code, available units
+
+
+def rows_by_sku(skus: Sequence[str], rows: Iterable[Row]) -> dict[str, list[Row]]:
+    """The rows of each SKU asked, in the order asked (a SKU without stock rows: none)."""
+    by_sku: dict[str, list[Row]] = {sku: [] for sku in skus}
+    for row in rows:
+        by_sku[row[0]].append(row)
+    return by_sku
+
+
+def availability_json(by_sku: dict[str, list[Row]]) -> str:
     """``{"results": [{"sku", "total_available", "locations": [{"location", "available"}]}]}``:
-    one entry per SKU in the order asked, its locations by code, from (SKU, code, units) rows."""
-    by_sku: dict[str, list[tuple[str, int]]] = {sku: [] for sku in skus}
-    for sku, code, units in rows:
-        by_sku[sku].append((code, units))
-    location_prefix: dict[str, str] = {}  # a few hundred locations, each written thousands of times
+    one entry per SKU of ``rows_by_sku``, its locations by code."""
+    codes = {row[1] for rows in by_sku.values() for row in rows}
+    # A few hundred locations, each written thousands of times: each one's text is made once.
+    opening = {code: f'{{"location":{_text(code)},"available":' for code in codes}
     entries = []
-    for sku, locations in by_sku.items():
-        locations.sort()
-        items = []
-        for code, units in locations:
-            prefix = location_prefix.get(code)
-            if prefix is None:
-                prefix = location_prefix[code] = f'{{"location":{_text(code)},"available":'
-            items.append(f"{prefix}{units}}}")
-        total = sum(units for _code, units in locations)
-        entries.append(f'{{"sku":{_text(sku)},"total_available":{total},"locations":[{",".join(items)}]}}')
+    for sku, rows in by_sku.items():
+        rows.sort(key=_code)
+        items = "},".join([opening[row[1]] + str(row[2]) for row in rows])
+        total = sum([row[2] for row in rows])
+        entries.append(f'{{"sku":{_text(sku)},"total_available":{total},"locations":[{items}{"}" if rows else ""}]}}')
     return f'{{"results":[{",".join(entries)}]}}'
+
+
+_code = itemgetter(1)
