@@ -301,3 +301,34 @@ def test_store_manager_exports_the_customers_of_their_store(client, shop, manage
     ids = {int(row[0]) for row in read_csv(response.content)[1:]}
     c1, _c2, _c3, c4 = shop.customers
     assert ids == {c1.pk, c4.pk}  # they bought at store A; c2 and c3 bought elsewhere
+
+
+def test_an_xlsx_export_longer_than_a_sheet_is_refused_and_csv_offered(client, shop, manager_of, monkeypatch):
+    # given a sheet that holds 7 rows, and 8 order lines in March
+    monkeypatch.setattr(services.xlsx, "MAX_DATA_ROWS", 7)
+    client.force_login(manager_of(role="Head office"))
+
+    # when the lines are exported to XLSX, then to CSV
+    refused = client.get(EXPORT, {**MARCH_QUERY, "what": "orders", "format": "xlsx"}, follow=True)
+    written = client.get(EXPORT, {**MARCH_QUERY, "what": "orders", "format": "csv"})
+
+    # then the XLSX export is refused with the reason, and nothing is started; CSV has every line
+    assert "An Excel sheet holds at most 7 rows and this export has 8. Export to CSV" in refused.content.decode()
+    assert not ExportJob.objects.exists()
+    assert len(read_csv(written.content)) == 9
+
+
+def test_an_xlsx_job_whose_rows_outgrew_a_sheet_fails_and_says_why(shop, manager_of, monkeypatch):
+    # given an XLSX job started when it fitted, and a sheet now shorter than its rows
+    job = ExportJob.objects.create(
+        user=manager_of(role="Head office"), what="orders", filters={**MARCH_QUERY}, file_format="xlsx"
+    )
+    monkeypatch.setattr(services.xlsx, "MAX_DATA_ROWS", 7)
+
+    # when it runs
+    job = services.export_job_run(job_id=job.pk)
+
+    # then it fails with the reason, and no file is kept
+    assert job.status == ExportStatus.FAILED
+    assert "holds at most 7 rows and this export has 8" in job.error
+    assert not job.file

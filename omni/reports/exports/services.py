@@ -35,15 +35,15 @@ from django.core.files.storage import default_storage
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from omni.core.db import reporting_reads
 from omni.core.errors import DomainError, InvalidInput
 from omni.core.queueing import enqueue, enqueue_on_commit, registered_task
-from omni.reports.exports import kinds, lists
+from omni.reports.exports import kinds, lists, xlsx
 from omni.reports.exports.columns import copy_csv, native_rows, plain_columns
 from omni.reports.exports.headers import CsvStyle, ExportHeaders, header_row
-from omni.reports.exports.xlsx import xlsx_write
 from omni.reports.filters import ReportFilters
 from omni.reports.forms import filters_from_query
 from omni.reports.models import ExportFormat, ExportJob, ExportStatus
@@ -71,6 +71,26 @@ CSV_STYLES = {
 class ExportRefused(DomainError):
     code = "export_refused"
     status = 403
+
+
+class ExportTooLong(DomainError):
+    code = "export_too_long"
+    status = 400
+
+
+def _check_fits(file_format: str, total: int) -> None:
+    """Refuse an XLSX export of more rows than a sheet holds, rather than cut it short."""
+    if file_format == ExportFormat.XLSX and total > xlsx.MAX_DATA_ROWS:
+        raise ExportTooLong(
+            _(
+                "An Excel sheet holds at most %(limit)s rows and this export has %(rows)s. "
+                "Export to CSV, or narrow the filters."
+            )
+            % {
+                "limit": number_format(xlsx.MAX_DATA_ROWS, force_grouping=True),
+                "rows": number_format(total, force_grouping=True),
+            }
+        )
 
 
 # --- Rows -------------------------------------------------------------------------------
@@ -188,7 +208,7 @@ def write_rows(
             exporters = _exporters(resource, fields, native=True)
             cells = ([export(row) for export in exporters] for row in iter_rows(rows, chunk_size))
         kinds = [column.kind for column in plain] if plain else None
-        count = xlsx_write(cells, target, header=header, title=title, kinds=kinds, progress=progress, every=every)
+        count = xlsx.xlsx_write(cells, target, header=header, title=title, kinds=kinds, progress=progress, every=every)
     else:
         raise InvalidInput.for_field("format", _("Export to CSV or XLSX."))
     if progress:
@@ -287,6 +307,7 @@ def _export_or_queue(
     *, user, what: str, stored: dict, resource, rows, shape: FileShape
 ) -> tuple[bytes | None, ExportJob | None]:
     total = row_count(rows)
+    _check_fits(shape.file_format, total)
     if total <= settings.REPORTS_ASYNC_EXPORT_ROWS:
         buffer = io.BytesIO()
         write_rows(resource, rows, shape.file_format, buffer, title=what, headers=shape.headers)
@@ -357,6 +378,7 @@ def _export_job_write(job: ExportJob) -> ExportJob:
             resource, rows, name = job_source(job)
             total = row_count(rows)
         ExportJob.objects.filter(pk=job.pk).update(rows_total=total, rows_done=0)
+        _check_fits(job.file_format, total)  # rows added since the job was started
 
         def progress(done: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(rows_done=done, updated_at=timezone.now())

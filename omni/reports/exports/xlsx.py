@@ -21,8 +21,10 @@ from django.utils import timezone
 
 from omni.reports.exports import columns
 
-# A sheet's last row (Excel's limit): rows past it are not written, as XlsxWriter did not.
+# A sheet's last row (Excel's limit), the column names' row included. An export with more rows is
+# refused before it starts (``omni.reports.exports.services``); rows past it are never written.
 MAX_ROWS = 1_048_576
+MAX_DATA_ROWS = MAX_ROWS - 1
 MAX_TEXT = 32_767
 # The cell styles of ``_STYLES``: 1 a moment, 2 a day, 3 a column's name (bold).
 MOMENT_STYLE, DAY_STYLE, HEADER_STYLE = 1, 2, 3
