@@ -27,3 +27,13 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ClientKeepingRedisCacheClient
+
+    def count(self, key, timeout: int) -> int:
+        """Add one to the counter ``key`` and return it; a missing counter starts at zero and lives
+        ``timeout`` seconds. One round trip: Django's ``incr`` asks whether the key exists first,
+        and a missing key then needs an ``add`` and another ``incr``."""
+        key = self.make_and_validate_key(key)
+        with self._cache.get_client(key, write=True).pipeline(transaction=False) as pipeline:
+            pipeline.set(key, 0, ex=timeout, nx=True)  # an integer is stored as itself, as Django's incr needs
+            pipeline.incr(key)
+            return pipeline.execute()[1]

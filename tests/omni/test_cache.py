@@ -32,6 +32,12 @@ def test_it_works_as_djangos_redis_cache(redis_cache):
     assert redis_cache.get_many(["value", "mark", "missing"]) == {"value": {"a": [1, 2]}, "mark": 1}
 
 
+def test_a_counter_starts_at_one_and_expires_with_its_timeout(redis_cache):
+    assert [redis_cache.count("counter", 60) for _ in range(3)] == [1, 2, 3]
+    assert redis_cache.get("counter") == 3
+    assert 0 < redis_cache._cache.get_client().ttl(redis_cache.make_key("counter")) <= 60
+
+
 def test_one_client_serves_every_operation_on_its_pool(redis_cache):
     redis_cache.set("value", 1)
     client = redis_cache._cache.get_client(write=True)

@@ -46,8 +46,9 @@ def test_a_budget_is_counted_per_key_and_window(rate):
     assert calls(1, start + 60, 3) == [True, True, True]  # the next window
 
 
-def test_the_counters_work_on_redis(rate):
-    # given the cache a deployment with REDIS_URL uses (its incr needs the key to exist)
+@pytest.fixture
+def on_redis():
+    """The throttle counting in the cache a deployment with REDIS_URL uses (one round trip a request)."""
     redis = pytest.importorskip("redis")
     url = "redis://127.0.0.1:6379/0"
     try:
@@ -57,19 +58,22 @@ def test_the_counters_work_on_redis(rate):
     from omni.core.cache import RedisCache
 
     redis_cache = RedisCache(url, {"KEY_PREFIX": f"test-throttle-{uuid.uuid4().hex}"})
+    original = ClientRateThrottle.cache
+    ClientRateThrottle.cache = redis_cache
+    yield redis_cache
+    ClientRateThrottle.cache = original
+    # only this test's keys: clear() would flush the database other users of this Redis share
+    redis_cache.delete_many([f"throttle_client_key:1:{window}" for window in (1_000_000, 1_000_001)])
+
+
+def test_the_counters_work_on_redis(rate, on_redis):
     rate("2/minute")
     start = 1_000_000 * 60.0
 
-    # then the budget is counted there as in memory
-    original = ClientRateThrottle.cache
-    ClientRateThrottle.cache = redis_cache
-    try:
-        assert calls(1, start, 3) == [True, True, False]
-        assert calls(1, start + 60, 1) == [True]
-    finally:
-        ClientRateThrottle.cache = original
-        # only this test's keys: clear() would flush the database other users of this Redis share
-        redis_cache.delete_many([f"throttle_client_key:1:{window}" for window in (1_000_000, 1_000_001)])
+    # then the budget is counted there as in memory, each window's counter expiring after it
+    assert calls(1, start, 3) == [True, True, False]
+    assert calls(1, start + 60, 1) == [True]
+    assert 0 < on_redis._cache.get_client().ttl(on_redis.make_key("throttle_client_key:1:1000001")) <= 61
 
 
 def test_retry_after_is_the_rest_of_the_window(rate):
@@ -83,8 +87,11 @@ def test_retry_after_is_the_rest_of_the_window(rate):
     assert throttle.wait() == pytest.approx(14.5)
 
 
-def test_racing_requests_get_exactly_the_budget(rate):
+@pytest.mark.parametrize("counters", ["in memory", "on Redis"])
+def test_racing_requests_get_exactly_the_budget(rate, counters, request):
     # given eight clients of one key sending at once, 160 requests for a budget of 50
+    if counters == "on Redis":
+        request.getfixturevalue("on_redis")
     rate("50/minute")
     start = 1_000_000 * 60.0
     barrier, allowed, lock = threading.Barrier(8), [], threading.Lock()

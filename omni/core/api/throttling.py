@@ -36,7 +36,10 @@ class ClientRateThrottle(SimpleRateThrottle):
         return self._count(f"{key}:{window}") <= self.num_requests
 
     def _count(self, key: str) -> int:
-        """This request's number in its window (the counter expires with the window)."""
+        """This request's number in its window (the counter expires with the window): one round trip
+        to Redis (``omni.core.cache.RedisCache.count``); elsewhere, Django's cache operations."""
+        if count := getattr(self.cache, "count", None):
+            return count(key, self.duration + 1)
         try:
             return self.cache.incr(key)
         except ValueError:  # the window's first request, or two of them at once
