@@ -242,11 +242,11 @@ def dashboard_timings(days: int, *, ended_days_ago: int = 0) -> None:
 
 
 def summary_sizes() -> None:
-    from omni.reports.models import CustomerSales, DailyProductSales, DailySales
+    from omni.reports.models import CustomerSales, DailyProductSales, DailySales, MonthlyProductSales
 
     sizes = ", ".join(
         f"{model._meta.verbose_name_plural} {model.objects.count():,}"
-        for model in (DailySales, DailyProductSales, CustomerSales)
+        for model in (DailySales, DailyProductSales, MonthlyProductSales, CustomerSales)
     )
     print(f"Report summary rows: {sizes}.")
 
@@ -326,7 +326,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from omni.reports.models import DailySales
+    from omni.reports.models import DailySales, MonthlyProductSales
     from omni.reports.summaries import summaries_rebuild
     from orders.models import Order, OrderLine
 
@@ -347,7 +347,7 @@ def main() -> None:
     if args.indexes:
         print("Creating the recommended indexes (bench database only):")
         create_indexes()
-    if args.rebuild_summaries or not DailySales.objects.exists():
+    if args.rebuild_summaries or not DailySales.objects.exists() or not MonthlyProductSales.objects.exists():
         started = time.perf_counter()
         summaries_rebuild()
         print(f"Report summaries rebuilt from the orders in {time.perf_counter() - started:.0f} s.")

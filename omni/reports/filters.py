@@ -57,6 +57,11 @@ class ReportFilters(LocalDays):
             return Granularity.WEEK
         return Granularity.MONTH
 
+    @property
+    def everywhere(self) -> bool:
+        """Whether the figures are the whole business's: every channel and location."""
+        return not self.channel and not self.store_id and not self.city and self.location_ids is None
+
     def place(self, prefix: str = "", *, channel: bool = True) -> Q:
         """Rows whose location (``<prefix>location``) and channel match the filters and the user's
         locations."""

@@ -98,7 +98,7 @@ class Dashboard(ExportJob):
 # database constraint (a summary row never blocks or cascades a change to what it sums).
 
 
-def _summary_reference(to: str, verbose_name):
+def _summary_reference(to: str, verbose_name, **options):
     return models.ForeignKey(
         to,
         verbose_name=verbose_name,
@@ -106,6 +106,7 @@ def _summary_reference(to: str, verbose_name):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+        **options,
     )
 
 
@@ -149,18 +150,42 @@ class DailyProductSales(models.Model):
     day = models.DateField(_("day"))
     channel = models.CharField(_("channel"), max_length=16)
     location = _summary_reference("inventory.Location", _("location"))
-    product = _summary_reference("inventory.Product", _("product"))
+    product = _summary_reference("inventory.Product", _("product"), db_index=False)
     units = models.IntegerField(_("units kept"), default=0)
     value = models.DecimalField(_("value"), max_digits=16, decimal_places=2, default=0)
 
     class Meta:
         db_table = "omni_dailyproductsales"
-        indexes = [models.Index(fields=["day", "location"], name="daily_product_day_location_idx")]
+        indexes = [
+            models.Index(fields=["day", "location"], name="daily_product_day_location_idx"),
+            # a product's days of a month, summed again into its month when one of them changes
+            models.Index(fields=["product", "day"], name="daily_product_product_day_idx"),
+        ]
         verbose_name = _("daily product sales")
         verbose_name_plural = _("daily product sales")
 
     def __str__(self):
         return f"{self.day} {self.channel} @{self.location_id} #{self.product_id}: {self.units}"
+
+
+class MonthlyProductSales(models.Model):
+    """``DailyProductSales`` of one calendar month summed at every location and in every channel:
+    the top products of the whole business over a long period read twelve rows a product for a
+    year, where the daily rows are one for nearly every line sold."""
+
+    month = models.DateField(_("month"), help_text=_("Its first day."))
+    product = _summary_reference("inventory.Product", _("product"), db_index=False)
+    units = models.IntegerField(_("units kept"), default=0)
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        db_table = "omni_monthlyproductsales"
+        indexes = [models.Index(fields=["month", "product"], name="monthly_product_month_idx")]
+        verbose_name = _("monthly product sales")
+        verbose_name_plural = _("monthly product sales")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} #{self.product_id}: {self.units}"
 
 
 class DailyPickups(models.Model):

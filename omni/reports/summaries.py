@@ -3,8 +3,9 @@
 Tables in ``omni.reports.models`` hold what the dashboard would otherwise compute from millions of orders
 and lines: per day and location, ``DailySales`` (by channel, employee and fulfilment),
 ``DailyProductSales`` (by channel and product), ``DailyPickups`` (click-and-collect orders made
-ready, by channel) and ``DailyReturns`` (by the order's channel and the reason); and
-``CustomerSales``, each customer's whole history. They are always recomputed from the orders
+ready, by channel) and ``DailyReturns`` (by the order's channel and the reason); per month,
+``MonthlyProductSales`` (the products' daily rows summed at every place, rewritten with them);
+and ``CustomerSales``, each customer's whole history. They are always recomputed from the orders
 (never adjusted by a delta), so a recomputation is right whatever happened before it:
 
 1. Whenever a service changes an order once completed or made ready (completed, paid, refunded,
@@ -51,7 +52,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
 from omni.core.db import advisory_xact_lock
 from omni.core.queueing import enqueue, registered_task
@@ -61,6 +62,7 @@ from omni.reports.models import (
     DailyProductSales,
     DailyReturns,
     DailySales,
+    MonthlyProductSales,
     SummaryChange,
 )
 from orders.models import (
@@ -118,13 +120,23 @@ def _completed_between(first_day: datetime.date, last_day: datetime.date, prefix
 
 
 def _at_locations(location_ids: Iterable[int | None] | None, prefix: str = "") -> Q:
-    if location_ids is None:
+    return _among(f"{prefix}location_id", location_ids)
+
+
+def _among(field: str, ids: Iterable[int | None] | None) -> Q:
+    """Rows whose ``field`` (a summary's reference, which may be None) is one of ``ids`` (all with None)."""
+    if ids is None:
         return Q()
-    ids = set(location_ids)
-    condition = Q(**{f"{prefix}location_id__in": sorted(pk for pk in ids if pk is not None)})
+    ids = set(ids)
+    condition = Q(**{f"{field}__in": sorted(pk for pk in ids if pk is not None)})
     if None in ids:
-        condition |= Q(**{f"{prefix}location__isnull": True})
+        condition |= Q(**{f"{field}__isnull": True})
     return condition
+
+
+def next_month(day: datetime.date) -> datetime.date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
 
 
 # --- Recording changes ------------------------------------------------------------------
@@ -352,6 +364,7 @@ def _insert_select(model, columns: list[str], query: QuerySet) -> None:
 
 
 PRODUCT_COLUMNS = ["day", "channel", "location", "product", "units", "value"]
+MONTH_COLUMNS = ["month", "product", "units", "value"]
 RETURN_COLUMNS = ["day", "location", "order_channel", "reason", "returns", "units", "value"]
 CUSTOMER_COLUMNS = [
     "customer",
@@ -369,14 +382,42 @@ DAILY_SUMMARIES = (DailySales, DailyProductSales, DailyPickups, DailyReturns)
 
 
 def _write_days(first_day: datetime.date, last_day: datetime.date, location_ids=None) -> None:
-    """Replace the day summaries of these days (and locations) with sums of the orders now."""
+    """Replace the day summaries of these days (and locations) with sums of the orders now, and
+    the month summaries of the products whose days changed."""
     where = Q(day__gte=first_day, day__lte=last_day) & _at_locations(location_ids)
+    products = None if location_ids is None else _products_in(where)
     for model in DAILY_SUMMARIES:
         model.objects.filter(where).delete()
     DailySales.objects.bulk_create(_daily_sales(first_day, last_day, location_ids), batch_size=2000)
     DailyPickups.objects.bulk_create(_daily_pickups(first_day, last_day, location_ids), batch_size=2000)
     _insert_select(DailyProductSales, PRODUCT_COLUMNS, _product_sales(first_day, last_day, location_ids))
     _insert_select(DailyReturns, RETURN_COLUMNS, _daily_returns(first_day, last_day, location_ids))
+    if products is not None:
+        products |= _products_in(where)
+    _write_months(first_day, last_day, products)
+
+
+def _products_in(where: Q) -> set[int | None]:
+    return set(DailyProductSales.objects.filter(where).values_list("product_id", flat=True).distinct())
+
+
+def _write_months(first_day: datetime.date, last_day: datetime.date, product_ids=None) -> None:
+    """Replace the month summaries of the months of these days (of these products; all with
+    None) with sums of their day summaries."""
+    if product_ids is not None and not product_ids:
+        return
+    months = Q(month__gte=first_day.replace(day=1), month__lt=next_month(last_day))
+    MonthlyProductSales.objects.filter(months, _among("product_id", product_ids)).delete()
+    days = DailyProductSales.objects.filter(
+        _among("product_id", product_ids), day__gte=first_day.replace(day=1), day__lt=next_month(last_day)
+    )
+    sums = (
+        days.annotate(month=TruncMonth("day"))
+        .values("month", "product_id")
+        .annotate(units=Sum("units"), value=Sum("value"))
+        .order_by()
+    )
+    _insert_select(MonthlyProductSales, MONTH_COLUMNS, sums)
 
 
 def _write_customers(customer_ids: Iterable[int] | None) -> None:
@@ -441,19 +482,19 @@ def summaries_rebuild(*, first_day: datetime.date | None = None, progress=None) 
         _lock(wait=True)
         SummaryChange.objects.all().delete()
         if first_day is None:
-            for model in DAILY_SUMMARIES:
+            for model in (*DAILY_SUMMARIES, MonthlyProductSales):
                 model.objects.all().delete()
         first, last = _days_spanned()
         if first is not None:
             day = max(first, first_day or datetime.date.min)
             while day <= last:
-                next_month = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-                _write_days(day, min(next_month - datetime.timedelta(days=1), last))
+                following = next_month(day)
+                _write_days(day, min(following - datetime.timedelta(days=1), last))
                 if progress:
                     progress(day)
-                day = next_month
+                day = following
         _write_customers(None)
         if connection.vendor == "postgresql":  # fresh statistics for the planner after a bulk write
             with connection.cursor() as cursor:
-                for model in (*DAILY_SUMMARIES, CustomerSales):
+                for model in (*DAILY_SUMMARIES, MonthlyProductSales, CustomerSales):
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

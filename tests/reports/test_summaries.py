@@ -17,8 +17,22 @@ from loyalty.models import Account
 from omni.core.channels import Channel
 from omni.reports import selectors
 from omni.reports.filters import ReportFilters
-from omni.reports.models import CustomerSales, DailyPickups, DailyProductSales, DailyReturns, DailySales, SummaryChange
-from omni.reports.summaries import day_of, summaries_note_order, summaries_rebuild, summaries_refresh_pending
+from omni.reports.models import (
+    CustomerSales,
+    DailyPickups,
+    DailyProductSales,
+    DailyReturns,
+    DailySales,
+    MonthlyProductSales,
+    SummaryChange,
+)
+from omni.reports.summaries import (
+    day_of,
+    day_start,
+    summaries_note_order,
+    summaries_rebuild,
+    summaries_refresh_pending,
+)
 from orders import services
 from orders.models import COMPLETED_STATUSES, Order, OrderReturn
 from orders.services import PaymentInput, ReturnLineInput
@@ -61,6 +75,7 @@ def snapshot() -> tuple[list, ...]:
             "returned",
         ),
         rows(DailyProductSales, "day", "channel", "location_id", "product_id", "units", "value"),
+        rows(MonthlyProductSales, "month", "product_id", "units", "value"),
         rows(
             DailyPickups, "day", "channel", "location_id", "ready", "time_to_ready", "collected", "expired", "cancelled"
         ),
@@ -209,6 +224,56 @@ def test_an_order_whose_completion_moves_to_another_day_leaves_its_old_day():
 
     assert_summaries_equal_a_rebuild()
     assert list(DailySales.objects.values_list("day", flat=True)) == [day_of(yesterday)]
+
+
+def completed_on(order: Order, day: datetime.date) -> None:
+    """Move the order's completion to noon of ``day``, and tell the summaries of both days (as a
+    correction in the database would have to)."""
+    old_day = day_of(order.completed_at)
+    order.completed_at = day_start(day) + datetime.timedelta(hours=12)
+    order.save(update_fields=["completed_at"])
+    summaries_note_order(order)
+    SummaryChange.objects.create(day=old_day, location_id=order.location_id)
+
+
+def test_the_whole_business_s_top_products_read_whole_months_from_their_summary():
+    # given sales at two stores on the last day of January, in February and on the first of March
+    shop, other = store(), store()
+    shirt, socks = product("1000.00"), product("200.00")
+    for location in (shop, other):
+        stock(location, shirt, 20)
+        stock(location, socks, 20)
+    sales = [
+        (datetime.date(2026, 1, 31), shop, [(shirt, 1)]),
+        (datetime.date(2026, 2, 1), shop, [(shirt, 2), (socks, 1)]),
+        (datetime.date(2026, 2, 28), other, [(socks, 4)]),
+        (datetime.date(2026, 3, 1), other, [(shirt, 3)]),
+    ]
+    for day, location, items in sales:
+        completed_on(sell(location, *items), day)
+
+    # when the changes are folded in
+    summaries_refresh_pending()
+
+    # then February's month sums both stores' days, and equals a rebuild
+    february = MonthlyProductSales.objects.filter(month=datetime.date(2026, 2, 1))
+    assert sorted(february.values_list("product_id", "units", "value")) == [
+        (shirt.pk, 2, D("2000.00")),
+        (socks.pk, 5, D("1000.00")),
+    ]
+    assert_summaries_equal_a_rebuild()
+    # and every period's products, whole months or not, are the units sold in it
+    for first, last in [((1, 31), (3, 1)), ((2, 1), (2, 28)), ((1, 1), (3, 31)), ((2, 2), (2, 28)), ((1, 1), (2, 1))]:
+        date_from, date_to = datetime.date(2026, *first), datetime.date(2026, *last)
+        expected: dict = defaultdict(int)
+        for day, _location, items in sales:
+            for item, units in items:
+                if date_from <= day <= date_to:
+                    expected[item.pk] += units
+        filters = ReportFilters(date_from=date_from, date_to=date_to)
+        assert {row["product"]: row["units"] for row in selectors.product_sales(filters)} == expected
+    at_other = ReportFilters(date_from=datetime.date(2026, 2, 1), date_to=datetime.date(2026, 2, 28), store_id=other.pk)
+    assert {row["product"]: row["units"] for row in selectors.product_sales(at_other)} == {socks.pk: 4}
 
 
 @pytest.mark.parametrize("channel", ["", Channel.STORE, Channel.SITE])

@@ -1,27 +1,51 @@
 """Products: units sold and their value per product, the top products and the top categories."""
 
-from django.db.models import Sum
+import datetime
+import itertools
+
+from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from inventory.models import Product
 from omni.reports.figures import Column, Table, sum_money
 from omni.reports.filters import ReportFilters
-from omni.reports.models import DailyProductSales
+from omni.reports.models import DailyProductSales, MonthlyProductSales
 from omni.reports.selectors.common import ZERO
+from omni.reports.summaries import next_month
 
 
 def product_sales(filters: ReportFilters) -> list[dict]:
-    """Units sold and their value per product in the period: one grouped query over the daily
-    product summary."""
-    rows = (
-        DailyProductSales.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
-        .filter(filters.place())
-        .values("product")
-        .annotate(sum_units=Sum("units"), sum_value=Sum("value"))
-        .order_by()
-    )
-    return [{"product": row["product"], "units": row["sum_units"], "value": row["sum_value"]} for row in rows]
+    """Units sold and their value per product in the period, from the daily product summary at the
+    places of the filters; for the whole business, the period's whole months from the monthly one
+    (``MonthlyProductSales``) and only the days around them from the daily one."""
+    first_month, after_months = _whole_months(filters) if filters.everywhere else (None, None)
+    days = Q(day__gte=filters.date_from, day__lte=filters.date_to)
+    if first_month is not None:
+        days &= Q(day__lt=first_month) | Q(day__gte=after_months)
+    rows = [_sums(DailyProductSales.objects.filter(days).filter(filters.place()))]
+    if first_month is not None:
+        rows.append(_sums(MonthlyProductSales.objects.filter(month__gte=first_month, month__lt=after_months)))
+    totals: dict = {}
+    for row in itertools.chain.from_iterable(rows):
+        total = totals.setdefault(row["product"], {"product": row["product"], "units": 0, "value": ZERO})
+        total["units"] += row["sum_units"] or 0
+        total["value"] += row["sum_value"] or ZERO
+    return list(totals.values())
+
+
+def _sums(rows: QuerySet) -> QuerySet:
+    return rows.values("product").annotate(sum_units=Sum("units"), sum_value=Sum("value")).order_by()
+
+
+def _whole_months(filters: ReportFilters) -> tuple[datetime.date | None, datetime.date | None]:
+    """The first day of the period's first whole month and of the month after its last one, or
+    (None, None) when the period holds no whole month."""
+    first = filters.date_from if filters.date_from.day == 1 else next_month(filters.date_from)
+    after = next_month(filters.date_to)
+    if after - datetime.timedelta(days=1) != filters.date_to:  # the last month is not whole
+        after = filters.date_to.replace(day=1)
+    return (first, after) if first < after else (None, None)
 
 
 def top_products(filters: ReportFilters, limit: int = 10, sales: list[dict] | None = None) -> Table:
