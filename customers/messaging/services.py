@@ -398,7 +398,7 @@ def _schedule(message: Message) -> None:
     if message.purpose != MessagePurpose.SERVICE:
         enqueue(deliver_message, message.pk)
     else:
-        enqueue_once(DRAIN_MARK, deliver_service_messages)
+        enqueue_once(DRAIN_MARK, deliver_service_messages, countdown=DRAIN_GATHER_SECONDS)
 
 
 # Service messages (an order's notice, a one-time code) are sent one at a time, about one per
@@ -406,6 +406,10 @@ def _schedule(message: Message) -> None:
 # and the Celery worker a task per message. A drain delivers them instead, queued once for all
 # the messages committed before it starts (``omni.core.queueing.enqueue_once``).
 DRAIN_MARK = "omni:messages:service-drain-queued"
+# The drain starts this long after the first message of a burst, so that it delivers the burst:
+# started at once, a drain at 120 orders a second found fewer than two messages, and each run cost
+# the worker and the database about 3.5 ms. A notice or a code leaves at most this much later.
+DRAIN_GATHER_SECONDS = 0.5
 DRAIN_BATCH = 100
 RETRY_FIRST_SECONDS = 60  # deliver_message's first backoff
 

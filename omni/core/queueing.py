@@ -43,14 +43,15 @@ def enqueue(task, *args, countdown: float = 0) -> bool:
 QUEUED_MARK_SECONDS = 60
 
 
-def enqueue_once(mark: str, task, *args) -> bool:
-    """Queue ``task`` unless a run marked ``mark`` is queued and not started yet; whether it was queued."""
+def enqueue_once(mark: str, task, *args, countdown: float = 0) -> bool:
+    """Queue ``task`` (to run ``countdown`` seconds from now) unless a run marked ``mark`` is queued
+    and not started yet; whether it was queued."""
     try:
         if not cache.add(mark, 1, QUEUED_MARK_SECONDS):
             return False
     except Exception:  # the cache is down: queue anyway
         pass
-    if enqueue(task, *args):
+    if enqueue(task, *args, countdown=countdown):
         return True
     queued_mark_clear(mark)  # not queued after all: the periodic re-queue will queue it
     return False

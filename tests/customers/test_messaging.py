@@ -282,7 +282,7 @@ class TestOutboxRecovery:
         customer = customer_with(("email", "ivan@example.com"))
         # The broker is down: queueing fails, the message stays pending.
         down = ConnectionError("broker down")
-        broker_down = mock.patch("customers.tasks.deliver_service_messages.delay", side_effect=down)
+        broker_down = mock.patch("customers.tasks.deliver_service_messages.apply_async", side_effect=down)
         with broker_down, django_capture_on_commit_callbacks(execute=True):
             message = send(customer)
         assert Message.objects.get().status == MessageStatus.PENDING
@@ -401,18 +401,19 @@ class TestServiceMessageDrain:
     def test_a_burst_queues_one_drain_which_sends_them_all(self, django_capture_on_commit_callbacks):
         people = [customer_with(("phone", f"+7916888{n:04d}")) for n in range(3)]
         cache.delete(messaging.DRAIN_MARK)
-        with mock.patch("customers.tasks.deliver_service_messages.delay") as queued:
+        with mock.patch("customers.tasks.deliver_service_messages.apply_async") as queued:
             for person in people:
                 with django_capture_on_commit_callbacks(execute=True):
                     send(person)
         assert queued.call_count == 1  # the second and third found a drain queued
+        assert queued.call_args.kwargs == {"countdown": messaging.DRAIN_GATHER_SECONDS}  # to gather the burst
         assert RecordingBackend.sent == []
 
         assert messaging.service_messages_deliver() == {"sent": 3}
 
         assert len(RecordingBackend.sent) == 3
         assert not Message.objects.exclude(status=MessageStatus.SENT).exists()
-        queue_again = mock.patch("customers.tasks.deliver_service_messages.delay")
+        queue_again = mock.patch("customers.tasks.deliver_service_messages.apply_async")
         with queue_again as queued, django_capture_on_commit_callbacks(execute=True):
             send(people[0], kind="order_collected")
         assert queued.call_count == 1  # the drain started: the next message queues another
