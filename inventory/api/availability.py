@@ -27,12 +27,22 @@ def rows_by_sku(skus: Sequence[str], rows: Iterable[Row]) -> dict[str, list[Row]
     return by_sku
 
 
+class _Openings(dict):
+    """Each location's ``{"location":"<code>","available":`` by code, made the first time it is
+    written: a few hundred locations, each written thousands of times, in every answer."""
+
+    def __missing__(self, code: str) -> str:
+        opening = self[code] = f'{{"location":{_text(code)},"available":'
+        return opening
+
+
+_OPENINGS = _Openings()
+
+
 def availability_json(by_sku: dict[str, list[Row]]) -> str:
     """``{"results": [{"sku", "total_available", "locations": [{"location", "available"}]}]}``:
     one entry per SKU of ``rows_by_sku``, its locations by code."""
-    codes = {row[1] for rows in by_sku.values() for row in rows}
-    # A few hundred locations, each written thousands of times: each one's text is made once.
-    opening = {code: f'{{"location":{_text(code)},"available":' for code in codes}
+    opening = _OPENINGS
     entries = []
     for sku, rows in by_sku.items():
         rows.sort(key=_code)

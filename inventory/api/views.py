@@ -34,7 +34,6 @@ from omni.core.api.pagination import SyncPagination
 from omni.core.api.parsers import JSONParser
 from omni.core.api.schema import error_responses
 from omni.core.api.serializers import validated
-from omni.core.db import fetch_rows
 from omni.core.scopes import Scope
 
 CATALOG = "catalog"
@@ -221,7 +220,7 @@ class AvailabilityView(APIView):
         query = validated(AvailabilityQuerySerializer, request.query_params)
         skus = _unique(query["sku"])
         codes = _unique(query["location"])
-        rows = fetch_rows(selectors.availability_rows(skus=skus, location_codes=codes, city=query["city"]))
+        rows = selectors.availability_rows(skus=skus, location_codes=codes, city=query["city"])
         by_sku = rows_by_sku(skus, rows)
         unstocked = [sku for sku, found in by_sku.items() if not found]  # a SKU with stock rows is known
         if unstocked and (unknown := selectors.unknown_skus(unstocked)):
