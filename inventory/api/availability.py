@@ -29,7 +29,8 @@ def rows_by_sku(skus: Sequence[str], rows: Iterable[Row]) -> dict[str, list[Row]
 
 class _Openings(dict):
     """Each location's ``{"location":"<code>","available":`` by code, made the first time it is
-    written: a few hundred locations, each written thousands of times, in every answer."""
+    written: a few hundred locations, each written thousands of times, in every answer. The codes
+    come from the stock rows, never from the request, so the locations bound it."""
 
     def __missing__(self, code: str) -> str:
         opening = self[code] = f'{{"location":{_text(code)},"available":'

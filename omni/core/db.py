@@ -212,6 +212,8 @@ def equals_any(column: str, values: Sequence) -> tuple[str, list]:
     statement text, so one prepared statement, whatever their number), a list elsewhere."""
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [list(values)]
+    if not values:
+        return "1 = 0", []  # SQLite has no empty IN ()
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
