@@ -205,12 +205,13 @@ def placements(args, url: str) -> None:
     )
 
 
-def placements_over_http(args, url: str) -> None:
+def placements_over_http(args, url: str, secret, good) -> None:
     """The same comparison over HTTP: ``POST /api/v1/orders/`` against gunicorn (``bench.orders``'s
     stores, customers and clients: click-and-collect, 3 lines spread over 20,000 stock rows, points,
-    Idempotency-Key), in rounds alternating between no subscription and one to every order event.
-    One client gives the latency a subscription adds to a placement; ``--clients`` at once, the
-    throughput it costs when the workers share the machine's cores with PostgreSQL."""
+    Idempotency-Key), in rounds alternating between no subscription and one to every order event,
+    with a Celery worker on the same cores delivering the notices and the events as a deployment
+    does. One client gives the latency a subscription adds to a placement; ``--clients`` at once,
+    the throughput it costs when the workers share the machine's cores with PostgreSQL."""
     from omni.webhooks.models import Event
     from omni.webhooks.outbox import WANTED_TTL_SECONDS
     from omni.webhooks.services import subscription_update
@@ -218,7 +219,9 @@ def placements_over_http(args, url: str) -> None:
     bench_orders = _bench_orders()
     fixture = bench_orders.prepare()
     subscription = subscribe(url, ORDER_EVENTS)
+    secret.value = subscription.secret.encode()
     port = bench_orders.free_port()
+    worker = bench_orders.start_celery_worker()
     server = bench_orders.start_gunicorn(port, args.http_workers)
     rounds = 6
     try:
@@ -235,6 +238,9 @@ def placements_over_http(args, url: str) -> None:
                     bench_orders.run_clients(port, fixture, "spread", requests=per_round, clients=clients)
                 )
             written = Event.objects.count() - events_before
+            delivered_by = time.monotonic() + 60
+            while good.value < Event.objects.count() and time.monotonic() < delivered_by:
+                time.sleep(0.2)
             placed = {side: sum(run["orders"] for run in results) for side, results in runs.items()}
             rate = {side: placed[side] / sum(run["seconds"] for run in results) for side, results in runs.items()}
             p50 = {
@@ -247,11 +253,13 @@ def placements_over_http(args, url: str) -> None:
                 f"subscribed {rate[True]:.1f} orders/s, p50 {p50[True]:.1f} ms "
                 f"(latency {(p50[True] / p50[False] - 1) * 100:+.1f} %, throughput "
                 f"{(rate[True] / rate[False] - 1) * 100:+.1f} %); {written} events written for "
-                f"{placed[True]} subscribed orders"
+                f"{placed[True]} subscribed orders, {good.value} delivered so far"
             )
     finally:
         server.terminate()
         server.wait(timeout=30)
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def _bench_orders():
@@ -292,7 +300,7 @@ def main() -> None:
         if args.part in ("placement", "both"):
             placements(args, url)
         if args.part == "http":
-            placements_over_http(args, url)
+            placements_over_http(args, url, secret, good)
     finally:
         server.terminate()
         current_app.control.purge()
