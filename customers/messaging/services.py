@@ -52,7 +52,7 @@ from omni.core.channels import Channel
 from omni.core.db import Ctes, insert_sql, require_transaction
 from omni.core.errors import InvalidInput
 from omni.core.models import AuditKind
-from omni.core.queueing import enqueue, enqueue_once, queued_mark_clear
+from omni.core.queueing import GATHER_SECONDS, enqueue, enqueue_once, queued_mark_clear
 
 logger = logging.getLogger(__name__)
 
@@ -398,18 +398,15 @@ def _schedule(message: Message) -> None:
     if message.purpose != MessagePurpose.SERVICE:
         enqueue(deliver_message, message.pk)
     else:
-        enqueue_once(DRAIN_MARK, deliver_service_messages, countdown=DRAIN_GATHER_SECONDS)
+        enqueue_once(DRAIN_MARK, deliver_service_messages, countdown=GATHER_SECONDS)
 
 
 # Service messages (an order's notice, a one-time code) are sent one at a time, about one per
 # order: each queued its own Celery task, which cost the web worker about a millisecond per order
 # and the Celery worker a task per message. A drain delivers them instead, queued once for all
-# the messages committed before it starts (``omni.core.queueing.enqueue_once``).
+# the messages committed before it starts (``omni.core.queueing.enqueue_once``), half a second
+# after the first of them (``GATHER_SECONDS``).
 DRAIN_MARK = "omni:messages:service-drain-queued"
-# The drain starts this long after the first message of a burst, so that it delivers the burst:
-# started at once, a drain at 120 orders a second found fewer than two messages, and each run cost
-# the worker and the database about 3.5 ms. A notice or a code leaves at most this much later.
-DRAIN_GATHER_SECONDS = 0.5
 DRAIN_BATCH = 100
 RETRY_FIRST_SECONDS = 60  # deliver_message's first backoff
 

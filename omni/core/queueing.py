@@ -41,6 +41,11 @@ def enqueue(task, *args, countdown: float = 0) -> bool:
 # shared cache says one is queued, and the task clears it first thing (``queued_mark_clear``).
 # The mark expires, in case its task is lost.
 QUEUED_MARK_SECONDS = 60
+# A drain queued by a change (an order's notice, its events) starts this long after it, so that it
+# delivers the burst the change belongs to: started at once, a drain at 120 orders a second found
+# fewer than two messages, and each run cost the worker and the database about 3.5 ms. What it
+# delivers leaves at most this much later.
+GATHER_SECONDS = 0.5
 
 
 def enqueue_once(mark: str, task, *args, countdown: float = 0) -> bool:

@@ -15,7 +15,7 @@ from functools import partial
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
-from omni.core.queueing import enqueue, enqueue_once, queued_mark_clear, registered_task
+from omni.core.queueing import GATHER_SECONDS, enqueue, enqueue_once, queued_mark_clear, registered_task
 from omni.webhooks.models import Delivery, Event, Subscription
 
 DRAIN_TASK = "omni.webhooks.tasks.send_due"
@@ -79,7 +79,7 @@ def event_write(
     else:
         event.save(force_insert=True)
         Delivery.objects.bulk_create(deliveries)
-    transaction.on_commit(partial(drains_queue, subscription_ids))
+    transaction.on_commit(partial(drains_queue, subscription_ids, gather=True))
     return event
 
 
@@ -130,12 +130,14 @@ def drain_started(subscription_id: int) -> None:
     queued_mark_clear(_drain_mark(subscription_id))
 
 
-def drains_queue(subscription_ids: Iterable[int], *, countdown: float = 0) -> int:
+def drains_queue(subscription_ids: Iterable[int], *, countdown: float = 0, gather: bool = False) -> int:
     """Queue a drain of each subscription's due deliveries (one at a time per subscription,
-    ``enqueue_once``, unless ``countdown``: a retry later); how many were queued."""
+    ``enqueue_once``, unless ``countdown``: a retry later); with ``gather`` (events just written),
+    to start ``GATHER_SECONDS`` later with the burst they belong to; how many were queued."""
     task = registered_task(DRAIN_TASK)
     if countdown > 0:
         if task.app.conf.task_always_eager:
             return 0  # in-process nothing waits: the periodic re-queue drains it once it is due
         return sum(enqueue(task, pk, countdown=countdown) for pk in subscription_ids)
-    return sum(enqueue_once(_drain_mark(pk), task, pk) for pk in subscription_ids)
+    delay = GATHER_SECONDS if gather else 0
+    return sum(enqueue_once(_drain_mark(pk), task, pk, countdown=delay) for pk in subscription_ids)

@@ -25,6 +25,7 @@ from customers.services import ConsentChange, IdentityInput
 from omni.core.channels import Channel
 from omni.core.db import rows_write_together
 from omni.core.models import AuditEvent, AuditKind
+from omni.core.queueing import GATHER_SECONDS
 from tests.customers.backends import FailingBackend, RecordingBackend
 from tests.racing import race
 
@@ -406,7 +407,7 @@ class TestServiceMessageDrain:
                 with django_capture_on_commit_callbacks(execute=True):
                     send(person)
         assert queued.call_count == 1  # the second and third found a drain queued
-        assert queued.call_args.kwargs == {"countdown": messaging.DRAIN_GATHER_SECONDS}  # to gather the burst
+        assert queued.call_args.kwargs == {"countdown": GATHER_SECONDS}  # to gather the burst
         assert RecordingBackend.sent == []
 
         assert messaging.service_messages_deliver() == {"sent": 3}

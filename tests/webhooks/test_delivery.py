@@ -129,7 +129,7 @@ class TestBrokerOutage:
         self, subscribe, receiver, django_capture_on_commit_callbacks
     ):
         subscribe("order.created")
-        broker_down = mock.patch("omni.webhooks.tasks.send_due.delay", side_effect=OSError("broker down"))
+        broker_down = mock.patch("omni.webhooks.tasks.send_due.apply_async", side_effect=OSError("broker down"))
         with broker_down, django_capture_on_commit_callbacks(execute=True):
             record()
         assert receiver.received == []

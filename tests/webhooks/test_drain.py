@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
+from omni.core.queueing import GATHER_SECONDS
 from omni.webhooks import outbox
 from omni.webhooks.addresses import url_target
 from omni.webhooks.delivery import subscription_drain
@@ -106,6 +107,21 @@ def test_one_drain_is_queued_per_subscription_until_it_starts(subscribe, receive
         drain_started(subscription.pk)
         assert drains_queue([subscription.pk]) == 1
     assert delay.call_count == 2
+    drain_started(subscription.pk)
+
+
+def test_an_events_drain_starts_a_moment_later_to_gather_its_burst(
+    subscribe, receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    subscription = subscribe("order.status_changed")
+    drain_started(subscription.pk)
+    with mock.patch("omni.webhooks.tasks.send_due.apply_async") as queued:
+        for number in ("1", "2", "3"):
+            with django_capture_on_commit_callbacks(execute=True):
+                event_record(event_type="order.status_changed", object_type="order", object_id=f"W-{number}", data={})
+    assert [call.kwargs for call in queued.call_args_list] == [{"countdown": GATHER_SECONDS}]
+    assert queued.call_args.args == ((subscription.pk,),)
     drain_started(subscription.pk)
 
 
