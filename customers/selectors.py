@@ -3,19 +3,16 @@
 import contextlib
 import functools
 import json
-import weakref
 from collections.abc import Sequence
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.expressions import Col
 
 from customers.identities import IdentityKey, identity_key
 from customers.models import Case, CaseStatus, Customer, Identity, IdentityKind, Interaction
 from inventory.models import Location
 from inventory.selectors import locations_for_user
-from omni.core.db import prepared_cursor
+from omni.core.db import instance_from_row, prepared_cursor, select_columns
 
 MAX_MERGE_HOPS = 20
 
@@ -56,12 +53,10 @@ def customers_owning(keys: Sequence[IdentityKey], *, limit: int) -> list[Custome
     with prepared_cursor() as cursor:  # planned once per connection and number of keys
         cursor.execute(sql, [*params, limit])
         rows = cursor.fetchall()
-    return [_customer_shown(row, connections[DEFAULT_DB_ALIAS]) for row in rows]
+    return [_customer_shown(row) for row in rows]
 
 
 _IDENTITIES = Identity._meta.db_table
-_CUSTOMER_FIELDS = Customer._meta.concrete_fields
-_CUSTOMER_ATTNAMES = [field.attname for field in _CUSTOMER_FIELDS]
 
 
 @functools.cache
@@ -72,40 +67,20 @@ def _owning_select(vendor: str) -> str:
         identities = "json_agg(json_build_array(i.kind, i.id, i.system, i.value))::text"
     else:
         identities = "json_group_array(json_array(i.kind, i.id, i.system, i.value))"
-    columns = ", ".join(f"c.{connection.ops.quote_name(field.column)}" for field in _CUSTOMER_FIELDS)
     return (
-        f"SELECT {columns}, s.code,"
+        f"SELECT {select_columns(Customer, 'c')}, s.code,"
         f" (SELECT {identities} FROM {_IDENTITIES} i WHERE i.customer_id = c.id)"
         f" FROM {Customer._meta.db_table} c LEFT JOIN {Location._meta.db_table} s ON s.id = c.preferred_store_id"
     )
 
 
-_CONVERTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _converters(connection: BaseDatabaseWrapper) -> list[tuple[int, list, Col]]:
-    """What the ORM's compiler applies to the customer's columns on this connection (dates and
-    JSON on SQLite, JSON on PostgreSQL): (index, converters, column), found once per connection."""
-    found = _CONVERTERS.get(connection)
-    if found is None:
-        found = _CONVERTERS[connection] = [
-            (index, converters, field.cached_col)
-            for index, field in enumerate(_CUSTOMER_FIELDS)
-            if (converters := connection.ops.get_db_converters(field.cached_col) + field.get_db_converters(connection))
-        ]
-    return found
-
-
-def _customer_shown(row: tuple, connection: BaseDatabaseWrapper) -> Customer:
+def _customer_shown(row: tuple) -> Customer:
     """The customer of a row of ``_owning_select``, its store and identities where
     ``customer.preferred_store`` and ``customer.identities.all()`` find them, as a prefetch would
     put them (their other fields deferred)."""
     *values, store_code, identities_json = row
-    for index, converters, column in _converters(connection):
-        for converter in converters:
-            values[index] = converter(values[index], column, connection)
-    db = connection.alias
-    customer = Customer.from_db(db, _CUSTOMER_ATTNAMES, values)
+    customer = instance_from_row(Customer, values)
+    db = customer._state.db
     if customer.preferred_store_id is not None:
         store = Location.from_db(db, ["id", "code"], [customer.preferred_store_id, store_code])
         Customer.preferred_store.field.set_cached_value(customer, store)

@@ -102,13 +102,13 @@ def _savepoints() -> int:
 @contextmanager
 def prepared_cursor():
     """A cursor of the default connection for the statements Omni builds itself on its busiest paths
-    (an order's rows, its reservation, the account's lock; a customer's lookup). On PostgreSQL
-    their values are bound
-    server-side and each statement is prepared on the connection, so that PostgreSQL plans each
-    shape once per connection: planning those statements afresh cost about as much as running
-    them. Elsewhere, and behind a transaction pooler (``DB_TRANSACTION_POOLER``: a prepared
-    statement lives in one server session), the ordinary cursor. Its statements are logged and
-    counted as any other; psycopg keeps the last 100 prepared on a connection."""
+    (an order's reads and writes, its reservation, the account's lock; a customer's lookup). On
+    PostgreSQL their values are bound server-side and each statement is prepared on the
+    connection, so that PostgreSQL plans each shape once per connection: planning those statements
+    afresh cost about as much as running them. Elsewhere, and behind a transaction pooler
+    (``DB_TRANSACTION_POOLER``: a prepared statement lives in one server session), the ordinary
+    cursor. Its statements are logged and counted as any other; psycopg keeps the last 100
+    prepared on a connection."""
     if connection.vendor != "postgresql" or settings.DB_TRANSACTION_POOLER:
         with connection.cursor() as cursor:
             yield cursor
@@ -177,7 +177,7 @@ def _converters(model, vendor: str) -> tuple[tuple[int, Any, tuple], ...]:
     db = connections[DEFAULT_DB_ALIAS]
     found = []
     for index, field in enumerate(model._meta.concrete_fields):
-        column = field.get_col(model._meta.db_table)
+        column = field.cached_col
         converters = (*db.ops.get_db_converters(column), *column.get_db_converters(db))
         if converters:
             found.append((index, column, converters))
