@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from inventory.api.availability import availability_json, rows_by_sku
+from inventory.api.availability import availability_json
 from inventory.api.serializers import (
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
@@ -220,16 +220,15 @@ class AvailabilityView(APIView):
         query = validated(AvailabilityQuerySerializer, request.query_params)
         skus = _unique(query["sku"])
         codes = _unique(query["location"])
-        rows = selectors.availability_rows(skus=skus, location_codes=codes, city=query["city"])
-        by_sku = rows_by_sku(skus, rows)
-        unstocked = [sku for sku, found in by_sku.items() if not found]  # a SKU with stock rows is known
+        parts = selectors.availability_json_parts(skus=skus, location_codes=codes, city=query["city"])
+        unstocked = [sku for sku in skus if sku not in parts]  # a SKU with stock rows is known
         if unstocked and (unknown := selectors.unknown_skus(unstocked)):
             raise_unknown_skus(unknown)
         if codes:
             unknown = selectors.unknown_location_codes(codes)
             if unknown:
                 raise_unknown_locations(unknown)
-        return HttpResponse(availability_json(by_sku), content_type="application/json")
+        return HttpResponse(availability_json(skus, parts), content_type="application/json")
 
 
 class AvailabilityChangesView(generics.ListAPIView):
