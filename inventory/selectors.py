@@ -122,7 +122,7 @@ def availability_json_parts(
 
     One string per SKU instead of three values per figure: for 10,000 figures, the database
     writing the text costs less than the driver reading the figures alone (bench/RESULTS.md,
-    "Availability written by the database"). Each code is made JSON once per location, in the
+    "Issue 15, fourth pass"). Each code is made JSON once per location, in the
     materialized ``l``, not once per figure.
     """
     skus_asked, sku_params = equals_any('p."sku"', skus)
